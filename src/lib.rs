@@ -1,0 +1,20 @@
+//! vbuild turns lectures written in Markdown into narrated videos the way `make` turns sources into binaries.
+//!
+//! A [`project::Project`] is a `Videofile` ([`videofile`]) and its Markdown ([`lecture`]). Building it walks a
+//! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
+//! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
+
+pub mod engine;
+pub mod lecture;
+pub mod media;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod project;
+pub mod providers;
+pub mod report;
+pub mod script;
+pub mod signature;
+pub mod steps;
+pub mod store;
+pub mod videofile;

@@ -1,0 +1,183 @@
+//! Narration audio: any speech file converted to one fixed format, padded to whole video frames, and joined.
+//!
+//! Every narration becomes mono 16-bit PCM at [`AUDIO_RATE`] Hz. Padding each one with silence to a whole number
+//! of video frames makes a clip's audio and video end together, so joined clips never drift.
+
+use std::path::Path;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app::AppSink;
+
+use super::MediaError;
+use crate::videofile::AUDIO_RATE;
+
+/// Narration samples in the fixed format, with how many of them are speech (the rest is padding).
+#[derive(Debug, Clone)]
+pub struct Narration {
+    pub samples: Vec<i16>,
+    pub spoken: usize,
+}
+
+impl Narration {
+    /// Seconds of speech, before padding.
+    pub fn spoken_seconds(&self) -> f64 {
+        self.spoken as f64 / f64::from(AUDIO_RATE)
+    }
+
+    /// Seconds including padding.
+    pub fn seconds(&self) -> f64 {
+        self.samples.len() as f64 / f64::from(AUDIO_RATE)
+    }
+}
+
+fn spec() -> hound::WavSpec {
+    hound::WavSpec {
+        channels: 1,
+        sample_rate: AUDIO_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    }
+}
+
+fn wav_error(path: &Path, err: impl ToString) -> MediaError {
+    MediaError::Wav {
+        path: path.display().to_string(),
+        message: err.to_string(),
+    }
+}
+
+/// Decodes any audio file GStreamer can read into mono PCM at [`AUDIO_RATE`].
+pub fn decode(input: &Path) -> Result<Vec<i16>, MediaError> {
+    let pipeline = super::parse(
+        "decode-narration",
+        &format!(
+            "filesrc name=src ! decodebin ! audioconvert ! audioresample \
+         ! audio/x-raw,format=S16LE,layout=interleaved,channels=1,rate={AUDIO_RATE} \
+         ! appsink name=sink sync=false"
+        ),
+    )?;
+    super::set_location(&pipeline, "src", input)?;
+    let sink = pipeline
+        .by_name("sink")
+        .and_then(|e| e.downcast::<AppSink>().ok())
+        .ok_or_else(|| MediaError::Setup("no appsink".into()))?;
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i16>::new()));
+    let collected = samples.clone();
+    sink.set_callbacks(
+        gstreamer_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
+                let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
+                let mut out = collected
+                    .lock()
+                    .expect("the sample buffer is never poisoned");
+                out.extend(
+                    map.chunks_exact(2)
+                        .map(|b| i16::from_le_bytes([b[0], b[1]])),
+                );
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    super::run(&pipeline)?;
+    drop(sink);
+    let samples =
+        std::mem::take(&mut *samples.lock().expect("the sample buffer is never poisoned"));
+    Ok(samples)
+}
+
+/// Pads `samples` with silence to a whole number of frames at `fps` (at least one frame).
+pub fn pad_to_frames(mut samples: Vec<i16>, fps: u32) -> Narration {
+    let per_frame = (AUDIO_RATE / fps) as usize;
+    let spoken = samples.len();
+    let frames = spoken.div_ceil(per_frame).max(1);
+    samples.resize(frames * per_frame, 0);
+    Narration { samples, spoken }
+}
+
+/// Writes samples as a WAV file in the fixed format.
+pub fn write_wav(samples: &[i16], out: &Path) -> Result<(), MediaError> {
+    let mut writer = hound::WavWriter::create(out, spec()).map_err(|e| wav_error(out, e))?;
+    let mut fast = writer.get_i16_writer(samples.len() as u32);
+    for &sample in samples {
+        fast.write_sample(sample);
+    }
+    fast.flush().map_err(|e| wav_error(out, e))?;
+    writer.finalize().map_err(|e| wav_error(out, e))
+}
+
+/// Reads a WAV file written by [`write_wav`].
+pub fn read_wav(path: &Path) -> Result<Vec<i16>, MediaError> {
+    let mut reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
+    if reader.spec() != spec() {
+        return Err(wav_error(
+            path,
+            format!("unexpected format {:?}", reader.spec()),
+        ));
+    }
+    reader
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| wav_error(path, e))
+}
+
+/// Joins WAV files in order into `out`; returns the number of samples written.
+pub fn join_wavs(parts: &[&Path], out: &Path) -> Result<usize, MediaError> {
+    let mut all = Vec::new();
+    for part in parts {
+        all.extend(read_wav(part)?);
+    }
+    write_wav(&all, out)?;
+    Ok(all.len())
+}
+
+/// The length in seconds of a WAV file in the fixed format, from its header.
+pub fn wav_seconds(path: &Path) -> Result<f64, MediaError> {
+    let reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
+    Ok(f64::from(reader.duration()) / f64::from(reader.spec().sample_rate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_reaches_a_whole_frame() {
+        let narration = pad_to_frames(vec![1; 2401], 10);
+        assert_eq!(narration.samples.len(), 4800);
+        assert_eq!(narration.spoken, 2401);
+        assert_eq!(pad_to_frames(Vec::new(), 10).samples.len(), 2400);
+    }
+
+    #[test]
+    fn decodes_resamples_and_joins() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("in.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut writer = hound::WavWriter::create(&source, spec).unwrap();
+        for i in 0..48_000 {
+            let v = ((i as f32 / 20.0).sin() * 8000.0) as i16;
+            writer.write_sample(v).unwrap();
+            writer.write_sample(v).unwrap();
+        }
+        writer.finalize().unwrap();
+        let samples = decode(&source).unwrap();
+        assert!(
+            (samples.len() as i64 - i64::from(AUDIO_RATE)).abs() < 64,
+            "{}",
+            samples.len()
+        );
+        let a = dir.path().join("a.wav");
+        write_wav(&pad_to_frames(samples, 10).samples, &a).unwrap();
+        let joined = dir.path().join("j.wav");
+        assert_eq!(join_wavs(&[&a, &a], &joined).unwrap(), 2 * 24_000);
+        assert!((wav_seconds(&joined).unwrap() - 2.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,124 @@
+//! Media steps: slide pictures, narration audio, clip encoding, joining and subtitles.
+//!
+//! Every GStreamer pipeline goes through [`run`], which plays it to the end and turns bus errors into
+//! [`MediaError`]s that name the failing element.
+
+pub mod audio;
+pub mod clip;
+pub mod join;
+pub mod slide;
+pub mod subtitles;
+
+use std::path::Path;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+/// A media step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// GStreamer could not be initialised or a pipeline could not be built (a missing plugin, usually).
+    #[error(
+        "GStreamer: {0} (are the GStreamer plugins installed? see the README's set-up command)"
+    )]
+    Setup(String),
+    /// A pipeline reported an error while running.
+    #[error("GStreamer pipeline {pipeline}: {element}: {message}")]
+    Pipeline {
+        pipeline: String,
+        element: String,
+        message: String,
+    },
+    /// A WAV file could not be read or written.
+    #[error("WAV {path}: {message}")]
+    Wav { path: String, message: String },
+    /// Drawing a slide failed.
+    #[error("slide rendering: {0}")]
+    Render(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<gst::glib::Error> for MediaError {
+    fn from(err: gst::glib::Error) -> Self {
+        MediaError::Setup(err.to_string())
+    }
+}
+
+impl From<gst::glib::BoolError> for MediaError {
+    fn from(err: gst::glib::BoolError) -> Self {
+        MediaError::Setup(err.to_string())
+    }
+}
+
+/// Initialises GStreamer once per process.
+pub fn init() -> Result<(), MediaError> {
+    gst::init().map_err(MediaError::from)
+}
+
+/// The GStreamer version string: part of the keys of encoded media, whose bytes it decides.
+pub fn gstreamer_version() -> String {
+    gst::version_string().to_string()
+}
+
+/// Builds a pipeline called `name` (used in error messages) from a gst-launch description.
+pub fn parse(name: &str, description: &str) -> Result<gst::Pipeline, MediaError> {
+    init()?;
+    let pipeline = gst::parse::launch(description)?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| MediaError::Setup("the description is not a pipeline".into()))?;
+    pipeline.set_property("name", name);
+    Ok(pipeline)
+}
+
+/// Finds element `name` in `pipeline` and sets its `location` to `path`.
+pub fn set_location(pipeline: &gst::Pipeline, name: &str, path: &Path) -> Result<(), MediaError> {
+    let element = pipeline
+        .by_name(name)
+        .ok_or_else(|| MediaError::Setup(format!("no element named {name}")))?;
+    element.set_property("location", path.to_string_lossy().to_string());
+    Ok(())
+}
+
+/// Plays `pipeline` until end of stream; any error on the bus fails the step.
+pub fn run(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
+    let result = play_to_end(pipeline);
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}
+
+fn play_to_end(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
+    let name = pipeline.name().to_string();
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    let failure = |element: String, message: String| MediaError::Pipeline {
+        pipeline: name.clone(),
+        element,
+        message,
+    };
+    if let Err(err) = pipeline.set_state(gst::State::Playing) {
+        // The bus usually holds the reason the state change failed.
+        if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
+            if let gst::MessageView::Error(e) = msg.view() {
+                return Err(failure(source_name(&msg), e.error().to_string()));
+            }
+        }
+        return Err(failure(name.clone(), err.to_string()));
+    }
+    for msg in bus.iter_timed(gst::ClockTime::NONE) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => return Ok(()),
+            gst::MessageView::Error(e) => {
+                let debug = e.debug().map(|d| format!(" ({d})")).unwrap_or_default();
+                return Err(failure(source_name(&msg), format!("{}{debug}", e.error())));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn source_name(msg: &gst::Message) -> String {
+    msg.src()
+        .map(|s| s.path_string().to_string())
+        .unwrap_or_default()
+}

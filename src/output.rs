@@ -1,0 +1,107 @@
+//! The output folder: final artifacts copied out of the cache under readable names.
+//!
+//! Files are copied (not hard-linked) so that editing an output can never corrupt the cache; a file already
+//! holding the right bytes is left alone, so a no-op build writes nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::engine::Outcome;
+use crate::lecture::{ChapterSource, slug};
+use crate::store::{Store, StoreError, hash_file};
+use crate::videofile::Videofile;
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically.
+fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {
+    if dest.is_file() && hash_file(dest)? == hash {
+        return Ok(());
+    }
+    let source = store.verified_blob(hash)?;
+    let parent = dest.parent().expect("outputs have a parent folder");
+    fs::create_dir_all(parent).map_err(io_error(parent))?;
+    let partial = parent.join(format!(
+        ".{}.partial",
+        dest.file_name()
+            .expect("outputs have a name")
+            .to_string_lossy()
+    ));
+    fs::copy(&source, &partial).map_err(io_error(&partial))?;
+    let mut permissions = fs::metadata(&partial)
+        .map_err(io_error(&partial))?
+        .permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    fs::set_permissions(&partial, permissions).map_err(io_error(&partial))?;
+    fs::rename(&partial, dest).map_err(io_error(dest))
+}
+
+/// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.
+pub fn materialise(
+    videofile: &Videofile,
+    chapters: &[ChapterSource],
+    outcome: &Outcome,
+    store: &Store,
+) -> Result<Vec<PathBuf>, StoreError> {
+    let out = videofile.output_dir();
+    let plan = &outcome.plan;
+    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
+    let subtitle_files =
+        |base: &Path, entry: &crate::store::ActionEntry, wanted: &mut Vec<(String, PathBuf)>| {
+            for format in &videofile.video.subtitles {
+                let ext = format.extension();
+                wanted.push((entry.output(ext).to_string(), base.with_extension(ext)));
+            }
+        };
+    for (chapter, nodes) in chapters.iter().zip(&plan.chapters) {
+        if let Some(entry) = outcome.entry(nodes.script) {
+            wanted.push((
+                entry.output("script").to_string(),
+                out.join("scripts").join(format!("{}.json", chapter.id)),
+            ));
+        }
+        let base = out.join("chapters").join(&chapter.id);
+        if let Some(entry) = outcome.entry(nodes.video) {
+            wanted.push((entry.output("mp4").to_string(), base.with_extension("mp4")));
+        }
+        if let Some(entry) = outcome.entry(nodes.subtitles) {
+            subtitle_files(&base, entry, &mut wanted);
+        }
+    }
+    let base = out.join(slug(&videofile.course.title));
+    if let Some(entry) = outcome.entry(plan.course_video) {
+        wanted.push((entry.output("mp4").to_string(), base.with_extension("mp4")));
+    }
+    if let Some(entry) = outcome.entry(plan.course_subtitles) {
+        subtitle_files(&base, entry, &mut wanted);
+    }
+    for (hash, dest) in &wanted {
+        place(store, hash, dest)?;
+    }
+    let written: Vec<PathBuf> = wanted.into_iter().map(|(_, dest)| dest).collect();
+    remove_stale(&[out.join("chapters"), out.join("scripts")], &written)?;
+    Ok(written)
+}
+
+/// Removes files vbuild wrote earlier (chapters renamed or removed) from its own sub-folders.
+fn remove_stale(folders: &[PathBuf], keep: &[PathBuf]) -> Result<(), StoreError> {
+    for folder in folders {
+        let Ok(entries) = fs::read_dir(folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_file() && !keep.contains(&path) {
+                log::info!("removing stale output {}", path.display());
+                fs::remove_file(&path).map_err(io_error(&path))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! The built-in `espeak` speech provider: runs espeak-ng (a Debian package) to speak narration to WAV.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::ProviderError;
+
+const PROGRAM: &str = "espeak-ng";
+
+/// The installed espeak-ng's version line: part of every audio key, since another version speaks other bytes.
+pub fn version() -> Result<String, ProviderError> {
+    let output = Command::new(PROGRAM)
+        .arg("--version")
+        .output()
+        .map_err(|source| ProviderError::Spawn {
+            program: PROGRAM.into(),
+            source,
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().next().unwrap_or_default();
+    // "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..." -> keep the version, not the path.
+    Ok(line
+        .split("Data at")
+        .next()
+        .unwrap_or(line)
+        .trim()
+        .to_string())
+}
+
+/// Speaks `text` with `voice` at `rate` words per minute into the WAV file `out`.
+pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), ProviderError> {
+    let mut child = Command::new(PROGRAM)
+        .args(["-v", voice, "-s", &rate.to_string(), "--stdin", "-w"])
+        .arg(out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ProviderError::Spawn {
+            program: PROGRAM.into(),
+            source,
+        })?;
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(text.as_bytes())?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let message = stderr.trim().trim_start_matches("Error:").trim();
+        return Err(ProviderError::Failed {
+            program: PROGRAM.into(),
+            message: format!("voice {voice:?}: {message}"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaks_a_wav_and_reports_a_bad_voice() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("a.wav");
+        speak("Hello there.", "en-us", 170, &wav).unwrap();
+        let reader = hound::WavReader::open(&wav).unwrap();
+        assert!(reader.duration() > reader.spec().sample_rate / 4);
+        let err = speak("Hi.", "no-such-voice", 170, &dir.path().join("b.wav")).unwrap_err();
+        assert!(err.to_string().contains("no-such-voice"), "{err}");
+    }
+}

@@ -1,0 +1,468 @@
+//! What each node kind does: its signature (what goes into its key) and its job (the work that makes its
+//! outputs). Both are made by one function, [`prepare`], from the same values, so the key covers exactly
+//! what the job uses.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::NodeIndex;
+use serde_json::json;
+
+use crate::lecture::{Chapter, ChapterSource};
+use crate::media::subtitles::{self, Cue, TimedNarration};
+use crate::media::{self, MediaError, audio, clip, join, slide};
+use crate::plan::{NodeKind, Plan};
+use crate::providers::outline::{self, OutlineSettings};
+use crate::providers::{ProviderError, espeak};
+use crate::script::{self, Script};
+use crate::signature::Signature;
+use crate::store::{ActionEntry, Store, StoreError};
+use crate::videofile::Videofile;
+
+/// A node's work failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A cached chapter, script or cue list could not be read back.
+    #[error("invalid {what}: {message}")]
+    Invalid { what: &'static str, message: String },
+}
+
+/// Versions of the external programs whose output lands in the cache.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub espeak: String,
+    pub gstreamer: String,
+}
+
+impl Tools {
+    /// Asks the installed programs for their versions.
+    pub fn detect() -> Result<Tools, StepError> {
+        media::init()?;
+        Ok(Tools {
+            espeak: espeak::version()?,
+            gstreamer: media::gstreamer_version(),
+        })
+    }
+}
+
+/// Everything a node's signature and job are made from, besides its inputs.
+pub struct Context<'a> {
+    pub videofile: &'a Videofile,
+    pub chapters: &'a [ChapterSource],
+    pub tools: &'a Tools,
+}
+
+/// The finished nodes a node can read: their cache entries and the parsed scripts.
+pub trait Finished {
+    /// The entry of a finished node.
+    fn entry(&self, node: NodeIndex) -> &ActionEntry;
+    /// The script of a chapter whose script node has finished.
+    fn script(&self, chapter: usize) -> &Script;
+}
+
+/// The work a node does, with everything it needs (input blobs by hash).
+#[derive(Debug, Clone)]
+pub enum Job {
+    Chapter(Chapter),
+    Script {
+        chapter: String,
+        number: usize,
+        settings: OutlineSettings,
+    },
+    Speech {
+        text: String,
+        voice: String,
+        rate: u32,
+    },
+    Slide {
+        content: slide::SlideContent,
+        style: slide::SlideStyle,
+    },
+    Clip {
+        audio: String,
+        image: String,
+        fps: u32,
+    },
+    Join {
+        parts: Vec<(String, String)>,
+    },
+    ChapterSubtitles {
+        slides: Vec<TimedNarration>,
+    },
+    CourseSubtitles {
+        parts: Vec<(String, f64)>,
+    },
+}
+
+/// A node ready to be looked up in the cache and, on a miss, run.
+pub struct Prepared {
+    pub signature: Signature,
+    pub job: Job,
+}
+
+/// Makes the signature and the job of `node` from its context and its finished inputs.
+pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished) -> Prepared {
+    let vf = ctx.videofile;
+    let n = plan.graph[node];
+    let chapter = n.chapter.map(|c| &ctx.chapters[c]);
+    let slide = match (n.chapter, n.slide) {
+        (Some(c), Some(s)) => Some(&done.script(c).slides[s]),
+        _ => None,
+    };
+    match n.kind {
+        NodeKind::Chapter => {
+            let source = chapter.expect("chapter nodes have a chapter");
+            let mut signature = Signature::new("chapter", 1);
+            signature
+                .field("split", vf.course.split)
+                .field("markdown", &source.markdown);
+            Prepared {
+                signature,
+                job: Job::Chapter(source.chapter.clone()),
+            }
+        }
+        NodeKind::Script => {
+            let index = n.chapter.expect("script nodes have a chapter");
+            let chapter_blob = done
+                .entry(plan.chapters[index].text)
+                .output("chapter")
+                .to_string();
+            let settings = OutlineSettings {
+                max_slides: vf.script.max_slides as usize,
+                max_bullets: vf.script.max_bullets as usize,
+                words_per_slide: vf.script.words_per_slide as usize,
+            };
+            let mut signature = Signature::new("script", script::SCHEMA_VERSION);
+            signature
+                .field("provider", &vf.script.provider)
+                .field("provider version", outline::VERSION)
+                .field("max slides", settings.max_slides)
+                .field("max bullets", settings.max_bullets)
+                .field("words per slide", settings.words_per_slide)
+                .field("chapter number", index + 1)
+                .field("chapter", &chapter_blob);
+            Prepared {
+                signature,
+                job: Job::Script {
+                    chapter: chapter_blob,
+                    number: index + 1,
+                    settings,
+                },
+            }
+        }
+        NodeKind::Audio => {
+            let text = slide
+                .expect("audio nodes have a slide")
+                .speaker_notes
+                .clone();
+            let mut signature = Signature::new("audio", 1);
+            signature
+                .field("provider", &vf.speech.provider)
+                .field("engine", &ctx.tools.espeak)
+                .field("voice", &vf.speech.voice)
+                .field("rate", vf.speech.rate)
+                .field("narration", &text);
+            Prepared {
+                signature,
+                job: Job::Speech {
+                    text,
+                    voice: vf.speech.voice.clone(),
+                    rate: vf.speech.rate,
+                },
+            }
+        }
+        NodeKind::Image => {
+            let slide = slide.expect("image nodes have a slide");
+            let content = slide::SlideContent {
+                course_title: vf.course.title.clone(),
+                chapter_title: chapter
+                    .expect("image nodes have a chapter")
+                    .chapter
+                    .title
+                    .clone(),
+                title: slide.title.clone(),
+                bullets: slide.bullets.clone(),
+                number: n.slide.expect("image nodes have a slide") + 1,
+            };
+            let style = slide::SlideStyle {
+                width: vf.video.width,
+                height: vf.video.height,
+                theme: vf.images.theme,
+            };
+            let mut signature = Signature::new("image", slide::VERSION);
+            signature
+                .field("provider", &vf.images.provider)
+                .field("resolution", format!("{}x{}", style.width, style.height))
+                .field("theme", style.theme)
+                .field("course", &content.course_title)
+                .field("chapter", &content.chapter_title)
+                .field("title", &content.title)
+                .field("bullets", content.bullets.join("\n"))
+                .field("number", content.number);
+            Prepared {
+                signature,
+                job: Job::Slide { content, style },
+            }
+        }
+        NodeKind::Clip => {
+            let slide_nodes = plan.chapters[n.chapter.expect("clip nodes have a chapter")].slides
+                [n.slide.expect("clip nodes have a slide")];
+            let audio = done.entry(slide_nodes.audio).output("speech").to_string();
+            let image = done.entry(slide_nodes.image).output("slide").to_string();
+            let mut signature = Signature::new("clip", 1);
+            signature
+                .field("encoder", clip::SETTINGS)
+                .field("gstreamer", &ctx.tools.gstreamer)
+                .field("fps", vf.video.fps)
+                .field("audio", &audio)
+                .field("image", &image);
+            Prepared {
+                signature,
+                job: Job::Clip {
+                    audio,
+                    image,
+                    fps: vf.video.fps,
+                },
+            }
+        }
+        NodeKind::ChapterVideo | NodeKind::CourseVideo => {
+            let parts: Vec<NodeIndex> = match n.chapter {
+                Some(c) => plan.chapters[c].slides.iter().map(|s| s.clip).collect(),
+                None => plan.chapters.iter().map(|c| c.video).collect(),
+            };
+            let parts: Vec<(String, String)> = parts
+                .into_iter()
+                .map(|part| {
+                    let entry = done.entry(part);
+                    (
+                        entry.output("video").to_string(),
+                        entry.output("narration").to_string(),
+                    )
+                })
+                .collect();
+            let mut signature = Signature::new(n.kind.name(), 1);
+            signature
+                .field("joiner", join::SETTINGS)
+                .field("gstreamer", &ctx.tools.gstreamer);
+            for (i, (video, narration)) in parts.iter().enumerate() {
+                signature.field(&format!("part {}", i + 1), format!("{video} {narration}"));
+            }
+            Prepared {
+                signature,
+                job: Job::Join { parts },
+            }
+        }
+        NodeKind::ChapterSubtitles => {
+            let c = n.chapter.expect("chapter subtitles have a chapter");
+            let script = done.script(c);
+            let slides: Vec<TimedNarration> = plan.chapters[c]
+                .slides
+                .iter()
+                .zip(&script.slides)
+                .map(|(nodes, slide)| {
+                    let clip = done.entry(nodes.clip);
+                    TimedNarration {
+                        text: slide.speaker_notes.clone(),
+                        spoken: clip.number("spoken_seconds"),
+                        length: clip.number("seconds"),
+                    }
+                })
+                .collect();
+            let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
+            for (i, s) in slides.iter().enumerate() {
+                signature.field(
+                    &format!("slide {}", i + 1),
+                    format!("{:.6} {:.6} {}", s.spoken, s.length, s.text),
+                );
+            }
+            Prepared {
+                signature,
+                job: Job::ChapterSubtitles { slides },
+            }
+        }
+        NodeKind::CourseSubtitles => {
+            let parts: Vec<(String, f64)> = plan
+                .chapters
+                .iter()
+                .map(|c| {
+                    let entry = done.entry(c.subtitles);
+                    (entry.output("cues").to_string(), entry.number("seconds"))
+                })
+                .collect();
+            let mut signature = Signature::new("course-subtitles", subtitles::VERSION);
+            for (i, (cues, seconds)) in parts.iter().enumerate() {
+                signature.field(
+                    &format!("chapter {}", i + 1),
+                    format!("{cues} {seconds:.6}"),
+                );
+            }
+            Prepared {
+                signature,
+                job: Job::CourseSubtitles { parts },
+            }
+        }
+    }
+}
+
+/// The files a job made (output name to path) and the facts it measured.
+#[derive(Debug, Default)]
+pub struct Produced {
+    pub files: Vec<(&'static str, PathBuf)>,
+    pub meta: BTreeMap<String, serde_json::Value>,
+}
+
+impl Produced {
+    fn file(mut self, name: &'static str, path: PathBuf) -> Produced {
+        self.files.push((name, path));
+        self
+    }
+
+    fn fact(mut self, name: &str, value: serde_json::Value) -> Produced {
+        self.meta.insert(name.to_string(), value);
+        self
+    }
+}
+
+fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, StepError> {
+    std::fs::write(&path, bytes).map_err(|e| {
+        StepError::Store(StoreError::Io {
+            path: path.clone(),
+            source: e,
+        })
+    })?;
+    Ok(path)
+}
+
+fn invalid(what: &'static str) -> impl FnOnce(serde_json::Error) -> StepError {
+    move |e| StepError::Invalid {
+        what,
+        message: e.to_string(),
+    }
+}
+
+impl Job {
+    /// Does the work in `scratch`, reading input blobs from `store`.
+    pub fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let produced = Produced::default();
+        match self {
+            Job::Chapter(chapter) => {
+                let json = serde_json::to_vec_pretty(chapter).expect("a chapter always serialises");
+                Ok(produced.file("chapter", write(scratch.join("chapter.json"), &json)?))
+            }
+            Job::Script {
+                chapter,
+                number,
+                settings,
+            } => {
+                let chapter: Chapter = serde_json::from_slice(&store.read_blob(chapter)?)
+                    .map_err(invalid("chapter"))?;
+                let script = outline::write_script(&chapter, *number, *settings);
+                let slides = script.slides.len();
+                Ok(produced
+                    .file(
+                        "script",
+                        write(scratch.join("script.json"), &script.to_json())?,
+                    )
+                    .fact("slides", json!(slides)))
+            }
+            Job::Speech { text, voice, rate } => {
+                let wav = scratch.join("speech.wav");
+                espeak::speak(text, voice, *rate, &wav)?;
+                Ok(produced.file("speech", wav))
+            }
+            Job::Slide { content, style } => {
+                let png = slide::render_png(content, *style)?;
+                Ok(produced.file("slide", write(scratch.join("slide.png"), &png)?))
+            }
+            Job::Clip { audio, image, fps } => {
+                let narration =
+                    audio::pad_to_frames(audio::decode(&store.verified_blob(audio)?)?, *fps);
+                let wav = scratch.join("narration.wav");
+                audio::write_wav(&narration.samples, &wav)?;
+                let frames = (narration.seconds() * f64::from(*fps)).round() as u64;
+                let video = scratch.join("video.mp4");
+                clip::encode(&store.verified_blob(image)?, frames, *fps, &video)?;
+                Ok(produced
+                    .file("video", video)
+                    .file("narration", wav)
+                    .fact("spoken_seconds", json!(narration.spoken_seconds()))
+                    .fact("seconds", json!(narration.seconds()))
+                    .fact("frames", json!(frames)))
+            }
+            Job::Join { parts } => {
+                let mut videos = Vec::new();
+                let mut narrations = Vec::new();
+                for (video, narration) in parts {
+                    videos.push(store.verified_blob(video)?);
+                    narrations.push(store.verified_blob(narration)?);
+                }
+                let video = scratch.join("video.mp4");
+                join::join_video(
+                    &videos.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+                    &video,
+                )?;
+                let wav = scratch.join("narration.wav");
+                audio::join_wavs(
+                    &narrations.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+                    &wav,
+                )?;
+                let mp4 = scratch.join("muxed.mp4");
+                join::mux_with_audio(&video, &wav, &mp4)?;
+                let seconds = audio::wav_seconds(&wav)?;
+                Ok(produced
+                    .file("video", video)
+                    .file("narration", wav)
+                    .file("mp4", mp4)
+                    .fact("seconds", json!(seconds)))
+            }
+            Job::ChapterSubtitles { slides } => {
+                let cues = subtitles::cues_for(slides);
+                let seconds: f64 = slides.iter().map(|s| s.length).sum();
+                let cues_json = serde_json::to_vec(&cues).expect("cues always serialise");
+                let produced = produced.file("cues", write(scratch.join("cues.json"), &cues_json)?);
+                subtitle_files(produced, scratch, &cues, seconds)
+            }
+            Job::CourseSubtitles { parts } => {
+                let mut chapters: Vec<(Vec<Cue>, f64)> = Vec::new();
+                for (cues, seconds) in parts {
+                    let cues: Vec<Cue> = serde_json::from_slice(&store.read_blob(cues)?)
+                        .map_err(invalid("cue list"))?;
+                    chapters.push((cues, *seconds));
+                }
+                let seconds = chapters.iter().map(|(_, s)| s).sum();
+                subtitle_files(produced, scratch, &subtitles::concat(&chapters), seconds)
+            }
+        }
+    }
+}
+
+fn subtitle_files(
+    produced: Produced,
+    scratch: &Path,
+    cues: &[Cue],
+    seconds: f64,
+) -> Result<Produced, StepError> {
+    Ok(produced
+        .file(
+            "srt",
+            write(
+                scratch.join("subtitles.srt"),
+                subtitles::to_srt(cues).as_bytes(),
+            )?,
+        )
+        .file(
+            "vtt",
+            write(
+                scratch.join("subtitles.vtt"),
+                subtitles::to_vtt(cues).as_bytes(),
+            )?,
+        )
+        .fact("seconds", json!(seconds))
+        .fact("cues", json!(cues.len())))
+}

@@ -1,0 +1,592 @@
+//! The `Videofile`: the TOML file that describes a course, its schema, and its validation.
+//!
+//! Every error names the file, the line and the key, the way a compiler would, so an author can jump to it.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A configuration problem found before any work starts (exit code 2 at the CLI).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The Videofile could not be read.
+    #[error("{path}: cannot read the Videofile: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The Videofile is not valid TOML, has an unknown key or a value of the wrong type or range.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// How the Markdown sources are cut into chapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Every level-1 heading starts a chapter.
+    H1,
+    /// Every level-2 heading starts a chapter (a level-1 heading is the course's own title).
+    H2,
+    /// Every source file is one chapter.
+    File,
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Split::H1 => "h1",
+            Split::H2 => "h2",
+            Split::File => "file",
+        })
+    }
+}
+
+/// A subtitle format written next to every video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubtitleFormat {
+    Srt,
+    Vtt,
+}
+
+impl SubtitleFormat {
+    /// The file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            SubtitleFormat::Srt => "srt",
+            SubtitleFormat::Vtt => "vtt",
+        }
+    }
+}
+
+/// The colour scheme of the built-in slide renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Dark,
+    Light,
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+        })
+    }
+}
+
+/// A validated Videofile.
+#[derive(Debug, Clone)]
+pub struct Videofile {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The folder sources and the output folder are relative to.
+    pub project_dir: PathBuf,
+    pub course: Course,
+    pub video: Video,
+    pub script: Script,
+    pub speech: Speech,
+    pub images: Images,
+    /// The Videofile's text and the span of `sources`, to locate errors about source files.
+    text: String,
+    sources_span: Range<usize>,
+}
+
+/// `[course]`: what the course is and where its sources are.
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub title: String,
+    /// Files or glob patterns relative to the project folder, in order.
+    pub sources: Vec<String>,
+    pub split: Split,
+    /// The output folder, relative to the project folder.
+    pub output: PathBuf,
+}
+
+/// `[video]`: picture and subtitle settings.
+#[derive(Debug, Clone)]
+pub struct Video {
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second; a still slide needs few.
+    pub fps: u32,
+    pub subtitles: Vec<SubtitleFormat>,
+}
+
+/// `[script]`: how chapters become slide scripts.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub provider: String,
+    pub max_slides: u32,
+    pub max_bullets: u32,
+    /// Narration longer than this many words is split over several slides.
+    pub words_per_slide: u32,
+}
+
+/// `[speech]`: how narration becomes audio.
+#[derive(Debug, Clone)]
+pub struct Speech {
+    pub provider: String,
+    pub voice: String,
+    /// Speaking rate in words per minute.
+    pub rate: u32,
+}
+
+/// `[images]`: how slides become pictures.
+#[derive(Debug, Clone)]
+pub struct Images {
+    pub provider: String,
+    pub theme: Theme,
+}
+
+/// The sample rate every narration is converted to; every supported frame rate divides it.
+pub const AUDIO_RATE: u32 = 24_000;
+
+/// The providers built into vbuild, by section.
+const SCRIPT_PROVIDERS: &[&str] = &["outline"];
+const SPEECH_PROVIDERS: &[&str] = &["espeak"];
+const IMAGE_PROVIDERS: &[&str] = &["slides"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVideofile {
+    course: Spanned<RawCourse>,
+    #[serde(default)]
+    video: RawVideo,
+    #[serde(default)]
+    script: RawScript,
+    #[serde(default)]
+    speech: RawSpeech,
+    #[serde(default)]
+    images: RawImages,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCourse {
+    title: Spanned<String>,
+    sources: Spanned<Vec<String>>,
+    #[serde(default = "default_split")]
+    split: Split,
+    #[serde(default = "default_output")]
+    output: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVideo {
+    #[serde(default = "default_resolution")]
+    resolution: Spanned<String>,
+    #[serde(default = "default_fps")]
+    fps: Spanned<u32>,
+    #[serde(default = "default_subtitles")]
+    subtitles: Vec<SubtitleFormat>,
+}
+
+impl Default for RawVideo {
+    fn default() -> Self {
+        RawVideo {
+            resolution: default_resolution(),
+            fps: default_fps(),
+            subtitles: default_subtitles(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScript {
+    #[serde(default = "default_script_provider")]
+    provider: Spanned<String>,
+    #[serde(default = "default_max_slides")]
+    max_slides: Spanned<u32>,
+    #[serde(default = "default_max_bullets")]
+    max_bullets: Spanned<u32>,
+    #[serde(default = "default_words_per_slide")]
+    words_per_slide: Spanned<u32>,
+}
+
+impl Default for RawScript {
+    fn default() -> Self {
+        RawScript {
+            provider: default_script_provider(),
+            max_slides: default_max_slides(),
+            max_bullets: default_max_bullets(),
+            words_per_slide: default_words_per_slide(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpeech {
+    #[serde(default = "default_speech_provider")]
+    provider: Spanned<String>,
+    #[serde(default = "default_voice")]
+    voice: Spanned<String>,
+    #[serde(default = "default_rate")]
+    rate: Spanned<u32>,
+}
+
+impl Default for RawSpeech {
+    fn default() -> Self {
+        RawSpeech {
+            provider: default_speech_provider(),
+            voice: default_voice(),
+            rate: default_rate(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImages {
+    #[serde(default = "default_image_provider")]
+    provider: Spanned<String>,
+    #[serde(default = "default_theme")]
+    theme: Theme,
+}
+
+impl Default for RawImages {
+    fn default() -> Self {
+        RawImages {
+            provider: default_image_provider(),
+            theme: default_theme(),
+        }
+    }
+}
+
+fn unspanned<T>(value: T) -> Spanned<T> {
+    Spanned::new(0..0, value)
+}
+fn default_split() -> Split {
+    Split::H2
+}
+fn default_output() -> Spanned<String> {
+    unspanned("out".into())
+}
+fn default_resolution() -> Spanned<String> {
+    unspanned("1920x1080".into())
+}
+fn default_fps() -> Spanned<u32> {
+    unspanned(10)
+}
+fn default_subtitles() -> Vec<SubtitleFormat> {
+    vec![SubtitleFormat::Srt, SubtitleFormat::Vtt]
+}
+fn default_script_provider() -> Spanned<String> {
+    unspanned("outline".into())
+}
+fn default_max_slides() -> Spanned<u32> {
+    unspanned(8)
+}
+fn default_max_bullets() -> Spanned<u32> {
+    unspanned(5)
+}
+fn default_words_per_slide() -> Spanned<u32> {
+    unspanned(90)
+}
+fn default_speech_provider() -> Spanned<String> {
+    unspanned("espeak".into())
+}
+fn default_voice() -> Spanned<String> {
+    unspanned("en-us".into())
+}
+fn default_rate() -> Spanned<u32> {
+    unspanned(165)
+}
+fn default_image_provider() -> Spanned<String> {
+    unspanned("slides".into())
+}
+fn default_theme() -> Theme {
+    Theme::Dark
+}
+
+impl Videofile {
+    /// Reads and validates the Videofile at `path`.
+    pub fn load(path: &Path) -> Result<Videofile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Videofile::parse(path, &text)
+    }
+
+    /// Validates Videofile text; `path` is used for messages and to find the project folder.
+    pub fn parse(path: &Path, text: &str) -> Result<Videofile, ConfigError> {
+        let locate = Locator { path, text };
+        let raw: RawVideofile = toml::from_str(text).map_err(|err| {
+            let span = err.span().unwrap_or(0..0);
+            locate.error(&span, err.message().to_string())
+        })?;
+        let project_dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let course = raw.course.into_inner();
+        let title = course.title.get_ref().trim().to_string();
+        if title.is_empty() {
+            return Err(locate.error(&course.title.span(), "[course] title must not be empty"));
+        }
+        if course.sources.get_ref().is_empty() {
+            return Err(locate.error(
+                &course.sources.span(),
+                "[course] sources must name at least one Markdown file or glob",
+            ));
+        }
+        let output = course.output.get_ref();
+        if output.is_empty() || Path::new(output).is_absolute() || output.contains("..") {
+            return Err(locate.error(
+                &course.output.span(),
+                format!(
+                    "[course] output = {output:?}: give a folder inside the project, e.g. \"out\""
+                ),
+            ));
+        }
+        let (width, height) = parse_resolution(raw.video.resolution.get_ref())
+            .ok_or_else(|| {
+                locate.error(
+                    &raw.video.resolution.span(),
+                    format!(
+                        "[video] resolution = {:?}: expected WIDTHxHEIGHT with even numbers from 16 to 7680, e.g. \"1920x1080\"",
+                        raw.video.resolution.get_ref()
+                    ),
+                )
+            })?;
+        let fps = *raw.video.fps.get_ref();
+        if fps == 0 || fps > 60 || AUDIO_RATE % fps != 0 {
+            return Err(locate.error(
+                &raw.video.fps.span(),
+                format!(
+                    "[video] fps = {fps}: expected a frame rate from 1 to 60 that divides {AUDIO_RATE} (e.g. 5, 10, 25, 30)"
+                ),
+            ));
+        }
+        check_provider(&locate, "script", &raw.script.provider, SCRIPT_PROVIDERS)?;
+        check_provider(&locate, "speech", &raw.speech.provider, SPEECH_PROVIDERS)?;
+        check_provider(&locate, "images", &raw.images.provider, IMAGE_PROVIDERS)?;
+        check_range(
+            &locate,
+            "script",
+            "max_slides",
+            &raw.script.max_slides,
+            1..=100,
+        )?;
+        check_range(
+            &locate,
+            "script",
+            "max_bullets",
+            &raw.script.max_bullets,
+            1..=10,
+        )?;
+        check_range(
+            &locate,
+            "script",
+            "words_per_slide",
+            &raw.script.words_per_slide,
+            10..=1000,
+        )?;
+        check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
+        let voice = raw.speech.voice.get_ref();
+        if voice.is_empty()
+            || !voice
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_+/".contains(c))
+        {
+            return Err(locate.error(
+                &raw.speech.voice.span(),
+                format!("[speech] voice = {voice:?}: expected a voice name such as \"en-us\""),
+            ));
+        }
+        let sources_span = course.sources.span();
+        Ok(Videofile {
+            text: text.to_string(),
+            sources_span,
+            path: path.to_path_buf(),
+            project_dir,
+            course: Course {
+                title,
+                sources: course.sources.into_inner(),
+                split: course.split,
+                output: PathBuf::from(output),
+            },
+            video: Video {
+                width,
+                height,
+                fps,
+                subtitles: raw.video.subtitles,
+            },
+            script: Script {
+                provider: raw.script.provider.into_inner(),
+                max_slides: raw.script.max_slides.into_inner(),
+                max_bullets: raw.script.max_bullets.into_inner(),
+                words_per_slide: raw.script.words_per_slide.into_inner(),
+            },
+            speech: Speech {
+                provider: raw.speech.provider.into_inner(),
+                voice: raw.speech.voice.into_inner(),
+                rate: raw.speech.rate.into_inner(),
+            },
+            images: Images {
+                provider: raw.images.provider.into_inner(),
+                theme: raw.images.theme,
+            },
+        })
+    }
+
+    /// The output folder as a path.
+    pub fn output_dir(&self) -> PathBuf {
+        self.project_dir.join(&self.course.output)
+    }
+
+    /// The cache folder.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.project_dir.join(".vbuild")
+    }
+
+    /// An error located at the `sources` key, for source files that do not exist.
+    pub fn sources_error(&self, message: String) -> ConfigError {
+        Locator {
+            path: &self.path,
+            text: &self.text,
+        }
+        .error(&self.sources_span, message)
+    }
+}
+
+/// Turns byte offsets into `file:line:column` errors.
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn error(&self, span: &Range<usize>, message: impl Into<String>) -> ConfigError {
+        let before = &self.text[..span.start.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+fn parse_resolution(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.split_once('x')?;
+    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    let valid = |n: u32| (16..=7680).contains(&n) && n % 2 == 0;
+    (valid(w) && valid(h)).then_some((w, h))
+}
+
+fn check_provider(
+    locate: &Locator,
+    section: &str,
+    provider: &Spanned<String>,
+    known: &[&str],
+) -> Result<(), ConfigError> {
+    if known.contains(&provider.get_ref().as_str()) {
+        return Ok(());
+    }
+    Err(locate.error(
+        &provider.span(),
+        format!(
+            "[{section}] provider = {:?} is not available; choose one of: {}",
+            provider.get_ref(),
+            known.join(", ")
+        ),
+    ))
+}
+
+fn check_range(
+    locate: &Locator,
+    section: &str,
+    key: &str,
+    value: &Spanned<u32>,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<(), ConfigError> {
+    if range.contains(value.get_ref()) {
+        return Ok(());
+    }
+    Err(locate.error(
+        &value.span(),
+        format!(
+            "[{section}] {key} = {}: expected a number from {} to {}",
+            value.get_ref(),
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Videofile, ConfigError> {
+        Videofile::parse(Path::new("proj/Videofile"), text)
+    }
+
+    fn message(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let vf = parse("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n").unwrap();
+        assert_eq!(
+            (vf.video.width, vf.video.height, vf.video.fps),
+            (1920, 1080, 10)
+        );
+        assert_eq!(vf.course.split, Split::H2);
+        assert_eq!(vf.project_dir, Path::new("proj"));
+        assert_eq!(vf.output_dir(), Path::new("proj/out"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let msg = message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n\n[video]\nfsp = 3\n");
+        assert!(msg.starts_with("proj/Videofile:6:1:"), "{msg}");
+        assert!(msg.contains("fsp"), "{msg}");
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let msg = message("[course]\ntitle = \"T\nsources = [\"a.md\"]\n");
+        assert!(msg.starts_with("proj/Videofile:2:"), "{msg}");
+    }
+
+    #[test]
+    fn bad_resolution_names_line_and_value() {
+        let msg = message(
+            "[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[video]\nresolution = \"19x10x\"\n",
+        );
+        assert!(msg.starts_with("proj/Videofile:5:14:"), "{msg}");
+        assert!(msg.contains("resolution"), "{msg}");
+    }
+
+    #[test]
+    fn fps_must_divide_the_audio_rate() {
+        let msg = message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[video]\nfps = 7\n");
+        assert!(msg.contains("fps = 7"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_provider_lists_the_known_ones() {
+        let msg =
+            message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[speech]\nprovider = \"x\"\n");
+        assert!(msg.contains("choose one of: espeak"), "{msg}");
+    }
+}
