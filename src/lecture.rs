@@ -382,16 +382,11 @@ pub fn parse_blocks(markdown: &str) -> Vec<(Block, usize)> {
                 }
                 _ => {}
             },
-            Event::Text(text) | Event::Code(text) => match (&mut b.alt, &b.code_language) {
-                (Some(alt), _) => alt.push_str(&text),
-                (None, Some(_)) => b.text.push_str(&text),
-                (None, None) => b.text.push_str(&text),
+            Event::Text(text) | Event::Code(text) => match &mut b.alt {
+                Some(alt) => alt.push_str(&text),
+                None => b.text.push_str(&text),
             },
-            Event::SoftBreak | Event::HardBreak => {
-                if b.code_language.is_none() {
-                    b.text.push(' ');
-                }
-            }
+            Event::SoftBreak | Event::HardBreak if b.code_language.is_none() => b.text.push(' '),
             _ => {}
         }
     }

@@ -73,11 +73,11 @@ fn main() -> ExitCode {
         _ => "trace",
     };
     let bars = init_logging(filter);
-    if let Some(dir) = &cli.directory {
-        if let Err(err) = std::env::set_current_dir(dir) {
-            eprintln!("vbuild: cannot change to {}: {err}", dir.display());
-            return ExitCode::from(2);
-        }
+    if let Some(dir) = &cli.directory
+        && let Err(err) = std::env::set_current_dir(dir)
+    {
+        eprintln!("vbuild: cannot change to {}: {err}", dir.display());
+        return ExitCode::from(2);
     }
     match run(&cli, &bars) {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@
 //! holding the right bytes is left alone, so a no-op build writes nothing.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::engine::Outcome;
@@ -33,12 +34,8 @@ fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {
             .to_string_lossy()
     ));
     fs::copy(&source, &partial).map_err(io_error(&partial))?;
-    let mut permissions = fs::metadata(&partial)
-        .map_err(io_error(&partial))?
-        .permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    fs::set_permissions(&partial, permissions).map_err(io_error(&partial))?;
+    // The cache's blobs are read-only; the user's copy is an ordinary file.
+    fs::set_permissions(&partial, fs::Permissions::from_mode(0o644)).map_err(io_error(&partial))?;
     fs::rename(&partial, dest).map_err(io_error(dest))
 }
 

@@ -364,7 +364,7 @@ impl Videofile {
                 )
             })?;
         let fps = *raw.video.fps.get_ref();
-        if fps == 0 || fps > 60 || AUDIO_RATE % fps != 0 {
+        if fps == 0 || fps > 60 || !AUDIO_RATE.is_multiple_of(fps) {
             return Err(locate.error(
                 &raw.video.fps.span(),
                 format!(
@@ -487,7 +487,7 @@ impl Locator<'_> {
 fn parse_resolution(text: &str) -> Option<(u32, u32)> {
     let (w, h) = text.split_once('x')?;
     let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
-    let valid = |n: u32| (16..=7680).contains(&n) && n % 2 == 0;
+    let valid = |n: u32| (16..=7680).contains(&n) && n.is_multiple_of(2);
     (valid(w) && valid(h)).then_some((w, h))
 }
 

@@ -97,10 +97,10 @@ fn play_to_end(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
     };
     if let Err(err) = pipeline.set_state(gst::State::Playing) {
         // The bus usually holds the reason the state change failed.
-        if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
-            if let gst::MessageView::Error(e) = msg.view() {
-                return Err(failure(source_name(&msg), e.error().to_string()));
-            }
+        if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error])
+            && let gst::MessageView::Error(e) = msg.view()
+        {
+            return Err(failure(source_name(&msg), e.error().to_string()));
         }
         return Err(failure(name.clone(), err.to_string()));
     }

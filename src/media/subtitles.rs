@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::providers::outline::split_sentences;
 
 /// The cue writer's version: part of every subtitle key.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Longest cue text, in characters (two lines of about 42).
 const MAX_CUE_CHARS: usize = 84;
@@ -69,13 +69,18 @@ pub fn concat(parts: &[(Vec<Cue>, f64)]) -> Vec<Cue> {
     all
 }
 
-/// Cuts narration into cue texts of at most [`MAX_CUE_CHARS`] characters.
+/// Cuts narration into cue texts of at most [`MAX_CUE_CHARS`] characters: one per sentence, a long sentence
+/// cut into pieces of about equal length.
 fn cue_texts(narration: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     for sentence in split_sentences(narration) {
+        let length = sentence.chars().count();
+        let count = length.div_ceil(MAX_CUE_CHARS);
+        let target = length.div_ceil(count.max(1));
         let mut line = String::new();
         for word in sentence.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > MAX_CUE_CHARS {
+            let longer = line.chars().count() + 1 + word.chars().count();
+            if !line.is_empty() && (longer > MAX_CUE_CHARS || line.chars().count() >= target) {
                 pieces.push(std::mem::take(&mut line));
             }
             if !line.is_empty() {
@@ -170,12 +175,14 @@ mod tests {
         let cues = cues_for(&slides);
         assert_eq!(cues.len(), 3);
         assert_eq!(cues[0].start, 0.0);
+        // The spoken time is shared by length: "One two." has 8 of the slide's 28 characters.
+        assert!((cues[0].end - 3.0 * 8.0 / 28.0).abs() < 1e-9);
         assert!((cues[1].end - 3.0).abs() < 1e-9);
         assert!((cues[2].start - 3.2).abs() < 1e-9);
         assert!((cues[2].end - 4.2).abs() < 1e-9);
         let srt = to_srt(&cues);
         assert!(
-            srt.starts_with("1\n00:00:00,000 --> 00:00:01,000\nOne two.\n\n"),
+            srt.starts_with("1\n00:00:00,000 --> 00:00:00,857\nOne two.\n\n"),
             "{srt}"
         );
         assert!(to_vtt(&cues).contains("00:00:03.200 --> 00:00:04.200\nNext."));

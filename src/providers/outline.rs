@@ -8,7 +8,7 @@ use crate::lecture::{Block, Chapter};
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// How many slides and bullets to write.
 #[derive(Debug, Clone, Copy)]
@@ -211,10 +211,9 @@ fn pieces_of(block: &Block, words_per_slide: usize) -> Vec<Piece> {
 }
 
 fn paragraph_piece(sentences: Vec<String>) -> Piece {
-    let bullet = shorten(&sentences[0]);
     Piece {
+        bullets: sentences.iter().map(|s| shorten(s)).collect(),
         narration: sentences,
-        bullets: vec![bullet],
         visual: None,
     }
 }
@@ -305,7 +304,10 @@ mod tests {
             first.speaker_notes,
             "Gradients. A gradient points uphill. We walk against it."
         );
-        assert_eq!(first.bullets, ["A gradient points uphill"]);
+        assert_eq!(
+            first.bullets,
+            ["A gradient points uphill", "We walk against it"]
+        );
         let second = &script.slides[1];
         assert_eq!(second.title, "Step size");
         assert_eq!(second.bullets, ["small is slow", "large diverges"]);

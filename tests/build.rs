@@ -1,0 +1,292 @@
+//! End-to-end builds of the bundled example through the `vbuild` binary: real MP4 files, real subtitles,
+//! real cache hits.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const COURSE: &str = "out/introduction-to-machine-learning";
+
+/// A subtitle cue read back from a file: start, end (seconds) and text.
+type ParsedCue = (f64, f64, String);
+
+fn seconds(stamp: &str) -> f64 {
+    let stamp = stamp.trim().replace(',', ".");
+    let parts: Vec<f64> = stamp
+        .split(':')
+        .map(|p| p.parse().expect("a time"))
+        .collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+/// Reads the cues of an SRT or WebVTT file.
+fn parse_cues(text: &str) -> Vec<ParsedCue> {
+    let mut cues = Vec::new();
+    for block in text.split("\n\n") {
+        let lines: Vec<&str> = block.lines().collect();
+        let Some(at) = lines.iter().position(|l| l.contains(" --> ")) else {
+            continue;
+        };
+        let (start, end) = lines[at].split_once(" --> ").expect("a cue timing");
+        cues.push((seconds(start), seconds(end), lines[at + 1..].join(" ")));
+    }
+    cues
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+/// All narration of the course, in order, from the scripts vbuild wrote to the output folder.
+fn narration_words(dir: &Path) -> Vec<String> {
+    let mut scripts: Vec<_> = std::fs::read_dir(dir.join("out/scripts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    scripts.sort();
+    scripts
+        .iter()
+        .flat_map(|path| {
+            let script: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            script["slides"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| words(s["speaker_notes"].as_str().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &[]);
+    let report = report(dir.path());
+    assert_eq!(report["counts"]["failed"], 0);
+
+    let course = probe(&dir.path().join(format!("{COURSE}.mp4")));
+    assert_eq!(course.video_caps.len(), 1, "{course:?}");
+    assert!(
+        course.video_caps[0].starts_with("video/x-h264"),
+        "{course:?}"
+    );
+    assert_eq!(course.audio_caps.len(), 1, "{course:?}");
+    assert!(
+        course.audio_caps[0].starts_with("audio/mpeg")
+            && course.audio_caps[0].contains("mpegversion=(int)4")
+    );
+
+    // The narration as placed on the timeline (each slide's speech padded to whole frames) ...
+    let narration = meta_sum(&report, "clip", "seconds");
+    assert!(
+        (course.seconds - narration).abs() < 0.2,
+        "video {} s, narration {narration} s",
+        course.seconds
+    );
+    // ... is the speech itself plus less than one frame (1/10 s at the example's 10 fps) per slide.
+    let spoken = meta_sum(&report, "clip", "spoken_seconds");
+    let slides = nodes_in(&report, "ran")
+        .iter()
+        .filter(|n| n.starts_with("clip:"))
+        .count() as f64;
+    assert!(narration >= spoken && narration - spoken < slides * 0.1 + 1e-9);
+
+    for chapter in std::fs::read_dir(dir.path().join("out/chapters")).unwrap() {
+        let path = chapter.unwrap().path();
+        if path.extension().is_some_and(|e| e == "mp4") {
+            let probe = probe(&path);
+            assert_eq!(
+                (probe.video_caps.len(), probe.audio_caps.len()),
+                (1, 1),
+                "{path:?}"
+            );
+        }
+    }
+
+    for format in ["srt", "vtt"] {
+        let text = std::fs::read_to_string(dir.path().join(format!("{COURSE}.{format}"))).unwrap();
+        if format == "vtt" {
+            assert!(text.starts_with("WEBVTT\n"));
+        }
+        let cues = parse_cues(&text);
+        assert!(cues.len() > 10);
+        for pair in cues.windows(2) {
+            assert!(
+                pair[0].0 < pair[0].1 && pair[0].1 <= pair[1].0 + 0.0015,
+                "out of order: {pair:?}"
+            );
+        }
+        assert!(cues.last().unwrap().1 <= course.seconds + 0.001);
+        // The cues hold the narration word for word, and are shown for as long as it is spoken.
+        let cue_words: Vec<String> = cues.iter().flat_map(|c| words(&c.2)).collect();
+        assert_eq!(cue_words, narration_words(dir.path()));
+        let shown: f64 = cues.iter().map(|c| c.1 - c.0).sum();
+        assert!(
+            (shown - spoken).abs() < 0.05 * slides,
+            "cues {shown} s, speech {spoken} s"
+        );
+    }
+}
+
+#[test]
+fn second_run_runs_nothing_and_a_removed_output_folder_is_restored_from_the_cache() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &[]);
+    let first = report(dir.path());
+    let total = first["nodes"].as_array().unwrap().len();
+    assert_eq!(first["counts"]["ran"], total);
+    let video = dir.path().join(format!("{COURSE}.mp4"));
+    let original = std::fs::read(&video).unwrap();
+
+    let output = vbuild_ok(dir.path(), &[]);
+    let second = report(dir.path());
+    assert_eq!(second["counts"]["ran"], 0);
+    assert_eq!(second["counts"]["cached"], total);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("0 run"));
+
+    vbuild_ok(dir.path(), &["clean"]);
+    assert!(!dir.path().join("out").exists());
+    vbuild_ok(dir.path(), &[]);
+    assert_eq!(report(dir.path())["counts"]["ran"], 0);
+    assert_eq!(std::fs::read(&video).unwrap(), original);
+}
+
+#[test]
+fn editing_one_slide_reruns_only_its_nodes_and_the_assembly() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &[]);
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    let edited = text.replace("Real data is messy.", "Real data is very messy.");
+    assert_ne!(text, edited);
+    std::fs::write(&lecture, edited).unwrap();
+
+    vbuild_ok(dir.path(), &[]);
+    let report = report(dir.path());
+    let chapter = "02-data-and-features";
+    assert_eq!(
+        nodes_in(&report, "ran"),
+        [
+            format!("audio:{chapter}/02"),
+            format!("chapter-subtitles:{chapter}"),
+            format!("chapter-video:{chapter}"),
+            format!("chapter:{chapter}"),
+            format!("clip:{chapter}/02"),
+            "course-subtitles".to_string(),
+            "course-video".to_string(),
+            format!("image:{chapter}/02"),
+            format!("script:{chapter}"),
+        ]
+    );
+    assert!(nodes_in(&report, "cached").contains(&format!("audio:{chapter}/01")));
+}
+
+#[test]
+fn whitespace_only_edit_stops_at_the_chapter_node() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &[]);
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(
+        &lecture,
+        text.replace(
+            "Every model starts with data.",
+            "Every  model starts\nwith data.",
+        ),
+    )
+    .unwrap();
+    vbuild_ok(dir.path(), &[]);
+    // The Markdown changed, so the chapter is parsed again, but it parses to the same content: early cut-off.
+    assert_eq!(
+        nodes_in(&report(dir.path()), "ran"),
+        ["chapter:02-data-and-features"]
+    );
+}
+
+#[test]
+fn a_killed_build_resumes_without_redoing_finished_nodes() {
+    let dir = example_copy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-j", "1", "-q"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while action_keys(dir.path()).len() < 20 {
+        assert!(Instant::now() < deadline, "the build made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the build finished before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let finished_before_kill = action_keys(dir.path());
+    assert!(!dir.path().join(format!("{COURSE}.mp4")).exists());
+
+    vbuild_ok(dir.path(), &[]);
+    let report = report(dir.path());
+    for node in report["nodes"].as_array().unwrap() {
+        let key = node["key"].as_str().unwrap().to_string();
+        if finished_before_kill.contains(&key) {
+            assert_eq!(node["state"], "cached", "{} was redone", node["name"]);
+        }
+    }
+    assert!(report["counts"]["cached"].as_u64().unwrap() >= finished_before_kill.len() as u64);
+
+    // The result is the one an uninterrupted build gives.
+    let clean = example_copy();
+    vbuild_ok(clean.path(), &[]);
+    for ext in ["srt", "vtt"] {
+        let resumed = std::fs::read(dir.path().join(format!("{COURSE}.{ext}"))).unwrap();
+        let uninterrupted = std::fs::read(clean.path().join(format!("{COURSE}.{ext}"))).unwrap();
+        assert_eq!(resumed, uninterrupted);
+    }
+    let resumed = probe(&dir.path().join(format!("{COURSE}.mp4")));
+    let uninterrupted = probe(&clean.path().join(format!("{COURSE}.mp4")));
+    assert!((resumed.seconds - uninterrupted.seconds).abs() < 1e-3);
+}
+
+#[test]
+fn dry_run_lists_what_would_run_and_writes_nothing() {
+    let dir = example_copy();
+    let output = vbuild_ok(dir.path(), &["-n"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("chapter:01-what-is-machine-learning: its key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("script:01-what-is-machine-learning: its input chapter:01"),
+        "{stdout}"
+    );
+    assert!(action_keys(dir.path()).is_empty());
+    assert!(!dir.path().join("out").exists());
+
+    vbuild_ok(dir.path(), &[]);
+    let stdout = String::from_utf8_lossy(&vbuild_ok(dir.path(), &["-n"]).stdout).to_string();
+    assert!(stdout.contains("0 would run"), "{stdout}");
+}
+
+#[test]
+fn graph_prints_every_node_as_dot_and_json() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &[]);
+    let dot =
+        String::from_utf8(vbuild_ok(dir.path(), &["graph", "--format", "dot"]).stdout).unwrap();
+    assert!(dot.starts_with("digraph vbuild {"));
+    assert!(dot.contains("label=\"clip:04-gradient-descent/01\", fillcolor=palegreen"));
+    let json = vbuild_ok(dir.path(), &["graph", "--format", "json"]).stdout;
+    let nodes: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let built = report(dir.path())["nodes"].as_array().unwrap().len();
+    assert_eq!(nodes.as_array().unwrap().len(), built);
+}

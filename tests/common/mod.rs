@@ -1,0 +1,122 @@
+//! Helpers for the integration tests: a temp copy of the bundled example, running the real binary, reading
+//! the build report and probing media files with GStreamer's discoverer.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gstreamer as gst;
+use gstreamer_pbutils as pbutils;
+use gstreamer_pbutils::prelude::*;
+use serde_json::Value;
+
+/// The bundled example's folder.
+pub fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/intro-ml")
+}
+
+/// A temp folder holding a copy of the example's Videofile and Markdown (no cache, no outputs).
+pub fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["Videofile", "lecture.md"] {
+        std::fs::copy(example_dir().join(name), dir.path().join(name)).expect("copy example");
+    }
+    dir
+}
+
+/// Runs `vbuild ARGS` in `dir`.
+pub fn vbuild(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("vbuild runs")
+}
+
+/// Runs `vbuild ARGS` in `dir` and fails the test unless it exits 0.
+pub fn vbuild_ok(dir: &Path, args: &[&str]) -> Output {
+    let output = vbuild(dir, args);
+    assert!(
+        output.status.success(),
+        "vbuild {args:?} failed ({:?}):\n{}\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The last build's report.
+pub fn report(dir: &Path) -> Value {
+    let bytes = std::fs::read(dir.join(".vbuild/builds/latest.json")).expect("a build report");
+    serde_json::from_slice(&bytes).expect("the report is JSON")
+}
+
+/// Names of the report's nodes in `state` (ran, cached, failed, skipped), sorted.
+pub fn nodes_in(report: &Value, state: &str) -> Vec<String> {
+    let mut names: Vec<String> = report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["state"] == state)
+        .map(|n| n["name"].as_str().expect("name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Sum of a number in the meta of every node of `kind`.
+pub fn meta_sum(report: &Value, kind: &str, field: &str) -> f64 {
+    report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["kind"] == kind)
+        .map(|n| n["meta"][field].as_f64().expect("meta field"))
+        .sum()
+}
+
+/// What GStreamer's discoverer reads from a media file.
+#[derive(Debug)]
+pub struct Probe {
+    pub seconds: f64,
+    pub video_caps: Vec<String>,
+    pub audio_caps: Vec<String>,
+}
+
+/// Reads a media file back with GStreamer's discoverer.
+pub fn probe(path: &Path) -> Probe {
+    gst::init().expect("GStreamer");
+    let discoverer =
+        pbutils::Discoverer::new(gst::ClockTime::from_seconds(30)).expect("discoverer");
+    let uri = gst::glib::filename_to_uri(path, None).expect("file URI");
+    let info = discoverer.discover_uri(&uri).expect("discoverable media");
+    let caps = |caps: Option<gst::Caps>| caps.map(|c| c.to_string()).unwrap_or_default();
+    Probe {
+        seconds: info.duration().expect("a duration").nseconds() as f64 / 1e9,
+        video_caps: info
+            .video_streams()
+            .iter()
+            .map(|s| caps(s.caps()))
+            .collect(),
+        audio_caps: info
+            .audio_streams()
+            .iter()
+            .map(|s| caps(s.caps()))
+            .collect(),
+    }
+}
+
+/// The cache's action keys present now.
+pub fn action_keys(dir: &Path) -> Vec<String> {
+    let mut keys: Vec<String> = walkdir::WalkDir::new(dir.join(".vbuild/actions"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| e.path().file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    keys.sort();
+    keys
+}
