@@ -2,7 +2,7 @@
 //! codes (0 success, 1 build failed, 2 usage or configuration error).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -97,10 +97,8 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     match cli.command.as_ref().unwrap_or(&Command::Build) {
         Command::Clean => {
             project.clean()?;
-            println!(
-                "vbuild: removed {}",
-                project.videofile.output_dir().display()
-            );
+            let out = shown_path(cli, &project.videofile.output_dir());
+            println!("vbuild: removed {out}");
             Ok(0)
         }
         Command::Graph { format } => {
@@ -139,16 +137,26 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                     failure.reason.as_deref().unwrap_or("")
                 );
             }
-            let output = build.report.course_video.as_ref().map_or_else(
-                || "no course video".to_string(),
-                |p| p.display().to_string(),
-            );
+            let output = build
+                .report
+                .course_video
+                .as_ref()
+                .map_or_else(|| "no course video".to_string(), |p| shown_path(cli, p));
             println!(
                 "vbuild: {} run, {} cached, {} failed, {} skipped in {:.1} s -> {output}",
                 counts.ran, counts.cached, counts.failed, counts.skipped, build.report.seconds
             );
             Ok(if build.report.succeeded { 0 } else { 1 })
         }
+    }
+}
+
+/// A path inside the project as the user who ran vbuild (maybe with `-C DIR`) would name it.
+fn shown_path(cli: &Cli, path: &Path) -> String {
+    let inside = path.strip_prefix(".").unwrap_or(path);
+    match &cli.directory {
+        Some(dir) => dir.join(inside).display().to_string(),
+        None => inside.display().to_string(),
     }
 }
 

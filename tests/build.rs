@@ -243,17 +243,14 @@ fn a_killed_build_resumes_without_redoing_finished_nodes() {
     }
     assert!(report["counts"]["cached"].as_u64().unwrap() >= finished_before_kill.len() as u64);
 
-    // The result is the one an uninterrupted build gives.
+    // The result is the one an uninterrupted build gives, byte for byte.
     let clean = example_copy();
     vbuild_ok(clean.path(), &[]);
-    for ext in ["srt", "vtt"] {
+    for ext in ["mp4", "srt", "vtt"] {
         let resumed = std::fs::read(dir.path().join(format!("{COURSE}.{ext}"))).unwrap();
         let uninterrupted = std::fs::read(clean.path().join(format!("{COURSE}.{ext}"))).unwrap();
-        assert_eq!(resumed, uninterrupted);
+        assert!(resumed == uninterrupted, "the resumed {ext} differs");
     }
-    let resumed = probe(&dir.path().join(format!("{COURSE}.mp4")));
-    let uninterrupted = probe(&clean.path().join(format!("{COURSE}.mp4")));
-    assert!((resumed.seconds - uninterrupted.seconds).abs() < 1e-3);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use gstreamer::prelude::*;
 use super::MediaError;
 
 /// The joiner's version and AAC settings: part of every chapter and course video key.
-pub const SETTINGS: &str = "concat-remux voaacenc 96k mp4mux faststart v1";
+pub const SETTINGS: &str = "concat-remux voaacenc 96k mp4mux faststart v2";
 
 /// Joins the H.264 video streams of the MP4 files `parts`, in order, into the MP4 file `out` (video only).
 pub fn join_video(parts: &[&Path], out: &Path) -> Result<(), MediaError> {
@@ -55,7 +55,8 @@ pub fn join_video(parts: &[&Path], out: &Path) -> Result<(), MediaError> {
             }
         });
     }
-    super::run(&pipeline)
+    super::run(&pipeline)?;
+    super::mp4::clear_timestamps(out)
 }
 
 /// Muxes the video-only MP4 `video` with the WAV narration `wav`, encoded to AAC, into the MP4 file `out`.
@@ -69,5 +70,6 @@ pub fn mux_with_audio(video: &Path, wav: &Path, out: &Path) -> Result<(), MediaE
     super::set_location(&pipeline, "video", video)?;
     super::set_location(&pipeline, "audio", wav)?;
     super::set_location(&pipeline, "sink", out)?;
-    super::run(&pipeline)
+    super::run(&pipeline)?;
+    super::mp4::clear_timestamps(out)
 }

@@ -6,6 +6,7 @@
 pub mod audio;
 pub mod clip;
 pub mod join;
+pub mod mp4;
 pub mod slide;
 pub mod subtitles;
 
