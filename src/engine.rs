@@ -4,7 +4,7 @@
 //! The main thread owns the graph and all state; workers only run jobs and record their results in the cache
 //! (atomically) before reporting back, so a build killed at any moment keeps every finished node.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -130,13 +130,13 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
     let (sender, receiver) = mpsc::channel::<(NodeIndex, Result<ActionEntry, StepError>)>();
     let mut running = 0usize;
     let mut stopping = false;
+    // Nodes whose key missed the cache wait here until a worker is free, so that after a failure (without -k)
+    // nothing more starts.
+    let mut runnable: VecDeque<(NodeIndex, Prepared)> = VecDeque::new();
+    let jobs = options.jobs.max(1);
     pool.in_place_scope(|scope| {
         loop {
             while let Some(node) = ready.pop_front() {
-                if stopping {
-                    continue;
-                }
-                let name = plan.name(node);
                 if let Some(input) = plan
                     .graph
                     .neighbors_directed(node, Direction::Incoming)
@@ -147,44 +147,35 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
                     finish(&mut plan, &mut board, node, store, progress, &mut ready);
                     continue;
                 }
-                let Prepared { signature, job } = steps::prepare(&plan, node, ctx, &board);
-                let key = signature.key();
+                let prepared = steps::prepare(&plan, node, ctx, &board);
+                let key = prepared.signature.key();
                 if let Some(entry) = store.action(&key) {
-                    log::debug!("{name}: cached ({})", &key[..12]);
+                    log::debug!("{}: cached ({})", plan.name(node), &key[..12]);
                     board.states[node.index()] = State::Done { entry, ran: false };
                     finish(&mut plan, &mut board, node, store, progress, &mut ready);
-                    continue;
-                }
-                if options.dry_run {
+                } else if options.dry_run {
                     let reason = format!("its key {} is not in the cache", &key[..12]);
                     board.states[node.index()] = State::WouldRun { reason };
                     finish(&mut plan, &mut board, node, store, progress, &mut ready);
-                    continue;
+                } else {
+                    runnable.push_back((node, prepared));
                 }
+            }
+            if stopping {
+                runnable.clear();
+            }
+            while running < jobs {
+                let Some((node, prepared)) = runnable.pop_front() else {
+                    break;
+                };
+                let name = plan.name(node);
+                let key = prepared.signature.key();
                 board.states[node.index()] = State::Running { key: key.clone() };
                 running += 1;
                 progress.started(&name);
                 let sender = sender.clone();
                 scope.spawn(move |_| {
-                    let started = Instant::now();
-                    let result = (|| {
-                        let scratch = store.scratch()?;
-                        let produced = job.run(store, scratch.path())?;
-                        let mut outputs = std::collections::BTreeMap::new();
-                        for (output, path) in produced.files {
-                            outputs.insert(output.to_string(), store.put_file(&path)?);
-                        }
-                        let entry = ActionEntry {
-                            key,
-                            node: name,
-                            outputs,
-                            meta: produced.meta,
-                            seconds: started.elapsed().as_secs_f64(),
-                            signature: signature.fields().to_vec(),
-                        };
-                        store.record(&entry)?;
-                        Ok(entry)
-                    })();
+                    let result = run_node(store, name, key, prepared);
                     // The receiver outlives every job: the main loop waits for all of them.
                     let _ = sender.send((node, result));
                 });
@@ -228,6 +219,32 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
         states: board.states,
         seconds: started.elapsed().as_secs_f64(),
     }
+}
+
+/// Runs a node's job in a scratch folder, moves its outputs into the cache and records its entry.
+fn run_node(
+    store: &Store,
+    name: String,
+    key: String,
+    prepared: Prepared,
+) -> Result<ActionEntry, StepError> {
+    let started = Instant::now();
+    let scratch = store.scratch()?;
+    let produced = prepared.job.run(store, scratch.path())?;
+    let mut outputs = BTreeMap::new();
+    for (output, path) in produced.files {
+        outputs.insert(output.to_string(), store.put_file(&path)?);
+    }
+    let entry = ActionEntry {
+        key,
+        node: name,
+        outputs,
+        meta: produced.meta,
+        seconds: started.elapsed().as_secs_f64(),
+        signature: prepared.signature.fields().to_vec(),
+    };
+    store.record(&entry)?;
+    Ok(entry)
 }
 
 /// Marks `node` finished: expands a finished script's slides, then queues the dependents that became ready.

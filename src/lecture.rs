@@ -80,6 +80,7 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
     candidates.sort();
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in &videofile.course.sources {
+        let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
         let matcher = Glob::new(pattern)
             .map_err(|err| videofile.sources_error(format!("source pattern {pattern:?}: {err}")))?
             .compile_matcher();

@@ -39,6 +39,11 @@ fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {
     fs::rename(&partial, dest).map_err(io_error(dest))
 }
 
+/// The course files' path without extension: `OUTPUT/<course-title-slug>`.
+pub fn course_base(videofile: &Videofile) -> PathBuf {
+    videofile.output_dir().join(slug(&videofile.course.title))
+}
+
 /// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.
 pub fn materialise(
     videofile: &Videofile,
@@ -71,7 +76,7 @@ pub fn materialise(
             subtitle_files(&base, entry, &mut wanted);
         }
     }
-    let base = out.join(slug(&videofile.course.title));
+    let base = course_base(videofile);
     if let Some(entry) = outcome.entry(plan.course_video) {
         wanted.push((entry.output("mp4").to_string(), base.with_extension("mp4")));
     }

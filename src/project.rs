@@ -81,14 +81,10 @@ impl Project {
         if !options.dry_run {
             report.outputs =
                 output::materialise(&self.videofile, &self.chapters, &outcome, &store)?;
-            report.course_video = report
-                .outputs
-                .iter()
-                .find(|p| {
-                    p.extension().is_some_and(|e| e == "mp4")
-                        && !p.starts_with(self.videofile.output_dir().join("chapters"))
-                })
-                .cloned();
+            if outcome.entry(outcome.plan.course_video).is_some() {
+                report.course_video =
+                    Some(output::course_base(&self.videofile).with_extension("mp4"));
+            }
             report.save(store.root())?;
         }
         Ok(Build { outcome, report })

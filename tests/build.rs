@@ -287,3 +287,50 @@ fn graph_prints_every_node_as_dot_and_json() {
     let built = report(dir.path())["nodes"].as_array().unwrap().len();
     assert_eq!(nodes.as_array().unwrap().len(), built);
 }
+
+#[test]
+fn keep_going_runs_what_does_not_depend_on_a_failure_and_reports_every_failure() {
+    let dir = example_copy();
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(
+        &videofile,
+        text.replace("voice = \"en-us\"", "voice = \"nosuchvoice\""),
+    )
+    .unwrap();
+
+    let output = vbuild(dir.path(), &["-k", "-j", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = report(dir.path());
+    let failed = nodes_in(&report, "failed");
+    let ran_with_k = nodes_in(&report, "ran").len();
+    let slides = nodes_in(&report, "ran")
+        .iter()
+        .filter(|n| n.starts_with("image:"))
+        .count();
+    // Every slide's speech fails; every slide's picture, which does not need speech, is still drawn.
+    assert!(slides > 5);
+    assert_eq!(failed.len(), slides);
+    assert!(failed.iter().all(|n| n.starts_with("audio:")));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "failed: audio:01-what-is-machine-learning/01: espeak-ng failed: voice \"nosuchvoice\""
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.path().join(format!("{COURSE}.mp4")).exists());
+
+    // Without -k the build stops scheduling at the first failure.
+    let stopped = example_copy();
+    std::fs::copy(&videofile, stopped.path().join("Videofile")).unwrap();
+    assert_eq!(vbuild(stopped.path(), &["-j", "1"]).status.code(), Some(1));
+    let report = common::report(stopped.path());
+    assert_eq!(nodes_in(&report, "failed").len(), 1);
+    assert!(nodes_in(&report, "ran").len() < ran_with_k);
+    assert!(
+        nodes_in(&report, "skipped")
+            .iter()
+            .any(|n| n.starts_with("image:"))
+    );
+}
