@@ -82,6 +82,10 @@ pub fn materialise(
     }
     if let Some(entry) = outcome.entry(plan.course_subtitles) {
         subtitle_files(&base, entry, &mut wanted);
+        wanted.push((
+            entry.output("chapters").to_string(),
+            base.with_extension("chapters.vtt"),
+        ));
     }
     for (hash, dest) in &wanted {
         place(store, hash, dest)?;

@@ -96,8 +96,18 @@ pub enum Job {
         slides: Vec<TimedNarration>,
     },
     CourseSubtitles {
-        parts: Vec<(String, f64)>,
+        chapters: Vec<ChapterCues>,
     },
+}
+
+/// A finished chapter's subtitles, as the course subtitles read them.
+#[derive(Debug, Clone)]
+pub struct ChapterCues {
+    /// Hash of the chapter's cue list (JSON).
+    pub cues: String,
+    /// The chapter video's length.
+    pub seconds: f64,
+    pub title: String,
 }
 
 /// A node ready to be looked up in the cache and, on a miss, run.
@@ -287,24 +297,29 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             }
         }
         NodeKind::CourseSubtitles => {
-            let parts: Vec<(String, f64)> = plan
+            let chapters: Vec<ChapterCues> = plan
                 .chapters
                 .iter()
-                .map(|c| {
-                    let entry = done.entry(c.subtitles);
-                    (entry.output("cues").to_string(), entry.number("seconds"))
+                .zip(ctx.chapters)
+                .map(|(nodes, source)| {
+                    let entry = done.entry(nodes.subtitles);
+                    ChapterCues {
+                        cues: entry.output("cues").to_string(),
+                        seconds: entry.number("seconds"),
+                        title: source.chapter.title.clone(),
+                    }
                 })
                 .collect();
             let mut signature = Signature::new("course-subtitles", subtitles::VERSION);
-            for (i, (cues, seconds)) in parts.iter().enumerate() {
+            for (i, c) in chapters.iter().enumerate() {
                 signature.field(
                     &format!("chapter {}", i + 1),
-                    format!("{cues} {seconds:.6}"),
+                    format!("{} {:.6} {}", c.cues, c.seconds, c.title),
                 );
             }
             Prepared {
                 signature,
-                job: Job::CourseSubtitles { parts },
+                job: Job::CourseSubtitles { chapters },
             }
         }
     }
@@ -428,15 +443,31 @@ impl Job {
                 let produced = produced.file("cues", write(scratch.join("cues.json"), &cues_json)?);
                 subtitle_files(produced, scratch, &cues, seconds)
             }
-            Job::CourseSubtitles { parts } => {
-                let mut chapters: Vec<(Vec<Cue>, f64)> = Vec::new();
-                for (cues, seconds) in parts {
-                    let cues: Vec<Cue> = serde_json::from_slice(&store.read_blob(cues)?)
+            Job::CourseSubtitles { chapters } => {
+                let mut parts: Vec<(Vec<Cue>, f64)> = Vec::new();
+                for chapter in chapters {
+                    let cues: Vec<Cue> = serde_json::from_slice(&store.read_blob(&chapter.cues)?)
                         .map_err(invalid("cue list"))?;
-                    chapters.push((cues, *seconds));
+                    parts.push((cues, chapter.seconds));
                 }
-                let seconds = chapters.iter().map(|(_, s)| s).sum();
-                subtitle_files(produced, scratch, &subtitles::concat(&chapters), seconds)
+                let seconds = parts.iter().map(|(_, s)| s).sum();
+                let marks: Vec<(Vec<Cue>, f64)> = chapters
+                    .iter()
+                    .map(|c| {
+                        let mark = Cue {
+                            start: 0.0,
+                            end: c.seconds,
+                            text: c.title.clone(),
+                        };
+                        (vec![mark], c.seconds)
+                    })
+                    .collect();
+                let marks = subtitles::to_vtt(&subtitles::concat(&marks));
+                let produced = produced.file(
+                    "chapters",
+                    write(scratch.join("chapters.vtt"), marks.as_bytes())?,
+                );
+                subtitle_files(produced, scratch, &subtitles::concat(&parts), seconds)
             }
         }
     }

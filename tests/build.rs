@@ -109,6 +109,16 @@ fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
         }
     }
 
+    // Chapter marks: one WebVTT cue per chapter, back to back, to the end of the video.
+    let marks = parse_cues(
+        &std::fs::read_to_string(dir.path().join(format!("{COURSE}.chapters.vtt"))).unwrap(),
+    );
+    let titles: Vec<&str> = marks.iter().map(|m| m.2.as_str()).collect();
+    assert_eq!(titles[0], "What is machine learning?");
+    assert_eq!(titles.len(), 5);
+    assert!(marks.windows(2).all(|p| (p[0].1 - p[1].0).abs() < 1e-9));
+    assert!((marks[4].1 - course.seconds).abs() < 0.2);
+
     for format in ["srt", "vtt"] {
         let text = std::fs::read_to_string(dir.path().join(format!("{COURSE}.{format}"))).unwrap();
         if format == "vtt" {
