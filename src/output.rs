@@ -9,15 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
-use crate::store::{Store, StoreError, hash_file};
+use crate::store::{Store, StoreError, hash_file, io_error};
 use crate::videofile::Videofile;
-
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically.
 fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {

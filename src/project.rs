@@ -9,7 +9,7 @@ use crate::output;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::steps::{Context, StepError, Tools};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, io_error};
 use crate::videofile::{ConfigError, Videofile};
 
 /// Why a build could not start or finish.
@@ -94,7 +94,7 @@ impl Project {
     pub fn clean(&self) -> Result<(), Error> {
         let out = self.videofile.output_dir();
         if out.exists() {
-            std::fs::remove_dir_all(&out).map_err(|source| StoreError::Io { path: out, source })?;
+            std::fs::remove_dir_all(&out).map_err(io_error(&out))?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use crate::providers::outline::{self, OutlineSettings};
 use crate::providers::{ProviderError, espeak};
 use crate::script::{self, Script};
 use crate::signature::Signature;
-use crate::store::{ActionEntry, Store, StoreError};
+use crate::store::{ActionEntry, Store, StoreError, io_error};
 use crate::videofile::Videofile;
 
 /// A node's work failed.
@@ -344,13 +344,9 @@ impl Produced {
     }
 }
 
+/// Writes a job's output file and returns its path.
 fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, StepError> {
-    std::fs::write(&path, bytes).map_err(|e| {
-        StepError::Store(StoreError::Io {
-            path: path.clone(),
-            source: e,
-        })
-    })?;
+    std::fs::write(&path, bytes).map_err(io_error(&path))?;
     Ok(path)
 }
 
