@@ -71,7 +71,8 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
         .into_iter()
         .filter_entry(|entry| {
             let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-            !hidden && entry.path() != output && entry.file_name() != "target"
+            entry.depth() == 0
+                || (!hidden && entry.path() != output && entry.file_name() != "target")
         })
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_file())

@@ -54,7 +54,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
-    /// Remove the output folder; the cache stays, so the next build restores it without running anything.
+    /// Remove the files builds wrote to the output folder; the cache stays, so the next build restores them
+    /// without running anything.
     Clean,
 }
 
@@ -96,9 +97,9 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     let hidden = cli.quiet || !std::io::stderr().is_terminal();
     match cli.command.as_ref().unwrap_or(&Command::Build) {
         Command::Clean => {
-            project.clean()?;
+            let removed = project.clean()?;
             let out = shown_path(cli, &project.videofile.output_dir());
-            println!("vbuild: removed {out}");
+            println!("vbuild: removed {removed} files from {out}");
             Ok(0)
         }
         Command::Graph { format } => {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
-use crate::store::{Store, StoreError, hash_file, io_error};
+use crate::store::{Store, StoreError, hash_file, io_error, write_atomic};
 use crate::videofile::Videofile;
 
 /// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically.
@@ -84,23 +84,59 @@ pub fn materialise(
         place(store, hash, dest)?;
     }
     let written: Vec<PathBuf> = wanted.into_iter().map(|(_, dest)| dest).collect();
-    remove_stale(&[out.join("chapters"), out.join("scripts")], &written)?;
+    remove_outputs(videofile, store, &written)?;
     Ok(written)
 }
 
-/// Removes files vbuild wrote earlier (chapters renamed or removed) from its own sub-folders.
-fn remove_stale(folders: &[PathBuf], keep: &[PathBuf]) -> Result<(), StoreError> {
-    for folder in folders {
-        let Ok(entries) = fs::read_dir(folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file() && !keep.contains(&path) {
-                log::info!("removing stale output {}", path.display());
-                fs::remove_file(&path).map_err(io_error(&path))?;
+/// Removes every output file the last build wrote (and the folders that leaves empty); the cache stays.
+pub fn clean(videofile: &Videofile, store: &Store) -> Result<usize, StoreError> {
+    remove_outputs(videofile, store, &[])
+}
+
+/// The list of files the last build wrote to the output folder, relative to the project folder.
+fn manifest_path(store: &Store) -> PathBuf {
+    store.root().join("outputs.json")
+}
+
+/// Removes the files the previous build wrote that are not in `keep` (a chapter renamed or removed), then
+/// records `keep` as what this build wrote. Only files vbuild itself wrote are ever removed, wherever the
+/// output folder is.
+fn remove_outputs(
+    videofile: &Videofile,
+    store: &Store,
+    keep: &[PathBuf],
+) -> Result<usize, StoreError> {
+    let project = &videofile.project_dir;
+    let previous: Vec<PathBuf> = fs::read(manifest_path(store))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let mut removed = 0;
+    for stale in previous
+        .iter()
+        .map(|p| project.join(p))
+        .filter(|p| !keep.contains(p))
+    {
+        if stale.is_file() {
+            log::info!("removing {}", stale.display());
+            fs::remove_file(&stale).map_err(io_error(&stale))?;
+            removed += 1;
+        }
+        // Folders vbuild made and emptied go too; a folder that still holds anything stays.
+        let out = videofile.output_dir();
+        let mut folder = stale.parent();
+        while let Some(dir) = folder.filter(|d| d.starts_with(&out)) {
+            if fs::remove_dir(dir).is_err() {
+                break;
             }
+            folder = dir.parent();
         }
     }
-    Ok(())
+    let relative: Vec<&Path> = keep
+        .iter()
+        .map(|p| p.strip_prefix(project).unwrap_or(p))
+        .collect();
+    let json = serde_json::to_vec_pretty(&relative).expect("paths serialise");
+    write_atomic(&manifest_path(store), &json)?;
+    Ok(removed)
 }

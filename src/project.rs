@@ -9,7 +9,7 @@ use crate::output;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::steps::{Context, StepError, Tools};
-use crate::store::{Store, StoreError, io_error};
+use crate::store::{Store, StoreError};
 use crate::videofile::{ConfigError, Videofile};
 
 /// Why a build could not start or finish.
@@ -90,12 +90,11 @@ impl Project {
         Ok(Build { outcome, report })
     }
 
-    /// Removes the output folder (the cache stays, so the next build restores it without running anything).
-    pub fn clean(&self) -> Result<(), Error> {
-        let out = self.videofile.output_dir();
-        if out.exists() {
-            std::fs::remove_dir_all(&out).map_err(io_error(&out))?;
-        }
-        Ok(())
+    /// Removes the files the last build wrote to the output folder; the cache stays, so the next build
+    /// restores them without running anything. Returns how many files were removed.
+    pub fn clean(&self) -> Result<usize, Error> {
+        let store = self.store()?;
+        let _lock = store.lock()?;
+        Ok(output::clean(&self.videofile, &store)?)
     }
 }

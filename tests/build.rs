@@ -344,3 +344,70 @@ fn keep_going_runs_what_does_not_depend_on_a_failure_and_reports_every_failure()
             .any(|n| n.starts_with("image:"))
     );
 }
+
+#[test]
+fn clean_and_renames_remove_only_files_vbuild_wrote() {
+    let dir = example_copy();
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    // The output folder is the project folder itself: nothing of the author's may be touched.
+    std::fs::write(
+        &videofile,
+        text.replace("output = \"out\"", "output = \".\""),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("chapters")).unwrap();
+    std::fs::write(dir.path().join("chapters/notes.txt"), "mine").unwrap();
+    vbuild_ok(dir.path(), &[]);
+    assert!(
+        dir.path()
+            .join("introduction-to-machine-learning.mp4")
+            .is_file()
+    );
+    assert!(
+        dir.path()
+            .join("chapters/04-gradient-descent.mp4")
+            .is_file()
+    );
+
+    // A renamed chapter's old files go; the new ones come.
+    let lecture = dir.path().join("lecture.md");
+    let markdown = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(
+        &lecture,
+        markdown.replace("## Gradient descent", "## Descending gradients"),
+    )
+    .unwrap();
+    vbuild_ok(dir.path(), &[]);
+    assert!(!dir.path().join("chapters/04-gradient-descent.mp4").exists());
+    assert!(
+        dir.path()
+            .join("chapters/04-descending-gradients.mp4")
+            .is_file()
+    );
+
+    vbuild_ok(dir.path(), &["clean"]);
+    let mut left: Vec<String> = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".vbuild")
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .strip_prefix(dir.path())
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "",
+            "Videofile",
+            "chapters",
+            "chapters/notes.txt",
+            "lecture.md"
+        ]
+    );
+}

@@ -108,29 +108,30 @@ pub fn write_wav(samples: &[i16], out: &Path) -> Result<(), MediaError> {
     writer.finalize().map_err(|e| wav_error(out, e))
 }
 
-/// Reads a WAV file written by [`write_wav`].
-pub fn read_wav(path: &Path) -> Result<Vec<i16>, MediaError> {
-    let mut reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
+/// Opens a WAV file written by [`write_wav`], checking its format.
+fn open_wav(path: &Path) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, MediaError> {
+    let reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
     if reader.spec() != spec() {
-        return Err(wav_error(
-            path,
-            format!("unexpected format {:?}", reader.spec()),
-        ));
+        return Err(wav_error(path, format!("unexpected format {:?}", reader.spec())));
     }
-    reader
-        .samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| wav_error(path, e))
+    Ok(reader)
 }
 
-/// Joins WAV files in order into `out`; returns the number of samples written.
+/// Joins WAV files in order into `out`, streaming (a long course is never held in memory); returns the
+/// number of samples written.
 pub fn join_wavs(parts: &[&Path], out: &Path) -> Result<usize, MediaError> {
-    let mut all = Vec::new();
+    let mut writer = hound::WavWriter::create(out, spec()).map_err(|e| wav_error(out, e))?;
+    let mut written = 0;
     for part in parts {
-        all.extend(read_wav(part)?);
+        for sample in open_wav(part)?.samples::<i16>() {
+            writer
+                .write_sample(sample.map_err(|e| wav_error(part, e))?)
+                .map_err(|e| wav_error(out, e))?;
+            written += 1;
+        }
     }
-    write_wav(&all, out)?;
-    Ok(all.len())
+    writer.finalize().map_err(|e| wav_error(out, e))?;
+    Ok(written)
 }
 
 /// The length in seconds of a WAV file in the fixed format, from its header.
