@@ -168,7 +168,7 @@ impl Plan {
                 (nodes.audio, nodes.clip),
                 (nodes.image, nodes.clip),
                 (nodes.clip, video),
-                (nodes.clip, subtitles),
+                (nodes.audio, subtitles),
             ] {
                 self.graph.add_edge(from, to, ());
             }

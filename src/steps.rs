@@ -17,7 +17,7 @@ use crate::providers::{ProviderError, espeak};
 use crate::script::{self, Script};
 use crate::signature::Signature;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
-use crate::videofile::Videofile;
+use crate::videofile::{AUDIO_RATE, Videofile};
 
 /// A node's work failed.
 #[derive(Debug, thiserror::Error)]
@@ -175,6 +175,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             signature
                 .field("provider", &vf.speech.provider)
                 .field("engine", &ctx.tools.espeak)
+                .field("format", audio::FORMAT)
                 .field("voice", &vf.speech.voice)
                 .field("rate", vf.speech.rate)
                 .field("narration", &text);
@@ -276,11 +277,13 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .iter()
                 .zip(&script.slides)
                 .map(|(nodes, slide)| {
-                    let clip = done.entry(nodes.clip);
+                    // Timed from the speech alone: the padding to whole frames is arithmetic.
+                    let samples = done.entry(nodes.audio).number("samples") as usize;
+                    let seconds = |n: usize| n as f64 / f64::from(AUDIO_RATE);
                     TimedNarration {
                         text: slide.speaker_notes.clone(),
-                        spoken: clip.number("spoken_seconds"),
-                        length: clip.number("seconds"),
+                        spoken: seconds(samples),
+                        length: seconds(audio::padded_len(samples, vf.video.fps)),
                     }
                 })
                 .collect();
@@ -383,9 +386,14 @@ impl Job {
                     .fact("slides", json!(slides)))
             }
             Job::Speech { text, voice, rate } => {
+                let spoken = scratch.join("spoken.wav");
+                espeak::speak(text, voice, *rate, &spoken)?;
+                let samples = audio::decode(&spoken)?;
                 let wav = scratch.join("speech.wav");
-                espeak::speak(text, voice, *rate, &wav)?;
-                Ok(produced.file("speech", wav))
+                audio::write_wav(&samples, &wav)?;
+                Ok(produced
+                    .file("speech", wav)
+                    .fact("samples", json!(samples.len())))
             }
             Job::Slide { content, style } => {
                 let png = slide::render_png(content, *style)?;
@@ -393,7 +401,7 @@ impl Job {
             }
             Job::Clip { audio, image, fps } => {
                 let narration =
-                    audio::pad_to_frames(audio::decode(&store.verified_blob(audio)?)?, *fps);
+                    audio::pad_to_frames(audio::read_wav(&store.verified_blob(audio)?)?, *fps);
                 let wav = scratch.join("narration.wav");
                 audio::write_wav(&narration.samples, &wav)?;
                 let frames = (narration.seconds() * f64::from(*fps)).round() as u64;

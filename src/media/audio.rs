@@ -88,12 +88,19 @@ pub fn decode(input: &Path) -> Result<Vec<i16>, MediaError> {
     Ok(samples)
 }
 
+/// The fixed narration format, as signed into the keys of the nodes that write it.
+pub const FORMAT: &str = "pcm s16le mono 24000 Hz";
+
+/// How many samples `spoken` samples of speech take once padded to whole frames at `fps` (at least one frame).
+pub fn padded_len(spoken: usize, fps: u32) -> usize {
+    let per_frame = (AUDIO_RATE / fps) as usize;
+    spoken.div_ceil(per_frame).max(1) * per_frame
+}
+
 /// Pads `samples` with silence to a whole number of frames at `fps` (at least one frame).
 pub fn pad_to_frames(mut samples: Vec<i16>, fps: u32) -> Narration {
-    let per_frame = (AUDIO_RATE / fps) as usize;
     let spoken = samples.len();
-    let frames = spoken.div_ceil(per_frame).max(1);
-    samples.resize(frames * per_frame, 0);
+    samples.resize(padded_len(spoken, fps), 0);
     Narration { samples, spoken }
 }
 
@@ -109,12 +116,25 @@ pub fn write_wav(samples: &[i16], out: &Path) -> Result<(), MediaError> {
 }
 
 /// Opens a WAV file written by [`write_wav`], checking its format.
-fn open_wav(path: &Path) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, MediaError> {
+fn open_wav(
+    path: &Path,
+) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, MediaError> {
     let reader = hound::WavReader::open(path).map_err(|e| wav_error(path, e))?;
     if reader.spec() != spec() {
-        return Err(wav_error(path, format!("unexpected format {:?}", reader.spec())));
+        return Err(wav_error(
+            path,
+            format!("unexpected format {:?}", reader.spec()),
+        ));
     }
     Ok(reader)
+}
+
+/// Reads the samples of a WAV file written by [`write_wav`].
+pub fn read_wav(path: &Path) -> Result<Vec<i16>, MediaError> {
+    open_wav(path)?
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| wav_error(path, e))
 }
 
 /// Joins WAV files in order into `out`, streaming (a long course is never held in memory); returns the
