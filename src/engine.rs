@@ -1,5 +1,5 @@
-//! The scheduler: walks the graph in dependency order, looks every node's key up in the cache, runs the
-//! misses on a rayon pool of `-j` threads, and expands a chapter's per-slide nodes once its script is known.
+//! The scheduler: walks the graph in dependency order, looks every needed node's key up in the cache, runs
+//! the misses on a rayon pool of `-j` threads, and expands a chapter's per-slide nodes once its script is known.
 //!
 //! The main thread owns the graph and all state; workers only run jobs and record their results in the cache
 //! (atomically) before reporting back, so a build killed at any moment keeps every finished node.
@@ -11,11 +11,15 @@ use std::time::Instant;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
+use crate::cost::Usage;
+use crate::history::LastKeys;
 use crate::plan::{NodeKind, Plan};
 use crate::progress::Progress;
+use crate::reason::Reason;
 use crate::script::Script;
 use crate::steps::{self, Context, Finished, Prepared, StepError};
 use crate::store::{ActionEntry, Store};
+use crate::target::Target;
 
 /// How to build.
 #[derive(Debug, Clone)]
@@ -26,6 +30,8 @@ pub struct Options {
     pub dry_run: bool,
     /// After a failure, go on with the nodes that do not depend on it.
     pub keep_going: bool,
+    /// What to build; empty means the whole course.
+    pub targets: Vec<Target>,
 }
 
 /// Where a node stands.
@@ -33,20 +39,28 @@ pub struct Options {
 pub enum State {
     /// Its inputs are not all finished.
     Waiting,
+    /// No target needs it.
+    NotWanted,
     Running {
         key: String,
+        reason: Reason,
     },
-    /// Finished: `ran` is false when the cache already had it.
+    /// Finished: `ran` holds why it ran in this build, `None` when the cache already had it.
     Done {
         entry: ActionEntry,
-        ran: bool,
+        ran: Option<Reason>,
     },
-    /// Dry run: it would run, for this reason.
+    /// Dry run: it would run (its key is unknown when an input would run first). `usage` is what its
+    /// provider would be asked for; `seconds` how long it took the last time it was built, if known.
     WouldRun {
-        reason: String,
+        key: Option<String>,
+        reason: Reason,
+        usage: Usage,
+        seconds: Option<f64>,
     },
     Failed {
         key: String,
+        reason: Reason,
         error: String,
     },
     /// It did not run because an input failed or the build stopped.
@@ -74,11 +88,14 @@ impl Outcome {
         }
     }
 
-    /// True when every node finished.
+    /// True when every needed node finished (or, in a dry run, was found or planned).
     pub fn succeeded(&self) -> bool {
-        self.states
-            .iter()
-            .all(|s| matches!(s, State::Done { .. } | State::WouldRun { .. }))
+        self.states.iter().all(|s| {
+            matches!(
+                s,
+                State::Done { .. } | State::WouldRun { .. } | State::NotWanted
+            )
+        })
     }
 }
 
@@ -103,18 +120,61 @@ impl Finished for Board {
     }
 }
 
+/// Marks the nodes no target needs: a node is needed when a target wants it, when it is the script whose
+/// per-slide nodes a target wants, or when a needed node depends on it.
+fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
+    let mut needed = vec![false; plan.graph.node_count()];
+    let mut stack: Vec<NodeIndex> = plan
+        .graph
+        .node_indices()
+        .filter(|&n| {
+            let node = &plan.graph[n];
+            targets.iter().any(|t| {
+                t.wants(node)
+                    || (node.kind == NodeKind::Script
+                        && node.chapter.is_some_and(|c| t.needs_script_of(c)))
+            })
+        })
+        .collect();
+    while let Some(node) = stack.pop() {
+        if !std::mem::replace(&mut needed[node.index()], true) {
+            stack.extend(plan.graph.neighbors_directed(node, Direction::Incoming));
+        }
+    }
+    for (state, needed) in states.iter_mut().zip(needed) {
+        match (&state, needed) {
+            (State::Waiting, false) => *state = State::NotWanted,
+            (State::NotWanted, true) => *state = State::Waiting,
+            _ => {}
+        }
+    }
+}
+
 /// Builds the course described by `ctx`.
-pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progress) -> Outcome {
+pub fn build(
+    ctx: &Context,
+    store: &Store,
+    last_keys: &LastKeys,
+    options: &Options,
+    progress: &Progress,
+) -> Outcome {
     let started = Instant::now();
+    let targets = if options.targets.is_empty() {
+        vec![Target::course()]
+    } else {
+        options.targets.clone()
+    };
     let mut plan = Plan::new(ctx.chapters);
     let mut board = Board {
         states: vec![State::Waiting; plan.graph.node_count()],
         scripts: vec![None; ctx.chapters.len()],
     };
-    progress.set_total(plan.graph.node_count());
+    mark_needed(&plan, &targets, &mut board.states);
+    progress.set_total(count_needed(&board.states));
     let mut ready: VecDeque<NodeIndex> = plan
         .graph
         .node_indices()
+        .filter(|&n| matches!(board.states[n.index()], State::Waiting))
         .filter(|&n| {
             plan.graph
                 .neighbors_directed(n, Direction::Incoming)
@@ -122,8 +182,9 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
                 .is_none()
         })
         .collect();
+    let jobs = options.jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
+        .num_threads(jobs)
         .thread_name(|i| format!("vbuild-worker-{i}"))
         .build()
         .expect("the worker pool starts");
@@ -132,45 +193,76 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
     let mut stopping = false;
     // Nodes whose key missed the cache wait here until a worker is free, so that after a failure (without -k)
     // nothing more starts.
-    let mut runnable: VecDeque<(NodeIndex, Prepared)> = VecDeque::new();
-    let jobs = options.jobs.max(1);
+    let mut runnable: VecDeque<(NodeIndex, Prepared, Reason)> = VecDeque::new();
+    let mut finisher = Finisher {
+        store,
+        targets: &targets,
+        progress,
+    };
     pool.in_place_scope(|scope| {
         loop {
             while let Some(node) = ready.pop_front() {
+                let name = plan.name(node);
                 if let Some(input) = plan
                     .graph
                     .neighbors_directed(node, Direction::Incoming)
                     .find(|p| matches!(board.states[p.index()], State::WouldRun { .. }))
                 {
-                    let reason = format!("its input {} would run first", plan.name(input));
-                    board.states[node.index()] = State::WouldRun { reason };
-                    finish(&mut plan, &mut board, node, store, progress, &mut ready);
+                    let reason = Reason::InputRunsFirst {
+                        input: plan.name(input),
+                    };
+                    board.states[node.index()] = State::WouldRun {
+                        key: None,
+                        reason,
+                        usage: Usage::default(),
+                        seconds: None,
+                    };
+                    finisher.finish(&mut plan, &mut board, node, &mut ready);
                     continue;
                 }
                 let prepared = steps::prepare(&plan, node, ctx, &board);
                 let key = prepared.signature.key();
                 if let Some(entry) = store.action(&key) {
-                    log::debug!("{}: cached ({})", plan.name(node), &key[..12]);
-                    board.states[node.index()] = State::Done { entry, ran: false };
-                    finish(&mut plan, &mut board, node, store, progress, &mut ready);
-                } else if options.dry_run {
-                    let reason = format!("its key {} is not in the cache", &key[..12]);
-                    board.states[node.index()] = State::WouldRun { reason };
-                    finish(&mut plan, &mut board, node, store, progress, &mut ready);
+                    log::debug!(node = name.as_str(); "cached ({})", &key[..12]);
+                    board.states[node.index()] = State::Done { entry, ran: None };
+                    finisher.finish(&mut plan, &mut board, node, &mut ready);
+                    continue;
+                }
+                let previous = last_keys.get(&name).map(|k| (k, store.record_of(k)));
+                let reason = Reason::between(
+                    previous
+                        .as_ref()
+                        .map(|(k, entry)| (*k, entry.as_ref().map(|e| e.signature.as_slice()))),
+                    &key,
+                    prepared.signature.fields(),
+                );
+                if options.dry_run {
+                    let seconds = previous.and_then(|(_, entry)| entry).map(|e| e.seconds);
+                    board.states[node.index()] = State::WouldRun {
+                        key: Some(key),
+                        reason,
+                        usage: prepared.job.usage(),
+                        seconds,
+                    };
+                    finisher.finish(&mut plan, &mut board, node, &mut ready);
                 } else {
-                    runnable.push_back((node, prepared));
+                    runnable.push_back((node, prepared, reason));
                 }
             }
             if stopping {
                 runnable.clear();
             }
             while running < jobs {
-                let Some((node, prepared)) = runnable.pop_front() else {
+                let Some((node, prepared, reason)) = runnable.pop_front() else {
                     break;
                 };
                 let name = plan.name(node);
                 let key = prepared.signature.key();
-                board.states[node.index()] = State::Running { key: key.clone() };
+                log::debug!(node = name.as_str(); "runs because {reason}");
+                board.states[node.index()] = State::Running {
+                    key: key.clone(),
+                    reason,
+                };
                 running += 1;
                 progress.started(&name);
                 let sender = sender.clone();
@@ -187,20 +279,27 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
             running -= 1;
             let name = plan.name(node);
             progress.stopped(&name);
+            let State::Running { key, reason } =
+                std::mem::replace(&mut board.states[node.index()], State::Skipped)
+            else {
+                unreachable!("only running nodes report back");
+            };
             match result {
                 Ok(entry) => {
-                    log::info!("{name}: built in {:.2} s", entry.seconds);
-                    board.states[node.index()] = State::Done { entry, ran: true };
-                    finish(&mut plan, &mut board, node, store, progress, &mut ready);
+                    let chapter = plan.chapter_id(node).unwrap_or_default();
+                    log::info!(node = name.as_str(), chapter; "built in {:.2} s", entry.seconds);
+                    board.states[node.index()] = State::Done {
+                        entry,
+                        ran: Some(reason),
+                    };
+                    finisher.finish(&mut plan, &mut board, node, &mut ready);
                 }
                 Err(error) => {
-                    log::error!("{name}: {error}");
-                    let key = match &board.states[node.index()] {
-                        State::Running { key } => key.clone(),
-                        _ => String::new(),
-                    };
+                    let chapter = plan.chapter_id(node).unwrap_or_default();
+                    log::error!(node = name.as_str(), chapter; "{error}");
                     board.states[node.index()] = State::Failed {
                         key,
+                        reason,
                         error: error.to_string(),
                     };
                     progress.advance();
@@ -221,6 +320,13 @@ pub fn build(ctx: &Context, store: &Store, options: &Options, progress: &Progres
     }
 }
 
+fn count_needed(states: &[State]) -> usize {
+    states
+        .iter()
+        .filter(|s| !matches!(s, State::NotWanted))
+        .count()
+}
+
 /// Runs a node's job in a scratch folder, moves its outputs into the cache and records its entry.
 fn run_node(
     store: &Store,
@@ -232,7 +338,9 @@ fn run_node(
     let scratch = store.scratch()?;
     let produced = prepared.job.run(store, scratch.path())?;
     let mut outputs = BTreeMap::new();
+    let mut bytes = 0;
     for (output, path) in produced.files {
+        bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
         outputs.insert(output.to_string(), store.put_file(&path)?);
     }
     let entry = ActionEntry {
@@ -241,63 +349,83 @@ fn run_node(
         outputs,
         meta: produced.meta,
         seconds: started.elapsed().as_secs_f64(),
+        bytes,
+        usage: produced.usage,
         signature: prepared.signature.fields().to_vec(),
     };
     store.record(&entry)?;
     Ok(entry)
 }
 
-/// Marks `node` finished: expands a finished script's slides, then queues the dependents that became ready.
-fn finish(
-    plan: &mut Plan,
-    board: &mut Board,
-    node: NodeIndex,
-    store: &Store,
-    progress: &Progress,
-    ready: &mut VecDeque<NodeIndex>,
-) {
-    progress.advance();
-    let n = plan.graph[node];
-    if let (NodeKind::Script, State::Done { entry, .. }) = (n.kind, &board.states[node.index()]) {
-        let chapter = n.chapter.expect("script nodes have a chapter");
-        let script = store
-            .read_blob(entry.output("script"))
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}")))
-            .and_then(|s| {
-                if s.slides.is_empty() {
-                    Err("the script has no slides".into())
-                } else {
-                    Ok(s)
+/// What finishing a node needs besides the graph and the board.
+struct Finisher<'a> {
+    store: &'a Store,
+    targets: &'a [Target],
+    progress: &'a Progress,
+}
+
+impl Finisher<'_> {
+    /// Marks `node` finished: expands a finished script's slides, then queues the needed dependents that
+    /// became ready.
+    fn finish(
+        &mut self,
+        plan: &mut Plan,
+        board: &mut Board,
+        node: NodeIndex,
+        ready: &mut VecDeque<NodeIndex>,
+    ) {
+        self.progress.advance();
+        let n = plan.graph[node];
+        if let (NodeKind::Script, State::Done { entry, ran }) =
+            (n.kind, &board.states[node.index()])
+        {
+            let chapter = n.chapter.expect("script nodes have a chapter");
+            let script = self
+                .store
+                .read_blob(entry.output("script"))
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}"))
+                })
+                .and_then(|s| {
+                    if s.slides.is_empty() {
+                        Err("the script has no slides".into())
+                    } else {
+                        Ok(s)
+                    }
+                });
+            match script {
+                Ok(script) => {
+                    let added = plan.expand(chapter, script.slides.len());
+                    board.states.extend(added.iter().map(|_| State::Waiting));
+                    board.scripts[chapter] = Some(script);
+                    mark_needed(plan, self.targets, &mut board.states);
+                    self.progress.set_total(count_needed(&board.states));
                 }
-            });
-        match script {
-            Ok(script) => {
-                let added = plan.expand(chapter, script.slides.len());
-                board.states.extend(added.iter().map(|_| State::Waiting));
-                board.scripts[chapter] = Some(script);
-                progress.set_total(plan.graph.node_count());
-            }
-            Err(error) => {
-                log::error!("{}: {error}", plan.name(node));
-                let key = entry.key.clone();
-                board.states[node.index()] = State::Failed { key, error };
-                return;
+                Err(error) => {
+                    log::error!(node = plan.name(node).as_str(); "{error}");
+                    board.states[node.index()] = State::Failed {
+                        key: entry.key.clone(),
+                        reason: ran.clone().unwrap_or(Reason::OutputMissing),
+                        error,
+                    };
+                    return;
+                }
             }
         }
-    }
-    for next in plan.graph.neighbors_directed(node, Direction::Outgoing) {
-        let all_inputs_finished = plan
-            .graph
-            .neighbors_directed(next, Direction::Incoming)
-            .all(|p| {
-                matches!(
-                    board.states[p.index()],
-                    State::Done { .. } | State::WouldRun { .. }
-                )
-            });
-        if all_inputs_finished && matches!(board.states[next.index()], State::Waiting) {
-            ready.push_back(next);
+        for next in plan.graph.neighbors_directed(node, Direction::Outgoing) {
+            let all_inputs_finished = plan
+                .graph
+                .neighbors_directed(next, Direction::Incoming)
+                .all(|p| {
+                    matches!(
+                        board.states[p.index()],
+                        State::Done { .. } | State::WouldRun { .. }
+                    )
+                });
+            if all_inputs_finished && matches!(board.states[next.index()], State::Waiting) {
+                ready.push_back(next);
+            }
         }
     }
 }

@@ -4,17 +4,23 @@
 //! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
 //! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
 
+pub mod cost;
+pub mod describe;
 pub mod engine;
+pub mod history;
 pub mod lecture;
+pub mod logging;
 pub mod media;
 pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod project;
 pub mod providers;
+pub mod reason;
 pub mod report;
 pub mod script;
 pub mod signature;
 pub mod steps;
 pub mod store;
+pub mod target;
 pub mod videofile;

@@ -1,4 +1,4 @@
-//! The `vbuild` command line: parses arguments, calls the library, prints one summary, maps errors to exit
+//! The `vbuild` command line: parses arguments, calls the library, prints the result, and maps errors to exit
 //! codes (0 success, 1 build failed, 2 usage or configuration error).
 
 use std::io::IsTerminal;
@@ -6,14 +6,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use vbuild::engine::{Options, State};
-use vbuild::progress::{Progress, init_logging};
+use vbuild::describe;
+use vbuild::engine::Options;
+use vbuild::history;
+use vbuild::logging::{LogFormat, init_logging};
+use vbuild::progress::Progress;
 use vbuild::project::{Build, Error, Project};
+use vbuild::target::KINDS;
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// What to build (default: course). See `vbuild targets`.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
     /// Change to DIR before doing anything.
     #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
     directory: Option<PathBuf>,
@@ -29,11 +36,11 @@ struct Cli {
     /// Run N jobs at once (default: the number of cores).
     #[arg(short = 'j', long = "jobs", value_name = "N", global = true)]
     jobs: Option<usize>,
-    /// Dry run: list the nodes that would run and why; write nothing.
-    #[arg(short = 'n', long = "dry-run")]
+    /// Dry run: list the nodes that would run, why, and what they would cost; write nothing.
+    #[arg(short = 'n', long = "dry-run", global = true)]
     dry_run: bool,
     /// Keep going after a failure with everything that does not depend on it.
-    #[arg(short = 'k', long = "keep-going")]
+    #[arg(short = 'k', long = "keep-going", global = true)]
     keep_going: bool,
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -41,18 +48,45 @@ struct Cli {
     /// Only errors.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Log lines as text for people or as one JSON object per line.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
+    log_format: LogFormat,
+    /// After a build, write its metrics to FILE in the Prometheus text format.
+    #[arg(long, value_name = "FILE", global = true)]
+    metrics_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the course video (the default).
-    Build,
-    /// Print the build graph with each node's state (cached or would run).
+    /// Build targets (the default command).
+    Build {
+        #[arg(value_name = "TARGET")]
+        targets: Vec<String>,
+    },
+    /// List the targets of this course.
+    Targets,
+    /// Say why the nodes of TARGET would run now, or why they ran when they last did.
+    Explain {
+        #[arg(value_name = "TARGET", required = true)]
+        targets: Vec<String>,
+    },
+    /// Print the build graph with each node's state (cached, would run).
     Graph {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+        #[arg(value_name = "TARGET")]
+        targets: Vec<String>,
+    },
+    /// List past builds.
+    Runs,
+    /// Print a past build's report (default: the last one).
+    Report {
+        id: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove the files builds wrote to the output folder; the cache stays, so the next build restores them
     /// without running anything.
@@ -63,6 +97,7 @@ enum Command {
 enum GraphFormat {
     Dot,
     Json,
+    Text,
 }
 
 fn main() -> ExitCode {
@@ -73,7 +108,7 @@ fn main() -> ExitCode {
         (false, 1) => "debug",
         _ => "trace",
     };
-    let bars = init_logging(filter);
+    let bars = init_logging(filter, cli.log_format);
     if let Some(dir) = &cli.directory
         && let Err(err) = std::env::set_current_dir(dir)
     {
@@ -94,62 +129,169 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     let jobs = cli
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let hidden = cli.quiet || !std::io::stderr().is_terminal();
-    match cli.command.as_ref().unwrap_or(&Command::Build) {
-        Command::Clean => {
+    let options = |targets: &[String], dry_run: bool| -> Result<Options, Error> {
+        Ok(Options {
+            jobs,
+            dry_run,
+            keep_going: cli.keep_going || dry_run,
+            targets: project.targets(targets)?,
+        })
+    };
+    let cache_dir = project.videofile.cache_dir();
+    match cli.command.as_ref() {
+        None => build(cli, &project, &options(&cli.targets, cli.dry_run)?, bars),
+        Some(Command::Build { targets }) => {
+            build(cli, &project, &options(targets, cli.dry_run)?, bars)
+        }
+        Some(Command::Targets) => {
+            let built = project.build(&options(&[], true)?, &Progress::hidden())?;
+            print!("{}", list_targets(&project, &built));
+            Ok(0)
+        }
+        Some(Command::Explain { targets }) => {
+            let history = history::reports(&cache_dir);
+            let options = options(targets, true)?;
+            let built = project.build(&options, &Progress::hidden())?;
+            print!(
+                "{}",
+                describe::explain(&built.report, &options.targets, &built.outcome, &history)
+            );
+            Ok(0)
+        }
+        Some(Command::Graph { format, targets }) => {
+            let built = project.build(&options(targets, true)?, &Progress::hidden())?;
+            match format {
+                GraphFormat::Dot => print!("{}", describe::graph_dot(&built.outcome)),
+                GraphFormat::Text => print!("{}", describe::graph_text(&built.outcome)),
+                GraphFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&built.report.nodes).expect("nodes serialise")
+                ),
+            }
+            Ok(0)
+        }
+        Some(Command::Runs) => {
+            print!("{}", describe::runs(&history::reports(&cache_dir)));
+            Ok(0)
+        }
+        Some(Command::Report { id, json }) => {
+            let reports = history::reports(&cache_dir);
+            let found = match id {
+                Some(id) => reports
+                    .iter()
+                    .find(|r| &r.id == id || r.id.starts_with(id.as_str())),
+                None => reports.last(),
+            };
+            let Some(report) = found else {
+                eprintln!(
+                    "vbuild: no build report {}; `vbuild runs` lists them",
+                    id.as_deref().unwrap_or("yet")
+                );
+                return Ok(2);
+            };
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(report).expect("reports serialise")
+                );
+            } else {
+                print!("{}", describe::report(report));
+            }
+            Ok(0)
+        }
+        Some(Command::Clean) => {
             let removed = project.clean()?;
             let out = shown_path(cli, &project.videofile.output_dir());
             println!("vbuild: removed {removed} files from {out}");
             Ok(0)
         }
-        Command::Graph { format } => {
-            let options = Options {
-                jobs,
-                dry_run: true,
-                keep_going: true,
-            };
-            let build = project.build(&options, &Progress::hidden())?;
-            match format {
-                GraphFormat::Dot => print!("{}", dot(&build)),
-                GraphFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&build.report.nodes).expect("nodes serialise")
-                ),
-            }
-            Ok(0)
-        }
-        Command::Build => {
-            let options = Options {
-                jobs,
-                dry_run: cli.dry_run,
-                keep_going: cli.keep_going,
-            };
-            let progress = Progress::new(bars, hidden);
-            let build = project.build(&options, &progress)?;
-            if cli.dry_run {
-                print_dry_run(&build);
-                return Ok(0);
-            }
-            let counts = &build.report.counts;
-            for failure in build.report.failures() {
-                eprintln!(
-                    "vbuild: failed: {}: {}",
-                    failure.name,
-                    failure.reason.as_deref().unwrap_or("")
-                );
-            }
-            let output = build
-                .report
-                .course_video
-                .as_ref()
-                .map_or_else(|| "no course video".to_string(), |p| shown_path(cli, p));
-            println!(
-                "vbuild: {} run, {} cached, {} failed, {} skipped in {:.1} s -> {output}",
-                counts.ran, counts.cached, counts.failed, counts.skipped, build.report.seconds
-            );
-            Ok(if build.report.succeeded { 0 } else { 1 })
-        }
     }
+}
+
+/// Builds (or dry-runs) and prints the summary.
+fn build(
+    cli: &Cli,
+    project: &Project,
+    options: &Options,
+    bars: &indicatif::MultiProgress,
+) -> Result<u8, Error> {
+    let history = if options.dry_run {
+        history::reports(&project.videofile.cache_dir())
+    } else {
+        Vec::new()
+    };
+    let hidden = cli.quiet || !std::io::stderr().is_terminal();
+    let progress = Progress::new(bars, hidden);
+    let built = project.build(options, &progress)?;
+    if options.dry_run {
+        print!(
+            "{}",
+            describe::dry_run(&built.report, &history, options.jobs)
+        );
+        return Ok(0);
+    }
+    if let Some(path) = &cli.metrics_file {
+        std::fs::write(path, built.report.prometheus()).map_err(|source| {
+            Error::Store(vbuild::store::StoreError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+    }
+    print_summary(cli, &built);
+    Ok(if built.report.succeeded { 0 } else { 1 })
+}
+
+fn print_summary(cli: &Cli, built: &Build) {
+    let report = &built.report;
+    for failure in report.failures() {
+        eprintln!(
+            "vbuild: failed: {}: {}",
+            failure.name,
+            failure.error.as_deref().unwrap_or("")
+        );
+    }
+    let output = report
+        .course_video
+        .as_ref()
+        .map_or_else(|| "no course video".to_string(), |p| shown_path(cli, p));
+    let counts = &report.counts;
+    println!(
+        "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",
+        counts.ran,
+        counts.cached,
+        counts.failed,
+        counts.skipped,
+        describe::duration(report.seconds)
+    );
+}
+
+/// The targets of this course, with each chapter's slide count where its script is known.
+fn list_targets(project: &Project, built: &Build) -> String {
+    let mut out = String::new();
+    for (name, what, takes_chapter) in KINDS {
+        let name = if *takes_chapter {
+            format!("{name}:CHAPTER")
+        } else {
+            name.to_string()
+        };
+        out.push_str(&format!("{name:<20} {what}\n"));
+    }
+    out.push_str("\nCHAPTER is a number, a slug or an id:\n");
+    for (chapter, nodes) in project.chapters.iter().zip(&built.outcome.plan.chapters) {
+        let slides = match nodes.slides.len() {
+            0 => "slides known once its script has run".to_string(),
+            n => format!(
+                "{n} slides: audio:{0}/1..{n}, image:{0}/1..{n}, clip:{0}/1..{n}",
+                chapter.number
+            ),
+        };
+        out.push_str(&format!(
+            "  {:<3} {:<40} {slides}\n",
+            chapter.number, chapter.id
+        ));
+    }
+    out
 }
 
 /// A path inside the project as the user who ran vbuild (maybe with `-C DIR`) would name it.
@@ -159,48 +301,4 @@ fn shown_path(cli: &Cli, path: &Path) -> String {
         Some(dir) => dir.join(inside).display().to_string(),
         None => inside.display().to_string(),
     }
-}
-
-/// Prints what a dry run found, grouped by chapter.
-fn print_dry_run(build: &Build) {
-    let mut current_chapter: Option<&str> = None;
-    let mut would_run = 0;
-    for node in build.report.nodes.iter().filter(|n| n.state == "would-run") {
-        if node.chapter.as_deref() != current_chapter {
-            current_chapter = node.chapter.as_deref();
-            println!("{}", current_chapter.unwrap_or("course"));
-        }
-        println!("  {}: {}", node.name, node.reason.as_deref().unwrap_or(""));
-        if node.kind == "script" {
-            println!("    (its slides' audio, image and clip nodes are known once it has run)");
-        }
-        would_run += 1;
-    }
-    let cached = build.report.counts.cached;
-    println!("vbuild: dry run: {would_run} would run, {cached} cached");
-}
-
-/// The graph in Graphviz dot, nodes coloured by state.
-fn dot(build: &Build) -> String {
-    let plan = &build.outcome.plan;
-    let mut out =
-        String::from("digraph vbuild {\n  rankdir=LR;\n  node [shape=box, style=filled];\n");
-    for index in plan.graph.node_indices() {
-        let colour = match build.outcome.state(index) {
-            State::Done { .. } => "palegreen",
-            State::WouldRun { .. } => "lightsalmon",
-            _ => "lightgrey",
-        };
-        out.push_str(&format!(
-            "  n{} [label=\"{}\", fillcolor={colour}];\n",
-            index.index(),
-            plan.name(index)
-        ));
-    }
-    for edge in plan.graph.edge_indices() {
-        let (from, to) = plan.graph.edge_endpoints(edge).expect("edges have ends");
-        out.push_str(&format!("  n{} -> n{};\n", from.index(), to.index()));
-    }
-    out.push_str("}\n");
-    out
 }

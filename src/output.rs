@@ -38,11 +38,13 @@ pub fn course_base(videofile: &Videofile) -> PathBuf {
 }
 
 /// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.
+/// With `prune` (a build of the whole course), files earlier builds wrote that this one did not are removed.
 pub fn materialise(
     videofile: &Videofile,
     chapters: &[ChapterSource],
     outcome: &Outcome,
     store: &Store,
+    prune: bool,
 ) -> Result<Vec<PathBuf>, StoreError> {
     let out = videofile.output_dir();
     let plan = &outcome.plan;
@@ -84,7 +86,14 @@ pub fn materialise(
         place(store, hash, dest)?;
     }
     let written: Vec<PathBuf> = wanted.into_iter().map(|(_, dest)| dest).collect();
-    remove_outputs(videofile, store, &written)?;
+    if prune {
+        remove_outputs(videofile, store, &written)?;
+    } else {
+        let mut kept = previous_outputs(videofile, store);
+        kept.retain(|p| !written.contains(p));
+        kept.extend(written.iter().cloned());
+        save_outputs(videofile, store, &kept)?;
+    }
     Ok(written)
 }
 
@@ -106,15 +115,9 @@ fn remove_outputs(
     store: &Store,
     keep: &[PathBuf],
 ) -> Result<usize, StoreError> {
-    let project = &videofile.project_dir;
-    let previous: Vec<PathBuf> = fs::read(manifest_path(store))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default();
     let mut removed = 0;
-    for stale in previous
-        .iter()
-        .map(|p| project.join(p))
+    for stale in previous_outputs(videofile, store)
+        .into_iter()
         .filter(|p| !keep.contains(p))
     {
         if stale.is_file() {
@@ -132,11 +135,33 @@ fn remove_outputs(
             folder = dir.parent();
         }
     }
-    let relative: Vec<&Path> = keep
+    save_outputs(videofile, store, keep)?;
+    Ok(removed)
+}
+
+/// The files earlier builds wrote, from the manifest.
+fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<PathBuf> {
+    let relative: Vec<PathBuf> = fs::read(manifest_path(store))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    relative
+        .iter()
+        .map(|p| videofile.project_dir.join(p))
+        .collect()
+}
+
+/// Records `written` as the files builds have written.
+fn save_outputs(
+    videofile: &Videofile,
+    store: &Store,
+    written: &[PathBuf],
+) -> Result<(), StoreError> {
+    let project = &videofile.project_dir;
+    let relative: Vec<&Path> = written
         .iter()
         .map(|p| p.strip_prefix(project).unwrap_or(p))
         .collect();
     let json = serde_json::to_vec_pretty(&relative).expect("paths serialise");
-    write_atomic(&manifest_path(store), &json)?;
-    Ok(removed)
+    write_atomic(&manifest_path(store), &json)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 /// The build's progress bar.
 pub struct Progress {
@@ -74,46 +74,4 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
-}
-
-/// A logger that suspends the progress bars while it writes a line.
-struct BarAwareLogger {
-    inner: env_logger::Logger,
-    bars: MultiProgress,
-}
-
-impl log::Log for BarAwareLogger {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        self.inner.enabled(metadata)
-    }
-
-    fn log(&self, record: &log::Record) {
-        if self.inner.matches(record) {
-            self.bars.suspend(|| self.inner.log(record));
-        }
-    }
-
-    fn flush(&self) {
-        self.inner.flush();
-    }
-}
-
-/// Installs env_logger (`RUST_LOG` wins over `default_filter`) behind the progress bars; returns the bars.
-pub fn init_logging(default_filter: &str) -> MultiProgress {
-    let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let inner =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter))
-            .format_timestamp(None)
-            .format_target(false)
-            .build();
-    let max_level = inner.filter();
-    if log::set_boxed_logger(Box::new(BarAwareLogger {
-        inner,
-        bars: bars.clone(),
-    }))
-    .is_ok()
-    {
-        log::set_max_level(max_level);
-    }
-    bars
 }

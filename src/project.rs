@@ -3,13 +3,16 @@
 
 use std::path::Path;
 
+use crate::cost::Usage;
 use crate::engine::{self, Options, Outcome};
+use crate::history::LastKeys;
 use crate::lecture::{self, ChapterSource};
 use crate::output;
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
 use crate::store::{Store, StoreError};
+use crate::target::{Target, TargetError};
 use crate::videofile::{ConfigError, Videofile};
 
 /// Why a build could not start or finish.
@@ -22,13 +25,16 @@ pub enum Error {
     /// A program vbuild needs is missing or broken.
     #[error(transparent)]
     Tools(#[from] StepError),
+    /// A target on the command line names nothing in this course.
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 impl Error {
     /// The process exit code for this error: 2 for configuration problems, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) => 2,
+            Error::Config(_) | Error::Target(_) => 2,
             Error::Store(_) | Error::Tools(_) => 1,
         }
     }
@@ -57,6 +63,14 @@ impl Project {
         })
     }
 
+    /// Parses command-line targets against this course's chapters.
+    pub fn targets(&self, texts: &[String]) -> Result<Vec<Target>, Error> {
+        texts
+            .iter()
+            .map(|t| Target::parse(t, &self.chapters).map_err(Error::from))
+            .collect()
+    }
+
     /// The project's cache.
     pub fn store(&self) -> Result<Store, Error> {
         Ok(Store::open(&self.videofile.cache_dir())?)
@@ -75,17 +89,31 @@ impl Project {
             chapters: &self.chapters,
             tools: &tools,
         };
-        let outcome = engine::build(&ctx, &store, options, progress);
+        let mut last_keys = LastKeys::load(store.root());
+        let outcome = engine::build(&ctx, &store, &last_keys, options, progress);
         progress.finish();
-        let mut report = Report::new(&outcome, options.dry_run);
+        let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
+        let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
         if !options.dry_run {
-            report.outputs =
-                output::materialise(&self.videofile, &self.chapters, &outcome, &store)?;
+            let whole_course = options.targets.is_empty();
+            report.outputs = output::materialise(
+                &self.videofile,
+                &self.chapters,
+                &outcome,
+                &store,
+                whole_course,
+            )?;
             if outcome.entry(outcome.plan.course_video).is_some() {
                 report.course_video =
                     Some(output::course_base(&self.videofile).with_extension("mp4"));
             }
             report.save(store.root())?;
+            for node in outcome.plan.graph.node_indices() {
+                if let Some(entry) = outcome.entry(node) {
+                    last_keys.record(&outcome.plan.name(node), &entry.key);
+                }
+            }
+            last_keys.save(store.root())?;
         }
         Ok(Build { outcome, report })
     }
@@ -96,5 +124,17 @@ impl Project {
         let store = self.store()?;
         let _lock = store.lock()?;
         Ok(output::clean(&self.videofile, &store)?)
+    }
+}
+
+impl Pricing for Videofile {
+    fn provider(&self, kind: &str) -> Option<String> {
+        self.provider_of(kind).map(str::to_string)
+    }
+
+    fn cost(&self, kind: &str, usage: &Usage) -> f64 {
+        self.provider_of(kind)
+            .and_then(|provider| self.prices.get(provider))
+            .map_or(0.0, |price| price.cost(usage))
     }
 }

@@ -1,11 +1,14 @@
-//! The build report: every node's key, state, time and outputs, written as JSON to `.vbuild/builds/`.
+//! The build report: every node's key, state, reason, time, bytes, provider and cost, with totals per chapter
+//! and the metrics a service would export; written as JSON to `.vbuild/builds/ID.json`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Outcome, State};
+use crate::reason::Reason;
 use crate::store::{StoreError, write_atomic};
 
 /// How many nodes ended in each state.
@@ -29,22 +32,49 @@ pub struct NodeReport {
     pub key: Option<String>,
     /// `ran`, `cached`, `failed`, `skipped` or `would-run`.
     pub state: String,
-    /// Seconds the node took when it ran (in this build or the one that cached it).
+    /// Why it ran, would run, or ran and failed.
+    pub reason: Option<Reason>,
+    pub error: Option<String>,
+    /// Seconds it took when it ran (in this build, or in the build that cached it).
     pub seconds: Option<f64>,
-    /// Why it would run (dry run) or why it failed.
-    pub reason: Option<String>,
+    /// Bytes of its outputs.
+    pub bytes: u64,
+    /// The provider that did its work (script, speech and image nodes).
+    pub provider: Option<String>,
+    /// What this build spent on it (0 when cached).
+    pub cost: f64,
     pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Totals of one chapter's nodes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChapterTotals {
+    pub ran: usize,
+    pub cached: usize,
+    pub failed: usize,
+    /// Seconds of work run for this chapter in this build (summed over its nodes).
+    pub seconds: f64,
+    pub cost: f64,
 }
 
 /// A whole build.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub id: String,
+    /// When it started, RFC 3339.
+    pub started: String,
     pub started_unix: u64,
     pub seconds: f64,
     pub dry_run: bool,
+    pub targets: Vec<String>,
     pub succeeded: bool,
     pub counts: Counts,
+    /// Cached nodes over finished nodes (0 to 1).
+    pub cache_hit_rate: f64,
+    /// Failed nodes over nodes that ran or failed (0 to 1).
+    pub error_rate: f64,
+    pub cost: f64,
+    pub chapters: BTreeMap<String, ChapterTotals>,
     pub nodes: Vec<NodeReport>,
     /// The files written to the output folder.
     pub outputs: Vec<PathBuf>,
@@ -52,67 +82,137 @@ pub struct Report {
     pub course_video: Option<PathBuf>,
 }
 
+/// Facts about a node the report needs from the project: its provider and the cost of its usage.
+pub trait Pricing {
+    /// The provider of a node of `kind`, if it has one.
+    fn provider(&self, kind: &str) -> Option<String>;
+    /// The cost of a finished node's recorded usage.
+    fn cost(&self, kind: &str, usage: &crate::cost::Usage) -> f64;
+}
+
 impl Report {
     /// The report of `outcome`.
-    pub fn new(outcome: &Outcome, dry_run: bool) -> Report {
+    pub fn new(
+        outcome: &Outcome,
+        targets: &[String],
+        dry_run: bool,
+        pricing: &dyn Pricing,
+    ) -> Report {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let started_unix = now.as_secs().saturating_sub(outcome.seconds as u64);
+        let started = now.saturating_sub(Duration::from_secs_f64(outcome.seconds));
+        let started_time = UNIX_EPOCH + started;
         let mut counts = Counts::default();
+        let mut chapters: BTreeMap<String, ChapterTotals> = BTreeMap::new();
         let plan = &outcome.plan;
-        let nodes = plan
-            .graph
-            .node_indices()
-            .map(|index| {
-                let node = plan.graph[index];
-                let mut report = NodeReport {
-                    name: plan.name(index),
-                    kind: node.kind.name().to_string(),
-                    chapter: plan.chapter_id(index).map(str::to_string),
-                    slide: node.slide.map(|s| s + 1),
-                    key: None,
-                    state: String::new(),
-                    seconds: None,
-                    reason: None,
-                    meta: serde_json::Map::new(),
-                };
-                let (state, counter) = match outcome.state(index) {
-                    State::Done { entry, ran } => {
-                        report.key = Some(entry.key.clone());
-                        report.seconds = Some(entry.seconds);
-                        report.meta = entry.meta.clone().into_iter().collect();
-                        if *ran {
-                            ("ran", &mut counts.ran)
-                        } else {
-                            ("cached", &mut counts.cached)
-                        }
+        let mut nodes = Vec::new();
+        for index in plan.graph.node_indices() {
+            let node = plan.graph[index];
+            let kind = node.kind.name();
+            let mut report = NodeReport {
+                name: plan.name(index),
+                kind: kind.to_string(),
+                chapter: plan.chapter_id(index).map(str::to_string),
+                slide: node.slide.map(|s| s + 1),
+                key: None,
+                state: String::new(),
+                reason: None,
+                error: None,
+                seconds: None,
+                bytes: 0,
+                provider: pricing.provider(kind),
+                cost: 0.0,
+                meta: serde_json::Map::new(),
+            };
+            let state = match outcome.state(index) {
+                State::NotWanted => continue,
+                State::Done { entry, ran } => {
+                    report.key = Some(entry.key.clone());
+                    report.seconds = Some(entry.seconds);
+                    report.bytes = entry.bytes;
+                    report.meta = entry.meta.clone().into_iter().collect();
+                    report.reason = ran.clone();
+                    if ran.is_some() {
+                        report.cost = pricing.cost(kind, &entry.usage);
+                        counts.ran += 1;
+                        "ran"
+                    } else {
+                        counts.cached += 1;
+                        "cached"
                     }
-                    State::WouldRun { reason } => {
-                        report.reason = Some(reason.clone());
-                        ("would-run", &mut counts.would_run)
+                }
+                State::WouldRun {
+                    key,
+                    reason,
+                    usage,
+                    seconds,
+                } => {
+                    // Estimates: the provider cost of the usage it would ask for, and its last run time.
+                    report.key = key.clone();
+                    report.reason = Some(reason.clone());
+                    report.cost = pricing.cost(kind, usage);
+                    report.seconds = *seconds;
+                    counts.would_run += 1;
+                    "would-run"
+                }
+                State::Failed { key, reason, error } => {
+                    report.key = Some(key.clone());
+                    report.reason = Some(reason.clone());
+                    report.error = Some(error.clone());
+                    counts.failed += 1;
+                    "failed"
+                }
+                State::Waiting | State::Running { .. } | State::Skipped => {
+                    counts.skipped += 1;
+                    "skipped"
+                }
+            };
+            report.state = state.to_string();
+            if let Some(chapter) = &report.chapter {
+                let totals = chapters.entry(chapter.clone()).or_default();
+                match state {
+                    "ran" => {
+                        totals.ran += 1;
+                        totals.seconds += report.seconds.unwrap_or(0.0);
+                        totals.cost += report.cost;
                     }
-                    State::Failed { key, error } => {
-                        report.key = Some(key.clone()).filter(|k| !k.is_empty());
-                        report.reason = Some(error.clone());
-                        ("failed", &mut counts.failed)
-                    }
-                    State::Waiting | State::Running { .. } | State::Skipped => {
-                        ("skipped", &mut counts.skipped)
-                    }
-                };
-                *counter += 1;
-                report.state = state.to_string();
-                report
-            })
-            .collect();
+                    "cached" => totals.cached += 1,
+                    "failed" => totals.failed += 1,
+                    _ => {}
+                }
+            }
+            nodes.push(report);
+        }
+        let finished = counts.ran + counts.cached;
+        let attempted = counts.ran + counts.failed;
         Report {
-            id: format!("{}-{}", now.as_secs(), std::process::id()),
-            started_unix,
+            id: format!(
+                "{}-{}",
+                humantime::format_rfc3339_seconds(started_time)
+                    .to_string()
+                    .replace([':', '-'], ""),
+                std::process::id()
+            ),
+            started: humantime::format_rfc3339_seconds(started_time).to_string(),
+            started_unix: started.as_secs(),
             seconds: outcome.seconds,
             dry_run,
+            targets: targets.to_vec(),
             succeeded: outcome.succeeded(),
+            cache_hit_rate: if finished == 0 {
+                0.0
+            } else {
+                counts.cached as f64 / finished as f64
+            },
+            error_rate: if attempted == 0 {
+                0.0
+            } else {
+                counts.failed as f64 / attempted as f64
+            },
+            cost: nodes.iter().map(|n| n.cost).sum(),
             counts,
+            chapters,
             nodes,
             outputs: Vec::new(),
             course_video: None,
@@ -130,5 +230,75 @@ impl Report {
     /// The nodes that failed, with their errors.
     pub fn failures(&self) -> impl Iterator<Item = &NodeReport> {
         self.nodes.iter().filter(|n| n.state == "failed")
+    }
+
+    /// The report's metrics in the Prometheus text exposition format.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, help: &str, kind: &str, samples: Vec<(String, f64)>| {
+            out.push_str(&format!(
+                "# HELP vbuild_{name} {help}\n# TYPE vbuild_{name} {kind}\n"
+            ));
+            for (labels, value) in samples {
+                out.push_str(&format!("vbuild_{name}{labels} {value}\n"));
+            }
+        };
+        metric(
+            "build_seconds",
+            "Wall time of the build.",
+            "gauge",
+            vec![(String::new(), self.seconds)],
+        );
+        metric(
+            "nodes",
+            "Nodes by final state.",
+            "gauge",
+            [
+                ("ran", self.counts.ran),
+                ("cached", self.counts.cached),
+                ("failed", self.counts.failed),
+                ("skipped", self.counts.skipped),
+            ]
+            .into_iter()
+            .map(|(state, n)| (format!("{{state=\"{state}\"}}"), n as f64))
+            .collect(),
+        );
+        metric(
+            "cache_hit_ratio",
+            "Cached nodes over finished nodes.",
+            "gauge",
+            vec![(String::new(), self.cache_hit_rate)],
+        );
+        metric(
+            "error_ratio",
+            "Failed nodes over nodes that ran.",
+            "gauge",
+            vec![(String::new(), self.error_rate)],
+        );
+        metric(
+            "cost",
+            "Provider cost of the build.",
+            "gauge",
+            vec![(String::new(), self.cost)],
+        );
+        let per_chapter = |value: fn(&ChapterTotals) -> f64| {
+            self.chapters
+                .iter()
+                .map(|(chapter, totals)| (format!("{{chapter=\"{chapter}\"}}"), value(totals)))
+                .collect::<Vec<_>>()
+        };
+        metric(
+            "chapter_seconds",
+            "Seconds of work run per chapter.",
+            "gauge",
+            per_chapter(|t| t.seconds),
+        );
+        metric(
+            "chapter_cost",
+            "Provider cost per chapter.",
+            "gauge",
+            per_chapter(|t| t.cost),
+        );
+        out
     }
 }

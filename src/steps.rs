@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use petgraph::graph::NodeIndex;
 use serde_json::json;
 
+use crate::cost::Usage;
 use crate::lecture::{Chapter, ChapterSource};
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{self, MediaError, audio, clip, join, slide};
@@ -130,8 +131,8 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             let source = chapter.expect("chapter nodes have a chapter");
             let mut signature = Signature::new("chapter", 1);
             signature
-                .field("split", vf.course.split)
-                .field("markdown", &source.markdown);
+                .setting("split", vf.course.split)
+                .input("markdown", &source.markdown);
             Prepared {
                 signature,
                 job: Job::Chapter(source.chapter.clone()),
@@ -150,13 +151,13 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             };
             let mut signature = Signature::new("script", script::SCHEMA_VERSION);
             signature
-                .field("provider", &vf.script.provider)
-                .field("provider version", outline::VERSION)
-                .field("max slides", settings.max_slides)
-                .field("max bullets", settings.max_bullets)
-                .field("words per slide", settings.words_per_slide)
-                .field("chapter number", index + 1)
-                .field("chapter", &chapter_blob);
+                .setting("provider", &vf.script.provider)
+                .setting("provider version", outline::VERSION)
+                .setting("max slides", settings.max_slides)
+                .setting("max bullets", settings.max_bullets)
+                .setting("words per slide", settings.words_per_slide)
+                .input("chapter number", index + 1)
+                .input("chapter", &chapter_blob);
             Prepared {
                 signature,
                 job: Job::Script {
@@ -173,12 +174,12 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .clone();
             let mut signature = Signature::new("audio", 1);
             signature
-                .field("provider", &vf.speech.provider)
-                .field("engine", &ctx.tools.espeak)
-                .field("format", audio::FORMAT)
-                .field("voice", &vf.speech.voice)
-                .field("rate", vf.speech.rate)
-                .field("narration", &text);
+                .setting("provider", &vf.speech.provider)
+                .setting("engine", &ctx.tools.espeak)
+                .setting("format", audio::FORMAT)
+                .setting("voice", &vf.speech.voice)
+                .setting("rate", vf.speech.rate)
+                .input("narration", &text);
             Prepared {
                 signature,
                 job: Job::Speech {
@@ -208,14 +209,14 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             };
             let mut signature = Signature::new("image", slide::VERSION);
             signature
-                .field("provider", &vf.images.provider)
-                .field("resolution", format!("{}x{}", style.width, style.height))
-                .field("theme", style.theme)
-                .field("course", &content.course_title)
-                .field("chapter", &content.chapter_title)
-                .field("title", &content.title)
-                .field("bullets", content.bullets.join("\n"))
-                .field("number", content.number);
+                .setting("provider", &vf.images.provider)
+                .setting("resolution", format!("{}x{}", style.width, style.height))
+                .setting("theme", style.theme)
+                .setting("course", &content.course_title)
+                .input("chapter", &content.chapter_title)
+                .input("title", &content.title)
+                .input("bullets", content.bullets.join("\n"))
+                .input("number", content.number);
             Prepared {
                 signature,
                 job: Job::Slide { content, style },
@@ -228,11 +229,11 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             let image = done.entry(slide_nodes.image).output("slide").to_string();
             let mut signature = Signature::new("clip", 1);
             signature
-                .field("encoder", clip::SETTINGS)
-                .field("gstreamer", &ctx.tools.gstreamer)
-                .field("fps", vf.video.fps)
-                .field("audio", &audio)
-                .field("image", &image);
+                .setting("encoder", clip::SETTINGS)
+                .setting("gstreamer", &ctx.tools.gstreamer)
+                .setting("fps", vf.video.fps)
+                .input("audio", &audio)
+                .input("image", &image);
             Prepared {
                 signature,
                 job: Job::Clip {
@@ -259,10 +260,10 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .collect();
             let mut signature = Signature::new(n.kind.name(), 1);
             signature
-                .field("joiner", join::SETTINGS)
-                .field("gstreamer", &ctx.tools.gstreamer);
+                .setting("joiner", join::SETTINGS)
+                .setting("gstreamer", &ctx.tools.gstreamer);
             for (i, (video, narration)) in parts.iter().enumerate() {
-                signature.field(&format!("part {}", i + 1), format!("{video} {narration}"));
+                signature.input(&format!("part {}", i + 1), format!("{video} {narration}"));
             }
             Prepared {
                 signature,
@@ -289,7 +290,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .collect();
             let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
             for (i, s) in slides.iter().enumerate() {
-                signature.field(
+                signature.input(
                     &format!("slide {}", i + 1),
                     format!("{:.6} {:.6} {}", s.spoken, s.length, s.text),
                 );
@@ -315,7 +316,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .collect();
             let mut signature = Signature::new("course-subtitles", subtitles::VERSION);
             for (i, c) in chapters.iter().enumerate() {
-                signature.field(
+                signature.input(
                     &format!("chapter {}", i + 1),
                     format!("{} {:.6} {}", c.cues, c.seconds, c.title),
                 );
@@ -328,11 +329,12 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
     }
 }
 
-/// The files a job made (output name to path) and the facts it measured.
+/// The files a job made (output name to path), the facts it measured and what it consumed.
 #[derive(Debug, Default)]
 pub struct Produced {
     pub files: Vec<(&'static str, PathBuf)>,
     pub meta: BTreeMap<String, serde_json::Value>,
+    pub usage: Usage,
 }
 
 impl Produced {
@@ -361,9 +363,27 @@ fn invalid(what: &'static str) -> impl FnOnce(serde_json::Error) -> StepError {
 }
 
 impl Job {
+    /// What the job asks of its provider: characters to speak, pictures to draw.
+    pub fn usage(&self) -> Usage {
+        match self {
+            Job::Speech { text, .. } => Usage {
+                characters: text.chars().count() as u64,
+                ..Usage::default()
+            },
+            Job::Slide { .. } => Usage {
+                images: 1,
+                ..Usage::default()
+            },
+            _ => Usage::default(),
+        }
+    }
+
     /// Does the work in `scratch`, reading input blobs from `store`.
     pub fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
-        let produced = Produced::default();
+        let produced = Produced {
+            usage: self.usage(),
+            ..Produced::default()
+        };
         match self {
             Job::Chapter(chapter) => {
                 let json = serde_json::to_vec_pretty(chapter).expect("a chapter always serialises");

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Usage;
 use crate::signature::Field;
 
 /// A cache problem.
@@ -36,6 +37,12 @@ pub struct ActionEntry {
     pub meta: BTreeMap<String, serde_json::Value>,
     /// How long the node took to run, in seconds.
     pub seconds: f64,
+    /// Total size of the outputs.
+    #[serde(default)]
+    pub bytes: u64,
+    /// What the node consumed from its provider.
+    #[serde(default)]
+    pub usage: Usage,
     /// The signed fields that made the key.
     pub signature: Vec<Field>,
 }
@@ -180,14 +187,19 @@ impl Store {
 
     /// The action entry for `key`, if it exists and all its output blobs are present.
     pub fn action(&self, key: &str) -> Option<ActionEntry> {
+        let entry = self.record_of(key)?;
+        let complete = entry
+            .outputs
+            .values()
+            .all(|hash| self.blob_path(hash).is_file());
+        complete.then_some(entry)
+    }
+
+    /// The action entry recorded for `key`, whether or not its blobs are still there (to explain a change).
+    pub fn record_of(&self, key: &str) -> Option<ActionEntry> {
         let bytes = fs::read(self.action_path(key)).ok()?;
         let entry: ActionEntry = serde_json::from_slice(&bytes).ok()?;
-        let complete = entry.key == key
-            && entry
-                .outputs
-                .values()
-                .all(|hash| self.blob_path(hash).is_file());
-        complete.then_some(entry)
+        (entry.key == key).then_some(entry)
     }
 
     /// Records a finished node (atomically).
@@ -255,6 +267,8 @@ mod tests {
             outputs: [("o".to_string(), blob.clone())].into(),
             meta: BTreeMap::new(),
             seconds: 0.0,
+            bytes: 3,
+            usage: Usage::default(),
             signature: Vec::new(),
         };
         store.record(&entry).unwrap();

@@ -2,11 +2,14 @@
 //!
 //! Every error names the file, the line and the key, the way a compiler would, so an author can jump to it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::cost::Price;
 use toml::Spanned;
 
 /// A configuration problem found before any work starts (exit code 2 at the CLI).
@@ -97,6 +100,8 @@ pub struct Videofile {
     pub script: Script,
     pub speech: Speech,
     pub images: Images,
+    /// Unit prices by provider name (`[prices.NAME]`); providers not listed are free.
+    pub prices: BTreeMap<String, Price>,
     /// The Videofile's text and the span of `sources`, to locate errors about source files.
     text: String,
     sources_span: Range<usize>,
@@ -169,6 +174,8 @@ struct RawVideofile {
     speech: RawSpeech,
     #[serde(default)]
     images: RawImages,
+    #[serde(default)]
+    prices: BTreeMap<String, Spanned<Price>>,
 }
 
 #[derive(Deserialize)]
@@ -408,6 +415,14 @@ impl Videofile {
                 format!("[speech] voice = {voice:?}: expected a voice name such as \"en-us\""),
             ));
         }
+        for price in raw.prices.values() {
+            if price.get_ref().is_invalid() {
+                return Err(locate.error(
+                    &price.span(),
+                    "[prices] prices must be numbers of 0 or more",
+                ));
+            }
+        }
         let sources_span = course.sources.span();
         Ok(Videofile {
             text: text.to_string(),
@@ -441,12 +456,27 @@ impl Videofile {
                 provider: raw.images.provider.into_inner(),
                 theme: raw.images.theme,
             },
+            prices: raw
+                .prices
+                .into_iter()
+                .map(|(name, price)| (name, price.into_inner()))
+                .collect(),
         })
     }
 
     /// The output folder as a path.
     pub fn output_dir(&self) -> PathBuf {
         self.project_dir.join(&self.course.output)
+    }
+
+    /// The provider that does the work of nodes of `kind` (`script`, `audio`, `image`), if any.
+    pub fn provider_of(&self, kind: &str) -> Option<&str> {
+        match kind {
+            "script" => Some(&self.script.provider),
+            "audio" => Some(&self.speech.provider),
+            "image" => Some(&self.images.provider),
+            _ => None,
+        }
     }
 
     /// The cache folder.

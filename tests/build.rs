@@ -269,7 +269,7 @@ fn dry_run_lists_what_would_run_and_writes_nothing() {
     let output = vbuild_ok(dir.path(), &["-n"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("chapter:01-what-is-machine-learning: its key"),
+        stdout.contains("chapter:01-what-is-machine-learning: new: never built before"),
         "{stdout}"
     );
     assert!(

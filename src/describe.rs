@@ -1,0 +1,358 @@
+//! Human-readable views of builds for the command line: the dry-run plan with estimates, `explain`, the graph
+//! (dot, text), `runs` and `report`. They read the engine's own outcome and reports, never a copy of them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::engine::{Outcome, State};
+use crate::report::{NodeReport, Report};
+use crate::target::Target;
+
+/// Seconds as `1.2 s`, `3 min 04 s` or `1 h 02 min`.
+pub fn duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 60.0 => format!("{s:.1} s"),
+        s if s < 3600.0 => format!("{} min {:02} s", (s / 60.0) as u64, (s % 60.0) as u64),
+        s => format!(
+            "{} h {:02} min",
+            (s / 3600.0) as u64,
+            (s % 3600.0 / 60.0) as u64
+        ),
+    }
+}
+
+/// `1 script`, `2 scripts`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// Groups nodes by chapter, the course-level ones last, keeping their order.
+fn by_chapter<'a>(
+    nodes: impl Iterator<Item = &'a NodeReport>,
+) -> Vec<(String, Vec<&'a NodeReport>)> {
+    let mut groups: Vec<(String, Vec<&NodeReport>)> = Vec::new();
+    let mut course = Vec::new();
+    for node in nodes {
+        match &node.chapter {
+            None => course.push(node),
+            Some(chapter) => match groups.iter_mut().find(|(c, _)| c == chapter) {
+                Some((_, group)) => group.push(node),
+                None => groups.push((chapter.clone(), vec![node])),
+            },
+        }
+    }
+    if !course.is_empty() {
+        groups.push(("course".into(), course));
+    }
+    groups
+}
+
+/// Average run time per node kind over the nodes that ran in `history`, for time estimates.
+fn kind_seconds(history: &[Report]) -> BTreeMap<String, f64> {
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for node in history
+        .iter()
+        .flat_map(|r| &r.nodes)
+        .filter(|n| n.state == "ran")
+    {
+        let entry = sums.entry(node.kind.clone()).or_default();
+        entry.0 += node.seconds.unwrap_or(0.0);
+        entry.1 += 1;
+    }
+    sums.into_iter()
+        .map(|(kind, (sum, n))| (kind, sum / n as f64))
+        .collect()
+}
+
+/// The dry run's plan: every node that would run, with its reason, grouped by chapter; then the estimated
+/// provider cost and time (from each node's last run, else the average of its kind in past builds).
+pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
+    let averages = kind_seconds(history);
+    let mut out = String::new();
+    let mut seconds = 0.0;
+    let mut unknown_time = 0;
+    let mut unknown_slides = 0;
+    let would_run = report.nodes.iter().filter(|n| n.state == "would-run");
+    for (chapter, nodes) in by_chapter(would_run) {
+        let _ = writeln!(out, "{chapter}");
+        for node in nodes {
+            let reason = node
+                .reason
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}: {reason}", node.name);
+            match node.seconds.or_else(|| averages.get(&node.kind).copied()) {
+                Some(s) => seconds += s,
+                None => unknown_time += 1,
+            }
+            if node.kind == "script" {
+                unknown_slides += 1;
+                let _ = writeln!(
+                    out,
+                    "    (its slides' audio, image and clip nodes are known once it has run)"
+                );
+            }
+        }
+    }
+    let count = report.counts.would_run;
+    let _ = writeln!(
+        out,
+        "vbuild: dry run: {count} would run, {} cached; estimated cost {:.4}, time {} on {jobs} jobs{}{}",
+        report.counts.cached,
+        report.cost,
+        duration(seconds / jobs.max(1) as f64),
+        if unknown_time > 0 {
+            format!(" ({} never timed)", plural(unknown_time, "node"))
+        } else {
+            String::new()
+        },
+        if unknown_slides > 0 {
+            format!(
+                ", plus the slides of {} not yet written",
+                plural(unknown_slides, "script")
+            )
+        } else {
+            String::new()
+        },
+    );
+    out
+}
+
+/// Why the nodes a target needs would run now, or why they ran when they last did.
+pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[Report]) -> String {
+    let mut out = String::new();
+    for (index, node) in outcome
+        .plan
+        .graph
+        .node_indices()
+        .map(|i| (i, outcome.plan.graph[i]))
+    {
+        if !matches!(
+            outcome.state(index),
+            State::Done { .. } | State::WouldRun { .. }
+        ) {
+            continue;
+        }
+        let name = outcome.plan.name(index);
+        let asked_for = targets.iter().any(|t| t.wants(&node));
+        let Some(current) = now.nodes.iter().find(|n| n.name == name) else {
+            continue;
+        };
+        if current.state == "would-run" {
+            let reason = current
+                .reason
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(out, "{name}: would run now: {reason}");
+            continue;
+        }
+        let last_run = history.iter().rev().find_map(|report| {
+            report
+                .nodes
+                .iter()
+                .find(|n| n.name == name && n.state == "ran" && n.key == current.key)
+                .map(|n| (report, n))
+        });
+        match last_run {
+            Some((report, node))
+                if asked_for || report.id == history.last().map_or("", |r| &r.id) =>
+            {
+                let reason = node
+                    .reason
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{name}: up to date; ran in build {} ({}): {reason}",
+                    report.id, report.started
+                );
+            }
+            None if asked_for => {
+                let _ = writeln!(
+                    out,
+                    "{name}: up to date (built before the recorded history)"
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The graph as indented text: each node with its state and inputs.
+pub fn graph_text(outcome: &Outcome) -> String {
+    let plan = &outcome.plan;
+    let mut out = String::new();
+    for index in plan.graph.node_indices() {
+        let state = state_name(outcome.state(index));
+        if state == "not-wanted" {
+            continue;
+        }
+        let mut inputs: Vec<String> = plan
+            .graph
+            .neighbors_directed(index, petgraph::Direction::Incoming)
+            .map(|i| plan.name(i))
+            .collect();
+        inputs.sort();
+        let _ = writeln!(out, "{} [{state}]", plan.name(index));
+        for input in inputs {
+            let _ = writeln!(out, "    <- {input}");
+        }
+    }
+    out
+}
+
+/// The graph in Graphviz dot, nodes coloured by state.
+pub fn graph_dot(outcome: &Outcome) -> String {
+    let plan = &outcome.plan;
+    let mut out =
+        String::from("digraph vbuild {\n  rankdir=LR;\n  node [shape=box, style=filled];\n");
+    for index in plan.graph.node_indices() {
+        let colour = match outcome.state(index) {
+            State::Done { .. } => "palegreen",
+            State::WouldRun { .. } => "lightsalmon",
+            State::NotWanted => continue,
+            _ => "lightgrey",
+        };
+        let _ = writeln!(
+            out,
+            "  n{} [label=\"{}\", fillcolor={colour}];",
+            index.index(),
+            plan.name(index)
+        );
+    }
+    for edge in plan.graph.edge_indices() {
+        let (from, to) = plan.graph.edge_endpoints(edge).expect("edges have ends");
+        let shown = |n: petgraph::graph::NodeIndex| !matches!(outcome.state(n), State::NotWanted);
+        if shown(from) && shown(to) {
+            let _ = writeln!(out, "  n{} -> n{};", from.index(), to.index());
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A node state's name as the graph shows it.
+pub fn state_name(state: &State) -> &'static str {
+    match state {
+        State::Done { ran: Some(_), .. } => "ran",
+        State::Done { ran: None, .. } => "cached",
+        State::WouldRun { .. } => "would-run",
+        State::Failed { .. } => "failed",
+        State::NotWanted => "not-wanted",
+        State::Waiting | State::Running { .. } | State::Skipped => "skipped",
+    }
+}
+
+/// One line per past build, newest last.
+pub fn runs(history: &[Report]) -> String {
+    let mut out = format!(
+        "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<7} {}\n",
+        "ID", "STARTED", "RAN", "CACHED", "FAILED", "COST", "TIME", "RESULT", "TARGETS"
+    );
+    for r in history {
+        let _ = writeln!(
+            out,
+            "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9.4} {:>10}  {:<7} {}",
+            r.id,
+            r.started,
+            r.counts.ran,
+            r.counts.cached,
+            r.counts.failed,
+            r.cost,
+            duration(r.seconds),
+            if r.succeeded { "ok" } else { "failed" },
+            if r.targets.is_empty() {
+                "course".to_string()
+            } else {
+                r.targets.join(" ")
+            },
+        );
+    }
+    out
+}
+
+/// One build report for people: totals, per chapter, failures, and what ran and why.
+pub fn report(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "build {}  started {}  {}",
+        r.id,
+        r.started,
+        if r.succeeded { "ok" } else { "FAILED" }
+    );
+    let _ = writeln!(
+        out,
+        "nodes: {} ran, {} cached, {} failed, {} skipped; cache hit rate {:.1}%; error rate {:.1}%",
+        r.counts.ran,
+        r.counts.cached,
+        r.counts.failed,
+        r.counts.skipped,
+        100.0 * r.cache_hit_rate,
+        100.0 * r.error_rate
+    );
+    let _ = writeln!(
+        out,
+        "wall time {}; provider cost {:.4}",
+        duration(r.seconds),
+        r.cost
+    );
+    if let Some(video) = &r.course_video {
+        let _ = writeln!(out, "course video {}", video.display());
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<40} {:>5} {:>6} {:>6} {:>10} {:>9}",
+        "CHAPTER", "RAN", "CACHED", "FAILED", "WORK", "COST"
+    );
+    for (chapter, t) in &r.chapters {
+        let _ = writeln!(
+            out,
+            "{chapter:<40} {:>5} {:>6} {:>6} {:>10} {:>9.4}",
+            t.ran,
+            t.cached,
+            t.failed,
+            duration(t.seconds),
+            t.cost
+        );
+    }
+    let failures: Vec<&NodeReport> = r.failures().collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\nfailures:");
+        for node in failures {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                node.name,
+                node.error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let ran: Vec<&NodeReport> = r.nodes.iter().filter(|n| n.state == "ran").collect();
+    if !ran.is_empty() {
+        let _ = writeln!(out, "\nran:");
+        for node in ran {
+            let reason = node
+                .reason
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} ({}, {} bytes): {reason}",
+                node.name,
+                duration(node.seconds.unwrap_or(0.0)),
+                node.bytes
+            );
+        }
+    }
+    out
+}

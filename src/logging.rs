@@ -1,0 +1,102 @@
+//! Log lines: env_logger's filtering (`RUST_LOG`, `-v`, `-q`) with vbuild's own line format, for people or as
+//! one JSON object per line, printed above the progress bars so they never break them.
+//!
+//! Engine log calls carry the node and its chapter as key-values (`log::info!(node = ..., chapter = ...; ...)`),
+//! which the JSON format writes as fields.
+
+use std::io::Write;
+
+use indicatif::{MultiProgress, ProgressDrawTarget};
+use log::kv::{Key, Value, VisitSource};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `[INFO ] node: message`
+    Human,
+    /// `{"timestamp": ..., "level": ..., "message": ..., "module": ..., "node": ..., "chapter": ...}`
+    Json,
+}
+
+/// A logger that suspends the progress bars while it writes a line.
+struct BarAwareLogger {
+    inner: env_logger::Logger,
+    bars: MultiProgress,
+}
+
+impl log::Log for BarAwareLogger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.inner.matches(record) {
+            self.bars.suspend(|| self.inner.log(record));
+        }
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
+/// The `node` and `chapter` key-values of a record.
+#[derive(Default)]
+struct NodeFields {
+    node: Option<String>,
+    chapter: Option<String>,
+}
+
+impl<'kvs> VisitSource<'kvs> for NodeFields {
+    fn visit_pair(&mut self, key: Key<'kvs>, value: Value<'kvs>) -> Result<(), log::kv::Error> {
+        match key.as_str() {
+            "node" => self.node = Some(value.to_string()).filter(|v| !v.is_empty()),
+            "chapter" => self.chapter = Some(value.to_string()).filter(|v| !v.is_empty()),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn fields(record: &log::Record) -> NodeFields {
+    let mut fields = NodeFields::default();
+    let _ = record.key_values().visit(&mut fields);
+    fields
+}
+
+/// Installs the logger (`RUST_LOG` wins over `default_filter`) behind the progress bars; returns the bars.
+pub fn init_logging(default_filter: &str, format: LogFormat) -> MultiProgress {
+    let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter));
+    match format {
+        LogFormat::Human => builder.format(|buf, record| {
+            let style = buf.default_level_style(record.level());
+            let prefix = fields(record).node.map(|n| format!("{n}: ")).unwrap_or_default();
+            writeln!(buf, "[{style}{:<5}{style:#}] {prefix}{}", record.level(), record.args())
+        }),
+        LogFormat::Json => builder.format(|buf, record| {
+            let fields = fields(record);
+            let line = serde_json::json!({
+                "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+                "level": record.level().as_str(),
+                "message": record.args().to_string(),
+                "module": record.module_path(),
+                "node": fields.node,
+                "chapter": fields.chapter,
+            });
+            writeln!(buf, "{line}")
+        }),
+    };
+    let inner = builder.build();
+    let max_level = inner.filter();
+    if log::set_boxed_logger(Box::new(BarAwareLogger {
+        inner,
+        bars: bars.clone(),
+    }))
+    .is_ok()
+    {
+        log::set_max_level(max_level);
+    }
+    bars
+}
