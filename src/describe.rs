@@ -356,3 +356,47 @@ pub fn report(r: &Report) -> String {
     }
     out
 }
+
+/// Keys whose values are never shown.
+fn is_secret(key: &str) -> bool {
+    let key = key.to_lowercase();
+    key.split('_')
+        .any(|word| ["key", "token", "secret", "password"].contains(&word))
+        && !key.ends_with("_env")
+}
+
+#[cfg(test)]
+#[test]
+fn secret_keys_are_recognised_by_their_words() {
+    assert!(is_secret("api_key") && is_secret("token") && !is_secret("api_key_env"));
+    assert!(!is_secret("per_million_input_tokens") && !is_secret("keyframes"));
+}
+
+/// The effective configuration as TOML, each value with where it came from; secrets redacted.
+pub fn config(videofile: &crate::videofile::Videofile) -> String {
+    let mut out = String::new();
+    let mut section = String::new();
+    for (path, value) in videofile.settings() {
+        let (head, key) = path.rsplit_once('.').expect("settings have a section");
+        if head != section {
+            let _ = writeln!(
+                out,
+                "{}[{head}]",
+                if section.is_empty() { "" } else { "\n" }
+            );
+            section = head.to_string();
+        }
+        let origin = videofile
+            .origins
+            .get(&path)
+            .cloned()
+            .unwrap_or(crate::config::Origin::Default);
+        let value = if is_secret(key) {
+            "\"<redacted>\"".to_string()
+        } else {
+            value
+        };
+        let _ = writeln!(out, "{:<40} # {origin}", format!("{key} = {value}"));
+    }
+    out
+}

@@ -4,10 +4,13 @@
 //! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
 //! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
 
+pub mod config;
 pub mod cost;
 pub mod describe;
 pub mod engine;
+pub mod gc;
 pub mod history;
+pub mod init;
 pub mod lecture;
 pub mod logging;
 pub mod media;

@@ -8,15 +8,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::Options;
-use vbuild::history;
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
-use vbuild::project::{Build, Error, Project};
+use vbuild::project::{Build, Error, Invocation, Project};
 use vbuild::target::KINDS;
+use vbuild::{gc, history};
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
 #[derive(Parser)]
-#[command(version, about, args_conflicts_with_subcommands = true)]
+#[command(version, about)]
 struct Cli {
     /// What to build (default: course). See `vbuild targets`.
     #[arg(value_name = "TARGET")]
@@ -51,6 +51,12 @@ struct Cli {
     /// Log lines as text for people or as one JSON object per line.
     #[arg(long, value_enum, default_value_t = LogFormat::Human, global = true)]
     log_format: LogFormat,
+    /// Use the Videofile's [profile.NAME] section over its other values (default: $VBUILD_PROFILE).
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
+    /// Set a Videofile value, over the Videofile, its profile and the environment (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE", global = true)]
+    set: Vec<String>,
     /// After a build, write its metrics to FILE in the Prometheus text format.
     #[arg(long, value_name = "FILE", global = true)]
     metrics_file: Option<PathBuf>,
@@ -81,12 +87,29 @@ enum Command {
     },
     /// List past builds.
     Runs,
+    /// Print the effective configuration and where each value came from.
+    Config,
     /// Print a past build's report (default: the last one).
     Report {
         id: Option<String>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Create a Videofile and a sample lecture in DIR (default: here) that build offline.
+    Init {
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Remove cache entries the last build did not use (all of them, or those older than DAYS, or the least
+    /// recently used until the cache fits SIZE), and the files no entry refers to.
+    Gc {
+        /// Keep the cache at most SIZE (e.g. 500M, 2G).
+        #[arg(long, value_name = "SIZE", conflicts_with = "older_than", value_parser = parse_size)]
+        max_size: Option<u64>,
+        /// Remove entries no build used in the last DAYS days.
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<f64>,
     },
     /// Remove the files builds wrote to the output folder; the cache stays, so the next build restores them
     /// without running anything.
@@ -124,8 +147,25 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_size(text: &str) -> Result<u64, String> {
+    gc::parse_size(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
+}
+
 fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
-    let project = Project::load(&cli.file)?;
+    if let Some(Command::Init { dir }) = &cli.command {
+        let written = vbuild::init::scaffold(dir)?;
+        for path in written {
+            println!("vbuild: wrote {}", shown_path(cli, &path));
+        }
+        println!("vbuild: now run `vbuild` in {}", shown_path(cli, dir));
+        return Ok(0);
+    }
+    let invocation = Invocation {
+        profile: cli.profile.clone(),
+        flags: cli.set.clone(),
+        environment: std::env::vars().collect(),
+    };
+    let project = Project::load(&cli.file, &invocation)?;
     let jobs = cli
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -170,6 +210,10 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             }
             Ok(0)
         }
+        Some(Command::Config) => {
+            print!("{}", describe::config(&project.videofile));
+            Ok(0)
+        }
         Some(Command::Runs) => {
             print!("{}", describe::runs(&history::reports(&cache_dir)));
             Ok(0)
@@ -197,6 +241,29 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             } else {
                 print!("{}", describe::report(report));
             }
+            Ok(0)
+        }
+        Some(Command::Init { .. }) => unreachable!("init runs before a project is loaded"),
+        Some(Command::Gc {
+            max_size,
+            older_than,
+        }) => {
+            let policy = match (max_size, older_than) {
+                (Some(bytes), _) => gc::Policy::MaxSize { bytes: *bytes },
+                (None, Some(days)) => gc::Policy::OlderThan { days: *days },
+                (None, None) => gc::Policy::Unused,
+            };
+            let store = project.store()?;
+            let _lock = store.lock()?;
+            let summary = gc::collect(&store, &history::reports(&cache_dir), policy)?;
+            println!(
+                "vbuild: gc removed {} entries and {} files ({} bytes); kept {} entries ({} bytes)",
+                summary.entries_removed,
+                summary.blobs_removed,
+                summary.bytes_freed,
+                summary.entries_kept,
+                summary.bytes_kept
+            );
             Ok(0)
         }
         Some(Command::Clean) => {
@@ -238,11 +305,11 @@ fn build(
             })
         })?;
     }
-    print_summary(cli, &built);
+    print_summary(cli, &project.videofile.project_dir, &built);
     Ok(if built.report.succeeded { 0 } else { 1 })
 }
 
-fn print_summary(cli: &Cli, built: &Build) {
+fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
     let report = &built.report;
     for failure in report.failures() {
         eprintln!(
@@ -251,10 +318,20 @@ fn print_summary(cli: &Cli, built: &Build) {
             failure.error.as_deref().unwrap_or("")
         );
     }
+    // The course video, or for a partial build its first video or file.
+    let first_video = report
+        .outputs
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "mp4"));
     let output = report
         .course_video
         .as_ref()
-        .map_or_else(|| "no course video".to_string(), |p| shown_path(cli, p));
+        .or(first_video)
+        .or(report.outputs.first())
+        .map_or_else(
+            || "nothing written".to_string(),
+            |p| shown_path(cli, &project_dir.join(p)),
+        );
     let counts = &report.counts;
     println!(
         "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",

@@ -1,8 +1,10 @@
 //! A project: a Videofile and its lecture, and the build of it from start (lock, tools) to end (outputs,
 //! report).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::config::{self, Overrides};
 use crate::cost::Usage;
 use crate::engine::{self, Options, Outcome};
 use crate::history::LastKeys;
@@ -40,6 +42,34 @@ impl Error {
     }
 }
 
+/// What the command line and the process bring to a project's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--set SECTION.KEY=VALUE` flags.
+    pub flags: Vec<String>,
+    /// The process environment.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// Reads a `.env` file (KEY=VALUE lines) if there is one.
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    if !path.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    let malformed = |message: String| {
+        Error::Config(ConfigError::Layer {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    dotenvy::from_path_iter(path)
+        .map_err(|e| malformed(e.to_string()))?
+        .map(|item| item.map_err(|e| malformed(e.to_string())))
+        .collect()
+}
+
 /// A loaded project.
 pub struct Project {
     pub videofile: Videofile,
@@ -53,9 +83,20 @@ pub struct Build {
 }
 
 impl Project {
-    /// Reads and validates the Videofile and its sources.
-    pub fn load(videofile: &Path) -> Result<Project, Error> {
-        let videofile = Videofile::load(videofile)?;
+    /// Reads and validates the Videofile (with the layers `invocation` brings) and its sources.
+    pub fn load(videofile: &Path, invocation: &Invocation) -> Result<Project, Error> {
+        let project_dir = videofile
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dotenv = read_dotenv(&project_dir.join(".env"))?;
+        let (environment, profile) = config::from_environment(&invocation.environment, &dotenv);
+        let overrides = Overrides {
+            profile: invocation.profile.clone().or(profile),
+            environment,
+            flags: invocation.flags.clone(),
+        };
+        let videofile = Videofile::load(videofile, &overrides)?;
         let chapters = lecture::load(&videofile)?;
         Ok(Project {
             videofile,
@@ -96,16 +137,23 @@ impl Project {
         let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
         if !options.dry_run {
             let whole_course = options.targets.is_empty();
-            report.outputs = output::materialise(
+            let written = output::materialise(
                 &self.videofile,
                 &self.chapters,
                 &outcome,
                 &store,
                 whole_course,
             )?;
+            // Paths in the report are relative to the project folder.
+            let relative = |p: &Path| {
+                p.strip_prefix(&self.videofile.project_dir)
+                    .unwrap_or(p)
+                    .to_path_buf()
+            };
+            report.outputs = written.iter().map(|p| relative(p)).collect();
             if outcome.entry(outcome.plan.course_video).is_some() {
-                report.course_video =
-                    Some(output::course_base(&self.videofile).with_extension("mp4"));
+                let video = output::course_base(&self.videofile).with_extension("mp4");
+                report.course_video = Some(relative(&video));
             }
             report.save(store.root())?;
             for node in outcome.plan.graph.node_indices() {

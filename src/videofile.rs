@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
 use toml::Spanned;
 
@@ -29,6 +30,12 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+    /// A value set by a profile's selection, the environment or `--set` is wrong.
+    #[error("{origin}: {message}")]
+    Override { origin: String, message: String },
+    /// The layers cannot be combined (an unknown profile, a malformed override).
+    #[error("{path}: {message}")]
+    Layer { path: PathBuf, message: String },
 }
 
 /// How the Markdown sources are cut into chapters.
@@ -102,8 +109,12 @@ pub struct Videofile {
     pub images: Images,
     /// Unit prices by provider name (`[prices.NAME]`); providers not listed are free.
     pub prices: BTreeMap<String, Price>,
-    /// The Videofile's text and the span of `sources`, to locate errors about source files.
+    /// Where each value set in a layer came from (`section.key` to origin); other values are defaults.
+    pub origins: BTreeMap<String, Origin>,
+    /// The Videofile's text, the spans of overrides and the span of `sources`, to locate errors about
+    /// source files.
     text: String,
+    overrides: OverrideSpans,
     sources_span: Range<usize>,
 }
 
@@ -165,6 +176,9 @@ const IMAGE_PROVIDERS: &[&str] = &["slides"];
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawVideofile {
+    /// Profiles are merged before deserializing; the key is allowed here so it is not "unknown".
+    #[serde(default, rename = "profile")]
+    _profile: Option<toml::Value>,
     course: Spanned<RawCourse>,
     #[serde(default)]
     video: RawVideo,
@@ -320,22 +334,37 @@ fn default_theme() -> Theme {
 }
 
 impl Videofile {
-    /// Reads and validates the Videofile at `path`.
-    pub fn load(path: &Path) -> Result<Videofile, ConfigError> {
+    /// Reads and validates the Videofile at `path` under `overrides`.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Videofile, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Videofile::parse(path, &text)
+        Videofile::parse(path, &text, overrides)
     }
 
-    /// Validates Videofile text; `path` is used for messages and to find the project folder.
-    pub fn parse(path: &Path, text: &str) -> Result<Videofile, ConfigError> {
-        let locate = Locator { path, text };
-        let raw: RawVideofile = toml::from_str(text).map_err(|err| {
-            let span = err.span().unwrap_or(0..0);
-            locate.error(&span, err.message().to_string())
+    /// Validates Videofile text under `overrides`; `path` is used for messages and to find the project folder.
+    pub fn parse(path: &Path, text: &str, overrides: &Overrides) -> Result<Videofile, ConfigError> {
+        let mut locate = Locator {
+            path,
+            text,
+            overrides: OverrideSpans::default(),
+        };
+        let layered = config::layer(text, overrides).map_err(|err| match err {
+            LayerError::At(span, message) => locate.error(&span, message),
+            LayerError::General(message) => ConfigError::Layer {
+                path: path.to_path_buf(),
+                message,
+            },
         })?;
+        locate.overrides = layered.overrides.clone();
+        let origins = layered.origins;
+        let raw = RawVideofile::deserialize(toml::de::Deserializer::from(layered.table)).map_err(
+            |err| {
+                let span = err.span().unwrap_or(0..0);
+                locate.error(&span, err.message().to_string())
+            },
+        )?;
         let project_dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
@@ -426,6 +455,8 @@ impl Videofile {
         let sources_span = course.sources.span();
         Ok(Videofile {
             text: text.to_string(),
+            overrides: locate.overrides,
+            origins,
             sources_span,
             path: path.to_path_buf(),
             project_dir,
@@ -469,6 +500,67 @@ impl Videofile {
         self.project_dir.join(&self.course.output)
     }
 
+    /// Every effective setting as (`section.key`, value as TOML), in Videofile order, for `vbuild config`.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        fn toml<T: Into<toml::Value>>(value: T) -> String {
+            value.into().to_string()
+        }
+        let list = |items: Vec<String>| {
+            toml(toml::Value::Array(
+                items.into_iter().map(toml::Value::String).collect(),
+            ))
+        };
+        let mut settings = vec![
+            ("course.title", toml(self.course.title.as_str())),
+            ("course.sources", list(self.course.sources.clone())),
+            ("course.split", toml(self.course.split.to_string())),
+            (
+                "course.output",
+                toml(self.course.output.display().to_string()),
+            ),
+            (
+                "video.resolution",
+                toml(format!("{}x{}", self.video.width, self.video.height)),
+            ),
+            ("video.fps", toml(i64::from(self.video.fps))),
+            (
+                "video.subtitles",
+                list(
+                    self.video
+                        .subtitles
+                        .iter()
+                        .map(|f| f.extension().to_string())
+                        .collect(),
+                ),
+            ),
+            ("script.provider", toml(self.script.provider.as_str())),
+            ("script.max_slides", toml(i64::from(self.script.max_slides))),
+            (
+                "script.max_bullets",
+                toml(i64::from(self.script.max_bullets)),
+            ),
+            (
+                "script.words_per_slide",
+                toml(i64::from(self.script.words_per_slide)),
+            ),
+            ("speech.provider", toml(self.speech.provider.as_str())),
+            ("speech.voice", toml(self.speech.voice.as_str())),
+            ("speech.rate", toml(i64::from(self.speech.rate))),
+            ("images.provider", toml(self.images.provider.as_str())),
+            ("images.theme", toml(self.images.theme.to_string())),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect::<Vec<_>>();
+        for (provider, price) in &self.prices {
+            let table = toml::Value::try_from(price).expect("prices serialise");
+            for (key, value) in table.as_table().into_iter().flatten() {
+                settings.push((format!("prices.{provider}.{key}"), value.to_string()));
+            }
+        }
+        settings
+    }
+
     /// The provider that does the work of nodes of `kind` (`script`, `audio`, `image`), if any.
     pub fn provider_of(&self, kind: &str) -> Option<&str> {
         match kind {
@@ -489,19 +581,27 @@ impl Videofile {
         Locator {
             path: &self.path,
             text: &self.text,
+            overrides: self.overrides.clone(),
         }
         .error(&self.sources_span, message)
     }
 }
 
-/// Turns byte offsets into `file:line:column` errors.
+/// Turns byte offsets into `file:line:column` errors, or into the override a value came from.
 struct Locator<'a> {
     path: &'a Path,
     text: &'a str,
+    overrides: OverrideSpans,
 }
 
 impl Locator<'_> {
     fn error(&self, span: &Range<usize>, message: impl Into<String>) -> ConfigError {
+        if let Some(origin) = self.overrides.origin_of(span) {
+            return ConfigError::Override {
+                origin: origin.to_string(),
+                message: message.into(),
+            };
+        }
         let before = &self.text[..span.start.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
@@ -566,7 +666,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Videofile, ConfigError> {
-        Videofile::parse(Path::new("proj/Videofile"), text)
+        Videofile::parse(Path::new("proj/Videofile"), text, &Overrides::default())
     }
 
     fn message(text: &str) -> String {
