@@ -5,6 +5,8 @@ use std::ops::AddAssign;
 
 use serde::{Deserialize, Serialize};
 
+use crate::videofile::Api;
+
 /// What one node consumed from its provider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -59,6 +61,45 @@ impl Price {
         ]
         .iter()
         .any(|p| !p.is_finite() || *p < 0.0)
+    }
+}
+
+/// Built-in list prices (US dollars) of well-known models, used when the Videofile has no `[prices.NAME]`
+/// for the provider; unknown models are free. `kind` is the node kind (`script`, `audio`, `picture`).
+pub fn default_price(api: Api, kind: &str, model: &str) -> Price {
+    let zero = Price::default();
+    match (api, kind, model) {
+        (Api::OpenAi, "script", "gpt-4o-mini") => Price {
+            per_million_input_tokens: 0.15,
+            per_million_output_tokens: 0.60,
+            ..zero
+        },
+        (Api::OpenAi, "script", "gpt-4o") => Price {
+            per_million_input_tokens: 2.50,
+            per_million_output_tokens: 10.0,
+            ..zero
+        },
+        (Api::OpenAi, "audio", "tts-1") => Price {
+            per_million_characters: 15.0,
+            ..zero
+        },
+        (Api::OpenAi, "audio", "tts-1-hd") => Price {
+            per_million_characters: 30.0,
+            ..zero
+        },
+        (Api::Google, "audio", _) => Price {
+            per_million_characters: 16.0,
+            ..zero
+        },
+        (Api::OpenAi, "picture", "dall-e-3") => Price {
+            per_image: 0.04,
+            ..zero
+        },
+        (Api::Stability, "picture", "core") => Price {
+            per_image: 0.03,
+            ..zero
+        },
+        _ => zero,
     }
 }
 

@@ -164,7 +164,11 @@ pub fn build(
     } else {
         options.targets.clone()
     };
-    let mut plan = Plan::new(ctx.chapters);
+    let pictures = ctx
+        .videofile
+        .providers
+        .contains_key(&ctx.videofile.images.provider);
+    let mut plan = Plan::new(ctx.chapters, pictures);
     let mut board = Board {
         states: vec![State::Waiting; plan.graph.node_count()],
         scripts: vec![None; ctx.chapters.len()],

@@ -18,6 +18,44 @@ pub struct Chapter {
     pub blocks: Vec<Block>,
 }
 
+impl Chapter {
+    /// The chapter as plain Markdown-like text, for a language model to read.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("# {}\n", self.title);
+        for block in &self.blocks {
+            out.push('\n');
+            match block {
+                Block::Heading { level, text } => {
+                    out.push_str(&format!("{} {text}\n", "#".repeat(usize::from(*level))))
+                }
+                Block::Paragraph { text } => out.push_str(&format!("{text}\n")),
+                Block::List { ordered, items } => {
+                    for (i, item) in items.iter().enumerate() {
+                        let marker = if *ordered {
+                            format!("{}.", i + 1)
+                        } else {
+                            "-".into()
+                        };
+                        out.push_str(&format!("{marker} {item}\n"));
+                    }
+                }
+                Block::Code { language, text } => {
+                    out.push_str(&format!("```{language}\n{text}\n```\n"))
+                }
+                Block::Table { header, rows } => {
+                    out.push_str(&format!("| {} |\n", header.join(" | ")));
+                    for row in rows {
+                        out.push_str(&format!("| {} |\n", row.join(" | ")));
+                    }
+                }
+                Block::Quote { text } => out.push_str(&format!("> {text}\n")),
+                Block::Image { alt } => out.push_str(&format!("[image: {alt}]\n")),
+            }
+        }
+        out
+    }
+}
+
 /// A block of Markdown content, reduced to what a narrator and a slide need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -19,6 +19,8 @@ pub enum NodeKind {
     Script,
     /// One slide's narration audio.
     Audio,
+    /// One slide's generated picture (cloud image providers only).
+    Picture,
     /// One slide's picture.
     Image,
     /// One slide's encoded video and frame-aligned narration.
@@ -38,6 +40,7 @@ impl NodeKind {
             NodeKind::Chapter => "chapter",
             NodeKind::Script => "script",
             NodeKind::Audio => "audio",
+            NodeKind::Picture => "picture",
             NodeKind::Image => "image",
             NodeKind::Clip => "clip",
             NodeKind::ChapterVideo => "chapter-video",
@@ -60,6 +63,8 @@ pub struct Node {
 #[derive(Debug, Clone, Copy)]
 pub struct SlideNodes {
     pub audio: NodeIndex,
+    /// Only when a cloud provider draws pictures.
+    pub picture: Option<NodeIndex>,
     pub image: NodeIndex,
     pub clip: NodeIndex,
 }
@@ -83,11 +88,13 @@ pub struct Plan {
     pub course_video: NodeIndex,
     pub course_subtitles: NodeIndex,
     chapter_ids: Vec<String>,
+    /// Whether slides get a generated picture node.
+    pictures: bool,
 }
 
 impl Plan {
-    /// The first-stage graph of a course.
-    pub fn new(chapters: &[ChapterSource]) -> Plan {
+    /// The first-stage graph of a course; `pictures` when a cloud provider draws a picture per slide.
+    pub fn new(chapters: &[ChapterSource], pictures: bool) -> Plan {
         let mut graph = DiGraph::new();
         let course_video = graph.add_node(Node {
             kind: NodeKind::CourseVideo,
@@ -135,6 +142,7 @@ impl Plan {
             course_video,
             course_subtitles,
             chapter_ids: chapters.iter().map(|c| c.id.clone()).collect(),
+            pictures,
         }
     }
 
@@ -157,11 +165,17 @@ impl Plan {
                 added.push(index);
                 index
             };
+            let picture = self.pictures.then(|| add(NodeKind::Picture));
             let nodes = SlideNodes {
                 audio: add(NodeKind::Audio),
+                picture,
                 image: add(NodeKind::Image),
                 clip: add(NodeKind::Clip),
             };
+            if let Some(picture) = picture {
+                self.graph.add_edge(script, picture, ());
+                self.graph.add_edge(picture, nodes.image, ());
+            }
             for (from, to) in [
                 (script, nodes.audio),
                 (script, nodes.image),
@@ -224,7 +238,7 @@ mod tests {
 
     #[test]
     fn expansion_adds_three_nodes_per_slide_and_stays_acyclic() {
-        let mut plan = Plan::new(&chapters(2));
+        let mut plan = Plan::new(&chapters(2), false);
         assert_eq!(plan.graph.node_count(), 2 + 2 * 4);
         let added = plan.expand(1, 3);
         assert_eq!(added.len(), 9);

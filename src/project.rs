@@ -5,15 +5,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::{self, Overrides};
-use crate::cost::Usage;
+use crate::cost::{self, Usage};
 use crate::engine::{self, Options, Outcome};
 use crate::history::LastKeys;
 use crate::lecture::{self, ChapterSource};
 use crate::output;
 use crate::progress::Progress;
+use crate::providers::{Clients, llm};
 use crate::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, io_error};
 use crate::target::{Target, TargetError};
 use crate::videofile::{ConfigError, Videofile};
 
@@ -74,6 +75,10 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, Error> {
 pub struct Project {
     pub videofile: Videofile,
     pub chapters: Vec<ChapterSource>,
+    /// The script prompt template: the Videofile's `[script] prompt` file, or the built-in one.
+    pub script_template: String,
+    /// The process environment over `.env`, where provider keys are read from (never logged or stored).
+    environment: BTreeMap<String, String>,
 }
 
 /// A finished build: the graph with every node's state, and the report written for it.
@@ -97,10 +102,20 @@ impl Project {
             flags: invocation.flags.clone(),
         };
         let videofile = Videofile::load(videofile, &overrides)?;
+        let script_template = match &videofile.script.prompt {
+            Some(file) => {
+                std::fs::read_to_string(file).map_err(|e| Error::Store(io_error(file)(e)))?
+            }
+            None => llm::DEFAULT_TEMPLATE.to_string(),
+        };
+        let mut environment = dotenv;
+        environment.extend(invocation.environment.clone());
         let chapters = lecture::load(&videofile)?;
         Ok(Project {
             videofile,
             chapters,
+            script_template,
+            environment,
         })
     }
 
@@ -124,11 +139,16 @@ impl Project {
         if !options.dry_run {
             store.clear_scratch()?;
         }
+        // Keys are needed only to spend: a dry run calls no provider.
+        let variable = |name: &str| self.environment.get(name).cloned();
+        let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
         let tools = Tools::detect()?;
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,
             tools: &tools,
+            clients: &clients,
+            script_template: &self.script_template,
         };
         let mut last_keys = LastKeys::load(store.root());
         let outcome = engine::build(&ctx, &store, &last_keys, options, progress);
@@ -180,9 +200,20 @@ impl Pricing for Videofile {
         self.provider_of(kind).map(str::to_string)
     }
 
+    /// The Videofile's `[prices.NAME]` for the node's provider, else the built-in price of its API and model.
     fn cost(&self, kind: &str, usage: &Usage) -> f64 {
-        self.provider_of(kind)
-            .and_then(|provider| self.prices.get(provider))
-            .map_or(0.0, |price| price.cost(usage))
+        let Some(provider) = self.provider_of(kind) else {
+            return 0.0;
+        };
+        let price = self.prices.get(provider).copied().or_else(|| {
+            let api = self.providers.get(provider)?.api;
+            let model = match kind {
+                "script" => &self.script.model,
+                "audio" => &self.speech.model,
+                _ => &self.images.model,
+            };
+            Some(cost::default_price(api, kind, model))
+        });
+        price.map_or(0.0, |price| price.cost(usage))
     }
 }

@@ -41,3 +41,83 @@ impl Script {
         serde_json::from_slice(bytes)
     }
 }
+
+/// Reads a language model's answer as a script and checks it against the schema and the limits; the errors
+/// are written to be sent back to the model in a repair prompt.
+pub fn validate(
+    answer: &str,
+    max_slides: usize,
+    max_bullets: usize,
+) -> Result<Script, Vec<String>> {
+    let json = answer
+        .trim()
+        .trim_start_matches("```json")
+        .trim_start_matches("```")
+        .trim_end_matches("```")
+        .trim();
+    let script: Script = serde_json::from_str(json)
+        .map_err(|e| vec![format!("the answer is not a valid script: {e}")])?;
+    let mut errors = Vec::new();
+    if script.slides.is_empty() {
+        errors.push("\"slides\" is empty: write at least one slide".to_string());
+    }
+    if script.slides.len() > max_slides {
+        errors.push(format!(
+            "there are {} slides; write at most {max_slides}",
+            script.slides.len()
+        ));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, slide) in script.slides.iter().enumerate() {
+        let at = format!("slide {} ({:?})", i + 1, slide.id);
+        if !ids.insert(slide.id.as_str()) {
+            errors.push(format!("{at}: the id is used twice"));
+        }
+        if slide.title.trim().is_empty() {
+            errors.push(format!("{at}: \"title\" is empty"));
+        }
+        if slide.speaker_notes.trim().is_empty() {
+            errors.push(format!(
+                "{at}: \"speaker_notes\" is empty; it is the narration"
+            ));
+        }
+        if slide.bullets.len() > max_bullets {
+            errors.push(format!(
+                "{at}: {} bullets; write at most {max_bullets}",
+                slide.bullets.len()
+            ));
+        }
+        if !(slide.estimated_duration_sec.is_finite() && slide.estimated_duration_sec >= 0.0) {
+            errors.push(format!(
+                "{at}: \"estimated_duration_sec\" must be a number of 0 or more"
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(script)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"slides":[{"id":"s1","title":"T","bullets":["a"],"visual_prompt":"v","estimated_duration_sec":3.5,"speaker_notes":"Hello."}]}"#;
+
+    #[test]
+    fn a_valid_answer_passes_even_in_a_code_fence() {
+        assert_eq!(validate(GOOD, 3, 3).unwrap().slides.len(), 1);
+        assert!(validate(&format!("```json\n{GOOD}\n```"), 3, 3).is_ok());
+    }
+
+    #[test]
+    fn errors_name_what_to_fix() {
+        let errors = validate(&GOOD.replace("Hello.", ""), 3, 0).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("speaker_notes") && errors[1].contains("at most 0"));
+        let unknown = validate(&GOOD.replace("\"id\"", "\"ident\""), 3, 3).unwrap_err();
+        assert!(unknown[0].contains("unknown field `ident`"), "{unknown:?}");
+    }
+}

@@ -13,12 +13,15 @@ use crate::lecture::{Chapter, ChapterSource};
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{self, MediaError, audio, clip, join, slide};
 use crate::plan::{NodeKind, Plan};
+use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings};
-use crate::providers::{ProviderError, espeak};
+use crate::providers::picture::{Painter, PictureRequest};
+use crate::providers::tts::{self, CloudVoice, SpeechRequest};
+use crate::providers::{Clients, ProviderError, espeak};
 use crate::script::{self, Script};
 use crate::signature::Signature;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
-use crate::videofile::{AUDIO_RATE, Videofile};
+use crate::videofile::{AUDIO_RATE, Api, Videofile};
 
 /// A node's work failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +60,9 @@ pub struct Context<'a> {
     pub videofile: &'a Videofile,
     pub chapters: &'a [ChapterSource],
     pub tools: &'a Tools,
+    pub clients: &'a Clients,
+    /// The script prompt template (the Videofile's file, or the built-in one).
+    pub script_template: &'a str,
 }
 
 /// The finished nodes a node can read: their cache entries and the parsed scripts.
@@ -74,16 +80,21 @@ pub enum Job {
     Script {
         chapter: String,
         number: usize,
-        settings: OutlineSettings,
+        writer: Writer,
     },
     Speech {
         text: String,
-        voice: String,
-        rate: u32,
+        voice: Voice,
+    },
+    Picture {
+        prompt: String,
+        request: PictureRequest,
     },
     Slide {
         content: slide::SlideContent,
         style: slide::SlideStyle,
+        /// The hash of a generated picture to compose with the text.
+        picture: Option<String>,
     },
     Clip {
         audio: String,
@@ -99,6 +110,26 @@ pub enum Job {
     CourseSubtitles {
         chapters: Vec<ChapterCues>,
     },
+}
+
+/// Who writes a chapter's script.
+#[derive(Debug, Clone)]
+pub enum Writer {
+    Outline(OutlineSettings),
+    /// A language model; on failure, the outline writer when the Videofile asks for it.
+    Model {
+        request: ScriptRequest,
+        fallback: Option<OutlineSettings>,
+        /// The tokens the request is expected to use (for dry-run estimates).
+        estimate: Usage,
+    },
+}
+
+/// Who speaks the narration.
+#[derive(Debug, Clone)]
+pub enum Voice {
+    Espeak { voice: String, rate: u32 },
+    Cloud(SpeechRequest),
 }
 
 /// A finished chapter's subtitles, as the course subtitles read them.
@@ -151,11 +182,52 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             };
             let mut signature = Signature::new("script", script::SCHEMA_VERSION);
             signature
-                .setting("provider", &vf.script.provider)
-                .setting("provider version", outline::VERSION)
                 .setting("max slides", settings.max_slides)
-                .setting("max bullets", settings.max_bullets)
-                .setting("words per slide", settings.words_per_slide)
+                .setting("max bullets", settings.max_bullets);
+            let writer = if vf.script.provider == "outline" {
+                signature
+                    .setting("writer", "outline")
+                    .setting("writer version", outline::VERSION)
+                    .setting("words per slide", settings.words_per_slide);
+                Writer::Outline(settings)
+            } else {
+                let fallback = vf.script.fallback_to_outline.then_some(settings);
+                signature
+                    .setting("writer", "openai-chat")
+                    .setting("model", &vf.script.model)
+                    .setting("prompt template", ctx.script_template)
+                    .setting(
+                        "fallback",
+                        if fallback.is_some() {
+                            "outline"
+                        } else {
+                            "none"
+                        },
+                    );
+                // About four characters a token: the prompt holds the chapter, the answer about as much.
+                let chapter_chars = ctx.chapters[index].markdown.chars().count() as u64;
+                let estimate = Usage {
+                    input_tokens: (ctx.script_template.chars().count() as u64 + chapter_chars) / 4,
+                    output_tokens: chapter_chars / 4,
+                    requests: 1,
+                    ..Usage::default()
+                };
+                let request = ScriptRequest {
+                    client: ctx.clients.get(&vf.script.provider),
+                    model: vf.script.model.clone(),
+                    template: ctx.script_template.to_string(),
+                    course_title: vf.course.title.clone(),
+                    max_slides: settings.max_slides,
+                    max_bullets: settings.max_bullets,
+                    max_attempts: vf.script.max_attempts,
+                };
+                Writer::Model {
+                    request,
+                    fallback,
+                    estimate,
+                }
+            };
+            signature
                 .input("chapter number", index + 1)
                 .input("chapter", &chapter_blob);
             Prepared {
@@ -163,7 +235,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 job: Job::Script {
                     chapter: chapter_blob,
                     number: index + 1,
-                    settings,
+                    writer,
                 },
             }
         }
@@ -173,20 +245,93 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .speaker_notes
                 .clone();
             let mut signature = Signature::new("audio", 1);
-            signature
-                .setting("provider", &vf.speech.provider)
-                .setting("engine", &ctx.tools.espeak)
-                .setting("format", audio::FORMAT)
-                .setting("voice", &vf.speech.voice)
-                .setting("rate", vf.speech.rate)
-                .input("narration", &text);
+            signature.setting("format", audio::FORMAT);
+            let speech = &vf.speech;
+            let voice = match vf.providers.get(&speech.provider) {
+                None => {
+                    signature
+                        .setting("provider", "espeak")
+                        .setting("engine", &ctx.tools.espeak)
+                        .setting("voice", &speech.voice)
+                        .setting("rate", speech.rate);
+                    Voice::Espeak {
+                        voice: speech.voice.clone(),
+                        rate: speech.rate,
+                    }
+                }
+                Some(settings) => {
+                    let voice = match settings.api {
+                        Api::Google => {
+                            signature
+                                .setting("provider", "google-tts")
+                                .setting("voice", &speech.voice)
+                                .setting("language", &speech.language);
+                            CloudVoice::Google {
+                                voice: speech.voice.clone(),
+                                language: speech.language.clone(),
+                            }
+                        }
+                        _ => {
+                            signature
+                                .setting("provider", "openai-speech")
+                                .setting("model", &speech.model)
+                                .setting("voice", &speech.voice);
+                            CloudVoice::OpenAi {
+                                model: speech.model.clone(),
+                                voice: speech.voice.clone(),
+                            }
+                        }
+                    };
+                    Voice::Cloud(SpeechRequest {
+                        client: ctx.clients.get(&speech.provider),
+                        voice,
+                        max_chars: settings.max_chars,
+                    })
+                }
+            };
+            signature.input("narration", &text);
             Prepared {
                 signature,
-                job: Job::Speech {
-                    text,
-                    voice: vf.speech.voice.clone(),
-                    rate: vf.speech.rate,
-                },
+                job: Job::Speech { text, voice },
+            }
+        }
+        NodeKind::Picture => {
+            let prompt = slide
+                .expect("picture nodes have a slide")
+                .visual_prompt
+                .clone();
+            let images = &vf.images;
+            let api = vf
+                .providers
+                .get(&images.provider)
+                .expect("picture nodes exist for cloud image providers")
+                .api;
+            let mut signature = Signature::new("picture", 1);
+            let painter = if api == Api::Stability {
+                signature
+                    .setting("provider", "stability")
+                    .setting("model", &images.model);
+                Painter::Stability {
+                    model: images.model.clone(),
+                }
+            } else {
+                signature
+                    .setting("provider", "openai-images")
+                    .setting("model", &images.model)
+                    .setting("size", &images.size);
+                Painter::OpenAi {
+                    model: images.model.clone(),
+                    size: images.size.clone(),
+                }
+            };
+            signature.input("prompt", &prompt);
+            let request = PictureRequest {
+                client: ctx.clients.get(&images.provider),
+                painter,
+            };
+            Prepared {
+                signature,
+                job: Job::Picture { prompt, request },
             }
         }
         NodeKind::Image => {
@@ -207,9 +352,14 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 height: vf.video.height,
                 theme: vf.images.theme,
             };
+            let slide_nodes = plan.chapters[n.chapter.expect("image nodes have a chapter")].slides
+                [n.slide.expect("image nodes have a slide")];
+            let picture = slide_nodes
+                .picture
+                .map(|p| done.entry(p).output("picture").to_string());
             let mut signature = Signature::new("image", slide::VERSION);
             signature
-                .setting("provider", &vf.images.provider)
+                .setting("renderer", "slides")
                 .setting("resolution", format!("{}x{}", style.width, style.height))
                 .setting("theme", style.theme)
                 .setting("course", &content.course_title)
@@ -217,9 +367,16 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .input("title", &content.title)
                 .input("bullets", content.bullets.join("\n"))
                 .input("number", content.number);
+            if let Some(picture) = &picture {
+                signature.input("picture", picture);
+            }
             Prepared {
                 signature,
-                job: Job::Slide { content, style },
+                job: Job::Slide {
+                    content,
+                    style,
+                    picture,
+                },
             }
         }
         NodeKind::Clip => {
@@ -366,12 +523,23 @@ impl Job {
     /// What the job asks of its provider: characters to speak, pictures to draw.
     pub fn usage(&self) -> Usage {
         match self {
-            Job::Speech { text, .. } => Usage {
+            Job::Script {
+                writer: Writer::Model { estimate, .. },
+                ..
+            } => *estimate,
+            Job::Speech { text, voice } => Usage {
                 characters: text.chars().count() as u64,
+                requests: match voice {
+                    Voice::Espeak { .. } => 0,
+                    Voice::Cloud(request) => {
+                        tts::split_for_requests(text, request.max_chars.max(1)).len() as u64
+                    }
+                },
                 ..Usage::default()
             },
-            Job::Slide { .. } => Usage {
+            Job::Picture { .. } => Usage {
                 images: 1,
+                requests: 1,
                 ..Usage::default()
             },
             _ => Usage::default(),
@@ -392,12 +560,33 @@ impl Job {
             Job::Script {
                 chapter,
                 number,
-                settings,
+                writer,
             } => {
                 let chapter: Chapter = serde_json::from_slice(&store.read_blob(chapter)?)
                     .map_err(invalid("chapter"))?;
-                let script = outline::write_script(&chapter, *number, *settings);
+                let (script, usage) = match writer {
+                    Writer::Outline(settings) => (
+                        outline::write_script(&chapter, *number, *settings),
+                        Usage::default(),
+                    ),
+                    Writer::Model {
+                        request, fallback, ..
+                    } => match (request.write(&chapter.title, &chapter.to_text()), fallback) {
+                        (Ok(written), _) => written,
+                        (Err(err), Some(settings)) => {
+                            log::warn!(
+                                "{err}; writing this chapter with the outline writer, as the Videofile asks"
+                            );
+                            (
+                                outline::write_script(&chapter, *number, *settings),
+                                Usage::default(),
+                            )
+                        }
+                        (Err(err), None) => return Err(err.into()),
+                    },
+                };
                 let slides = script.slides.len();
+                let produced = Produced { usage, ..produced };
                 Ok(produced
                     .file(
                         "script",
@@ -405,18 +594,37 @@ impl Job {
                     )
                     .fact("slides", json!(slides)))
             }
-            Job::Speech { text, voice, rate } => {
-                let spoken = scratch.join("spoken.wav");
-                espeak::speak(text, voice, *rate, &spoken)?;
-                let samples = audio::decode(&spoken)?;
+            Job::Speech { text, voice } => {
+                let (samples, usage) = match voice {
+                    Voice::Espeak { voice, rate } => {
+                        let spoken = scratch.join("spoken.wav");
+                        espeak::speak(text, voice, *rate, &spoken)?;
+                        (audio::decode(&spoken)?, produced.usage)
+                    }
+                    Voice::Cloud(request) => request.speak(text, scratch)?,
+                };
                 let wav = scratch.join("speech.wav");
                 audio::write_wav(&samples, &wav)?;
+                let produced = Produced { usage, ..produced };
                 Ok(produced
                     .file("speech", wav)
                     .fact("samples", json!(samples.len())))
             }
-            Job::Slide { content, style } => {
-                let png = slide::render_png(content, *style)?;
+            Job::Picture { prompt, request } => {
+                let (bytes, usage) = request.draw(prompt)?;
+                let produced = Produced { usage, ..produced };
+                Ok(produced.file("picture", write(scratch.join("picture"), &bytes)?))
+            }
+            Job::Slide {
+                content,
+                style,
+                picture,
+            } => {
+                let picture = picture
+                    .as_deref()
+                    .map(|hash| store.read_blob(hash))
+                    .transpose()?;
+                let png = slide::render_png(content, *style, picture.as_deref())?;
                 Ok(produced.file("slide", write(scratch.join("slide.png"), &png)?))
             }
             Job::Clip { audio, image, fps } => {

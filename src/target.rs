@@ -120,6 +120,7 @@ impl Target {
             ("script", true) => vec![Script],
             ("audio", true) => vec![Audio],
             ("image", true) => vec![Image],
+            ("picture", true) => vec![Picture],
             ("clip", true) => vec![Clip],
             _ => {
                 let names: Vec<String> = KINDS

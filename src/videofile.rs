@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -79,9 +80,10 @@ impl SubtitleFormat {
 }
 
 /// The colour scheme of the built-in slide renderer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
+    #[default]
     Dark,
     Light,
 }
@@ -109,6 +111,8 @@ pub struct Videofile {
     pub images: Images,
     /// Unit prices by provider name (`[prices.NAME]`); providers not listed are free.
     pub prices: BTreeMap<String, Price>,
+    /// Cloud providers by name.
+    pub providers: BTreeMap<String, ProviderSettings>,
     /// Where each value set in a layer came from (`section.key` to origin); other values are defaults.
     pub origins: BTreeMap<String, Origin>,
     /// The Videofile's text, the spans of overrides and the span of `sources`, to locate errors about
@@ -142,36 +146,104 @@ pub struct Video {
 /// `[script]`: how chapters become slide scripts.
 #[derive(Debug, Clone)]
 pub struct Script {
+    /// `outline` or the name of a `[providers.NAME]` section.
     pub provider: String,
     pub max_slides: u32,
     pub max_bullets: u32,
-    /// Narration longer than this many words is split over several slides.
+    /// Narration longer than this many words is split over several slides (outline).
     pub words_per_slide: u32,
+    /// The model of a cloud provider.
+    pub model: String,
+    /// A prompt template file in the project, replacing the built-in one.
+    pub prompt: Option<PathBuf>,
+    /// Requests per chapter before an invalid answer fails the node (the first plus repairs).
+    pub max_attempts: u32,
+    /// Write the chapter with the outline writer when the cloud provider fails (only if asked for).
+    pub fallback_to_outline: bool,
 }
 
 /// `[speech]`: how narration becomes audio.
 #[derive(Debug, Clone)]
 pub struct Speech {
+    /// `espeak` or the name of a `[providers.NAME]` section.
     pub provider: String,
     pub voice: String,
-    /// Speaking rate in words per minute.
+    /// Speaking rate in words per minute (espeak).
     pub rate: u32,
+    /// The model of a cloud provider (OpenAI-compatible speech).
+    pub model: String,
+    /// The language code (Google Text-to-Speech), e.g. `en-US`.
+    pub language: String,
 }
 
 /// `[images]`: how slides become pictures.
 #[derive(Debug, Clone)]
 pub struct Images {
+    /// `slides` (the renderer alone) or the name of a `[providers.NAME]` section that draws a picture per slide.
     pub provider: String,
     pub theme: Theme,
+    /// The model of a cloud provider.
+    pub model: String,
+    /// The size of generated pictures, e.g. `1024x1024`.
+    pub size: String,
+}
+
+/// The API a `[providers.NAME]` section speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Api {
+    /// OpenAI-compatible: `/chat/completions`, `/audio/speech`, `/images/generations`.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Google Cloud Text-to-Speech: `text:synthesize`.
+    #[serde(rename = "google")]
+    Google,
+    /// Stability AI's image API: `/v2beta/stable-image/generate/...`.
+    #[serde(rename = "stability")]
+    Stability,
+}
+
+impl Api {
+    /// The API's name as written in the Videofile.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::OpenAi => "openai",
+            Api::Google => "google",
+            Api::Stability => "stability",
+        }
+    }
+}
+
+/// How a provider's key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthKind {
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+    /// The API's own key header (`X-Goog-Api-Key` for Google, `api-key` for OpenAI-compatible servers).
+    ApiKey,
+}
+
+/// `[providers.NAME]`: a cloud service, its credentials (by environment variable name) and its limits.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub api: Api,
+    pub base_url: String,
+    /// The environment variable that holds the key; the key itself is never in the Videofile.
+    pub api_key_env: String,
+    pub auth: AuthKind,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_retries: u32,
+    pub backoff: Duration,
+    /// 0 means no limit.
+    pub requests_per_second: f64,
+    pub concurrency: usize,
+    /// The longest text one speech request may carry.
+    pub max_chars: usize,
 }
 
 /// The sample rate every narration is converted to; every supported frame rate divides it.
 pub const AUDIO_RATE: u32 = 24_000;
-
-/// The providers built into vbuild, by section.
-const SCRIPT_PROVIDERS: &[&str] = &["outline"];
-const SPEECH_PROVIDERS: &[&str] = &["espeak"];
-const IMAGE_PROVIDERS: &[&str] = &["slides"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +262,8 @@ struct RawVideofile {
     images: RawImages,
     #[serde(default)]
     prices: BTreeMap<String, Spanned<Price>>,
+    #[serde(default)]
+    providers: BTreeMap<String, Spanned<RawProvider>>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +309,11 @@ struct RawScript {
     max_bullets: Spanned<u32>,
     #[serde(default = "default_words_per_slide")]
     words_per_slide: Spanned<u32>,
+    model: Option<String>,
+    prompt: Option<Spanned<String>>,
+    #[serde(default = "default_max_attempts")]
+    max_attempts: Spanned<u32>,
+    fallback: Option<Spanned<String>>,
 }
 
 impl Default for RawScript {
@@ -244,47 +323,76 @@ impl Default for RawScript {
             max_slides: default_max_slides(),
             max_bullets: default_max_bullets(),
             words_per_slide: default_words_per_slide(),
+            model: None,
+            prompt: None,
+            max_attempts: default_max_attempts(),
+            fallback: None,
         }
     }
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct RawSpeech {
-    #[serde(default = "default_speech_provider")]
     provider: Spanned<String>,
-    #[serde(default = "default_voice")]
-    voice: Spanned<String>,
-    #[serde(default = "default_rate")]
+    voice: Option<Spanned<String>>,
     rate: Spanned<u32>,
+    model: Option<String>,
+    language: Option<String>,
 }
 
 impl Default for RawSpeech {
     fn default() -> Self {
         RawSpeech {
-            provider: default_speech_provider(),
-            voice: default_voice(),
-            rate: default_rate(),
+            provider: unspanned("espeak".into()),
+            voice: None,
+            rate: unspanned(165),
+            model: None,
+            language: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawImages {
+    provider: Spanned<String>,
+    theme: Theme,
+    model: Option<String>,
+    size: String,
+}
+
+impl Default for RawImages {
+    fn default() -> Self {
+        RawImages {
+            provider: unspanned("slides".into()),
+            theme: Theme::Dark,
+            model: None,
+            size: "1024x1024".into(),
         }
     }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawImages {
-    #[serde(default = "default_image_provider")]
-    provider: Spanned<String>,
-    #[serde(default = "default_theme")]
-    theme: Theme,
-}
-
-impl Default for RawImages {
-    fn default() -> Self {
-        RawImages {
-            provider: default_image_provider(),
-            theme: default_theme(),
-        }
-    }
+struct RawProvider {
+    api: Api,
+    base_url: Option<String>,
+    api_key_env: Spanned<String>,
+    auth: Option<AuthKind>,
+    #[serde(default = "default_connect_timeout")]
+    connect_timeout_sec: Spanned<f64>,
+    #[serde(default = "default_read_timeout")]
+    read_timeout_sec: Spanned<f64>,
+    #[serde(default = "default_max_retries")]
+    max_retries: u32,
+    #[serde(default = "default_backoff")]
+    backoff_sec: Spanned<f64>,
+    #[serde(default = "default_requests_per_second")]
+    requests_per_second: Spanned<f64>,
+    #[serde(default = "default_concurrency")]
+    concurrency: Spanned<u32>,
+    max_chars: Option<Spanned<u32>>,
 }
 
 fn unspanned<T>(value: T) -> Spanned<T> {
@@ -317,20 +425,26 @@ fn default_max_bullets() -> Spanned<u32> {
 fn default_words_per_slide() -> Spanned<u32> {
     unspanned(90)
 }
-fn default_speech_provider() -> Spanned<String> {
-    unspanned("espeak".into())
+fn default_max_attempts() -> Spanned<u32> {
+    unspanned(3)
 }
-fn default_voice() -> Spanned<String> {
-    unspanned("en-us".into())
+fn default_connect_timeout() -> Spanned<f64> {
+    unspanned(10.0)
 }
-fn default_rate() -> Spanned<u32> {
-    unspanned(165)
+fn default_read_timeout() -> Spanned<f64> {
+    unspanned(120.0)
 }
-fn default_image_provider() -> Spanned<String> {
-    unspanned("slides".into())
+fn default_max_retries() -> u32 {
+    5
 }
-fn default_theme() -> Theme {
-    Theme::Dark
+fn default_backoff() -> Spanned<f64> {
+    unspanned(1.0)
+}
+fn default_requests_per_second() -> Spanned<f64> {
+    unspanned(0.0)
+}
+fn default_concurrency() -> Spanned<u32> {
+    unspanned(4)
 }
 
 impl Videofile {
@@ -408,9 +522,59 @@ impl Videofile {
                 ),
             ));
         }
-        check_provider(&locate, "script", &raw.script.provider, SCRIPT_PROVIDERS)?;
-        check_provider(&locate, "speech", &raw.speech.provider, SPEECH_PROVIDERS)?;
-        check_provider(&locate, "images", &raw.images.provider, IMAGE_PROVIDERS)?;
+        let providers = validate_providers(&locate, raw.providers)?;
+        let uses = |section, provider: &Spanned<String>, builtin, apis: &[Api]| {
+            check_provider(&locate, &providers, section, provider, builtin, apis)
+        };
+        let script_api = uses("script", &raw.script.provider, "outline", &[Api::OpenAi])?;
+        let speech_api = uses(
+            "speech",
+            &raw.speech.provider,
+            "espeak",
+            &[Api::OpenAi, Api::Google],
+        )?;
+        let images_api = uses(
+            "images",
+            &raw.images.provider,
+            "slides",
+            &[Api::OpenAi, Api::Stability],
+        )?;
+        check_range(
+            &locate,
+            "script",
+            "max_attempts",
+            &raw.script.max_attempts,
+            1..=10,
+        )?;
+        let fallback_to_outline = match &raw.script.fallback {
+            None => false,
+            Some(f) if f.get_ref() == "outline" => true,
+            Some(f) => {
+                return Err(locate.error(
+                    &f.span(),
+                    format!(
+                        "[script] fallback = {:?}: the only fallback is \"outline\"",
+                        f.get_ref()
+                    ),
+                ));
+            }
+        };
+        let prompt = match &raw.script.prompt {
+            None => None,
+            Some(file) => {
+                let full = project_dir.join(file.get_ref());
+                if !full.is_file() {
+                    return Err(locate.error(
+                        &file.span(),
+                        format!(
+                            "[script] prompt = {:?}: no such file in the project",
+                            file.get_ref()
+                        ),
+                    ));
+                }
+                Some(full)
+            }
+        };
         check_range(
             &locate,
             "script",
@@ -433,14 +597,23 @@ impl Videofile {
             10..=1000,
         )?;
         check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
-        let voice = raw.speech.voice.get_ref();
+        let default_voice = match speech_api {
+            None => "en-us",
+            Some(Api::Google) => "en-US-Standard-C",
+            Some(_) => "alloy",
+        };
+        let voice_spanned = raw
+            .speech
+            .voice
+            .unwrap_or_else(|| unspanned(default_voice.to_string()));
+        let voice = voice_spanned.get_ref();
         if voice.is_empty()
             || !voice
                 .chars()
                 .all(|c| c.is_alphanumeric() || "-_+/".contains(c))
         {
             return Err(locate.error(
-                &raw.speech.voice.span(),
+                &voice_spanned.span(),
                 format!("[speech] voice = {voice:?}: expected a voice name such as \"en-us\""),
             ));
         }
@@ -477,16 +650,49 @@ impl Videofile {
                 max_slides: raw.script.max_slides.into_inner(),
                 max_bullets: raw.script.max_bullets.into_inner(),
                 words_per_slide: raw.script.words_per_slide.into_inner(),
+                model: raw.script.model.unwrap_or_else(|| {
+                    if script_api.is_some() {
+                        "gpt-4o-mini".into()
+                    } else {
+                        String::new()
+                    }
+                }),
+                prompt,
+                max_attempts: raw.script.max_attempts.into_inner(),
+                fallback_to_outline,
             },
             speech: Speech {
                 provider: raw.speech.provider.into_inner(),
-                voice: raw.speech.voice.into_inner(),
+                language: raw.speech.language.unwrap_or_else(|| {
+                    // Google voice names start with their language: en-US-Standard-C.
+                    voice_spanned
+                        .get_ref()
+                        .splitn(3, '-')
+                        .take(2)
+                        .collect::<Vec<_>>()
+                        .join("-")
+                }),
+                voice: voice_spanned.into_inner(),
                 rate: raw.speech.rate.into_inner(),
+                model: raw.speech.model.unwrap_or_else(|| {
+                    if speech_api == Some(Api::OpenAi) {
+                        "tts-1".into()
+                    } else {
+                        String::new()
+                    }
+                }),
             },
             images: Images {
                 provider: raw.images.provider.into_inner(),
                 theme: raw.images.theme,
+                model: raw.images.model.unwrap_or_else(|| match images_api {
+                    Some(Api::Stability) => "core".into(),
+                    Some(_) => "dall-e-3".into(),
+                    None => String::new(),
+                }),
+                size: raw.images.size,
             },
+            providers,
             prices: raw
                 .prices
                 .into_iter()
@@ -566,7 +772,7 @@ impl Videofile {
         match kind {
             "script" => Some(&self.script.provider),
             "audio" => Some(&self.speech.provider),
-            "image" => Some(&self.images.provider),
+            "image" | "picture" => Some(&self.images.provider),
             _ => None,
         }
     }
@@ -621,23 +827,127 @@ fn parse_resolution(text: &str) -> Option<(u32, u32)> {
     (valid(w) && valid(h)).then_some((w, h))
 }
 
+/// Checks that a section's provider is its built-in one or a `[providers.NAME]` whose API can do the section's
+/// work; returns that API (`None` for the built-in).
 fn check_provider(
     locate: &Locator,
+    providers: &BTreeMap<String, ProviderSettings>,
     section: &str,
     provider: &Spanned<String>,
-    known: &[&str],
-) -> Result<(), ConfigError> {
-    if known.contains(&provider.get_ref().as_str()) {
-        return Ok(());
+    builtin: &str,
+    apis: &[Api],
+) -> Result<Option<Api>, ConfigError> {
+    let name = provider.get_ref();
+    if name == builtin {
+        return Ok(None);
     }
-    Err(locate.error(
-        &provider.span(),
-        format!(
-            "[{section}] provider = {:?} is not available; choose one of: {}",
-            provider.get_ref(),
-            known.join(", ")
-        ),
-    ))
+    let Some(settings) = providers.get(name) else {
+        let defined: Vec<&str> = providers.keys().map(String::as_str).collect();
+        return Err(locate.error(
+            &provider.span(),
+            format!(
+                "[{section}] provider = {name:?} is not available; choose {builtin:?} or a [providers.NAME] section{}",
+                if defined.is_empty() { String::new() } else { format!(" ({})", defined.join(", ")) }
+            ),
+        ));
+    };
+    if !apis.contains(&settings.api) {
+        let names: Vec<&str> = apis.iter().map(|a| a.name()).collect();
+        return Err(locate.error(
+            &provider.span(),
+            format!(
+                "[{section}] provider = {name:?}: its api {:?} cannot do this; [{section}] takes {}",
+                settings.api.name(),
+                names.join(" or ")
+            ),
+        ));
+    }
+    Ok(Some(settings.api))
+}
+
+/// Validates the `[providers.NAME]` sections and fills in each API's defaults.
+fn validate_providers(
+    locate: &Locator,
+    raw: BTreeMap<String, Spanned<RawProvider>>,
+) -> Result<BTreeMap<String, ProviderSettings>, ConfigError> {
+    let mut providers = BTreeMap::new();
+    for (name, spanned) in raw {
+        let p = spanned.into_inner();
+        let seconds = |value: &Spanned<f64>, key: &str, zero_ok: bool| {
+            let v = *value.get_ref();
+            if v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0)) && v <= 3600.0 {
+                Ok(v)
+            } else {
+                Err(locate.error(
+                    &value.span(),
+                    format!("[providers.{name}] {key} = {v}: expected seconds from 0 to 3600"),
+                ))
+            }
+        };
+        let connect = seconds(&p.connect_timeout_sec, "connect_timeout_sec", false)?;
+        let read = seconds(&p.read_timeout_sec, "read_timeout_sec", false)?;
+        let backoff = seconds(&p.backoff_sec, "backoff_sec", true)?;
+        let rps = *p.requests_per_second.get_ref();
+        if !rps.is_finite() || rps < 0.0 {
+            return Err(locate.error(
+                &p.requests_per_second.span(),
+                format!("[providers.{name}] requests_per_second must be 0 (no limit) or more"),
+            ));
+        }
+        check_range(
+            locate,
+            &format!("providers.{name}"),
+            "concurrency",
+            &p.concurrency,
+            1..=256,
+        )?;
+        let env = p.api_key_env.get_ref();
+        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(locate.error(
+                &p.api_key_env.span(),
+                format!("[providers.{name}] api_key_env = {env:?}: give the name of an environment variable, e.g. \"OPENAI_API_KEY\" (never the key itself)"),
+            ));
+        }
+        let (base_url, auth, max_chars) = match p.api {
+            Api::OpenAi => ("https://api.openai.com/v1", AuthKind::Bearer, 4096),
+            Api::Google => (
+                "https://texttospeech.googleapis.com/v1",
+                AuthKind::ApiKey,
+                5000,
+            ),
+            Api::Stability => ("https://api.stability.ai", AuthKind::Bearer, 0),
+        };
+        let max_chars = match &p.max_chars {
+            Some(n) => {
+                check_range(
+                    locate,
+                    &format!("providers.{name}"),
+                    "max_chars",
+                    n,
+                    100..=100_000,
+                )?;
+                *n.get_ref() as usize
+            }
+            None => max_chars,
+        };
+        providers.insert(
+            name.clone(),
+            ProviderSettings {
+                api: p.api,
+                base_url: p.base_url.unwrap_or_else(|| base_url.to_string()),
+                api_key_env: env.clone(),
+                auth: p.auth.unwrap_or(auth),
+                connect_timeout: Duration::from_secs_f64(connect),
+                read_timeout: Duration::from_secs_f64(read),
+                max_retries: p.max_retries,
+                backoff: Duration::from_secs_f64(backoff),
+                requests_per_second: rps,
+                concurrency: *p.concurrency.get_ref() as usize,
+                max_chars,
+            },
+        );
+    }
+    Ok(providers)
 }
 
 fn check_range(
@@ -717,6 +1027,9 @@ mod tests {
     fn unknown_provider_lists_the_known_ones() {
         let msg =
             message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[speech]\nprovider = \"x\"\n");
-        assert!(msg.contains("choose one of: espeak"), "{msg}");
+        assert!(
+            msg.contains("choose \"espeak\" or a [providers.NAME] section"),
+            "{msg}"
+        );
     }
 }

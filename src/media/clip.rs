@@ -56,7 +56,7 @@ mod tests {
             theme: Theme::Dark,
         };
         let png = dir.path().join("s.png");
-        std::fs::write(&png, render_png(&content, style).unwrap()).unwrap();
+        std::fs::write(&png, render_png(&content, style, None).unwrap()).unwrap();
         let (a, b) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
         encode(&png, 25, 10, &a).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));

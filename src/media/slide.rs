@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use base64::Engine;
 use resvg::{tiny_skia, usvg};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
@@ -66,9 +67,13 @@ fn palette(theme: Theme) -> Palette {
     }
 }
 
-/// Renders `content` to PNG bytes.
-pub fn render_png(content: &SlideContent, style: SlideStyle) -> Result<Vec<u8>, MediaError> {
-    let svg = layout_svg(content, style);
+/// Renders `content` to PNG bytes, with `picture` (PNG or JPEG bytes from an image provider) beside the text.
+pub fn render_png(
+    content: &SlideContent,
+    style: SlideStyle,
+    picture: Option<&[u8]>,
+) -> Result<Vec<u8>, MediaError> {
+    let svg = layout_svg(content, style, picture);
     let tree =
         usvg::Tree::from_str(&svg, options()).map_err(|e| MediaError::Render(e.to_string()))?;
     let mut pixmap = tiny_skia::Pixmap::new(style.width, style.height)
@@ -149,7 +154,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Lays the slide out as an SVG document.
-fn layout_svg(content: &SlideContent, style: SlideStyle) -> String {
+fn layout_svg(content: &SlideContent, style: SlideStyle, picture: Option<&[u8]>) -> String {
     let (w, h) = (style.width as f32, style.height as f32);
     let scale = (w / 1920.0).min(h / 1080.0);
     let colours = palette(style.theme);
@@ -189,6 +194,24 @@ fn layout_svg(content: &SlideContent, style: SlideStyle) -> String {
     ));
     y += 50.0 * scale;
     let available = footer_y - 50.0 * scale - y;
+    // With a picture, the text takes the left part and the picture the right.
+    let text_width_max = match picture {
+        Some(bytes) => {
+            let picture_x = margin + text_width_max * 0.56;
+            let mime = if bytes.starts_with(b"\x89PNG") {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
+            svg.push_str(&format!(
+                "<image x=\"{picture_x}\" y=\"{y}\" width=\"{}\" height=\"{available}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>",
+                text_width_max * 0.44,
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ));
+            text_width_max * 0.52
+        }
+        None => text_width_max,
+    };
     let indent = 56.0 * scale;
     let mut size = 44.0 * scale;
     let mut bullets = layout_bullets(&content.bullets, size, text_width_max - indent);
@@ -278,21 +301,24 @@ mod tests {
             height: 360,
             theme: Theme::Dark,
         };
-        let png = render_png(&content(), style).unwrap();
+        let png = render_png(&content(), style, None).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
         assert_eq!((width, height), (640, 360));
-        assert_eq!(png, render_png(&content(), style).unwrap());
-        let light = render_png(
-            &content(),
-            SlideStyle {
-                theme: Theme::Light,
-                ..style
-            },
-        )
-        .unwrap();
-        assert_ne!(png, light);
+        assert_eq!(png, render_png(&content(), style, None).unwrap());
+        let light_style = SlideStyle {
+            theme: Theme::Light,
+            ..style
+        };
+        assert_ne!(png, render_png(&content(), light_style, None).unwrap());
+        // A picture is drawn beside the text: a red picture leaves red pixels on the right of the slide.
+        let mut red = tiny_skia::Pixmap::new(32, 32).unwrap();
+        red.fill(tiny_skia::Color::from_rgba8(255, 0, 0, 255));
+        let with_picture = render_png(&content(), style, Some(&red.encode_png().unwrap())).unwrap();
+        let decoded = tiny_skia::Pixmap::decode_png(&with_picture).unwrap();
+        let pixel = decoded.pixel(500, 180).unwrap();
+        assert_eq!((pixel.red(), pixel.green(), pixel.blue()), (255, 0, 0));
     }
 
     #[test]

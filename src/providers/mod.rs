@@ -1,10 +1,20 @@
-//! Providers: the engines that write scripts, speak narration and draw slides.
+//! Providers: the engines that write scripts, speak narration and draw pictures.
 //!
-//! The built-in ones run offline: `outline` (script), `espeak` (speech) and `slides` (images, in
-//! [`crate::media::slide`]).
+//! Built in and offline: `outline` (script), `espeak` (speech) and the slide renderer
+//! ([`crate::media::slide`]). Cloud providers (`[providers.NAME]` sections) share one HTTP client each
+//! ([`http::Client`]): `openai` (chat scripts, speech, images), `google` (speech), `stability` (images).
 
 pub mod espeak;
+pub mod http;
+pub mod llm;
 pub mod outline;
+pub mod picture;
+pub mod tts;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::videofile::{Api, AuthKind, ConfigError, Videofile};
 
 /// A provider failed to produce its output.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +28,83 @@ pub enum ProviderError {
     /// The program ran and reported a failure.
     #[error("{program} failed: {message}")]
     Failed { program: String, message: String },
+    /// A cloud request failed for good (after any retries); the message is the server's, without the key.
+    #[error("provider {provider}: {request}: {message}")]
+    Http {
+        provider: String,
+        request: String,
+        message: String,
+    },
+    /// The service answered, but not with what its API promises.
+    #[error("provider {provider}: {message}")]
+    Answer { provider: String, message: String },
     /// Reading or writing the provider's files failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The cloud providers a build uses, each with its one client (and so its one set of limits).
+#[derive(Default)]
+pub struct Clients(BTreeMap<String, Arc<http::Client>>);
+
+impl Clients {
+    /// Connects the providers the Videofile's sections use; `variable` reads the environment (the process
+    /// first, then `.env`). With `require_keys`, a missing key is a configuration error naming the variable.
+    pub fn connect(
+        videofile: &Videofile,
+        variable: &dyn Fn(&str) -> Option<String>,
+        require_keys: bool,
+    ) -> Result<Clients, ConfigError> {
+        let used = [
+            &videofile.script.provider,
+            &videofile.speech.provider,
+            &videofile.images.provider,
+        ];
+        let mut clients = BTreeMap::new();
+        for (name, settings) in videofile
+            .providers
+            .iter()
+            .filter(|(name, _)| used.contains(name))
+        {
+            let key = match variable(&settings.api_key_env).filter(|k| !k.is_empty()) {
+                Some(key) => key,
+                None if !require_keys => String::new(),
+                None => {
+                    return Err(ConfigError::Layer {
+                        path: videofile.path.clone(),
+                        message: format!(
+                            "[providers.{name}] needs its API key in the environment variable {} (or in .env), which is not set",
+                            settings.api_key_env
+                        ),
+                    });
+                }
+            };
+            let auth = match (settings.auth, settings.api) {
+                (AuthKind::Bearer, _) => http::Auth::Bearer(key),
+                (AuthKind::ApiKey, Api::Google) => http::Auth::Header("X-Goog-Api-Key", key),
+                (AuthKind::ApiKey, _) => http::Auth::Header("api-key", key),
+            };
+            let limits = http::Limits {
+                connect_timeout: settings.connect_timeout,
+                read_timeout: settings.read_timeout,
+                max_retries: settings.max_retries,
+                backoff: settings.backoff,
+                requests_per_second: settings.requests_per_second,
+                concurrency: settings.concurrency,
+            };
+            clients.insert(
+                name.clone(),
+                Arc::new(http::Client::new(name, &settings.base_url, auth, limits)),
+            );
+        }
+        Ok(Clients(clients))
+    }
+
+    /// The client of provider `name` (one the Videofile's sections use).
+    pub fn get(&self, name: &str) -> Arc<http::Client> {
+        self.0
+            .get(name)
+            .cloned()
+            .expect("clients exist for every provider a section uses")
+    }
 }

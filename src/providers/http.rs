@@ -1,0 +1,351 @@
+//! The one HTTP client every cloud provider shares: authentication, timeouts, retries with exponential backoff
+//! and jitter (honouring `Retry-After`), a per-provider limit on concurrent requests and requests per second,
+//! and errors that carry the server's message but never the API key.
+
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::ProviderError;
+
+/// How requests prove who they are.
+#[derive(Clone)]
+pub enum Auth {
+    /// `Authorization: Bearer KEY`.
+    Bearer(String),
+    /// A header of the provider's own, e.g. `X-Goog-Api-Key: KEY`.
+    Header(&'static str, String),
+}
+
+impl Auth {
+    fn secret(&self) -> &str {
+        match self {
+            Auth::Bearer(key) | Auth::Header(_, key) => key,
+        }
+    }
+}
+
+/// Connection and pacing settings of one provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Retries after the first attempt, for 429, 5xx, timeouts and connection failures.
+    pub max_retries: u32,
+    /// The first backoff; each retry doubles it (with jitter of -50%..+50%).
+    pub backoff: Duration,
+    pub requests_per_second: f64,
+    pub concurrency: usize,
+}
+
+/// A request body.
+pub enum Body {
+    Json(serde_json::Value),
+    /// Bytes with their content type (e.g. a multipart form).
+    Bytes(String, Vec<u8>),
+}
+
+/// A successful response.
+pub struct Response {
+    pub body: Vec<u8>,
+    /// How many requests it took (1 plus retries).
+    pub attempts: u32,
+}
+
+/// A provider's HTTP client, shared by all its nodes.
+pub struct Client {
+    /// The provider's name in the Videofile, for messages.
+    pub name: String,
+    base_url: String,
+    auth: Auth,
+    limits: Limits,
+    agent: ureq::Agent,
+    in_flight: Mutex<usize>,
+    slot_free: Condvar,
+    next_start: Mutex<Instant>,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Done(Vec<u8>),
+    /// Worth retrying, after at least the server's `Retry-After` if it gave one.
+    Retry(String, Option<Duration>),
+    Fatal(String),
+}
+
+impl Client {
+    /// A client for `base_url` (e.g. `https://api.openai.com/v1`).
+    pub fn new(name: &str, base_url: &str, auth: Auth, limits: Limits) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(limits.connect_timeout))
+            .timeout_recv_response(Some(limits.read_timeout))
+            .timeout_recv_body(Some(limits.read_timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            name: name.to_string(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            auth,
+            limits,
+            agent,
+            in_flight: Mutex::new(0),
+            slot_free: Condvar::new(),
+            next_start: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// POSTs `body` to `path` (relative to the base URL), retrying what is worth retrying.
+    pub fn post(&self, path: &str, body: &Body, accept: &str) -> Result<Response, ProviderError> {
+        let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let outcome = {
+                let _slot = self.take_slot();
+                self.wait_for_rate();
+                self.attempt(&url, body, accept)
+            };
+            match outcome {
+                Attempt::Done(body) => return Ok(Response { body, attempts }),
+                Attempt::Fatal(message) => return Err(self.failure(path, message)),
+                Attempt::Retry(message, _) if attempts > self.limits.max_retries => {
+                    return Err(self.failure(
+                        path,
+                        format!("{message} (gave up after {attempts} attempts)"),
+                    ));
+                }
+                Attempt::Retry(message, retry_after) => {
+                    let wait = self.backoff(attempts).max(retry_after.unwrap_or_default());
+                    log::warn!(
+                        "{}: POST {path}: {message}; retrying in {:.1} s",
+                        self.name,
+                        wait.as_secs_f64()
+                    );
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+    }
+
+    fn failure(&self, path: &str, message: String) -> ProviderError {
+        ProviderError::Http {
+            provider: self.name.clone(),
+            request: format!("POST {path}"),
+            message: self.redact(&message),
+        }
+    }
+
+    /// Removes the API key from text that may have come from a server.
+    pub fn redact(&self, text: &str) -> String {
+        let secret = self.auth.secret();
+        if secret.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(secret, "<redacted>")
+        }
+    }
+
+    fn attempt(&self, url: &str, body: &Body, accept: &str) -> Attempt {
+        let request = self.agent.post(url).header("Accept", accept);
+        let request = match &self.auth {
+            Auth::Bearer(key) => request.header("Authorization", &format!("Bearer {key}")),
+            Auth::Header(name, key) => request.header(*name, key),
+        };
+        let result = match body {
+            Body::Json(value) => request.send_json(value),
+            Body::Bytes(content_type, bytes) => request
+                .header("Content-Type", content_type)
+                .send(&bytes[..]),
+        };
+        let mut response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Timeout(what)) => {
+                return Attempt::Retry(format!("timed out ({what})"), None);
+            }
+            Err(ureq::Error::Io(err)) => {
+                return Attempt::Retry(format!("connection failed: {err}"), None);
+            }
+            Err(ureq::Error::ConnectionFailed) => {
+                return Attempt::Retry("connection failed".into(), None);
+            }
+            Err(err) => return Attempt::Fatal(err.to_string()),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = match response
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_vec()
+        {
+            Ok(body) => body,
+            Err(ureq::Error::Timeout(what)) => {
+                return Attempt::Retry(format!("timed out reading ({what})"), None);
+            }
+            Err(err) => return Attempt::Retry(format!("reading the response failed: {err}"), None),
+        };
+        match status {
+            200..=299 => Attempt::Done(body),
+            429 | 500..=599 => Attempt::Retry(
+                format!("HTTP {status}: {}", server_message(&body)),
+                retry_after,
+            ),
+            _ => Attempt::Fatal(format!("HTTP {status}: {}", server_message(&body))),
+        }
+    }
+
+    /// The wait before retry number `attempt`: the base backoff doubled each time, with jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .limits
+            .backoff
+            .saturating_mul(1 << (attempt - 1).min(16));
+        doubled.mul_f64(0.5 + fastrand::f64())
+    }
+
+    /// Waits for one of the provider's concurrent request slots; the slot frees itself when dropped.
+    fn take_slot(&self) -> Slot<'_> {
+        let mut in_flight = self.in_flight.lock().expect("never poisoned");
+        while *in_flight >= self.limits.concurrency.max(1) {
+            in_flight = self.slot_free.wait(in_flight).expect("never poisoned");
+        }
+        *in_flight += 1;
+        Slot { client: self }
+    }
+
+    /// Spaces request starts `1 / requests_per_second` apart.
+    fn wait_for_rate(&self) {
+        if self.limits.requests_per_second <= 0.0 {
+            return;
+        }
+        let interval = Duration::from_secs_f64(1.0 / self.limits.requests_per_second);
+        let start = {
+            let mut next = self.next_start.lock().expect("never poisoned");
+            let start = (*next).max(Instant::now());
+            *next = start + interval;
+            start
+        };
+        let now = Instant::now();
+        if start > now {
+            std::thread::sleep(start - now);
+        }
+    }
+}
+
+/// Shows the provider's name and address, never its key.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("name", &self.name)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Slot<'a> {
+    client: &'a Client,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.client.in_flight.lock().expect("never poisoned") -= 1;
+        self.client.slot_free.notify_one();
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<f64>() {
+        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    let when = httpdate_to_system_time(value)?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(value).ok().or_else(|| {
+        // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
+        let parts: Vec<&str> = value.split_whitespace().collect();
+        let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+            return None;
+        };
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let month = months.iter().position(|m| m == month)? + 1;
+        humantime::parse_rfc3339_weak(&format!("{year}-{month:02}-{day:0>2} {time}")).ok()
+    })
+}
+
+/// The most useful part of an error body: OpenAI's and Google's `error.message`, Stability's `errors`, else
+/// the text itself (shortened).
+pub fn server_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let message = json.and_then(|v| {
+        v.pointer("/error/message")
+            .or_else(|| v.pointer("/errors/0"))
+            .or_else(|| v.get("message"))
+            .and_then(|m| m.as_str().map(str::to_string))
+    });
+    let message = message.unwrap_or_else(|| text.trim().to_string());
+    if message.chars().count() > 300 {
+        format!("{}…", message.chars().take(300).collect::<String>())
+    } else {
+        message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn server_messages_are_extracted() {
+        assert_eq!(
+            server_message(br#"{"error":{"message":"bad model"}}"#),
+            "bad model"
+        );
+        assert_eq!(
+            server_message(br#"{"errors":["prompt too long"]}"#),
+            "prompt too long"
+        );
+        assert_eq!(server_message(b"plain failure\n"), "plain failure");
+    }
+
+    #[test]
+    fn the_key_never_leaves_in_a_message() {
+        let limits = Limits {
+            connect_timeout: Duration::from_secs(1),
+            read_timeout: Duration::from_secs(1),
+            max_retries: 0,
+            backoff: Duration::from_millis(1),
+            requests_per_second: 0.0,
+            concurrency: 1,
+        };
+        let client = Client::new(
+            "p",
+            "http://127.0.0.1:9",
+            Auth::Bearer("sk-secret".into()),
+            limits,
+        );
+        assert_eq!(
+            client.redact("Incorrect API key provided: sk-secret."),
+            "Incorrect API key provided: <redacted>."
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Scripts from an OpenAI-compatible chat-completions endpoint (OpenAI, Gemini's OpenAI-compatible endpoint,
+//! Ollama, vLLM, llama.cpp's server): the prompt asks for the script schema, the answer is validated, and an
+//! invalid answer gets a repair prompt with the errors, up to the Videofile's `max_attempts`.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::ProviderError;
+use super::http::{Body, Client};
+use crate::cost::Usage;
+use crate::script::{self, Script};
+
+/// The built-in prompt template; `[script] prompt = "FILE"` replaces it.
+pub const DEFAULT_TEMPLATE: &str = include_str!("../../assets/prompts/script.txt");
+
+/// The shape the answer must have, shown to the model.
+const SCHEMA: &str = r#"{"slides": [{"id": "01", "title": "...", "bullets": ["..."], "visual_prompt": "...", "estimated_duration_sec": 30.0, "speaker_notes": "..."}]}"#;
+
+/// One chapter's request.
+#[derive(Debug, Clone)]
+pub struct ScriptRequest {
+    pub client: Arc<Client>,
+    pub model: String,
+    pub template: String,
+    pub course_title: String,
+    pub max_slides: usize,
+    pub max_bullets: usize,
+    pub max_attempts: u32,
+}
+
+impl ScriptRequest {
+    /// The first prompt for a chapter.
+    pub fn prompt(&self, chapter_title: &str, chapter_text: &str) -> String {
+        self.template
+            .replace("{course_title}", &self.course_title)
+            .replace("{chapter_title}", chapter_title)
+            .replace("{max_slides}", &self.max_slides.to_string())
+            .replace("{max_bullets}", &self.max_bullets.to_string())
+            .replace("{schema}", SCHEMA)
+            .replace("{chapter_text}", chapter_text)
+    }
+
+    /// Asks for the chapter's script, repairing invalid answers; returns it with the tokens and requests used.
+    pub fn write(
+        &self,
+        chapter_title: &str,
+        chapter_text: &str,
+    ) -> Result<(Script, Usage), ProviderError> {
+        let mut messages = vec![
+            json!({"role": "system", "content": "You answer with JSON only."}),
+            json!({"role": "user", "content": self.prompt(chapter_title, chapter_text)}),
+        ];
+        let mut usage = Usage::default();
+        let mut errors = Vec::new();
+        for attempt in 1..=self.max_attempts {
+            let body = json!({
+                "model": self.model,
+                "messages": messages,
+                "temperature": 0,
+                "response_format": {"type": "json_object"},
+            });
+            let response =
+                self.client
+                    .post("chat/completions", &Body::Json(body), "application/json")?;
+            usage.requests += u64::from(response.attempts);
+            let answer: serde_json::Value =
+                serde_json::from_slice(&response.body).map_err(|e| {
+                    self.answer_error(format!(
+                        "the chat answer is not JSON ({e}): {}",
+                        super::http::server_message(&response.body)
+                    ))
+                })?;
+            usage.input_tokens += answer
+                .pointer("/usage/prompt_tokens")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            usage.output_tokens += answer
+                .pointer("/usage/completion_tokens")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            let content = answer
+                .pointer("/choices/0/message/content")
+                .and_then(|c| c.as_str())
+                .ok_or_else(|| {
+                    self.answer_error("the chat answer has no choices[0].message.content".into())
+                })?;
+            match script::validate(content, self.max_slides, self.max_bullets) {
+                Ok(script) => return Ok((script, usage)),
+                Err(found) => {
+                    log::warn!(
+                        "{}: answer {attempt} is not a valid script: {}",
+                        self.client.name,
+                        found.join("; ")
+                    );
+                    messages.push(json!({"role": "assistant", "content": content}));
+                    messages.push(json!({"role": "user", "content": format!(
+                        "Your answer does not match the schema:\n- {}\nAnswer again with the corrected JSON only.",
+                        found.join("\n- ")
+                    )}));
+                    errors = found;
+                }
+            }
+        }
+        Err(self.answer_error(format!(
+            "no valid script after {} attempts; last errors: {}",
+            self.max_attempts,
+            errors.join("; ")
+        )))
+    }
+
+    fn answer_error(&self, message: String) -> ProviderError {
+        ProviderError::Answer {
+            provider: self.client.name.clone(),
+            message: self.client.redact(&message),
+        }
+    }
+}
