@@ -4,7 +4,7 @@
 //! The main thread owns the graph and all state; workers only run jobs and record their results in the cache
 //! (atomically) before reporting back, so a build killed at any moment keeps every finished node.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -198,6 +198,7 @@ pub fn build(
     // Nodes whose key missed the cache wait here until a worker is free, so that after a failure (without -k)
     // nothing more starts.
     let mut runnable: VecDeque<(NodeIndex, Prepared, Reason)> = VecDeque::new();
+    let mut twins: HashMap<String, Vec<NodeIndex>> = HashMap::new();
     let mut finisher = Finisher {
         store,
         targets: &targets,
@@ -262,11 +263,19 @@ pub fn build(
                 };
                 let name = plan.name(node);
                 let key = prepared.signature.key();
-                log::debug!(node = name.as_str(); "runs because {reason}");
                 board.states[node.index()] = State::Running {
                     key: key.clone(),
                     reason,
                 };
+                // Two nodes with the same key (two slides saying the same words) share one job: a paid
+                // request is never sent twice in one build.
+                if let Some(waiting) = twins.get_mut(&key) {
+                    log::debug!(node = name.as_str(); "waits for a running node with the same key");
+                    waiting.push(node);
+                    continue;
+                }
+                twins.insert(key.clone(), Vec::new());
+                log::debug!(node = name.as_str(); "runs");
                 running += 1;
                 progress.started(&name);
                 let sender = sender.clone();
@@ -288,10 +297,18 @@ pub fn build(
             else {
                 unreachable!("only running nodes report back");
             };
+            let waiting = twins.remove(&key).unwrap_or_default();
             match result {
                 Ok(entry) => {
                     let chapter = plan.chapter_id(node).unwrap_or_default();
                     log::info!(node = name.as_str(), chapter; "built in {:.2} s", entry.seconds);
+                    for twin in waiting {
+                        board.states[twin.index()] = State::Done {
+                            entry: entry.clone(),
+                            ran: None,
+                        };
+                        finisher.finish(&mut plan, &mut board, twin, &mut ready);
+                    }
                     board.states[node.index()] = State::Done {
                         entry,
                         ran: Some(reason),
@@ -301,11 +318,20 @@ pub fn build(
                 Err(error) => {
                     let chapter = plan.chapter_id(node).unwrap_or_default();
                     log::error!(node = name.as_str(), chapter; "{error}");
-                    board.states[node.index()] = State::Failed {
-                        key,
-                        reason,
-                        error: error.to_string(),
-                    };
+                    let error = error.to_string();
+                    for twin in waiting {
+                        let state =
+                            std::mem::replace(&mut board.states[twin.index()], State::Skipped);
+                        if let State::Running { key, reason } = state {
+                            board.states[twin.index()] = State::Failed {
+                                key,
+                                reason,
+                                error: error.clone(),
+                            };
+                        }
+                        progress.advance();
+                    }
+                    board.states[node.index()] = State::Failed { key, reason, error };
                     progress.advance();
                     stopping |= !options.keep_going;
                 }
