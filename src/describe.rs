@@ -21,6 +21,15 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
+/// A cost with enough digits to show a fraction of a cent.
+pub fn money(cost: f64) -> String {
+    if cost == 0.0 || cost >= 0.01 {
+        format!("{cost:.4}")
+    } else {
+        format!("{cost:.6}")
+    }
+}
+
 /// `1 script`, `2 scripts`.
 fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
@@ -102,9 +111,9 @@ pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
     let count = report.counts.would_run;
     let _ = writeln!(
         out,
-        "vbuild: dry run: {count} would run, {} cached; estimated cost {:.4}, time {} on {jobs} jobs{}{}",
+        "vbuild: dry run: {count} would run, {} cached; estimated cost {}, time {} on {jobs} jobs{}{}",
         report.counts.cached,
-        report.cost,
+        money(report.cost),
         duration(seconds / jobs.max(1) as f64),
         if unknown_time > 0 {
             format!(" ({} never timed)", plural(unknown_time, "node"))
@@ -260,13 +269,13 @@ pub fn runs(history: &[Report]) -> String {
     for r in history {
         let _ = writeln!(
             out,
-            "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9.4} {:>10}  {:<7} {}",
+            "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<7} {}",
             r.id,
             r.started,
             r.counts.ran,
             r.counts.cached,
             r.counts.failed,
-            r.cost,
+            money(r.cost),
             duration(r.seconds),
             if r.succeeded { "ok" } else { "failed" },
             if r.targets.is_empty() {
@@ -301,9 +310,9 @@ pub fn report(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "wall time {}; provider cost {:.4}",
+        "wall time {}; provider cost {}",
         duration(r.seconds),
-        r.cost
+        money(r.cost)
     );
     if let Some(video) = &r.course_video {
         let _ = writeln!(out, "course video {}", video.display());
@@ -316,12 +325,12 @@ pub fn report(r: &Report) -> String {
     for (chapter, t) in &r.chapters {
         let _ = writeln!(
             out,
-            "{chapter:<40} {:>5} {:>6} {:>6} {:>10} {:>9.4}",
+            "{chapter:<40} {:>5} {:>6} {:>6} {:>10} {:>9}",
             t.ran,
             t.cached,
             t.failed,
             duration(t.seconds),
-            t.cost
+            money(t.cost)
         );
     }
     let failures: Vec<&NodeReport> = r.failures().collect();

@@ -219,7 +219,7 @@ pub fn build(
                     board.states[node.index()] = State::WouldRun {
                         key: None,
                         reason,
-                        usage: Usage::default(),
+                        usage: steps::estimate(&plan, node, ctx),
                         seconds: None,
                     };
                     finisher.finish(&mut plan, &mut board, node, &mut ready);

@@ -148,6 +148,30 @@ pub struct Prepared {
     pub job: Job,
 }
 
+/// What a node is expected to ask of its provider before its inputs are known (dry runs): a cloud script's
+/// tokens, from the chapter's Markdown.
+pub fn estimate(plan: &Plan, node: NodeIndex, ctx: &Context) -> Usage {
+    let n = plan.graph[node];
+    match (n.kind, n.chapter) {
+        (NodeKind::Script, Some(chapter)) if ctx.videofile.script.provider != "outline" => {
+            script_estimate(ctx, chapter)
+        }
+        _ => Usage::default(),
+    }
+}
+
+/// About four characters a token: the prompt holds the template and the chapter, the answer about as much as
+/// the chapter.
+fn script_estimate(ctx: &Context, chapter: usize) -> Usage {
+    let chapter_chars = ctx.chapters[chapter].markdown.chars().count() as u64;
+    Usage {
+        input_tokens: (ctx.script_template.chars().count() as u64 + chapter_chars) / 4,
+        output_tokens: chapter_chars / 4,
+        requests: 1,
+        ..Usage::default()
+    }
+}
+
 /// Makes the signature and the job of `node` from its context and its finished inputs.
 pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished) -> Prepared {
     let vf = ctx.videofile;
@@ -204,14 +228,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                             "none"
                         },
                     );
-                // About four characters a token: the prompt holds the chapter, the answer about as much.
-                let chapter_chars = ctx.chapters[index].markdown.chars().count() as u64;
-                let estimate = Usage {
-                    input_tokens: (ctx.script_template.chars().count() as u64 + chapter_chars) / 4,
-                    output_tokens: chapter_chars / 4,
-                    requests: 1,
-                    ..Usage::default()
-                };
+                let estimate = script_estimate(ctx, index);
                 let request = ScriptRequest {
                     client: ctx.clients.get(&vf.script.provider),
                     model: vf.script.model.clone(),

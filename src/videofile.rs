@@ -758,12 +758,78 @@ impl Videofile {
         .into_iter()
         .map(|(key, value)| (key.to_string(), value))
         .collect::<Vec<_>>();
+        let mut add = |key: String, value: String| settings.push((key, value));
+        if self.providers.contains_key(&self.script.provider) {
+            add("script.model".into(), toml(self.script.model.as_str()));
+            if let Some(prompt) = &self.script.prompt {
+                let shown = prompt.strip_prefix(&self.project_dir).unwrap_or(prompt);
+                add("script.prompt".into(), toml(shown.display().to_string()));
+            }
+            add(
+                "script.max_attempts".into(),
+                toml(i64::from(self.script.max_attempts)),
+            );
+            if self.script.fallback_to_outline {
+                add("script.fallback".into(), toml("outline"));
+            }
+        }
+        if let Some(provider) = self.providers.get(&self.speech.provider) {
+            if provider.api == Api::Google {
+                add(
+                    "speech.language".into(),
+                    toml(self.speech.language.as_str()),
+                );
+            } else {
+                add("speech.model".into(), toml(self.speech.model.as_str()));
+            }
+        }
+        if self.providers.contains_key(&self.images.provider) {
+            add("images.model".into(), toml(self.images.model.as_str()));
+            add("images.size".into(), toml(self.images.size.as_str()));
+        }
+        for (name, p) in &self.providers {
+            let auth = match p.auth {
+                AuthKind::Bearer => "bearer",
+                AuthKind::ApiKey => "api-key",
+            };
+            let values = [
+                ("api", toml(p.api.name())),
+                ("base_url", toml(p.base_url.as_str())),
+                ("api_key_env", toml(p.api_key_env.as_str())),
+                ("auth", toml(auth)),
+                ("connect_timeout_sec", toml(p.connect_timeout.as_secs_f64())),
+                ("read_timeout_sec", toml(p.read_timeout.as_secs_f64())),
+                ("max_retries", toml(i64::from(p.max_retries))),
+                ("backoff_sec", toml(p.backoff.as_secs_f64())),
+                ("requests_per_second", toml(p.requests_per_second)),
+                ("concurrency", toml(p.concurrency as i64)),
+                ("max_chars", toml(p.max_chars as i64)),
+            ];
+            for (key, value) in values {
+                add(format!("providers.{name}.{key}"), value);
+            }
+        }
         for (provider, price) in &self.prices {
             let table = toml::Value::try_from(price).expect("prices serialise");
             for (key, value) in table.as_table().into_iter().flatten() {
                 settings.push((format!("prices.{provider}.{key}"), value.to_string()));
             }
         }
+        // Group by section, in Videofile order (a stable sort keeps each section's own order).
+        let sections = [
+            "course",
+            "video",
+            "script",
+            "speech",
+            "images",
+            "providers",
+            "prices",
+        ];
+        settings.sort_by_key(|(key, _)| {
+            sections
+                .iter()
+                .position(|s| key.split('.').next() == Some(s))
+        });
         settings
     }
 

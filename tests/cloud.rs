@@ -626,6 +626,85 @@ fn slides_that_say_the_same_words_are_spoken_once() {
     // "Chapter. The same words." for the first slide, "The same words." for the other two.
     assert_eq!(cloud.seen("/audio/speech").len(), 2);
     let report = report(dir.path());
-    assert_eq!(nodes_in(&report, "ran").iter().filter(|n| n.starts_with("audio:")).count(), 2);
-    assert_eq!(nodes_in(&report, "cached").iter().filter(|n| n.starts_with("audio:")).count(), 1);
+    assert_eq!(
+        nodes_in(&report, "ran")
+            .iter()
+            .filter(|n| n.starts_with("audio:"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        nodes_in(&report, "cached")
+            .iter()
+            .filter(|n| n.starts_with("audio:"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn switching_to_a_proxy_or_another_key_rebuilds_nothing_but_a_new_prompt_template_does() {
+    let cloud = FakeCloud::start();
+    let dir = project(
+        "[script]\nprovider = \"openai\"\nprompt = \"prompt.txt\"\n\n[speech]\nprovider = \"openai\"",
+        &openai(&cloud, ""),
+    );
+    std::fs::write(
+        dir.path().join("prompt.txt"),
+        "Course: {course_title}\nChapter: {chapter_title}\n{chapter_text}\n{schema}",
+    )
+    .unwrap();
+    // A dry run estimates the cost before anything is spent, and sends nothing.
+    let plan = String::from_utf8_lossy(&ok(run(dir.path(), &["-n"])).stdout).to_string();
+    let estimate: f64 = plan
+        .split("estimated cost ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(estimate > 0.0, "{plan}");
+    assert!(cloud.seen("").is_empty());
+
+    ok(run(dir.path(), &[]));
+    let chat: Value = serde_json::from_str(&cloud.seen("/chat/completions")[0].body).unwrap();
+    assert!(
+        chat["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Course: Cloud course\nChapter: Clouds\n# Clouds")
+    );
+
+    // Another host (a proxy) and another key: same keys, nothing is sent again.
+    let proxy = FakeCloud::start();
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile)
+        .unwrap()
+        .replace(&cloud.address, &proxy.address);
+    std::fs::write(&videofile, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .current_dir(dir.path())
+        .env("FAKE_KEY", "sk-other")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(report(dir.path())["counts"]["ran"], 0);
+    assert!(proxy.seen("").is_empty());
+
+    // A new prompt template is a new script: one chat request, explained as a changed setting.
+    std::fs::write(
+        dir.path().join("prompt.txt"),
+        "Chapter: {chapter_title}\n{chapter_text}\n{schema}",
+    )
+    .unwrap();
+    let why =
+        String::from_utf8_lossy(&ok(run(dir.path(), &["explain", "script:1"])).stdout).to_string();
+    assert!(
+        why.contains("script:01-clouds: would run now: setting prompt template changed"),
+        "{why}"
+    );
+    ok(run(dir.path(), &["script:1"]));
+    assert_eq!(proxy.seen("/chat/completions").len(), 1);
 }
