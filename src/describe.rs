@@ -21,6 +21,14 @@ pub fn duration(seconds: f64) -> String {
     }
 }
 
+/// Why a node ran or would run, as text ("" when it has no reason).
+fn reason_text(node: &NodeReport) -> String {
+    node.reason
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
 /// A cost with enough digits to show a fraction of a cent.
 pub fn money(cost: f64) -> String {
     if cost == 0.0 || cost >= 0.01 {
@@ -89,11 +97,7 @@ pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
     for (chapter, nodes) in by_chapter(would_run) {
         let _ = writeln!(out, "{chapter}");
         for node in nodes {
-            let reason = node
-                .reason
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
+            let reason = reason_text(node);
             let _ = writeln!(out, "  {}: {reason}", node.name);
             match node.seconds.or_else(|| averages.get(&node.kind).copied()) {
                 Some(s) => seconds += s,
@@ -153,11 +157,7 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
             continue;
         };
         if current.state == "would-run" {
-            let reason = current
-                .reason
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
+            let reason = reason_text(current);
             let _ = writeln!(out, "{name}: would run now: {reason}");
             continue;
         }
@@ -172,11 +172,7 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
             Some((report, node))
                 if asked_for || report.id == history.last().map_or("", |r| &r.id) =>
             {
-                let reason = node
-                    .reason
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
+                let reason = reason_text(node);
                 let _ = writeln!(
                     out,
                     "{name}: up to date; ran in build {} ({}): {reason}",
@@ -349,11 +345,7 @@ pub fn report(r: &Report) -> String {
     if !ran.is_empty() {
         let _ = writeln!(out, "\nran:");
         for node in ran {
-            let reason = node
-                .reason
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
+            let reason = reason_text(node);
             let _ = writeln!(
                 out,
                 "  {} ({}, {} bytes): {reason}",

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
+use crate::providers::http::Limits;
 use toml::Spanned;
 
 /// A configuration problem found before any work starts (exit code 2 at the CLI).
@@ -231,13 +232,8 @@ pub struct ProviderSettings {
     /// The environment variable that holds the key; the key itself is never in the Videofile.
     pub api_key_env: String,
     pub auth: AuthKind,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    pub max_retries: u32,
-    pub backoff: Duration,
-    /// 0 means no limit.
-    pub requests_per_second: f64,
-    pub concurrency: usize,
+    /// Timeouts, retries and pacing.
+    pub limits: Limits,
     /// The longest text one speech request may carry.
     pub max_chars: usize,
 }
@@ -797,12 +793,18 @@ impl Videofile {
                 ("base_url", toml(p.base_url.as_str())),
                 ("api_key_env", toml(p.api_key_env.as_str())),
                 ("auth", toml(auth)),
-                ("connect_timeout_sec", toml(p.connect_timeout.as_secs_f64())),
-                ("read_timeout_sec", toml(p.read_timeout.as_secs_f64())),
-                ("max_retries", toml(i64::from(p.max_retries))),
-                ("backoff_sec", toml(p.backoff.as_secs_f64())),
-                ("requests_per_second", toml(p.requests_per_second)),
-                ("concurrency", toml(p.concurrency as i64)),
+                (
+                    "connect_timeout_sec",
+                    toml(p.limits.connect_timeout.as_secs_f64()),
+                ),
+                (
+                    "read_timeout_sec",
+                    toml(p.limits.read_timeout.as_secs_f64()),
+                ),
+                ("max_retries", toml(i64::from(p.limits.max_retries))),
+                ("backoff_sec", toml(p.limits.backoff.as_secs_f64())),
+                ("requests_per_second", toml(p.limits.requests_per_second)),
+                ("concurrency", toml(p.limits.concurrency as i64)),
                 ("max_chars", toml(p.max_chars as i64)),
             ];
             for (key, value) in values {
@@ -1003,12 +1005,14 @@ fn validate_providers(
                 base_url: p.base_url.unwrap_or_else(|| base_url.to_string()),
                 api_key_env: env.clone(),
                 auth: p.auth.unwrap_or(auth),
-                connect_timeout: Duration::from_secs_f64(connect),
-                read_timeout: Duration::from_secs_f64(read),
-                max_retries: p.max_retries,
-                backoff: Duration::from_secs_f64(backoff),
-                requests_per_second: rps,
-                concurrency: *p.concurrency.get_ref() as usize,
+                limits: Limits {
+                    connect_timeout: Duration::from_secs_f64(connect),
+                    read_timeout: Duration::from_secs_f64(read),
+                    max_retries: p.max_retries,
+                    backoff: Duration::from_secs_f64(backoff),
+                    requests_per_second: rps,
+                    concurrency: *p.concurrency.get_ref() as usize,
+                },
                 max_chars,
             },
         );

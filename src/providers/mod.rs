@@ -84,18 +84,8 @@ impl Clients {
                 (AuthKind::ApiKey, Api::Google) => http::Auth::Header("X-Goog-Api-Key", key),
                 (AuthKind::ApiKey, _) => http::Auth::Header("api-key", key),
             };
-            let limits = http::Limits {
-                connect_timeout: settings.connect_timeout,
-                read_timeout: settings.read_timeout,
-                max_retries: settings.max_retries,
-                backoff: settings.backoff,
-                requests_per_second: settings.requests_per_second,
-                concurrency: settings.concurrency,
-            };
-            clients.insert(
-                name.clone(),
-                Arc::new(http::Client::new(name, &settings.base_url, auth, limits)),
-            );
+            let client = http::Client::new(name, &settings.base_url, auth, settings.limits);
+            clients.insert(name.clone(), Arc::new(client));
         }
         Ok(Clients(clients))
     }
