@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
@@ -16,6 +16,7 @@ use crate::history::LastKeys;
 use crate::plan::{NodeKind, Plan};
 use crate::progress::Progress;
 use crate::reason::Reason;
+use crate::remote::Remote;
 use crate::script::Script;
 use crate::steps::{self, Context, Finished, Prepared, StepError};
 use crate::store::{ActionEntry, Store};
@@ -32,6 +33,47 @@ pub struct Options {
     pub keep_going: bool,
     /// What to build; empty means the whole course.
     pub targets: Vec<Target>,
+    /// Build only this shard's share of the expensive nodes (needs a remote cache).
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` machines, building the expensive nodes whose keys fall to `index` and taking the others from
+/// the remote cache as the other shards publish them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+/// How long a shard waits for a node another shard builds.
+const SHARD_WAIT: Duration = Duration::from_secs(3600);
+
+impl Shard {
+    /// The shard of `count` that builds the node with `key`.
+    pub fn owner(key: &str, count: u64) -> u64 {
+        u64::from_str_radix(&key[..16.min(key.len())], 16).unwrap_or(0) % count
+    }
+
+    /// True when this shard builds the node with `key`.
+    pub fn owns(&self, key: &str) -> bool {
+        Shard::owner(key, self.count) == self.index
+    }
+
+    /// What a shard builds: the expensive nodes (scripts, audio, pictures, images, clips), not the joins.
+    pub fn target() -> Target {
+        Target {
+            kinds: vec![
+                NodeKind::Script,
+                NodeKind::Audio,
+                NodeKind::Picture,
+                NodeKind::Image,
+                NodeKind::Clip,
+            ],
+            chapter: None,
+            slide: None,
+            text: "shard".into(),
+        }
+    }
 }
 
 /// Where a node stands.
@@ -154,12 +196,15 @@ fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
 pub fn build(
     ctx: &Context,
     store: &Store,
+    remote: Option<&Remote>,
     last_keys: &LastKeys,
     options: &Options,
     progress: &Progress,
 ) -> Outcome {
     let started = Instant::now();
-    let targets = if options.targets.is_empty() {
+    let targets = if options.shard.is_some() {
+        vec![Shard::target()]
+    } else if options.targets.is_empty() {
         vec![Target::course()]
     } else {
         options.targets.clone()
@@ -192,8 +237,10 @@ pub fn build(
         .thread_name(|i| format!("vbuild-worker-{i}"))
         .build()
         .expect("the worker pool starts");
-    let (sender, receiver) = mpsc::channel::<(NodeIndex, Result<ActionEntry, StepError>)>();
+    // Each message: the node, its result, and whether it was fetched from another shard rather than run.
+    let (sender, receiver) = mpsc::channel::<(NodeIndex, Result<ActionEntry, StepError>, bool)>();
     let mut running = 0usize;
+    let mut polling = 0usize;
     let mut stopping = false;
     // Nodes whose key missed the cache wait here until a worker is free, so that after a failure (without -k)
     // nothing more starts.
@@ -204,7 +251,8 @@ pub fn build(
         targets: &targets,
         progress,
     };
-    pool.in_place_scope(|scope| {
+    std::thread::scope(|threads| {
+        pool.in_place_scope(|scope| {
         loop {
             while let Some(node) = ready.pop_front() {
                 let name = plan.name(node);
@@ -227,7 +275,11 @@ pub fn build(
                 }
                 let prepared = steps::prepare(&plan, node, ctx, &board);
                 let key = prepared.signature.key();
-                if let Some(entry) = store.action(&key) {
+                let found = store.action(&key).or_else(|| {
+                    // A dry run writes nothing, so it does not check entries out of the remote.
+                    remote.filter(|_| !options.dry_run).and_then(|r| r.fetch(&key, store))
+                });
+                if let Some(entry) = found {
                     log::debug!(node = name.as_str(); "cached ({})", &key[..12]);
                     board.states[node.index()] = State::Done { entry, ran: None };
                     finisher.finish(&mut plan, &mut board, node, &mut ready);
@@ -250,6 +302,18 @@ pub fn build(
                         seconds,
                     };
                     finisher.finish(&mut plan, &mut board, node, &mut ready);
+                } else if let (Some(shard), Some(remote)) = (options.shard, remote)
+                    && Shard::target().wants(&plan.graph[node])
+                    && !shard.owns(&key)
+                {
+                    log::debug!(node = name.as_str(); "waits for shard {} of {}", Shard::owner(&key, shard.count), shard.count);
+                    board.states[node.index()] = State::Running { key: key.clone(), reason };
+                    polling += 1;
+                    let sender = sender.clone();
+                    threads.spawn(move || {
+                        let result = wait_for_other_shard(remote, store, &key);
+                        let _ = sender.send((node, result, true));
+                    });
                 } else {
                     runnable.push_back((node, prepared, reason));
                 }
@@ -280,16 +344,20 @@ pub fn build(
                 progress.started(&name);
                 let sender = sender.clone();
                 scope.spawn(move |_| {
-                    let result = run_node(store, name, key, prepared);
+                    let result = run_node(store, remote, name, key, prepared);
                     // The receiver outlives every job: the main loop waits for all of them.
-                    let _ = sender.send((node, result));
+                    let _ = sender.send((node, result, false));
                 });
             }
-            if running == 0 {
+            if running == 0 && polling == 0 {
                 break;
             }
-            let (node, result) = receiver.recv().expect("a running job always reports");
-            running -= 1;
+            let (node, result, fetched) = receiver.recv().expect("a running job always reports");
+            if fetched {
+                polling -= 1;
+            } else {
+                running -= 1;
+            }
             let name = plan.name(node);
             progress.stopped(&name);
             let State::Running { key, reason } =
@@ -301,7 +369,11 @@ pub fn build(
             match result {
                 Ok(entry) => {
                     let chapter = plan.chapter_id(node).unwrap_or_default();
-                    log::info!(node = name.as_str(), chapter; "built in {:.2} s", entry.seconds);
+                    if fetched {
+                        log::info!(node = name.as_str(), chapter; "taken from the shard that built it");
+                    } else {
+                        log::info!(node = name.as_str(), chapter; "built in {:.2} s", entry.seconds);
+                    }
                     for twin in waiting {
                         board.states[twin.index()] = State::Done {
                             entry: entry.clone(),
@@ -309,10 +381,8 @@ pub fn build(
                         };
                         finisher.finish(&mut plan, &mut board, twin, &mut ready);
                     }
-                    board.states[node.index()] = State::Done {
-                        entry,
-                        ran: Some(reason),
-                    };
+                    let ran = (!fetched).then_some(reason);
+                    board.states[node.index()] = State::Done { entry, ran };
                     finisher.finish(&mut plan, &mut board, node, &mut ready);
                 }
                 Err(error) => {
@@ -337,6 +407,7 @@ pub fn build(
                 }
             }
         }
+    })
     });
     for state in &mut board.states {
         if matches!(state, State::Waiting) {
@@ -357,9 +428,31 @@ fn count_needed(states: &[State]) -> usize {
         .count()
 }
 
-/// Runs a node's job in a scratch folder, moves its outputs into the cache and records its entry.
+/// Polls the remote cache until another shard has published the node with `key`.
+fn wait_for_other_shard(
+    remote: &Remote,
+    store: &Store,
+    key: &str,
+) -> Result<ActionEntry, StepError> {
+    let deadline = Instant::now() + SHARD_WAIT;
+    while Instant::now() < deadline && remote.is_on() {
+        if let Some(entry) = remote.fetch(key, store) {
+            return Ok(entry);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(StepError::Shard(format!(
+        "the shard that builds key {} did not publish it within {} s (or the remote cache failed)",
+        &key[..12],
+        SHARD_WAIT.as_secs()
+    )))
+}
+
+/// Runs a node's job in a scratch folder, moves its outputs into the cache, records its entry and publishes it
+/// to the remote cache.
 fn run_node(
     store: &Store,
+    remote: Option<&Remote>,
     name: String,
     key: String,
     prepared: Prepared,
@@ -384,6 +477,9 @@ fn run_node(
         signature: prepared.signature.fields().to_vec(),
     };
     store.record(&entry)?;
+    if let Some(remote) = remote {
+        remote.publish(&entry, store);
+    }
     Ok(entry)
 }
 

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod project;
 pub mod providers;
 pub mod reason;
+pub mod remote;
 pub mod report;
 pub mod script;
 pub mod signature;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vbuild::describe;
-use vbuild::engine::Options;
+use vbuild::engine::{Options, Shard};
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Error, Invocation, Project};
@@ -57,6 +57,10 @@ struct Cli {
     /// Set a Videofile value, over the Videofile, its profile and the environment (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE", global = true)]
     set: Vec<String>,
+    /// Build shard I of N: the expensive nodes whose keys fall to I, published to the remote cache; a final
+    /// `vbuild` assembles. E.g. --shard $JOB_COMPLETION_INDEX/4 in a Kubernetes Indexed Job.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, global = true)]
+    shard: Option<Shard>,
     /// After a build, write its metrics to FILE in the Prometheus text format.
     #[arg(long, value_name = "FILE", global = true)]
     metrics_file: Option<PathBuf>,
@@ -147,6 +151,18 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((index, count)) if index < count => Ok(Shard { index, count }),
+        _ => Err(format!(
+            "{text:?} is not a shard I/N with 0 <= I < N, e.g. 0/4"
+        )),
+    }
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     gc::parse_size(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
 }
@@ -175,6 +191,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             dry_run,
             keep_going: cli.keep_going || dry_run,
             targets: project.targets(targets)?,
+            shard: cli.shard,
         })
     };
     let cache_dir = project.videofile.cache_dir();

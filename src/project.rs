@@ -12,6 +12,7 @@ use crate::lecture::{self, ChapterSource};
 use crate::output;
 use crate::progress::Progress;
 use crate::providers::{Clients, llm};
+use crate::remote::Remote;
 use crate::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
 use crate::store::{Store, StoreError, io_error};
@@ -119,6 +120,25 @@ impl Project {
         })
     }
 
+    /// The remote cache of the Videofile's `[cache]`, with its token from the environment.
+    pub fn remote(&self) -> Result<Option<Remote>, Error> {
+        let Some(url) = &self.videofile.cache.remote else {
+            return Ok(None);
+        };
+        let token = match &self.videofile.cache.token_env {
+            None => None,
+            Some(name) => Some(self.environment.get(name).cloned().ok_or_else(|| {
+                Error::Config(ConfigError::Layer {
+                    path: self.videofile.path.clone(),
+                    message: format!(
+                        "[cache] token_env: the environment variable {name} is not set"
+                    ),
+                })
+            })?),
+        };
+        Ok(Some(Remote::new(url, token)))
+    }
+
     /// Parses command-line targets against this course's chapters.
     pub fn targets(&self, texts: &[String]) -> Result<Vec<Target>, Error> {
         texts
@@ -151,12 +171,19 @@ impl Project {
             script_template: &self.script_template,
         };
         let mut last_keys = LastKeys::load(store.root());
-        let outcome = engine::build(&ctx, &store, &last_keys, options, progress);
+        let remote = self.remote()?;
+        if options.shard.is_some() && remote.is_none() {
+            return Err(Error::Config(ConfigError::Layer {
+                path: self.videofile.path.clone(),
+                message: "--shard needs a shared [cache] remote, where the shards publish what they build".into(),
+            }));
+        }
+        let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         progress.finish();
         let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
         let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
         if !options.dry_run {
-            let whole_course = options.targets.is_empty();
+            let whole_course = options.targets.is_empty() && options.shard.is_none();
             let written = output::materialise(
                 &self.videofile,
                 &self.chapters,

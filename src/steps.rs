@@ -32,6 +32,9 @@ pub enum StepError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A shard could not get a node another shard builds.
+    #[error("{0}")]
+    Shard(String),
     /// A cached chapter, script or cue list could not be read back.
     #[error("invalid {what}: {message}")]
     Invalid { what: &'static str, message: String },

@@ -114,6 +114,7 @@ pub struct Videofile {
     pub prices: BTreeMap<String, Price>,
     /// Cloud providers by name.
     pub providers: BTreeMap<String, ProviderSettings>,
+    pub cache: CacheSettings,
     /// Where each value set in a layer came from (`section.key` to origin); other values are defaults.
     pub origins: BTreeMap<String, Origin>,
     /// The Videofile's text, the spans of overrides and the span of `sources`, to locate errors about
@@ -189,6 +190,15 @@ pub struct Images {
     pub size: String,
 }
 
+/// `[cache]`: the shared remote cache, if any.
+#[derive(Debug, Clone, Default)]
+pub struct CacheSettings {
+    /// `http(s)://HOST/PATH` of a store with the bazel-remote / WebDAV layout (`ac/`, `cas/`).
+    pub remote: Option<String>,
+    /// The environment variable holding a bearer token for the remote.
+    pub token_env: Option<String>,
+}
+
 /// The API a `[providers.NAME]` section speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Api {
@@ -260,6 +270,15 @@ struct RawVideofile {
     prices: BTreeMap<String, Spanned<Price>>,
     #[serde(default)]
     providers: BTreeMap<String, Spanned<RawProvider>>,
+    #[serde(default)]
+    cache: RawCache,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    remote: Option<Spanned<String>>,
+    token_env: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -621,8 +640,24 @@ impl Videofile {
                 ));
             }
         }
+        if let Some(remote) = &raw.cache.remote
+            && !(remote.get_ref().starts_with("http://")
+                || remote.get_ref().starts_with("https://"))
+        {
+            return Err(locate.error(
+                &remote.span(),
+                format!(
+                    "[cache] remote = {:?}: expected an http:// or https:// URL",
+                    remote.get_ref()
+                ),
+            ));
+        }
         let sources_span = course.sources.span();
         Ok(Videofile {
+            cache: CacheSettings {
+                remote: raw.cache.remote.map(Spanned::into_inner),
+                token_env: raw.cache.token_env,
+            },
             text: text.to_string(),
             overrides: locate.overrides,
             origins,
@@ -816,6 +851,12 @@ impl Videofile {
             for (key, value) in table.as_table().into_iter().flatten() {
                 settings.push((format!("prices.{provider}.{key}"), value.to_string()));
             }
+        }
+        if let Some(remote) = &self.cache.remote {
+            settings.push(("cache.remote".into(), toml(remote.as_str())));
+        }
+        if let Some(token_env) = &self.cache.token_env {
+            settings.push(("cache.token_env".into(), toml(token_env.as_str())));
         }
         // Group by section, in Videofile order (a stable sort keeps each section's own order).
         let sections = [
