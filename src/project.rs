@@ -12,7 +12,7 @@ use crate::lecture::{self, ChapterSource};
 use crate::output;
 use crate::progress::Progress;
 use crate::providers::{Clients, llm};
-use crate::remote::Remote;
+use crate::remote::{Backend, Remote};
 use crate::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
 use crate::store::{Store, StoreError, io_error};
@@ -120,23 +120,69 @@ impl Project {
         })
     }
 
-    /// The remote cache of the Videofile's `[cache]`, with its token from the environment.
+    /// The remote cache of the Videofile's `[cache]`, with its credentials from the environment.
     pub fn remote(&self) -> Result<Option<Remote>, Error> {
-        let Some(url) = &self.videofile.cache.remote else {
+        let cache = &self.videofile.cache;
+        let Some(url) = &cache.remote else {
             return Ok(None);
         };
-        let token = match &self.videofile.cache.token_env {
-            None => None,
-            Some(name) => Some(self.environment.get(name).cloned().ok_or_else(|| {
+        let variable = |name: &str| {
+            self.environment.get(name).cloned().ok_or_else(|| {
                 Error::Config(ConfigError::Layer {
                     path: self.videofile.path.clone(),
                     message: format!(
-                        "[cache] token_env: the environment variable {name} is not set"
+                        "[cache] needs the environment variable {name}, which is not set"
                     ),
                 })
-            })?),
+            })
         };
-        Ok(Some(Remote::new(url, token)))
+        let backend = match url.strip_prefix("s3://") {
+            None => Backend::Http {
+                base: url.trim_end_matches('/').to_string(),
+                token: cache.token_env.as_deref().map(variable).transpose()?,
+            },
+            Some(rest) => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let endpoint = cache
+                    .s3_endpoint
+                    .clone()
+                    .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", cache.s3_region));
+                let bad = |message: String| {
+                    Error::Config(ConfigError::Layer {
+                        path: self.videofile.path.clone(),
+                        message,
+                    })
+                };
+                let endpoint = url::Url::parse(&endpoint)
+                    .map_err(|e| bad(format!("[cache] s3_endpoint: {e}")))?;
+                let style = if cache.s3_path_style {
+                    rusty_s3::UrlStyle::Path
+                } else {
+                    rusty_s3::UrlStyle::VirtualHost
+                };
+                let bucket = rusty_s3::Bucket::new(
+                    endpoint,
+                    style,
+                    bucket.to_string(),
+                    cache.s3_region.clone(),
+                )
+                .map_err(|e| bad(format!("[cache] remote {url}: {e}")))?;
+                let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+                    prefix.to_string()
+                } else {
+                    format!("{prefix}/")
+                };
+                Backend::S3 {
+                    bucket,
+                    credentials: rusty_s3::Credentials::new(
+                        variable(&cache.access_key_env)?,
+                        variable(&cache.secret_key_env)?,
+                    ),
+                    prefix,
+                }
+            }
+        };
+        Ok(Some(Remote::new(backend)))
     }
 
     /// Parses command-line targets against this course's chapters.

@@ -1,6 +1,7 @@
-//! The shared remote cache: action entries and blobs read from and written to an HTTP store with the layout of
+//! The shared remote cache: action entries and blobs read from and written to a store with the layout of
 //! bazel-remote and nginx WebDAV (`PUT/GET BASE/ac/KEY`, `PUT/GET BASE/cas/HASH`), checked into and out of the
-//! local cache.
+//! local cache. The store is a plain HTTP server (optionally with a bearer token) or S3-compatible object
+//! storage (AWS S3, GCS's XML API, MinIO) with requests signed by rusty-s3 (presigned SigV4 URLs).
 //!
 //! Every blob read from the remote is verified against its hash before use; a mismatch is reported and the blob
 //! discarded, never used. Any other remote failure turns the remote off for the rest of the build with one
@@ -11,10 +12,58 @@ use std::time::Duration;
 
 use crate::store::{ActionEntry, Store};
 
+/// Where the remote's objects live and how requests to them are authorised.
+pub enum Backend {
+    /// `BASE/ac/KEY`, `BASE/cas/HASH`, with an optional bearer token.
+    Http { base: String, token: Option<String> },
+    /// Objects `PREFIXac/KEY`, `PREFIXcas/HASH` in a bucket, every request presigned.
+    S3 {
+        bucket: rusty_s3::Bucket,
+        credentials: rusty_s3::Credentials,
+        prefix: String,
+    },
+}
+
+/// How long a presigned S3 URL stays valid.
+const PRESIGNED_FOR: Duration = Duration::from_secs(3600);
+
+impl Backend {
+    /// The URL of `path` for `method`, and the bearer token to send with it, if any.
+    fn url(&self, method: rusty_s3::Method, path: &str) -> (String, Option<&str>) {
+        use rusty_s3::S3Action;
+        use rusty_s3::actions::{GetObject, PutObject};
+        match self {
+            Backend::Http { base, token } => (format!("{base}/{path}"), token.as_deref()),
+            Backend::S3 {
+                bucket,
+                credentials,
+                prefix,
+            } => {
+                let object = format!("{prefix}{path}");
+                let url = match method {
+                    rusty_s3::Method::Put => {
+                        PutObject::new(bucket, Some(credentials), &object).sign(PRESIGNED_FOR)
+                    }
+                    _ => GetObject::new(bucket, Some(credentials), &object).sign(PRESIGNED_FOR),
+                };
+                (url.to_string(), None)
+            }
+        }
+    }
+
+    /// A name for messages: the base URL or the bucket, never a signature or token.
+    fn name(&self) -> String {
+        match self {
+            Backend::Http { base, .. } => base.clone(),
+            Backend::S3 { bucket, prefix, .. } => format!("s3://{}/{prefix}", bucket.name()),
+        }
+    }
+}
+
 /// A remote cache.
 pub struct Remote {
-    base: String,
-    token: Option<String>,
+    backend: Backend,
+    name: String,
     agent: ureq::Agent,
     off: AtomicBool,
 }
@@ -27,8 +76,8 @@ enum Fetched {
 }
 
 impl Remote {
-    /// A remote cache at `base` (e.g. `http://cache:8080/vbuild`), with an optional bearer token.
-    pub fn new(base: &str, token: Option<String>) -> Remote {
+    /// A remote cache on `backend`.
+    pub fn new(backend: Backend) -> Remote {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
@@ -36,8 +85,8 @@ impl Remote {
             .build()
             .into();
         Remote {
-            base: base.trim_end_matches('/').to_string(),
-            token,
+            name: backend.name(),
+            backend,
             agent,
             off: AtomicBool::new(false),
         }
@@ -52,7 +101,7 @@ impl Remote {
         if !self.off.swap(true, Ordering::Relaxed) {
             log::warn!(
                 "remote cache {}: {why}; going on with the local cache only",
-                self.base
+                self.name
             );
         }
     }
@@ -61,8 +110,9 @@ impl Remote {
         if !self.is_on() {
             return Fetched::Missing;
         }
-        let mut request = self.agent.get(format!("{}/{path}", self.base));
-        if let Some(token) = &self.token {
+        let (url, token) = self.backend.url(rusty_s3::Method::Get, path);
+        let mut request = self.agent.get(url);
+        if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
         match request.call() {
@@ -87,8 +137,9 @@ impl Remote {
         if !self.is_on() {
             return;
         }
-        let mut request = self.agent.put(format!("{}/{path}", self.base));
-        if let Some(token) = &self.token {
+        let (url, token) = self.backend.url(rusty_s3::Method::Put, path);
+        let mut request = self.agent.put(url);
+        if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
         match request.send(bytes) {
@@ -127,7 +178,7 @@ impl Remote {
             if blake3::hash(&bytes).to_hex().as_str() != hash {
                 log::warn!(
                     "remote cache {}: blob {hash} does not match its hash; discarded, {} will be rebuilt",
-                    self.base,
+                    self.name,
                     entry.node
                 );
                 return None;

@@ -193,10 +193,19 @@ pub struct Images {
 /// `[cache]`: the shared remote cache, if any.
 #[derive(Debug, Clone, Default)]
 pub struct CacheSettings {
-    /// `http(s)://HOST/PATH` of a store with the bazel-remote / WebDAV layout (`ac/`, `cas/`).
+    /// `http(s)://HOST/PATH` of a store with the bazel-remote / WebDAV layout (`ac/`, `cas/`), or
+    /// `s3://BUCKET/PREFIX` of S3-compatible object storage.
     pub remote: Option<String>,
-    /// The environment variable holding a bearer token for the remote.
+    /// The environment variable holding a bearer token for an HTTP remote.
     pub token_env: Option<String>,
+    /// The S3 endpoint (default: AWS in `s3_region`), e.g. `https://storage.googleapis.com` or a MinIO URL.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    /// Path-style (`ENDPOINT/BUCKET/KEY`) URLs; default for custom endpoints, else virtual-host style.
+    pub s3_path_style: bool,
+    /// The environment variables holding the S3 access key id and secret.
+    pub access_key_env: String,
+    pub secret_key_env: String,
 }
 
 /// The API a `[providers.NAME]` section speaks.
@@ -279,6 +288,11 @@ struct RawVideofile {
 struct RawCache {
     remote: Option<Spanned<String>>,
     token_env: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_url_style: Option<Spanned<String>>,
+    access_key_env: Option<String>,
+    secret_key_env: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -641,22 +655,42 @@ impl Videofile {
             }
         }
         if let Some(remote) = &raw.cache.remote
-            && !(remote.get_ref().starts_with("http://")
-                || remote.get_ref().starts_with("https://"))
+            && !["http://", "https://", "s3://"]
+                .iter()
+                .any(|scheme| remote.get_ref().starts_with(scheme))
         {
             return Err(locate.error(
                 &remote.span(),
-                format!(
-                    "[cache] remote = {:?}: expected an http:// or https:// URL",
-                    remote.get_ref()
-                ),
+                format!("[cache] remote = {:?}: expected an http://, https:// or s3://BUCKET/PREFIX URL", remote.get_ref()),
             ));
         }
+        let s3_path_style = match &raw.cache.s3_url_style {
+            None => raw.cache.s3_endpoint.is_some(),
+            Some(style) if style.get_ref() == "path" => true,
+            Some(style) if style.get_ref() == "virtual" => false,
+            Some(style) => {
+                return Err(locate.error(
+                    &style.span(),
+                    "[cache] s3_url_style: expected \"path\" or \"virtual\"",
+                ));
+            }
+        };
         let sources_span = course.sources.span();
         Ok(Videofile {
             cache: CacheSettings {
                 remote: raw.cache.remote.map(Spanned::into_inner),
                 token_env: raw.cache.token_env,
+                s3_endpoint: raw.cache.s3_endpoint,
+                s3_region: raw.cache.s3_region.unwrap_or_else(|| "us-east-1".into()),
+                s3_path_style,
+                access_key_env: raw
+                    .cache
+                    .access_key_env
+                    .unwrap_or_else(|| "AWS_ACCESS_KEY_ID".into()),
+                secret_key_env: raw
+                    .cache
+                    .secret_key_env
+                    .unwrap_or_else(|| "AWS_SECRET_ACCESS_KEY".into()),
             },
             text: text.to_string(),
             overrides: locate.overrides,

@@ -253,3 +253,92 @@ fn the_cache_folder_carried_to_a_new_machine_makes_the_next_build_a_no_op() {
     assert_eq!(report(fresh.path())["counts"]["ran"], 0);
     assert!(fresh.path().join(COURSE).is_file());
 }
+
+/// A moto S3 server on 127.0.0.1 (PyPI's moto[server]) with one bucket.
+struct S3Server {
+    child: Child,
+    endpoint: String,
+}
+
+impl S3Server {
+    fn start(bucket: &str) -> S3Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server runs (the README's set-up command installs moto[server])");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let endpoint = format!("http://127.0.0.1:{port}");
+        use rusty_s3::S3Action;
+        let bucket = rusty_s3::Bucket::new(
+            endpoint.parse().unwrap(),
+            rusty_s3::UrlStyle::Path,
+            bucket.to_string(),
+            "us-east-1",
+        )
+        .unwrap();
+        let credentials = rusty_s3::Credentials::new("test-key", "test-secret");
+        let create = rusty_s3::actions::CreateBucket::new(&bucket, &credentials);
+        let url = create.sign(Duration::from_secs(600));
+        let response = ureq::put(url.as_str()).send(create.body()).unwrap();
+        assert!(response.status().is_success());
+        S3Server { child, endpoint }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_s3_compatible_store_is_shared_through_signed_requests() {
+    let s3 = S3Server::start("vbuild-test");
+    let remote = format!("s3://vbuild-test/team\"\ns3_endpoint = \"{}", s3.endpoint);
+    let build = |dir: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+            .current_dir(dir)
+            .env("AWS_ACCESS_KEY_ID", "test-key")
+            .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{stderr}");
+        assert!(!stderr.contains("local cache only"), "{stderr}");
+        assert!(!stderr.contains("test-secret"));
+    };
+    let first = copy_with_remote(&remote);
+    build(first.path());
+    let second = copy_with_remote(&remote);
+    build(second.path());
+    assert_eq!(
+        nodes_in(&report(second.path()), "ran"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        std::fs::read(first.path().join(COURSE)).unwrap(),
+        std::fs::read(second.path().join(COURSE)).unwrap()
+    );
+
+    // Without the credentials, a build stops before any work, naming the variable.
+    let third = copy_with_remote(&remote);
+    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .current_dir(third.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_ACCESS_KEY_ID"));
+}
