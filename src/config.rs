@@ -15,7 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 /// The sections environment variables may set.
-const SECTIONS: &[&str] = &["course", "video", "script", "speech", "images"];
+const SECTIONS: &[&str] = &["course", "video", "script", "speech", "images", "cache"];
 
 /// The environment variable that selects a profile when `--profile` is not given.
 pub const PROFILE_VARIABLE: &str = "VBUILD_PROFILE";
