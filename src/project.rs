@@ -208,7 +208,7 @@ impl Project {
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
-        let tools = Tools::detect()?;
+        let tools = Tools::detect(self.videofile.speech.provider == "espeak")?;
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,

@@ -43,16 +43,17 @@ pub enum StepError {
 /// Versions of the external programs whose output lands in the cache.
 #[derive(Debug, Clone)]
 pub struct Tools {
+    /// Empty when the build does not speak with espeak-ng (a cloud voice), so it need not be installed.
     pub espeak: String,
     pub gstreamer: String,
 }
 
 impl Tools {
-    /// Asks the installed programs for their versions.
-    pub fn detect() -> Result<Tools, StepError> {
+    /// Asks the installed programs for their versions; espeak-ng only if the build uses it.
+    pub fn detect(uses_espeak: bool) -> Result<Tools, StepError> {
         media::init()?;
         Ok(Tools {
-            espeak: espeak::version()?,
+            espeak: if uses_espeak { espeak::version()? } else { String::new() },
             gstreamer: media::gstreamer_version(),
         })
     }
