@@ -192,6 +192,46 @@ fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
     }
 }
 
+/// A message from a worker or a shard-waiting thread: the node, its result, and whether the entry was fetched
+/// from another shard rather than run here.
+type Message = (NodeIndex, Result<ActionEntry, StepError>, bool);
+
+/// A job the scheduler hands out.
+enum Work {
+    /// Run the node's job on the worker pool.
+    Run {
+        node: NodeIndex,
+        name: String,
+        key: String,
+        prepared: Box<Prepared>,
+    },
+    /// Wait for another shard to publish the node with this key.
+    Fetch { node: NodeIndex, key: String },
+}
+
+/// The build's state between the loop's steps: the graph, every node's state and the queues.
+struct Scheduler<'a> {
+    ctx: &'a Context<'a>,
+    store: &'a Store,
+    remote: Option<&'a Remote>,
+    last_keys: &'a LastKeys,
+    options: &'a Options,
+    progress: &'a Progress,
+    targets: Vec<Target>,
+    plan: Plan,
+    board: Board,
+    /// Nodes whose inputs are all finished.
+    ready: VecDeque<NodeIndex>,
+    /// Nodes whose key missed the cache, waiting for a free worker (so that after a failure without -k
+    /// nothing more starts).
+    runnable: VecDeque<(NodeIndex, Prepared)>,
+    /// Keys being run, with the nodes of the same key waiting for that run.
+    twins: HashMap<String, Vec<NodeIndex>>,
+    running: usize,
+    fetching: usize,
+    stopping: bool,
+}
+
 /// Builds the course described by `ctx`.
 pub fn build(
     ctx: &Context,
@@ -202,222 +242,362 @@ pub fn build(
     progress: &Progress,
 ) -> Outcome {
     let started = Instant::now();
-    let targets = if options.shard.is_some() {
-        vec![Shard::target()]
-    } else if options.targets.is_empty() {
-        vec![Target::course()]
-    } else {
-        options.targets.clone()
-    };
-    let pictures = ctx
-        .videofile
-        .providers
-        .contains_key(&ctx.videofile.images.provider);
-    let mut plan = Plan::new(ctx.chapters, pictures);
-    let mut board = Board {
-        states: vec![State::Waiting; plan.graph.node_count()],
-        scripts: vec![None; ctx.chapters.len()],
-    };
-    mark_needed(&plan, &targets, &mut board.states);
-    progress.set_total(count_needed(&board.states));
-    let mut ready: VecDeque<NodeIndex> = plan
-        .graph
-        .node_indices()
-        .filter(|&n| matches!(board.states[n.index()], State::Waiting))
-        .filter(|&n| {
-            plan.graph
-                .neighbors_directed(n, Direction::Incoming)
-                .next()
-                .is_none()
-        })
-        .collect();
-    let jobs = options.jobs.max(1);
+    let mut scheduler = Scheduler::new(ctx, store, remote, last_keys, options, progress);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(options.jobs.max(1))
         .thread_name(|i| format!("vbuild-worker-{i}"))
         .build()
         .expect("the worker pool starts");
-    // Each message: the node, its result, and whether it was fetched from another shard rather than run.
-    let (sender, receiver) = mpsc::channel::<(NodeIndex, Result<ActionEntry, StepError>, bool)>();
-    let mut running = 0usize;
-    let mut polling = 0usize;
-    let mut stopping = false;
-    // Nodes whose key missed the cache wait here until a worker is free, so that after a failure (without -k)
-    // nothing more starts.
-    let mut runnable: VecDeque<(NodeIndex, Prepared, Reason)> = VecDeque::new();
-    let mut twins: HashMap<String, Vec<NodeIndex>> = HashMap::new();
-    let mut finisher = Finisher {
-        store,
-        targets: &targets,
-        progress,
-    };
+    let (sender, receiver) = mpsc::channel::<Message>();
     std::thread::scope(|threads| {
         pool.in_place_scope(|scope| {
-        loop {
-            while let Some(node) = ready.pop_front() {
-                let name = plan.name(node);
-                if let Some(input) = plan
-                    .graph
-                    .neighbors_directed(node, Direction::Incoming)
-                    .find(|p| matches!(board.states[p.index()], State::WouldRun { .. }))
-                {
-                    let reason = Reason::InputRunsFirst {
-                        input: plan.name(input),
-                    };
-                    board.states[node.index()] = State::WouldRun {
-                        key: None,
-                        reason,
-                        usage: steps::estimate(&plan, node, ctx),
-                        seconds: None,
-                    };
-                    finisher.finish(&mut plan, &mut board, node, &mut ready);
-                    continue;
-                }
-                let prepared = steps::prepare(&plan, node, ctx, &board);
-                let key = prepared.signature.key();
-                let found = store.action(&key).or_else(|| {
-                    // A dry run writes nothing, so it does not check entries out of the remote.
-                    remote.filter(|_| !options.dry_run).and_then(|r| r.fetch(&key, store))
-                });
-                if let Some(entry) = found {
-                    log::debug!(node = name.as_str(); "cached ({})", &key[..12]);
-                    board.states[node.index()] = State::Done { entry, ran: None };
-                    finisher.finish(&mut plan, &mut board, node, &mut ready);
-                    continue;
-                }
-                let previous = last_keys.get(&name).map(|k| (k, store.record_of(k)));
-                let reason = Reason::between(
-                    previous
-                        .as_ref()
-                        .map(|(k, entry)| (*k, entry.as_ref().map(|e| e.signature.as_slice()))),
-                    &key,
-                    prepared.signature.fields(),
-                );
-                if options.dry_run {
-                    let seconds = previous.and_then(|(_, entry)| entry).map(|e| e.seconds);
-                    board.states[node.index()] = State::WouldRun {
-                        key: Some(key),
-                        reason,
-                        usage: prepared.job.usage(),
-                        seconds,
-                    };
-                    finisher.finish(&mut plan, &mut board, node, &mut ready);
-                } else if let (Some(shard), Some(remote)) = (options.shard, remote)
-                    && Shard::target().wants(&plan.graph[node])
-                    && !shard.owns(&key)
-                {
-                    log::debug!(node = name.as_str(); "waits for shard {} of {}", Shard::owner(&key, shard.count), shard.count);
-                    board.states[node.index()] = State::Running { key: key.clone(), reason };
-                    polling += 1;
+            loop {
+                for work in scheduler.next_work() {
                     let sender = sender.clone();
-                    threads.spawn(move || {
-                        let result = wait_for_other_shard(remote, store, &key);
-                        let _ = sender.send((node, result, true));
-                    });
-                } else {
-                    runnable.push_back((node, prepared, reason));
-                }
-            }
-            if stopping {
-                runnable.clear();
-            }
-            while running < jobs {
-                let Some((node, prepared, reason)) = runnable.pop_front() else {
-                    break;
-                };
-                let name = plan.name(node);
-                let key = prepared.signature.key();
-                board.states[node.index()] = State::Running {
-                    key: key.clone(),
-                    reason,
-                };
-                // Two nodes with the same key (two slides saying the same words) share one job: a paid
-                // request is never sent twice in one build.
-                if let Some(waiting) = twins.get_mut(&key) {
-                    log::debug!(node = name.as_str(); "waits for a running node with the same key");
-                    waiting.push(node);
-                    continue;
-                }
-                twins.insert(key.clone(), Vec::new());
-                log::debug!(node = name.as_str(); "runs");
-                running += 1;
-                progress.started(&name);
-                let sender = sender.clone();
-                scope.spawn(move |_| {
-                    let result = run_node(store, remote, name, key, prepared);
-                    // The receiver outlives every job: the main loop waits for all of them.
-                    let _ = sender.send((node, result, false));
-                });
-            }
-            if running == 0 && polling == 0 {
-                break;
-            }
-            let (node, result, fetched) = receiver.recv().expect("a running job always reports");
-            if fetched {
-                polling -= 1;
-            } else {
-                running -= 1;
-            }
-            let name = plan.name(node);
-            progress.stopped(&name);
-            let State::Running { key, reason } =
-                std::mem::replace(&mut board.states[node.index()], State::Skipped)
-            else {
-                unreachable!("only running nodes report back");
-            };
-            let waiting = twins.remove(&key).unwrap_or_default();
-            match result {
-                Ok(entry) => {
-                    let chapter = plan.chapter_id(node).unwrap_or_default();
-                    if fetched {
-                        log::info!(node = name.as_str(), chapter; "taken from the shard that built it");
-                    } else {
-                        log::info!(node = name.as_str(), chapter; "built in {:.2} s", entry.seconds);
-                    }
-                    for twin in waiting {
-                        board.states[twin.index()] = State::Done {
-                            entry: entry.clone(),
-                            ran: None,
-                        };
-                        finisher.finish(&mut plan, &mut board, twin, &mut ready);
-                    }
-                    let ran = (!fetched).then_some(reason);
-                    board.states[node.index()] = State::Done { entry, ran };
-                    finisher.finish(&mut plan, &mut board, node, &mut ready);
-                }
-                Err(error) => {
-                    let chapter = plan.chapter_id(node).unwrap_or_default();
-                    log::error!(node = name.as_str(), chapter; "{error}");
-                    let error = error.to_string();
-                    for twin in waiting {
-                        let state =
-                            std::mem::replace(&mut board.states[twin.index()], State::Skipped);
-                        if let State::Running { key, reason } = state {
-                            board.states[twin.index()] = State::Failed {
-                                key,
-                                reason,
-                                error: error.clone(),
-                            };
+                    // The receiver outlives every job and thread: the loop waits for all of them.
+                    match work {
+                        Work::Run {
+                            node,
+                            name,
+                            key,
+                            prepared,
+                        } => scope.spawn(move |_| {
+                            let _ = sender.send((
+                                node,
+                                run_node(store, remote, name, key, *prepared),
+                                false,
+                            ));
+                        }),
+                        Work::Fetch { node, key } => {
+                            let remote = remote.expect("only shards with a remote fetch");
+                            threads.spawn(move || {
+                                let _ = sender.send((
+                                    node,
+                                    wait_for_other_shard(remote, store, &key),
+                                    true,
+                                ));
+                            });
                         }
-                        progress.advance();
                     }
-                    board.states[node.index()] = State::Failed { key, reason, error };
-                    progress.advance();
-                    stopping |= !options.keep_going;
                 }
+                if scheduler.running == 0 && scheduler.fetching == 0 {
+                    break;
+                }
+                let (node, result, fetched) =
+                    receiver.recv().expect("a running job always reports");
+                scheduler.complete(node, result, fetched);
             }
-        }
-    })
+        })
     });
-    for state in &mut board.states {
-        if matches!(state, State::Waiting) {
-            *state = State::Skipped;
+    scheduler.into_outcome(started)
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(
+        ctx: &'a Context<'a>,
+        store: &'a Store,
+        remote: Option<&'a Remote>,
+        last_keys: &'a LastKeys,
+        options: &'a Options,
+        progress: &'a Progress,
+    ) -> Scheduler<'a> {
+        let targets = if options.shard.is_some() {
+            vec![Shard::target()]
+        } else if options.targets.is_empty() {
+            vec![Target::course()]
+        } else {
+            options.targets.clone()
+        };
+        let pictures = ctx
+            .videofile
+            .providers
+            .contains_key(&ctx.videofile.images.provider);
+        let plan = Plan::new(ctx.chapters, pictures);
+        let mut board = Board {
+            states: vec![State::Waiting; plan.graph.node_count()],
+            scripts: vec![None; ctx.chapters.len()],
+        };
+        mark_needed(&plan, &targets, &mut board.states);
+        progress.set_total(count_needed(&board.states));
+        let ready = plan
+            .graph
+            .node_indices()
+            .filter(|&n| matches!(board.states[n.index()], State::Waiting))
+            .filter(|&n| {
+                plan.graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .next()
+                    .is_none()
+            })
+            .collect();
+        Scheduler {
+            ctx,
+            store,
+            remote,
+            last_keys,
+            options,
+            progress,
+            targets,
+            plan,
+            board,
+            ready,
+            runnable: VecDeque::new(),
+            twins: HashMap::new(),
+            running: 0,
+            fetching: 0,
+            stopping: false,
         }
     }
-    Outcome {
-        plan,
-        states: board.states,
-        seconds: started.elapsed().as_secs_f64(),
+
+    /// Settles every ready node (from the cache, as a dry-run plan, or queued to run) and hands out the work
+    /// that can start now.
+    fn next_work(&mut self) -> Vec<Work> {
+        let mut work = Vec::new();
+        while let Some(node) = self.ready.pop_front() {
+            work.extend(self.settle(node));
+        }
+        if self.stopping {
+            self.runnable.clear();
+        }
+        while self.running < self.options.jobs.max(1) {
+            let Some((node, prepared)) = self.runnable.pop_front() else {
+                break;
+            };
+            let name = self.plan.name(node);
+            let key = prepared.signature.key();
+            // Two nodes with the same key (two slides saying the same words) share one job: a paid request is
+            // never sent twice in one build.
+            if let Some(waiting) = self.twins.get_mut(&key) {
+                log::debug!(node = name.as_str(); "waits for a running node with the same key");
+                waiting.push(node);
+                continue;
+            }
+            self.twins.insert(key.clone(), Vec::new());
+            log::debug!(node = name.as_str(); "runs");
+            self.running += 1;
+            self.progress.started(&name);
+            work.push(Work::Run {
+                node,
+                name,
+                key,
+                prepared: Box::new(prepared),
+            });
+        }
+        work
+    }
+
+    /// Looks a ready node up; returns the work it needs, if any (a fetch from another shard).
+    fn settle(&mut self, node: NodeIndex) -> Option<Work> {
+        let name = self.plan.name(node);
+        let first_input = self
+            .plan
+            .graph
+            .neighbors_directed(node, Direction::Incoming)
+            .find(|p| matches!(self.board.states[p.index()], State::WouldRun { .. }));
+        if let Some(input) = first_input {
+            let reason = Reason::InputRunsFirst {
+                input: self.plan.name(input),
+            };
+            let usage = steps::estimate(&self.plan, node, self.ctx);
+            self.board.states[node.index()] = State::WouldRun {
+                key: None,
+                reason,
+                usage,
+                seconds: None,
+            };
+            self.finish(node);
+            return None;
+        }
+        let prepared = steps::prepare(&self.plan, node, self.ctx, &self.board);
+        let key = prepared.signature.key();
+        // A dry run writes nothing, so it does not check entries out of the remote.
+        let remote = self.remote.filter(|_| !self.options.dry_run);
+        if let Some(entry) = self
+            .store
+            .action(&key)
+            .or_else(|| remote.and_then(|r| r.fetch(&key, self.store)))
+        {
+            log::debug!(node = name.as_str(); "cached ({})", &key[..12]);
+            self.board.states[node.index()] = State::Done { entry, ran: None };
+            self.finish(node);
+            return None;
+        }
+        let previous = self
+            .last_keys
+            .get(&name)
+            .map(|k| (k, self.store.record_of(k)));
+        let reason = Reason::between(
+            previous
+                .as_ref()
+                .map(|(k, entry)| (*k, entry.as_ref().map(|e| e.signature.as_slice()))),
+            &key,
+            prepared.signature.fields(),
+        );
+        if self.options.dry_run {
+            let seconds = previous.and_then(|(_, entry)| entry).map(|e| e.seconds);
+            let usage = prepared.job.usage();
+            self.board.states[node.index()] = State::WouldRun {
+                key: Some(key),
+                reason,
+                usage,
+                seconds,
+            };
+            self.finish(node);
+            return None;
+        }
+        self.board.states[node.index()] = State::Running {
+            key: key.clone(),
+            reason,
+        };
+        match self.options.shard {
+            Some(shard)
+                if self.remote.is_some()
+                    && Shard::target().wants(&self.plan.graph[node])
+                    && !shard.owns(&key) =>
+            {
+                log::debug!(node = name.as_str(); "waits for shard {} of {}", Shard::owner(&key, shard.count), shard.count);
+                self.fetching += 1;
+                Some(Work::Fetch { node, key })
+            }
+            _ => {
+                self.runnable.push_back((node, prepared));
+                None
+            }
+        }
+    }
+
+    /// Takes a worker's or a fetch's result.
+    fn complete(&mut self, node: NodeIndex, result: Result<ActionEntry, StepError>, fetched: bool) {
+        if fetched {
+            self.fetching -= 1;
+        } else {
+            self.running -= 1;
+        }
+        let name = self.plan.name(node);
+        self.progress.stopped(&name);
+        let State::Running { key, reason } =
+            std::mem::replace(&mut self.board.states[node.index()], State::Skipped)
+        else {
+            unreachable!("only running nodes report back");
+        };
+        let waiting = self.twins.remove(&key).unwrap_or_default();
+        let chapter = self.plan.chapter_id(node).unwrap_or_default().to_string();
+        match result {
+            Ok(entry) => {
+                if fetched {
+                    log::info!(node = name.as_str(), chapter = chapter.as_str(); "taken from the shard that built it");
+                } else {
+                    log::info!(node = name.as_str(), chapter = chapter.as_str(); "built in {:.2} s", entry.seconds);
+                }
+                for twin in waiting {
+                    self.board.states[twin.index()] = State::Done {
+                        entry: entry.clone(),
+                        ran: None,
+                    };
+                    self.finish(twin);
+                }
+                let ran = (!fetched).then_some(reason);
+                self.board.states[node.index()] = State::Done { entry, ran };
+                self.finish(node);
+            }
+            Err(error) => {
+                log::error!(node = name.as_str(), chapter = chapter.as_str(); "{error}");
+                let error = error.to_string();
+                for twin in waiting {
+                    let state =
+                        std::mem::replace(&mut self.board.states[twin.index()], State::Skipped);
+                    if let State::Running { key, reason } = state {
+                        self.board.states[twin.index()] = State::Failed {
+                            key,
+                            reason,
+                            error: error.clone(),
+                        };
+                    }
+                    self.progress.advance();
+                }
+                self.board.states[node.index()] = State::Failed { key, reason, error };
+                self.progress.advance();
+                self.stopping |= !self.options.keep_going;
+            }
+        }
+    }
+
+    /// Marks `node` finished: expands a finished script's slides, then queues the needed dependents that
+    /// became ready.
+    fn finish(&mut self, node: NodeIndex) {
+        self.progress.advance();
+        let n = self.plan.graph[node];
+        if let (NodeKind::Script, State::Done { entry, ran }) =
+            (n.kind, &self.board.states[node.index()])
+        {
+            let chapter = n.chapter.expect("script nodes have a chapter");
+            let script = self
+                .store
+                .read_blob(entry.output("script"))
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}"))
+                })
+                .and_then(|s| {
+                    if s.slides.is_empty() {
+                        Err("the script has no slides".into())
+                    } else {
+                        Ok(s)
+                    }
+                });
+            match script {
+                Ok(script) => {
+                    let added = self.plan.expand(chapter, script.slides.len());
+                    self.board
+                        .states
+                        .extend(added.iter().map(|_| State::Waiting));
+                    self.board.scripts[chapter] = Some(script);
+                    mark_needed(&self.plan, &self.targets, &mut self.board.states);
+                    self.progress.set_total(count_needed(&self.board.states));
+                }
+                Err(error) => {
+                    log::error!(node = self.plan.name(node).as_str(); "{error}");
+                    self.board.states[node.index()] = State::Failed {
+                        key: entry.key.clone(),
+                        reason: ran.clone().unwrap_or(Reason::OutputMissing),
+                        error,
+                    };
+                    return;
+                }
+            }
+        }
+        for next in self
+            .plan
+            .graph
+            .neighbors_directed(node, Direction::Outgoing)
+        {
+            let all_inputs_finished = self
+                .plan
+                .graph
+                .neighbors_directed(next, Direction::Incoming)
+                .all(|p| {
+                    matches!(
+                        self.board.states[p.index()],
+                        State::Done { .. } | State::WouldRun { .. }
+                    )
+                });
+            if all_inputs_finished && matches!(self.board.states[next.index()], State::Waiting) {
+                self.ready.push_back(next);
+            }
+        }
+    }
+
+    fn into_outcome(mut self, started: Instant) -> Outcome {
+        for state in &mut self.board.states {
+            if matches!(state, State::Waiting) {
+                *state = State::Skipped;
+            }
+        }
+        Outcome {
+            plan: self.plan,
+            states: self.board.states,
+            seconds: started.elapsed().as_secs_f64(),
+        }
     }
 }
 
@@ -481,77 +661,4 @@ fn run_node(
         remote.publish(&entry, store);
     }
     Ok(entry)
-}
-
-/// What finishing a node needs besides the graph and the board.
-struct Finisher<'a> {
-    store: &'a Store,
-    targets: &'a [Target],
-    progress: &'a Progress,
-}
-
-impl Finisher<'_> {
-    /// Marks `node` finished: expands a finished script's slides, then queues the needed dependents that
-    /// became ready.
-    fn finish(
-        &mut self,
-        plan: &mut Plan,
-        board: &mut Board,
-        node: NodeIndex,
-        ready: &mut VecDeque<NodeIndex>,
-    ) {
-        self.progress.advance();
-        let n = plan.graph[node];
-        if let (NodeKind::Script, State::Done { entry, ran }) =
-            (n.kind, &board.states[node.index()])
-        {
-            let chapter = n.chapter.expect("script nodes have a chapter");
-            let script = self
-                .store
-                .read_blob(entry.output("script"))
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}"))
-                })
-                .and_then(|s| {
-                    if s.slides.is_empty() {
-                        Err("the script has no slides".into())
-                    } else {
-                        Ok(s)
-                    }
-                });
-            match script {
-                Ok(script) => {
-                    let added = plan.expand(chapter, script.slides.len());
-                    board.states.extend(added.iter().map(|_| State::Waiting));
-                    board.scripts[chapter] = Some(script);
-                    mark_needed(plan, self.targets, &mut board.states);
-                    self.progress.set_total(count_needed(&board.states));
-                }
-                Err(error) => {
-                    log::error!(node = plan.name(node).as_str(); "{error}");
-                    board.states[node.index()] = State::Failed {
-                        key: entry.key.clone(),
-                        reason: ran.clone().unwrap_or(Reason::OutputMissing),
-                        error,
-                    };
-                    return;
-                }
-            }
-        }
-        for next in plan.graph.neighbors_directed(node, Direction::Outgoing) {
-            let all_inputs_finished = plan
-                .graph
-                .neighbors_directed(next, Direction::Incoming)
-                .all(|p| {
-                    matches!(
-                        board.states[p.index()],
-                        State::Done { .. } | State::WouldRun { .. }
-                    )
-                });
-            if all_inputs_finished && matches!(board.states[next.index()], State::Waiting) {
-                ready.push_back(next);
-            }
-        }
-    }
 }

@@ -53,7 +53,11 @@ impl Tools {
     pub fn detect(uses_espeak: bool) -> Result<Tools, StepError> {
         media::init()?;
         Ok(Tools {
-            espeak: if uses_espeak { espeak::version()? } else { String::new() },
+            espeak: if uses_espeak {
+                espeak::version()?
+            } else {
+                String::new()
+            },
             gstreamer: media::gstreamer_version(),
         })
     }
