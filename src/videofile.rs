@@ -19,7 +19,9 @@ use toml::Spanned;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The Videofile could not be read.
-    #[error("{path}: cannot read the Videofile: {source}")]
+    #[error(
+        "{path}: cannot read the Videofile: {source} (run vbuild in a course folder, name one with -C DIR or -f FILE, or create one with vbuild init)"
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
