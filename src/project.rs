@@ -201,10 +201,14 @@ impl Project {
     /// Builds the course (or, with `dry_run`, finds what would run without writing anything).
     pub fn build(&self, options: &Options, progress: &Progress) -> Result<Build, Error> {
         let store = self.store()?;
-        let _lock = store.lock()?;
-        if !options.dry_run {
+        // A dry run only reads (every write is atomic), so it may look while another build runs.
+        let _lock = if options.dry_run {
+            None
+        } else {
+            let lock = store.lock()?;
             store.clear_scratch()?;
-        }
+            Some(lock)
+        };
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;

@@ -411,3 +411,32 @@ fn clean_and_renames_remove_only_files_vbuild_wrote() {
         ]
     );
 }
+
+#[test]
+fn a_second_build_is_refused_while_one_runs_but_a_dry_run_may_look() {
+    let dir = example_copy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-j", "1", "-q"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while action_keys(dir.path()).len() < 3 {
+        assert!(Instant::now() < deadline, "the build made no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = vbuild(dir.path(), &["-q"]);
+    let looked = vbuild(dir.path(), &["-n"]);
+    child.wait().unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another vbuild is already building here")
+    );
+    assert!(
+        looked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&looked.stderr)
+    );
+}
