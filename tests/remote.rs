@@ -255,7 +255,7 @@ fn the_cache_folder_carried_to_a_new_machine_makes_the_next_build_a_no_op() {
     assert!(fresh.path().join(COURSE).is_file());
 }
 
-/// A moto S3 server on 127.0.0.1 (PyPI's moto[server]) with one bucket.
+/// A moto S3 server on 127.0.0.1 (PyPI's moto[server], run as `python3 -m moto.server`) with one bucket.
 struct S3Server {
     child: Child,
     endpoint: String,
@@ -268,12 +268,12 @@ impl S3Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server runs (the README's set-up command installs moto[server])");
+            .expect("python3 -m moto.server runs (the README's set-up command installs moto[server])");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto_server did not start");
