@@ -192,9 +192,23 @@ fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
     }
 }
 
-/// A message from a worker or a shard-waiting thread: the node, its result, and whether the entry was fetched
-/// from another shard rather than run here.
-type Message = (NodeIndex, Result<ActionEntry, StepError>, bool);
+/// What a worker or a helper thread reports back.
+enum Message {
+    /// A node's job ran (or, `fetched`, another shard's result arrived).
+    Finished {
+        node: NodeIndex,
+        result: Result<ActionEntry, StepError>,
+        fetched: bool,
+    },
+    /// The remote cache was asked for a node missing locally.
+    LookedUp {
+        node: NodeIndex,
+        entry: Option<ActionEntry>,
+    },
+}
+
+/// Remote look-ups in flight at once: enough to hide network latency, few enough to be polite to the store.
+const LOOKUPS_IN_FLIGHT: usize = 8;
 
 /// A job the scheduler hands out.
 enum Work {
@@ -207,6 +221,8 @@ enum Work {
     },
     /// Wait for another shard to publish the node with this key.
     Fetch { node: NodeIndex, key: String },
+    /// Ask the remote cache for the node with this key.
+    Lookup { node: NodeIndex, key: String },
 }
 
 /// The build's state between the loop's steps: the graph, every node's state and the queues.
@@ -227,6 +243,13 @@ struct Scheduler<'a> {
     runnable: VecDeque<(NodeIndex, Prepared)>,
     /// Keys being run, with the nodes of the same key waiting for that run.
     twins: HashMap<String, Vec<NodeIndex>>,
+    /// Nodes missing locally, to be looked up in the remote; the prepared jobs of those queued or in flight,
+    /// and how many are in flight.
+    lookups: VecDeque<(NodeIndex, String)>,
+    looking_up: HashMap<NodeIndex, Prepared>,
+    lookups_in_flight: usize,
+    /// Nodes another shard builds, to be waited for.
+    fetches: VecDeque<(NodeIndex, String)>,
     running: usize,
     fetching: usize,
     stopping: bool,
@@ -262,30 +285,44 @@ pub fn build(
                             key,
                             prepared,
                         } => scope.spawn(move |_| {
-                            let _ = sender.send((
+                            let result = run_node(store, remote, name, key, *prepared);
+                            let _ = sender.send(Message::Finished {
                                 node,
-                                run_node(store, remote, name, key, *prepared),
-                                false,
-                            ));
+                                result,
+                                fetched: false,
+                            });
                         }),
                         Work::Fetch { node, key } => {
                             let remote = remote.expect("only shards with a remote fetch");
                             threads.spawn(move || {
-                                let _ = sender.send((
+                                let result = wait_for_other_shard(remote, store, &key);
+                                let _ = sender.send(Message::Finished {
                                     node,
-                                    wait_for_other_shard(remote, store, &key),
-                                    true,
-                                ));
+                                    result,
+                                    fetched: true,
+                                });
+                            });
+                        }
+                        Work::Lookup { node, key } => {
+                            let remote = remote.expect("only builds with a remote look up");
+                            threads.spawn(move || {
+                                let entry = remote.fetch(&key, store);
+                                let _ = sender.send(Message::LookedUp { node, entry });
                             });
                         }
                     }
                 }
-                if scheduler.running == 0 && scheduler.fetching == 0 {
+                if scheduler.is_idle() {
                     break;
                 }
-                let (node, result, fetched) =
-                    receiver.recv().expect("a running job always reports");
-                scheduler.complete(node, result, fetched);
+                match receiver.recv().expect("a running job always reports") {
+                    Message::Finished {
+                        node,
+                        result,
+                        fetched,
+                    } => scheduler.complete(node, result, fetched),
+                    Message::LookedUp { node, entry } => scheduler.looked_up(node, entry),
+                }
             }
         })
     });
@@ -343,6 +380,10 @@ impl<'a> Scheduler<'a> {
             ready,
             runnable: VecDeque::new(),
             twins: HashMap::new(),
+            lookups: VecDeque::new(),
+            looking_up: HashMap::new(),
+            lookups_in_flight: 0,
+            fetches: VecDeque::new(),
             running: 0,
             fetching: 0,
             stopping: false,
@@ -354,7 +395,18 @@ impl<'a> Scheduler<'a> {
     fn next_work(&mut self) -> Vec<Work> {
         let mut work = Vec::new();
         while let Some(node) = self.ready.pop_front() {
-            work.extend(self.settle(node));
+            self.settle(node);
+        }
+        while self.lookups_in_flight < LOOKUPS_IN_FLIGHT {
+            let Some((node, key)) = self.lookups.pop_front() else {
+                break;
+            };
+            self.lookups_in_flight += 1;
+            work.push(Work::Lookup { node, key });
+        }
+        for (node, key) in self.fetches.drain(..) {
+            self.fetching += 1;
+            work.push(Work::Fetch { node, key });
         }
         if self.stopping {
             self.runnable.clear();
@@ -386,9 +438,13 @@ impl<'a> Scheduler<'a> {
         work
     }
 
-    /// Looks a ready node up; returns the work it needs, if any (a fetch from another shard).
-    fn settle(&mut self, node: NodeIndex) -> Option<Work> {
-        let name = self.plan.name(node);
+    /// True when nothing runs, waits or is being looked up.
+    fn is_idle(&self) -> bool {
+        self.running == 0 && self.fetching == 0 && self.lookups_in_flight == 0
+    }
+
+    /// Looks a ready node up in the local cache; a miss goes to the remote (if any) or is settled as a miss.
+    fn settle(&mut self, node: NodeIndex) {
         let first_input = self
             .plan
             .graph
@@ -406,22 +462,49 @@ impl<'a> Scheduler<'a> {
                 seconds: None,
             };
             self.finish(node);
-            return None;
+            return;
         }
         let prepared = steps::prepare(&self.plan, node, self.ctx, &self.board);
         let key = prepared.signature.key();
-        // A dry run writes nothing, so it does not check entries out of the remote.
-        let remote = self.remote.filter(|_| !self.options.dry_run);
-        if let Some(entry) = self
-            .store
-            .action(&key)
-            .or_else(|| remote.and_then(|r| r.fetch(&key, self.store)))
-        {
-            log::debug!(node = name.as_str(); "cached ({})", &key[..12]);
-            self.board.states[node.index()] = State::Done { entry, ran: None };
-            self.finish(node);
-            return None;
+        if let Some(entry) = self.store.action(&key) {
+            self.cached(node, entry);
+            return;
         }
+        // A dry run writes nothing, so it does not check entries out of the remote.
+        if self.remote.is_some_and(Remote::is_on) && !self.options.dry_run {
+            self.looking_up.insert(node, prepared);
+            self.lookups.push_back((node, key));
+            return;
+        }
+        self.missed(node, prepared, key);
+    }
+
+    /// A node the remote was asked for: cached if it had it, else a miss.
+    fn looked_up(&mut self, node: NodeIndex, entry: Option<ActionEntry>) {
+        self.lookups_in_flight -= 1;
+        let prepared = self
+            .looking_up
+            .remove(&node)
+            .expect("looked-up nodes are remembered");
+        match entry {
+            Some(entry) => self.cached(node, entry),
+            None => {
+                let key = prepared.signature.key();
+                self.missed(node, prepared, key);
+            }
+        }
+    }
+
+    /// A node whose output the cache has.
+    fn cached(&mut self, node: NodeIndex, entry: ActionEntry) {
+        log::debug!(node = self.plan.name(node).as_str(); "cached ({})", &entry.key[..12]);
+        self.board.states[node.index()] = State::Done { entry, ran: None };
+        self.finish(node);
+    }
+
+    /// A node no cache has: why, and then a dry-run plan, a wait for another shard, or the run queue.
+    fn missed(&mut self, node: NodeIndex, prepared: Prepared, key: String) {
+        let name = self.plan.name(node);
         let previous = self
             .last_keys
             .get(&name)
@@ -443,7 +526,7 @@ impl<'a> Scheduler<'a> {
                 seconds,
             };
             self.finish(node);
-            return None;
+            return;
         }
         self.board.states[node.index()] = State::Running {
             key: key.clone(),
@@ -456,13 +539,9 @@ impl<'a> Scheduler<'a> {
                     && !shard.owns(&key) =>
             {
                 log::debug!(node = name.as_str(); "waits for shard {} of {}", Shard::owner(&key, shard.count), shard.count);
-                self.fetching += 1;
-                Some(Work::Fetch { node, key })
+                self.fetches.push_back((node, key));
             }
-            _ => {
-                self.runnable.push_back((node, prepared));
-                None
-            }
+            _ => self.runnable.push_back((node, prepared)),
         }
     }
 
