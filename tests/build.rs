@@ -4,8 +4,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
 use common::*;
 
@@ -222,22 +221,8 @@ fn whitespace_only_edit_stops_at_the_chapter_node() {
 #[test]
 fn a_killed_build_resumes_without_redoing_finished_nodes() {
     let dir = example_copy();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
-        .args(["-j", "1", "-q"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while action_keys(dir.path()).len() < 20 {
-        assert!(Instant::now() < deadline, "the build made no progress");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the build finished before it could be killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = start_slow_build(dir.path(), &["-q"], Stdio::null());
+    wait_for_entries(dir.path(), 20, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
     let finished_before_kill = action_keys(dir.path());
@@ -415,18 +400,8 @@ fn clean_and_renames_remove_only_files_vbuild_wrote() {
 #[test]
 fn a_second_build_is_refused_while_one_runs_but_a_dry_run_may_look() {
     let dir = example_copy();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
-        .args(["-j", "1", "-q"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while action_keys(dir.path()).len() < 3 {
-        assert!(Instant::now() < deadline, "the build made no progress");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = start_slow_build(dir.path(), &["-q"], Stdio::null());
+    wait_for_entries(dir.path(), 3, &mut child);
     let second = vbuild(dir.path(), &["-q"]);
     let looked = vbuild(dir.path(), &["-n"]);
     child.wait().unwrap();

@@ -215,18 +215,8 @@ fn a_corrupted_remote_blob_is_detected_and_rebuilt() {
 fn the_remote_dying_mid_build_leaves_a_local_build_that_succeeds() {
     let mut nginx = Nginx::start();
     let dir = copy_with_remote(&nginx.url);
-    let child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
-        .args(["-j", "1"])
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while action_keys(dir.path()).len() < 12 {
-        assert!(Instant::now() < deadline, "the build made no progress");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = start_slow_build(dir.path(), &[], Stdio::piped());
+    wait_for_entries(dir.path(), 12, &mut child);
     nginx.stop();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 use gstreamer_pbutils as pbutils;
@@ -119,4 +120,30 @@ pub fn action_keys(dir: &Path) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// Starts `vbuild -j 1 ARGS` in `dir` in the background (stdout discarded), to interrupt or race it.
+pub fn start_slow_build(dir: &Path, args: &[&str], stderr: Stdio) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-j", "1"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("vbuild runs")
+}
+
+/// Waits until the cache of `dir` holds `count` entries while `build` is still running.
+pub fn wait_for_entries(dir: &Path, count: usize, build: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while action_keys(dir).len() < count {
+        assert!(Instant::now() < deadline, "the build made no progress");
+        assert!(
+            build.try_wait().unwrap().is_none(),
+            "the build finished too early"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
