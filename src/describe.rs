@@ -395,7 +395,7 @@ pub fn config(videofile: &crate::videofile::Videofile) -> String {
         let value = if is_secret(key) {
             "\"<redacted>\"".to_string()
         } else {
-            value
+            crate::secrets::redact(&value)
         };
         let _ = writeln!(out, "{:<40} # {origin}", format!("{key} = {value}"));
     }

@@ -12,6 +12,7 @@ use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 
 use crate::cost::Usage;
+use crate::digest::Digest;
 use crate::history::LastKeys;
 use crate::plan::{NodeKind, Plan};
 use crate::progress::Progress;
@@ -50,12 +51,12 @@ const SHARD_WAIT: Duration = Duration::from_secs(3600);
 
 impl Shard {
     /// The shard of `count` that builds the node with `key`.
-    pub fn owner(key: &str, count: u64) -> u64 {
-        u64::from_str_radix(&key[..16.min(key.len())], 16).unwrap_or(0) % count
+    pub fn owner(key: &Digest, count: u64) -> u64 {
+        u64::from_str_radix(&key[..16], 16).unwrap_or(0) % count
     }
 
     /// True when this shard builds the node with `key`.
-    pub fn owns(&self, key: &str) -> bool {
+    pub fn owns(&self, key: &Digest) -> bool {
         Shard::owner(key, self.count) == self.index
     }
 
@@ -84,7 +85,7 @@ pub enum State {
     /// No target needs it.
     NotWanted,
     Running {
-        key: String,
+        key: Digest,
         reason: Reason,
     },
     /// Finished: `ran` holds why it ran in this build, `None` when the cache already had it.
@@ -95,13 +96,13 @@ pub enum State {
     /// Dry run: it would run (its key is unknown when an input would run first). `usage` is what its
     /// provider would be asked for; `seconds` how long it took the last time it was built, if known.
     WouldRun {
-        key: Option<String>,
+        key: Option<Digest>,
         reason: Reason,
         usage: Usage,
         seconds: Option<f64>,
     },
     Failed {
-        key: String,
+        key: Digest,
         reason: Reason,
         error: String,
     },
@@ -216,13 +217,21 @@ enum Work {
     Run {
         node: NodeIndex,
         name: String,
-        key: String,
+        key: Digest,
         prepared: Box<Prepared>,
     },
-    /// Wait for another shard to publish the node with this key.
-    Fetch { node: NodeIndex, key: String },
-    /// Ask the remote cache for the node with this key.
-    Lookup { node: NodeIndex, key: String },
+    /// Wait for another shard to publish the node with this key (and these outputs).
+    Fetch {
+        node: NodeIndex,
+        key: Digest,
+        outputs: &'static [&'static str],
+    },
+    /// Ask the remote cache for the node with this key (and these outputs).
+    Lookup {
+        node: NodeIndex,
+        key: Digest,
+        outputs: &'static [&'static str],
+    },
 }
 
 /// The build's state between the loop's steps: the graph, every node's state and the queues.
@@ -242,14 +251,14 @@ struct Scheduler<'a> {
     /// nothing more starts).
     runnable: VecDeque<(NodeIndex, Prepared)>,
     /// Keys being run, with the nodes of the same key waiting for that run.
-    twins: HashMap<String, Vec<NodeIndex>>,
+    twins: HashMap<Digest, Vec<NodeIndex>>,
     /// Nodes missing locally, to be looked up in the remote; the prepared jobs of those queued or in flight,
     /// and how many are in flight.
-    lookups: VecDeque<(NodeIndex, String)>,
+    lookups: VecDeque<(NodeIndex, Digest)>,
     looking_up: HashMap<NodeIndex, Prepared>,
     lookups_in_flight: usize,
     /// Nodes another shard builds, to be waited for.
-    fetches: VecDeque<(NodeIndex, String)>,
+    fetches: VecDeque<(NodeIndex, Digest)>,
     running: usize,
     fetching: usize,
     stopping: bool,
@@ -292,10 +301,10 @@ pub fn build(
                                 fetched: false,
                             });
                         }),
-                        Work::Fetch { node, key } => {
+                        Work::Fetch { node, key, outputs } => {
                             let remote = remote.expect("only shards with a remote fetch");
                             threads.spawn(move || {
-                                let result = wait_for_other_shard(remote, store, &key);
+                                let result = wait_for_other_shard(remote, store, &key, outputs);
                                 let _ = sender.send(Message::Finished {
                                     node,
                                     result,
@@ -303,10 +312,10 @@ pub fn build(
                                 });
                             });
                         }
-                        Work::Lookup { node, key } => {
+                        Work::Lookup { node, key, outputs } => {
                             let remote = remote.expect("only builds with a remote look up");
                             threads.spawn(move || {
-                                let entry = remote.fetch(&key, store);
+                                let entry = remote.fetch(&key, store, outputs);
                                 let _ = sender.send(Message::LookedUp { node, entry });
                             });
                         }
@@ -402,11 +411,13 @@ impl<'a> Scheduler<'a> {
                 break;
             };
             self.lookups_in_flight += 1;
-            work.push(Work::Lookup { node, key });
+            let outputs = self.plan.graph[node].kind.outputs();
+            work.push(Work::Lookup { node, key, outputs });
         }
         for (node, key) in self.fetches.drain(..) {
             self.fetching += 1;
-            work.push(Work::Fetch { node, key });
+            let outputs = self.plan.graph[node].kind.outputs();
+            work.push(Work::Fetch { node, key, outputs });
         }
         if self.stopping {
             self.runnable.clear();
@@ -466,7 +477,10 @@ impl<'a> Scheduler<'a> {
         }
         let prepared = steps::prepare(&self.plan, node, self.ctx, &self.board);
         let key = prepared.signature.key();
-        if let Some(entry) = self.store.action(&key) {
+        if let Some(entry) = self
+            .store
+            .action(&key, self.plan.graph[node].kind.outputs())
+        {
             self.cached(node, entry);
             return;
         }
@@ -497,22 +511,26 @@ impl<'a> Scheduler<'a> {
 
     /// A node whose output the cache has.
     fn cached(&mut self, node: NodeIndex, entry: ActionEntry) {
-        log::debug!(node = self.plan.name(node).as_str(); "cached ({})", &entry.key[..12]);
+        log::debug!(node = self.plan.name(node).as_str(); "cached ({})", entry.key.short());
         self.board.states[node.index()] = State::Done { entry, ran: None };
         self.finish(node);
     }
 
     /// A node no cache has: why, and then a dry-run plan, a wait for another shard, or the run queue.
-    fn missed(&mut self, node: NodeIndex, prepared: Prepared, key: String) {
+    fn missed(&mut self, node: NodeIndex, prepared: Prepared, key: Digest) {
         let name = self.plan.name(node);
         let previous = self
             .last_keys
             .get(&name)
-            .map(|k| (k, self.store.record_of(k)));
+            .and_then(|k| Digest::parse(k).ok())
+            .map(|k| {
+                let entry = self.store.record_of(&k);
+                (k, entry)
+            });
         let reason = Reason::between(
             previous
                 .as_ref()
-                .map(|(k, entry)| (*k, entry.as_ref().map(|e| e.signature.as_slice()))),
+                .map(|(k, entry)| (k.as_str(), entry.as_ref().map(|e| e.signature.as_slice()))),
             &key,
             prepared.signature.fields(),
         );
@@ -691,18 +709,19 @@ fn count_needed(states: &[State]) -> usize {
 fn wait_for_other_shard(
     remote: &Remote,
     store: &Store,
-    key: &str,
+    key: &Digest,
+    outputs: &[&str],
 ) -> Result<ActionEntry, StepError> {
     let deadline = Instant::now() + SHARD_WAIT;
     while Instant::now() < deadline && remote.is_on() {
-        if let Some(entry) = remote.fetch(key, store) {
+        if let Some(entry) = remote.fetch(key, store, outputs) {
             return Ok(entry);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     Err(StepError::Shard(format!(
         "the shard that builds key {} did not publish it within {} s (or the remote cache failed)",
-        &key[..12],
+        key.short(),
         SHARD_WAIT.as_secs()
     )))
 }
@@ -713,7 +732,7 @@ fn run_node(
     store: &Store,
     remote: Option<&Remote>,
     name: String,
-    key: String,
+    key: Digest,
     prepared: Prepared,
 ) -> Result<ActionEntry, StepError> {
     let started = Instant::now();

@@ -1,15 +1,18 @@
-//! Cache pruning: removes action entries that no recent build used, then every blob no remaining entry
-//! refers to. What the last build used is always kept, so the next build of an unchanged project runs nothing.
+//! Cache pruning: removes action entries no full build of the current Videofile needs (and, by policy, those
+//! unused for a while or beyond a size), every blob no remaining entry refers to, damaged entries, and old
+//! build reports. What a full build needs is always kept, whatever was built last, so nothing paid for is
+//! lost to a gc after a partial build; a dry run (`-n`) removes nothing and says what would go.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::digest::Digest;
 use crate::report::Report;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
 
-/// Which entries the last build did not use are removed.
+/// Which entries a full build does not need are removed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Policy {
     /// All of them.
@@ -20,7 +23,10 @@ pub enum Policy {
     MaxSize { bytes: u64 },
 }
 
-/// What a collection removed and kept.
+/// Build reports kept by gc (the newest); `--older-than` removes older ones too, but never the newest.
+pub const KEPT_REPORTS: usize = 50;
+
+/// What a collection removed (in a dry run: would remove) and kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub entries_removed: usize,
@@ -28,6 +34,9 @@ pub struct Summary {
     pub blobs_removed: usize,
     pub bytes_freed: u64,
     pub bytes_kept: u64,
+    pub reports_removed: usize,
+    /// The node of every entry removed, for a dry run to list.
+    pub removed_nodes: Vec<String>,
 }
 
 /// Parses a size such as `500M`, `2G`, `750K` or `1048576` (bytes; K, M, G are powers of 1024).
@@ -49,15 +58,25 @@ pub fn parse_size(text: &str) -> Option<u64> {
     (number >= 0.0).then_some((number * factor as f64) as u64)
 }
 
-/// Every action entry in the cache, with its file.
-fn entries(store: &Store) -> Vec<(PathBuf, ActionEntry)> {
+/// An action entry file: the entry, or `None` when the file is damaged (it is garbage either way).
+type EntryFile = (PathBuf, Option<ActionEntry>);
+
+/// Every action entry file in the cache.
+fn entries(store: &Store) -> Vec<EntryFile> {
     walkdir::WalkDir::new(store.root().join("actions"))
+        .min_depth(2)
+        .max_depth(2)
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| {
-            let entry: ActionEntry = serde_json::from_slice(&fs::read(e.path()).ok()?).ok()?;
-            Some((e.path().to_path_buf(), entry))
+        .map(|e| {
+            let entry = e
+                .file_type()
+                .is_file()
+                .then(|| fs::read(e.path()).ok())
+                .flatten()
+                .and_then(|bytes| serde_json::from_slice::<ActionEntry>(&bytes).ok())
+                .filter(|entry| e.file_name().to_string_lossy() == format!("{}.json", entry.key));
+            (e.path().to_path_buf(), entry)
         })
         .collect()
 }
@@ -70,9 +89,28 @@ fn modified_unix(path: &Path) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Prunes the cache under `policy`, given the build reports (oldest first).
-pub fn collect(store: &Store, reports: &[Report], policy: Policy) -> Result<Summary, StoreError> {
-    let mut last_used: BTreeMap<String, u64> = BTreeMap::new();
+fn remove(path: &Path, dry_run: bool) -> Result<(), StoreError> {
+    if dry_run {
+        return Ok(());
+    }
+    let removed = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        _ => fs::remove_file(path),
+    };
+    removed.map_err(io_error(path))
+}
+
+/// Prunes the cache under `policy`, keeping every entry whose key is in `live` (what a full build of the
+/// current Videofile needs) or that the last build used, given the build reports (oldest first). With
+/// `dry_run`, nothing is removed.
+pub fn collect(
+    store: &Store,
+    reports: &[Report],
+    live: &BTreeSet<Digest>,
+    policy: Policy,
+    dry_run: bool,
+) -> Result<Summary, StoreError> {
+    let mut last_used: BTreeMap<&str, u64> = BTreeMap::new();
     for report in reports {
         for node in report
             .nodes
@@ -80,55 +118,65 @@ pub fn collect(store: &Store, reports: &[Report], policy: Policy) -> Result<Summ
             .filter(|n| n.state == "ran" || n.state == "cached")
         {
             if let Some(key) = &node.key {
-                last_used.insert(key.clone(), report.started_unix);
+                last_used.insert(key.as_str(), report.started_unix);
             }
         }
     }
-    let live: BTreeSet<&str> = reports
-        .last()
-        .map(|r| r.nodes.iter().filter_map(|n| n.key.as_deref()).collect())
-        .unwrap_or_default();
+    // What the last build used stays too, whatever it was built with.
+    let mut live = live.clone();
+    if let Some(last) = reports.last() {
+        live.extend(last.nodes.iter().filter_map(|n| n.key.clone()));
+    }
+    let mut summary = Summary::default();
     let mut candidates: Vec<(u64, PathBuf, ActionEntry)> = Vec::new();
     let mut kept: Vec<ActionEntry> = Vec::new();
     for (path, entry) in entries(store) {
-        if live.contains(entry.key.as_str()) {
-            kept.push(entry);
-        } else {
-            let used = last_used
-                .get(&entry.key)
-                .copied()
-                .unwrap_or_else(|| modified_unix(&path));
-            candidates.push((used, path, entry));
+        match entry {
+            Some(entry) if live.contains(&entry.key) => kept.push(entry),
+            Some(entry) => {
+                let used = last_used
+                    .get(entry.key.as_str())
+                    .copied()
+                    .unwrap_or_else(|| modified_unix(&path));
+                candidates.push((used, path, entry));
+            }
+            None => {
+                remove(&path, dry_run)?;
+                summary.entries_removed += 1;
+                summary
+                    .removed_nodes
+                    .push(format!("a damaged entry ({})", path.display()));
+            }
         }
     }
     candidates.sort_by_key(|(used, _, _)| *used);
-    let blob_size = |hash: &str| fs::metadata(store.blob_path(hash)).map_or(0, |m| m.len());
-    let mut references: BTreeMap<String, usize> = BTreeMap::new();
+    let blob_size = |hash: &Digest| fs::metadata(store.blob_path(hash)).map_or(0, |m| m.len());
+    let mut references: BTreeMap<Digest, usize> = BTreeMap::new();
     for entry in kept.iter().chain(candidates.iter().map(|(_, _, e)| e)) {
         for hash in entry.outputs.values() {
             *references.entry(hash.clone()).or_default() += 1;
         }
     }
-    let mut size: u64 = references.keys().map(|h| blob_size(h)).sum();
+    let mut size: u64 = references.keys().map(&blob_size).sum();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let mut summary = Summary::default();
-    for (used, path, entry) in candidates {
-        let remove = match policy {
+    for (used, path, entry) in &candidates {
+        let goes = match policy {
             Policy::Unused => true,
             Policy::OlderThan { days } => {
-                Duration::from_secs(used)
+                Duration::from_secs(*used)
                     < now.saturating_sub(Duration::from_secs_f64(days * 86_400.0))
             }
             Policy::MaxSize { bytes } => size > bytes,
         };
-        if !remove {
-            kept.push(entry);
+        if !goes {
+            kept.push(entry.clone());
             continue;
         }
-        fs::remove_file(&path).map_err(io_error(&path))?;
+        remove(path, dry_run)?;
         summary.entries_removed += 1;
+        summary.removed_nodes.push(entry.node.clone());
         for hash in entry.outputs.values() {
             let count = references.get_mut(hash).expect("every output is counted");
             *count -= 1;
@@ -138,26 +186,68 @@ pub fn collect(store: &Store, reports: &[Report], policy: Policy) -> Result<Summ
         }
     }
     summary.entries_kept = kept.len();
-    // Every blob no remaining entry refers to goes, including any a killed build left behind.
-    let referenced: BTreeSet<&String> = kept.iter().flat_map(|e| e.outputs.values()).collect();
+    // Every blob no remaining entry refers to goes, including any a killed build left behind, and anything
+    // that is not a blob at all.
+    let referenced: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.outputs.values()).collect();
     for blob in walkdir::WalkDir::new(store.root().join("cas"))
+        .min_depth(1)
+        .max_depth(2)
         .into_iter()
         .filter_map(Result::ok)
     {
-        if !blob.file_type().is_file() {
+        let damaged_shard = blob.depth() == 1 && !blob.file_type().is_dir();
+        if blob.depth() == 1 && !damaged_shard {
             continue;
         }
         let bytes = blob.metadata().map_or(0, |m| m.len());
-        let hash = blob.file_name().to_string_lossy().to_string();
-        if referenced.contains(&hash) {
+        let hash = Digest::parse(&blob.file_name().to_string_lossy()).ok();
+        let wanted = !damaged_shard
+            && blob.file_type().is_file()
+            && hash.as_ref().is_some_and(|h| referenced.contains(h));
+        if wanted {
             summary.bytes_kept += bytes;
         } else {
-            fs::remove_file(blob.path()).map_err(io_error(blob.path()))?;
+            remove(blob.path(), dry_run)?;
             summary.blobs_removed += 1;
             summary.bytes_freed += bytes;
         }
     }
+    summary.reports_removed = prune_reports(store, reports, policy, now, dry_run)?;
     Ok(summary)
+}
+
+/// Removes build reports beyond the newest [`KEPT_REPORTS`] (and, under `--older-than`, older ones but the
+/// newest); returns how many went.
+fn prune_reports(
+    store: &Store,
+    reports: &[Report],
+    policy: Policy,
+    now: Duration,
+    dry_run: bool,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    let newest_kept = reports.len().saturating_sub(KEPT_REPORTS);
+    for (index, report) in reports.iter().enumerate() {
+        let too_old = match policy {
+            Policy::OlderThan { days } => {
+                Duration::from_secs(report.started_unix)
+                    < now.saturating_sub(Duration::from_secs_f64(days * 86_400.0))
+            }
+            _ => false,
+        };
+        let newest = index + 1 == reports.len();
+        if !newest && (index < newest_kept || too_old) {
+            let path = store
+                .root()
+                .join("builds")
+                .join(format!("{}.json", report.id));
+            if path.is_file() {
+                remove(&path, dry_run)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod cost;
 pub mod describe;
+pub mod digest;
 pub mod engine;
 pub mod gc;
 pub mod history;
@@ -23,6 +24,7 @@ pub mod reason;
 pub mod remote;
 pub mod report;
 pub mod script;
+pub mod secrets;
 pub mod signature;
 pub mod steps;
 pub mod store;

@@ -2,12 +2,15 @@
 //! one JSON object per line, printed above the progress bars so they never break them.
 //!
 //! Engine log calls carry the node and its chapter as key-values (`log::info!(node = ..., chapter = ...; ...)`),
-//! which the JSON format writes as fields.
+//! which the JSON format writes as fields. Every line passes through [`secrets::redact`], and the HTTP client's
+//! debug lines (which carry request headers) are never written.
 
 use std::io::Write;
 
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use log::kv::{Key, Value, VisitSource};
+
+use crate::secrets;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,14 +33,36 @@ impl log::Log for BarAwareLogger {
     }
 
     fn log(&self, record: &log::Record) {
-        if self.inner.matches(record) {
-            self.bars.suspend(|| self.inner.log(record));
+        if !self.inner.matches(record) || is_http_client_internals(record) {
+            return;
         }
+        // The one choke point for secrets in log lines: the message is redacted before it is written.
+        let message = secrets::redact(&record.args().to_string());
+        self.bars.suspend(|| {
+            self.inner.log(
+                &log::Record::builder()
+                    .args(format_args!("{message}"))
+                    .level(record.level())
+                    .target(record.target())
+                    .module_path(record.module_path())
+                    .file(record.file())
+                    .line(record.line())
+                    .key_values(record.key_values())
+                    .build(),
+            )
+        });
     }
 
     fn flush(&self) {
         self.inner.flush();
     }
+}
+
+/// The HTTP client's own debug and trace lines (requests with their headers, presigned URLs): never written,
+/// whatever `RUST_LOG` asks for.
+fn is_http_client_internals(record: &log::Record) -> bool {
+    let krate = record.target().split("::").next().unwrap_or_default();
+    record.level() > log::Level::Info && ["ureq", "ureq_proto", "rustls"].contains(&krate)
 }
 
 /// The `node` and `chapter` key-values of a record.

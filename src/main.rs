@@ -180,6 +180,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         profile: cli.profile.clone(),
         flags: cli.set.clone(),
         environment: std::env::vars().collect(),
+        ignore_profile_variable: false,
     };
     let project = Project::load(&cli.file, &invocation)?;
     let jobs = cli
@@ -270,23 +271,55 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                 (None, Some(days)) => gc::Policy::OlderThan { days: *days },
                 (None, None) => gc::Policy::Unused,
             };
-            let store = project.store()?;
-            let _lock = store.lock()?;
-            let summary = gc::collect(&store, &history::reports(&cache_dir), policy)?;
+            // What a full build needs now, with the default profile and with the one asked for.
+            let mut live = project.needed_keys()?;
+            let default = Invocation {
+                profile: None,
+                ignore_profile_variable: true,
+                ..invocation.clone()
+            };
+            live.extend(Project::load(&cli.file, &default)?.needed_keys()?);
+            let store = project.store(!cli.dry_run)?;
+            let _lock = if cli.dry_run {
+                None
+            } else {
+                Some(store.lock()?)
+            };
+            let reports = history::reports(&cache_dir);
+            let summary = gc::collect(&store, &reports, &live, policy, cli.dry_run)?;
+            let verb = if cli.dry_run {
+                for node in &summary.removed_nodes {
+                    println!("would remove the cache entry of {node}");
+                }
+                "would remove"
+            } else {
+                "removed"
+            };
             println!(
-                "vbuild: gc removed {} entries and {} files ({} bytes); kept {} entries ({} bytes)",
+                "vbuild: gc {verb} {} entries, {} files ({} bytes) and {} build reports; kept {} entries ({} bytes)",
                 summary.entries_removed,
                 summary.blobs_removed,
                 summary.bytes_freed,
+                summary.reports_removed,
                 summary.entries_kept,
                 summary.bytes_kept
             );
             Ok(0)
         }
         Some(Command::Clean) => {
-            let removed = project.clean()?;
+            let removed = project.clean(cli.dry_run)?;
             let out = shown_path(cli, &project.videofile.output_dir());
-            println!("vbuild: removed {removed} files from {out}");
+            if cli.dry_run {
+                for path in &removed {
+                    println!("would remove {}", shown_path(cli, path));
+                }
+                println!(
+                    "vbuild: clean would remove {} files from {out}",
+                    removed.len()
+                );
+            } else {
+                println!("vbuild: removed {} files from {out}", removed.len());
+            }
             Ok(0)
         }
     }

@@ -1,20 +1,44 @@
 //! The output folder: final artifacts copied out of the cache under readable names.
 //!
 //! Files are copied (not hard-linked) so that editing an output can never corrupt the cache; a file already
-//! holding the right bytes is left alone, so a no-op build writes nothing.
+//! holding the right bytes is left alone, so a no-op build writes nothing. Outputs are replaced only by newer
+//! good ones: a failed build leaves the previous outputs in place, and only a good build of the whole course
+//! removes the files of chapters that no longer exist. vbuild removes only files it wrote (listed in
+//! `.vbuild/outputs.json`), and of those only the ones that are, after resolving links, regular files inside
+//! the output folder with the names vbuild gives its outputs.
 
 use std::fs;
+use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
+use crate::digest::Digest;
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
-use crate::store::{Store, StoreError, hash_file, io_error, write_atomic};
+use crate::store::{Store, StoreError, hash_file, write_atomic};
 use crate::videofile::Videofile;
 
-/// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically.
-fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {
-    if dest.is_file() && hash_file(dest)? == hash {
+/// Writing to the output folder failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("output {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    /// Reading the blob to copy, or the list of written files, failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically, and a copy that
+/// fails half-way (a full disk) leaves nothing behind.
+fn place(store: &Store, hash: &Digest, dest: &Path) -> Result<(), OutputError> {
+    if fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()) && hash_file(dest)? == *hash {
         return Ok(());
     }
     let source = store.verified_blob(hash)?;
@@ -26,10 +50,18 @@ fn place(store: &Store, hash: &str, dest: &Path) -> Result<(), StoreError> {
             .expect("outputs have a name")
             .to_string_lossy()
     ));
-    fs::copy(&source, &partial).map_err(io_error(&partial))?;
-    // The cache's blobs are read-only; the user's copy is an ordinary file.
-    fs::set_permissions(&partial, fs::Permissions::from_mode(0o644)).map_err(io_error(&partial))?;
-    fs::rename(&partial, dest).map_err(io_error(dest))
+    let copied = fs::copy(&source, &partial)
+        .map_err(io_error(&partial))
+        // The cache's blobs are read-only; the user's copy is an ordinary file.
+        .and_then(|_| {
+            fs::set_permissions(&partial, fs::Permissions::from_mode(0o644))
+                .map_err(io_error(&partial))
+        })
+        .and_then(|()| fs::rename(&partial, dest).map_err(io_error(dest)));
+    if copied.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    copied
 }
 
 /// The course files' path without extension: `OUTPUT/<course-title-slug>`.
@@ -38,34 +70,35 @@ pub fn course_base(videofile: &Videofile) -> PathBuf {
 }
 
 /// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.
-/// With `prune` (a build of the whole course), files earlier builds wrote that this one did not are removed.
+/// With `prune` (a good build of the whole course), files earlier builds wrote that this one did not are
+/// removed; otherwise they stay, and are still listed as vbuild's.
 pub fn materialise(
     videofile: &Videofile,
     chapters: &[ChapterSource],
     outcome: &Outcome,
     store: &Store,
     prune: bool,
-) -> Result<Vec<PathBuf>, StoreError> {
+) -> Result<Vec<PathBuf>, OutputError> {
     let out = videofile.output_dir();
     let plan = &outcome.plan;
-    let mut wanted: Vec<(String, PathBuf)> = Vec::new();
+    let mut wanted: Vec<(Digest, PathBuf)> = Vec::new();
     let subtitle_files =
-        |base: &Path, entry: &crate::store::ActionEntry, wanted: &mut Vec<(String, PathBuf)>| {
+        |base: &Path, entry: &crate::store::ActionEntry, wanted: &mut Vec<(Digest, PathBuf)>| {
             for format in &videofile.video.subtitles {
                 let ext = format.extension();
-                wanted.push((entry.output(ext).to_string(), base.with_extension(ext)));
+                wanted.push((entry.output(ext).clone(), base.with_extension(ext)));
             }
         };
     for (chapter, nodes) in chapters.iter().zip(&plan.chapters) {
         if let Some(entry) = outcome.entry(nodes.script) {
             wanted.push((
-                entry.output("script").to_string(),
+                entry.output("script").clone(),
                 out.join("scripts").join(format!("{}.json", chapter.id)),
             ));
         }
         let base = out.join("chapters").join(&chapter.id);
         if let Some(entry) = outcome.entry(nodes.video) {
-            wanted.push((entry.output("mp4").to_string(), base.with_extension("mp4")));
+            wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
         }
         if let Some(entry) = outcome.entry(nodes.subtitles) {
             subtitle_files(&base, entry, &mut wanted);
@@ -73,73 +106,124 @@ pub fn materialise(
     }
     let base = course_base(videofile);
     if let Some(entry) = outcome.entry(plan.course_video) {
-        wanted.push((entry.output("mp4").to_string(), base.with_extension("mp4")));
+        wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
     }
     if let Some(entry) = outcome.entry(plan.course_subtitles) {
         subtitle_files(&base, entry, &mut wanted);
         wanted.push((
-            entry.output("chapters").to_string(),
+            entry.output("chapters").clone(),
             base.with_extension("chapters.vtt"),
         ));
     }
-    for (hash, dest) in &wanted {
-        place(store, hash, dest)?;
+    let previous = previous_outputs(videofile, store);
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut failure = None;
+    for (hash, dest) in wanted {
+        if let Err(err) = place(store, &hash, &dest) {
+            failure = Some(err);
+            break;
+        }
+        written.push(dest);
     }
-    let written: Vec<PathBuf> = wanted.into_iter().map(|(_, dest)| dest).collect();
-    if prune {
-        remove_outputs(videofile, store, &written)?;
+    if prune && failure.is_none() {
+        for stale in previous.iter().filter(|p| !written.contains(p)) {
+            remove_output(videofile, stale)?;
+        }
+        save_outputs(videofile, store, &written)?;
     } else {
-        let mut kept = previous_outputs(videofile, store);
-        kept.retain(|p| !written.contains(p));
-        kept.extend(written.iter().cloned());
-        save_outputs(videofile, store, &kept)?;
+        // What this build wrote joins the list, so a later clean or prune knows it is vbuild's.
+        let mut listed = previous;
+        listed.retain(|p| !written.contains(p));
+        listed.extend(written.iter().cloned());
+        save_outputs(videofile, store, &listed)?;
     }
-    Ok(written)
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(written),
+    }
 }
 
-/// Removes every output file the last build wrote (and the folders that leaves empty); the cache stays.
-pub fn clean(videofile: &Videofile, store: &Store) -> Result<usize, StoreError> {
-    remove_outputs(videofile, store, &[])
+/// Removes every output file builds wrote (and the folders that leaves empty); the cache stays. With
+/// `dry_run`, removes nothing. Returns the files removed (or that would be).
+pub fn clean(
+    videofile: &Videofile,
+    store: &Store,
+    dry_run: bool,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut removed = Vec::new();
+    let mut left = Vec::new();
+    for path in previous_outputs(videofile, store) {
+        if fs::symlink_metadata(&path).is_err() {
+            continue; // gone already
+        }
+        if !is_removable(videofile, &path) {
+            left.push(path);
+        } else if dry_run || remove_output(videofile, &path)? {
+            removed.push(path);
+        }
+    }
+    if !dry_run {
+        save_outputs(videofile, store, &left)?;
+    }
+    Ok(removed)
 }
 
-/// The list of files the last build wrote to the output folder, relative to the project folder.
+/// The list of files builds wrote to the output folder, relative to the project folder.
 fn manifest_path(store: &Store) -> PathBuf {
     store.root().join("outputs.json")
 }
 
-/// Removes the files the previous build wrote that are not in `keep` (a chapter renamed or removed), then
-/// records `keep` as what this build wrote. Only files vbuild itself wrote are ever removed, wherever the
-/// output folder is.
-fn remove_outputs(
-    videofile: &Videofile,
-    store: &Store,
-    keep: &[PathBuf],
-) -> Result<usize, StoreError> {
-    let mut removed = 0;
-    for stale in previous_outputs(videofile, store)
-        .into_iter()
-        .filter(|p| !keep.contains(p))
-    {
-        if stale.is_file() {
-            log::info!("removing {}", stale.display());
-            fs::remove_file(&stale).map_err(io_error(&stale))?;
-            removed += 1;
-        }
-        // Folders vbuild made and emptied go too; a folder that still holds anything stays.
-        let out = videofile.output_dir();
-        let mut folder = stale.parent();
-        while let Some(dir) = folder.filter(|d| d.starts_with(&out)) {
-            if fs::remove_dir(dir).is_err() {
-                break;
-            }
-            folder = dir.parent();
-        }
-    }
-    save_outputs(videofile, store, keep)?;
-    Ok(removed)
+/// True when `path` is one vbuild may remove: after resolving links, a regular file inside the output folder
+/// whose place and name are those vbuild gives its outputs.
+fn is_removable(videofile: &Videofile, path: &Path) -> bool {
+    let Ok(out) = videofile.output_dir().canonicalize() else {
+        return false;
+    };
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    let Ok(parent) = parent.canonicalize() else {
+        return false;
+    };
+    let folder = parent.strip_prefix(&out).ok();
+    let in_place = folder.is_some_and(|f| {
+        f.as_os_str().is_empty() || f == Path::new("chapters") || f == Path::new("scripts")
+    });
+    let named = Path::new(name)
+        .extension()
+        .is_some_and(|e| ["mp4", "srt", "vtt", "json"].iter().any(|x| e == *x));
+    let regular = fs::symlink_metadata(parent.join(name)).is_ok_and(|m| m.is_file());
+    in_place && named && regular
 }
 
-/// The files earlier builds wrote, from the manifest.
+/// Removes one output file vbuild wrote, if it may (see [`is_removable`]), and the folders of the output
+/// folder that leaves empty; returns whether it removed the file.
+fn remove_output(videofile: &Videofile, path: &Path) -> Result<bool, OutputError> {
+    if !is_removable(videofile, path) {
+        if fs::symlink_metadata(path).is_ok() {
+            log::warn!(
+                "leaving {}: it is not an output file inside {}",
+                path.display(),
+                videofile.output_dir().display()
+            );
+        }
+        return Ok(false);
+    }
+    log::info!("removing {}", path.display());
+    fs::remove_file(path).map_err(io_error(path))?;
+    // Folders vbuild made and emptied go too; a folder that still holds anything stays.
+    let out = videofile.output_dir();
+    let mut folder = path.parent();
+    while let Some(dir) = folder.filter(|d| d.starts_with(&out)) {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+        folder = dir.parent();
+    }
+    Ok(true)
+}
+
+/// The files earlier builds wrote, from the manifest: only relative paths that stay inside the project.
 fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<PathBuf> {
     let relative: Vec<PathBuf> = fs::read(manifest_path(store))
         .ok()
@@ -147,6 +231,10 @@ fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<PathBuf> {
         .unwrap_or_default();
     relative
         .iter()
+        .filter(|p| {
+            p.components().all(|c| matches!(c, Component::Normal(_)))
+                && p.components().next().is_some()
+        })
         .map(|p| videofile.project_dir.join(p))
         .collect()
 }
@@ -156,12 +244,12 @@ fn save_outputs(
     videofile: &Videofile,
     store: &Store,
     written: &[PathBuf],
-) -> Result<(), StoreError> {
+) -> Result<(), OutputError> {
     let project = &videofile.project_dir;
     let relative: Vec<&Path> = written
         .iter()
         .map(|p| p.strip_prefix(project).unwrap_or(p))
         .collect();
     let json = serde_json::to_vec_pretty(&relative).expect("paths serialise");
-    write_atomic(&manifest_path(store), &json)
+    Ok(write_atomic(&manifest_path(store), &json)?)
 }

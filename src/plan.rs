@@ -49,6 +49,21 @@ impl NodeKind {
             NodeKind::CourseSubtitles => "course-subtitles",
         }
     }
+
+    /// The names of the outputs a node of this kind makes: a cache entry of the kind must hold exactly these.
+    pub fn outputs(self) -> &'static [&'static str] {
+        match self {
+            NodeKind::Chapter => &["chapter"],
+            NodeKind::Script => &["script"],
+            NodeKind::Audio => &["speech"],
+            NodeKind::Picture => &["picture"],
+            NodeKind::Image => &["slide"],
+            NodeKind::Clip => &["narration", "video"],
+            NodeKind::ChapterVideo | NodeKind::CourseVideo => &["mp4", "narration", "video"],
+            NodeKind::ChapterSubtitles => &["cues", "srt", "vtt"],
+            NodeKind::CourseSubtitles => &["chapters", "srt", "vtt"],
+        }
+    }
 }
 
 /// A node: a kind, and the chapter and slide it belongs to (0-based indices).

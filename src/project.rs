@@ -1,18 +1,19 @@
 //! A project: a Videofile and its lecture, and the build of it from start (lock, tools) to end (outputs,
 //! report).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::{self, Overrides};
 use crate::cost::{self, Usage};
-use crate::engine::{self, Options, Outcome};
+use crate::digest::Digest;
+use crate::engine::{self, Options, Outcome, State};
 use crate::history::LastKeys;
 use crate::lecture::{self, ChapterSource};
-use crate::output;
+use crate::output::{self, OutputError};
 use crate::progress::Progress;
 use crate::providers::{Clients, llm};
-use crate::remote::{Backend, Remote};
+use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
 use crate::store::{Store, StoreError, io_error};
@@ -32,6 +33,9 @@ pub enum Error {
     /// A target on the command line names nothing in this course.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// Writing the outputs to the output folder failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 impl Error {
@@ -39,7 +43,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Target(_) => 2,
-            Error::Store(_) | Error::Tools(_) => 1,
+            Error::Store(_) | Error::Tools(_) | Error::Output(_) => 1,
         }
     }
 }
@@ -53,6 +57,8 @@ pub struct Invocation {
     pub flags: Vec<String>,
     /// The process environment.
     pub environment: BTreeMap<String, String>,
+    /// Use no profile unless `profile` names one, whatever `VBUILD_PROFILE` says.
+    pub ignore_profile_variable: bool,
 }
 
 /// Reads a `.env` file (KEY=VALUE lines) if there is one.
@@ -97,6 +103,7 @@ impl Project {
             .unwrap_or(Path::new("."));
         let dotenv = read_dotenv(&project_dir.join(".env"))?;
         let (environment, profile) = config::from_environment(&invocation.environment, &dotenv);
+        let profile = profile.filter(|_| !invocation.ignore_profile_variable);
         let overrides = Overrides {
             profile: invocation.profile.clone().or(profile),
             environment,
@@ -182,7 +189,11 @@ impl Project {
                 }
             }
         };
-        Ok(Some(Remote::new(backend)))
+        let limits = RemoteLimits {
+            timeout: cache.timeout,
+            max_blob_bytes: cache.max_blob_bytes,
+        };
+        Ok(Some(Remote::new(backend, limits)))
     }
 
     /// Parses command-line targets against this course's chapters.
@@ -193,14 +204,42 @@ impl Project {
             .collect()
     }
 
-    /// The project's cache.
-    pub fn store(&self) -> Result<Store, Error> {
-        Ok(Store::open(&self.videofile.cache_dir())?)
+    /// The project's cache, created (and its folders repaired) if `writing`, else only looked at.
+    pub fn store(&self, writing: bool) -> Result<Store, Error> {
+        let root = self.videofile.cache_dir();
+        if writing {
+            Ok(Store::open(&root)?)
+        } else {
+            Ok(Store::view(&root))
+        }
+    }
+
+    /// The keys of every node a full build of the course needs now: those the cache has and those that
+    /// would run (what gc keeps).
+    pub fn needed_keys(&self) -> Result<BTreeSet<Digest>, Error> {
+        let options = Options {
+            jobs: 1,
+            dry_run: true,
+            keep_going: true,
+            targets: Vec::new(),
+            shard: None,
+        };
+        let built = self.build(&options, &Progress::hidden())?;
+        Ok(built
+            .outcome
+            .states
+            .iter()
+            .filter_map(|state| match state {
+                State::Done { entry, .. } => Some(entry.key.clone()),
+                State::WouldRun { key, .. } => key.clone(),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Builds the course (or, with `dry_run`, finds what would run without writing anything).
     pub fn build(&self, options: &Options, progress: &Progress) -> Result<Build, Error> {
-        let store = self.store()?;
+        let store = self.store(!options.dry_run)?;
         // A dry run only reads (every write is atomic), so it may look while another build runs.
         let _lock = if options.dry_run {
             None
@@ -233,14 +272,20 @@ impl Project {
         let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
         let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
         if !options.dry_run {
+            // Only a good build of the whole course may remove the outputs of chapters that no longer exist.
             let whole_course = options.targets.is_empty() && options.shard.is_none();
-            let written = output::materialise(
-                &self.videofile,
-                &self.chapters,
-                &outcome,
-                &store,
-                whole_course,
-            )?;
+            let prune = whole_course && outcome.succeeded();
+            let written =
+                match output::materialise(&self.videofile, &self.chapters, &outcome, &store, prune)
+                {
+                    Ok(written) => written,
+                    Err(err) => {
+                        // The report still says what ran (and was paid for) before the outputs failed.
+                        report.fail(err.to_string());
+                        report.save(store.root())?;
+                        return Err(err.into());
+                    }
+                };
             // Paths in the report are relative to the project folder.
             let relative = |p: &Path| {
                 p.strip_prefix(&self.videofile.project_dir)
@@ -263,12 +308,12 @@ impl Project {
         Ok(Build { outcome, report })
     }
 
-    /// Removes the files the last build wrote to the output folder; the cache stays, so the next build
-    /// restores them without running anything. Returns how many files were removed.
-    pub fn clean(&self) -> Result<usize, Error> {
-        let store = self.store()?;
-        let _lock = store.lock()?;
-        Ok(output::clean(&self.videofile, &store)?)
+    /// Removes the files builds wrote to the output folder; the cache stays, so the next build restores them
+    /// without running anything. With `dry_run`, removes nothing. Returns the files removed (or that would be).
+    pub fn clean(&self, dry_run: bool) -> Result<Vec<std::path::PathBuf>, Error> {
+        let store = self.store(!dry_run)?;
+        let _lock = if dry_run { None } else { Some(store.lock()?) };
+        Ok(output::clean(&self.videofile, &store, dry_run)?)
     }
 }
 

@@ -157,7 +157,7 @@ mod tests {
     fn fields(voice: &str, text: &str) -> (String, Vec<Field>) {
         let mut s = Signature::new("audio", 1);
         s.setting("voice", voice).input("narration", text);
-        (s.key(), s.fields().to_vec())
+        (s.key().to_string(), s.fields().to_vec())
     }
 
     #[test]

@@ -4,13 +4,18 @@
 //! storage (AWS S3, GCS's XML API, MinIO) with requests signed by rusty-s3 (presigned SigV4 URLs).
 //!
 //! Every blob read from the remote is verified against its hash before use; a mismatch is reported and the blob
-//! discarded, never used. Any other remote failure turns the remote off for the rest of the build with one
-//! warning: the build goes on with the local cache alone.
+//! discarded, never used. Entries are validated like local ones (their hashes are digests, their outputs those
+//! of their node's kind, their blobs the size they recorded). Bodies stream to scratch files, never into
+//! memory, with a size limit (the size the entry recorded) and a deadline per request. Any other remote failure
+//! turns the remote off for the rest of the build with one warning: the build goes on with the local cache.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::store::{ActionEntry, Store};
+use crate::digest::Digest;
+use crate::secrets;
+use crate::store::{ActionEntry, Store, hash_file};
 
 /// Where the remote's objects live and how requests to them are authorised.
 pub enum Backend {
@@ -51,36 +56,49 @@ impl Backend {
         }
     }
 
-    /// A name for messages: the base URL or the bucket, never a signature or token.
+    /// A name for messages: the base URL without credentials, or the bucket; never a signature or token.
     fn name(&self) -> String {
         match self {
-            Backend::Http { base, .. } => base.clone(),
+            Backend::Http { base, .. } => secrets::without_credentials(base),
             Backend::S3 { bucket, prefix, .. } => format!("s3://{}/{prefix}", bucket.name()),
         }
     }
 }
+
+/// How much a remote may send and how long it may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The deadline of one request, from connecting to the last byte of its body.
+    pub timeout: Duration,
+    /// The largest blob taken from the remote when its entry did not record its size.
+    pub max_blob_bytes: u64,
+}
+
+/// The largest action entry taken from the remote (entries hold excerpts, never media).
+const ENTRY_LIMIT: u64 = 16 << 20;
 
 /// A remote cache.
 pub struct Remote {
     backend: Backend,
     name: String,
     agent: ureq::Agent,
+    limits: Limits,
     off: AtomicBool,
 }
 
-/// What a GET found.
+/// What a GET came to.
 enum Fetched {
-    Found(Vec<u8>),
+    Found,
     Missing,
     Failed(String),
 }
 
 impl Remote {
     /// A remote cache on `backend`.
-    pub fn new(backend: Backend) -> Remote {
+    pub fn new(backend: Backend, limits: Limits) -> Remote {
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .timeout_connect(Some(Duration::from_secs(5).min(limits.timeout)))
+            .timeout_global(Some(limits.timeout))
             .http_status_as_error(false)
             .build()
             .into();
@@ -88,6 +106,7 @@ impl Remote {
             name: backend.name(),
             backend,
             agent,
+            limits,
             off: AtomicBool::new(false),
         }
     }
@@ -106,7 +125,8 @@ impl Remote {
         }
     }
 
-    fn get(&self, path: &str) -> Fetched {
+    /// GETs `path` into `sink`, refusing bodies over `limit` bytes.
+    fn get(&self, path: &str, limit: u64, sink: &mut dyn Write) -> Fetched {
         if !self.is_on() {
             return Fetched::Missing;
         }
@@ -115,25 +135,33 @@ impl Remote {
         if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
-        match request.call() {
-            Ok(mut response) => match response.status().as_u16() {
-                200 => match response
-                    .body_mut()
-                    .with_config()
-                    .limit(4 << 30)
-                    .read_to_vec()
-                {
-                    Ok(body) => Fetched::Found(body),
-                    Err(err) => Fetched::Failed(format!("GET {path}: {err}")),
-                },
-                404 => Fetched::Missing,
-                status => Fetched::Failed(format!("GET {path}: HTTP {status}")),
-            },
+        let mut response = match request.call() {
+            Ok(response) => response,
+            Err(err) => return Fetched::Failed(format!("GET {path}: {err}")),
+        };
+        match response.status().as_u16() {
+            200 => {}
+            404 => return Fetched::Missing,
+            status => return Fetched::Failed(format!("GET {path}: HTTP {status}")),
+        }
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(length) = announced.filter(|&length| length > limit) {
+            return Fetched::Failed(format!(
+                "GET {path}: the remote sends {length} bytes where at most {limit} are expected"
+            ));
+        }
+        let mut body = response.body_mut().with_config().limit(limit).reader();
+        match std::io::copy(&mut body, sink) {
+            Ok(_) => Fetched::Found,
             Err(err) => Fetched::Failed(format!("GET {path}: {err}")),
         }
     }
 
-    fn put(&self, path: &str, bytes: &[u8]) {
+    fn put(&self, path: &str, body: impl ureq::AsSendBody) {
         if !self.is_on() {
             return;
         }
@@ -142,7 +170,7 @@ impl Remote {
         if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }
-        match request.send(bytes) {
+        match request.send(body) {
             Ok(response) if response.status().is_success() => {}
             Ok(response) => {
                 self.turn_off(&format!("PUT {path}: HTTP {}", response.status().as_u16()))
@@ -151,57 +179,111 @@ impl Remote {
         }
     }
 
-    /// The entry for `key` if the remote has it, with every output blob checked into `store` (verified).
-    pub fn fetch(&self, key: &str, store: &Store) -> Option<ActionEntry> {
-        let entry: ActionEntry = match self.get(&format!("ac/{key}")) {
-            Fetched::Found(bytes) => serde_json::from_slice(&bytes)
-                .ok()
-                .filter(|e: &ActionEntry| e.key == key)?,
+    /// The entry for `key` if the remote has one that makes the outputs `expected`, with every output blob
+    /// checked into `store` (verified).
+    pub fn fetch(&self, key: &Digest, store: &Store, expected: &[&str]) -> Option<ActionEntry> {
+        let mut json = Vec::new();
+        match self.get(&format!("ac/{key}"), ENTRY_LIMIT, &mut json) {
+            Fetched::Found => {}
             Fetched::Missing => return None,
             Fetched::Failed(why) => {
                 self.turn_off(&why);
                 return None;
             }
+        }
+        let entry = match serde_json::from_slice::<ActionEntry>(&json) {
+            Ok(entry) if entry.key == *key => entry,
+            Ok(entry) => {
+                log::warn!(
+                    "remote cache {}: the entry for key {} says it is {}; ignored",
+                    self.name,
+                    key.short(),
+                    entry.key.short()
+                );
+                return None;
+            }
+            Err(err) => {
+                log::warn!(
+                    "remote cache {}: the entry for key {} is malformed ({err}); ignored",
+                    self.name,
+                    key.short()
+                );
+                return None;
+            }
+        };
+        let limit = if entry.bytes > 0 {
+            entry.bytes
+        } else {
+            self.limits.max_blob_bytes
         };
         for hash in entry.outputs.values() {
             if store.blob_path(hash).is_file() {
                 continue;
             }
-            let bytes = match self.get(&format!("cas/{hash}")) {
-                Fetched::Found(bytes) => bytes,
-                Fetched::Missing => return None,
-                Fetched::Failed(why) => {
-                    self.turn_off(&why);
-                    return None;
-                }
-            };
-            if blake3::hash(&bytes).to_hex().as_str() != hash {
-                log::warn!(
-                    "remote cache {}: blob {hash} does not match its hash; discarded, {} will be rebuilt",
-                    self.name,
-                    entry.node
-                );
+            if !self.fetch_blob(hash, limit, store, &entry.node) {
                 return None;
             }
-            if let Err(err) = store.put_bytes(&bytes) {
-                log::warn!("cannot store a blob from the remote cache: {err}");
-                return None;
-            }
+        }
+        if let Err(damage) = store.check(&entry, expected) {
+            log::warn!(
+                "remote cache {}: the entry of {} does not fit its node ({damage}); ignored",
+                self.name,
+                entry.node
+            );
+            return None;
         }
         store.record(&entry).ok()?;
         log::debug!(node = entry.node.as_str(); "from the remote cache");
         Some(entry)
     }
 
-    /// Writes a finished node's blobs, then its entry, to the remote.
+    /// Streams blob `hash` into `store` through a scratch file, verifying it; false if it could not be had.
+    fn fetch_blob(&self, hash: &Digest, limit: u64, store: &Store, node: &str) -> bool {
+        let mut file = match store.scratch_file() {
+            Ok(file) => file,
+            Err(err) => {
+                log::warn!("cannot store a blob from the remote cache: {err}");
+                return false;
+            }
+        };
+        match self.get(&format!("cas/{hash}"), limit, file.as_file_mut()) {
+            Fetched::Found => {}
+            Fetched::Missing => return false,
+            Fetched::Failed(why) => {
+                self.turn_off(&why);
+                return false;
+            }
+        }
+        if hash_file(file.path()).ok().as_ref() != Some(hash) {
+            log::warn!(
+                "remote cache {}: blob {} does not match its hash; discarded, {node} will be rebuilt",
+                self.name,
+                hash.short()
+            );
+            return false;
+        }
+        let stored = file
+            .into_temp_path()
+            .keep()
+            .map_err(|e| e.error.to_string())
+            .and_then(|path| store.put_file(&path).map_err(|e| e.to_string()));
+        if let Err(err) = stored {
+            log::warn!("cannot store a blob from the remote cache: {err}");
+            return false;
+        }
+        true
+    }
+
+    /// Writes a finished node's blobs, then its entry, to the remote (streamed from the cache's files).
     pub fn publish(&self, entry: &ActionEntry, store: &Store) {
         for hash in entry.outputs.values() {
-            match std::fs::read(store.blob_path(hash)) {
-                Ok(bytes) => self.put(&format!("cas/{hash}"), &bytes),
-                Err(err) => return self.turn_off(&format!("reading blob {hash}: {err}")),
+            let path = store.blob_path(hash);
+            match std::fs::File::open(&path) {
+                Ok(file) => self.put(&format!("cas/{hash}"), file),
+                Err(err) => return self.turn_off(&format!("reading blob {}: {err}", hash.short())),
             }
         }
         let json = serde_json::to_vec(entry).expect("entries serialise");
-        self.put(&format!("ac/{}", entry.key), &json);
+        self.put(&format!("ac/{}", entry.key), json);
     }
 }

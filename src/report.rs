@@ -7,8 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Digest;
 use crate::engine::{Outcome, State};
 use crate::reason::Reason;
+use crate::secrets;
 use crate::store::{StoreError, write_atomic};
 
 /// How many nodes ended in each state.
@@ -29,7 +31,7 @@ pub struct NodeReport {
     pub chapter: Option<String>,
     /// 1-based slide number for per-slide nodes.
     pub slide: Option<usize>,
-    pub key: Option<String>,
+    pub key: Option<Digest>,
     /// `ran`, `cached`, `failed`, `skipped` or `would-run`.
     pub state: String,
     /// Why it ran, would run, or ran and failed.
@@ -80,6 +82,9 @@ pub struct Report {
     pub outputs: Vec<PathBuf>,
     /// The course video, if it was built.
     pub course_video: Option<PathBuf>,
+    /// A failure outside any node (writing the outputs), if there was one.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// Facts about a node the report needs from the project: its provider and the cost of its usage.
@@ -159,7 +164,7 @@ impl Report {
                 State::Failed { key, reason, error } => {
                     report.key = Some(key.clone());
                     report.reason = Some(reason.clone());
-                    report.error = Some(error.clone());
+                    report.error = Some(secrets::redact(error));
                     counts.failed += 1;
                     "failed"
                 }
@@ -216,12 +221,21 @@ impl Report {
             nodes,
             outputs: Vec::new(),
             course_video: None,
+            error: None,
         }
     }
 
-    /// Writes the report to `builds/ID.json` and `builds/latest.json` under the cache folder.
+    /// Marks the build failed by `error`, which happened outside any node.
+    pub fn fail(&mut self, error: String) {
+        self.succeeded = false;
+        self.error = Some(secrets::redact(&error));
+    }
+
+    /// Writes the report to `builds/ID.json` and `builds/latest.json` under the cache folder, with every
+    /// secret redacted.
     pub fn save(&self, cache_dir: &Path) -> Result<(), StoreError> {
-        let json = serde_json::to_vec_pretty(self).expect("a report always serialises");
+        let json = serde_json::to_string_pretty(self).expect("a report always serialises");
+        let json = secrets::redact(&json).into_bytes();
         let builds = cache_dir.join("builds");
         write_atomic(&builds.join(format!("{}.json", self.id)), &json)?;
         write_atomic(&builds.join("latest.json"), &json)

@@ -7,6 +7,8 @@ use std::fmt::Display;
 
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Digest;
+
 /// Values longer than this are kept in the manifest as an excerpt and their hash.
 const SHOWN_CHARS: usize = 4000;
 
@@ -87,8 +89,8 @@ impl Signature {
     }
 
     /// The node key: the hex blake3 of every field so far.
-    pub fn key(&self) -> String {
-        self.hasher.finalize().to_hex().to_string()
+    pub fn key(&self) -> Digest {
+        Digest::from_hash(self.hasher.finalize())
     }
 
     /// The readable fields, in the order they were added.

@@ -9,6 +9,7 @@ use petgraph::graph::NodeIndex;
 use serde_json::json;
 
 use crate::cost::Usage;
+use crate::digest::Digest;
 use crate::lecture::{Chapter, ChapterSource};
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{self, MediaError, audio, clip, join, slide};
@@ -86,7 +87,7 @@ pub trait Finished {
 pub enum Job {
     Chapter(Chapter),
     Script {
-        chapter: String,
+        chapter: Digest,
         number: usize,
         writer: Writer,
     },
@@ -102,15 +103,16 @@ pub enum Job {
         content: slide::SlideContent,
         style: slide::SlideStyle,
         /// The hash of a generated picture to compose with the text.
-        picture: Option<String>,
+        picture: Option<Digest>,
     },
     Clip {
-        audio: String,
-        image: String,
+        audio: Digest,
+        image: Digest,
         fps: u32,
     },
     Join {
-        parts: Vec<(String, String)>,
+        /// Each part's video and narration.
+        parts: Vec<(Digest, Digest)>,
     },
     ChapterSubtitles {
         slides: Vec<TimedNarration>,
@@ -144,7 +146,7 @@ pub enum Voice {
 #[derive(Debug, Clone)]
 pub struct ChapterCues {
     /// Hash of the chapter's cue list (JSON).
-    pub cues: String,
+    pub cues: Digest,
     /// The chapter video's length.
     pub seconds: f64,
     pub title: String,
@@ -206,7 +208,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             let chapter_blob = done
                 .entry(plan.chapters[index].text)
                 .output("chapter")
-                .to_string();
+                .clone();
             let settings = OutlineSettings {
                 max_slides: vf.script.max_slides as usize,
                 max_bullets: vf.script.max_bullets as usize,
@@ -381,7 +383,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 [n.slide.expect("image nodes have a slide")];
             let picture = slide_nodes
                 .picture
-                .map(|p| done.entry(p).output("picture").to_string());
+                .map(|p| done.entry(p).output("picture").clone());
             let mut signature = Signature::new("image", slide::VERSION);
             signature
                 .setting("renderer", "slides")
@@ -407,8 +409,8 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
         NodeKind::Clip => {
             let slide_nodes = plan.chapters[n.chapter.expect("clip nodes have a chapter")].slides
                 [n.slide.expect("clip nodes have a slide")];
-            let audio = done.entry(slide_nodes.audio).output("speech").to_string();
-            let image = done.entry(slide_nodes.image).output("slide").to_string();
+            let audio = done.entry(slide_nodes.audio).output("speech").clone();
+            let image = done.entry(slide_nodes.image).output("slide").clone();
             let mut signature = Signature::new("clip", 1);
             signature
                 .setting("encoder", clip::SETTINGS)
@@ -430,13 +432,13 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 Some(c) => plan.chapters[c].slides.iter().map(|s| s.clip).collect(),
                 None => plan.chapters.iter().map(|c| c.video).collect(),
             };
-            let parts: Vec<(String, String)> = parts
+            let parts: Vec<(Digest, Digest)> = parts
                 .into_iter()
                 .map(|part| {
                     let entry = done.entry(part);
                     (
-                        entry.output("video").to_string(),
-                        entry.output("narration").to_string(),
+                        entry.output("video").clone(),
+                        entry.output("narration").clone(),
                     )
                 })
                 .collect();
@@ -490,7 +492,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .map(|(nodes, source)| {
                     let entry = done.entry(nodes.subtitles);
                     ChapterCues {
-                        cues: entry.output("cues").to_string(),
+                        cues: entry.output("cues").clone(),
                         seconds: entry.number("seconds"),
                         title: source.chapter.title.clone(),
                     }
@@ -646,7 +648,7 @@ impl Job {
                 picture,
             } => {
                 let picture = picture
-                    .as_deref()
+                    .as_ref()
                     .map(|hash| store.read_blob(hash))
                     .transpose()?;
                 let png = slide::render_png(content, *style, picture.as_deref())?;

@@ -2,14 +2,16 @@
 //! (`actions/`). Every write is atomic (a temporary file renamed into place) and every blob read is verified,
 //! so a build killed at any moment leaves only whole entries behind.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cost::Usage;
+use crate::digest::Digest;
 use crate::signature::Field;
 
 /// A cache problem.
@@ -22,22 +24,22 @@ pub enum StoreError {
     Locked(PathBuf),
     /// A blob's content does not match its hash; it has been removed.
     #[error("cache blob {0} was corrupt and has been removed; run vbuild again to rebuild it")]
-    Corrupt(String),
+    Corrupt(Digest),
 }
 
 /// What a finished node left in the cache: its output blobs and facts about them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionEntry {
-    pub key: String,
+    pub key: Digest,
     /// The node's name when it ran, e.g. `audio:02-gradient-descent/03`.
     pub node: String,
     /// Output name to blob hash.
-    pub outputs: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, Digest>,
     /// Facts a dependent node reads without opening the blobs (durations, counts).
     pub meta: BTreeMap<String, serde_json::Value>,
     /// How long the node took to run, in seconds.
     pub seconds: f64,
-    /// Total size of the outputs.
+    /// Total size of the outputs (each counted once per output name).
     #[serde(default)]
     pub bytes: u64,
     /// What the node consumed from its provider.
@@ -48,9 +50,11 @@ pub struct ActionEntry {
 }
 
 impl ActionEntry {
-    /// The hash of output `name`.
-    pub fn output(&self, name: &str) -> &str {
-        self.outputs.get(name).map_or("", String::as_str)
+    /// The hash of output `name`; entries are checked against their kind's outputs before they are used.
+    pub fn output(&self, name: &str) -> &Digest {
+        self.outputs
+            .get(name)
+            .unwrap_or_else(|| panic!("entry of {} has no output {name:?}", self.node))
     }
 
     /// A number from `meta`, or 0.
@@ -60,6 +64,30 @@ impl ActionEntry {
             .and_then(serde_json::Value::as_f64)
             .unwrap_or(0.0)
     }
+}
+
+/// Why an action entry cannot be used. An entry found damaged is a miss: its node runs again and its new
+/// entry replaces the damaged one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Damage {
+    /// The file is not a well-formed entry (bad JSON, a hash that is not a digest, ...).
+    #[error("unreadable entry: {0}")]
+    Unreadable(String),
+    /// The entry is filed under another key than its own.
+    #[error("the entry is filed under key {filed} but says it is {inside}")]
+    WrongKey { filed: String, inside: String },
+    /// Its outputs are not those its node kind makes.
+    #[error("its outputs are [{found}], its kind makes [{expected}]")]
+    Outputs { found: String, expected: String },
+    /// A blob it names is missing.
+    #[error("blob {0} of output {1:?} is missing")]
+    Missing(String, String),
+    /// A blob it names is a folder, a link or another non-file.
+    #[error("blob {0} of output {1:?} is not a regular file")]
+    NotAFile(String, String),
+    /// Its blobs do not add up to the size it recorded (it names another node's blobs).
+    #[error("its blobs hold {found} bytes, it recorded {recorded}")]
+    Size { found: u64, recorded: u64 },
 }
 
 /// The cache folder.
@@ -76,16 +104,44 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_
     }
 }
 
+/// Removes whatever is at `path` (a file, a link or a folder), never following a link.
+fn remove_any(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Makes `dir` a folder, replacing a file or link found in its place (the cache's own folders only).
+fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        log::warn!("cache folder {} was not a folder; replaced", dir.display());
+        fs::remove_file(dir).map_err(io_error(dir))?;
+    }
+    fs::create_dir_all(dir).map_err(io_error(dir))
+}
+
 impl Store {
+    /// The folders of the cache.
+    const FOLDERS: [&str; 4] = ["cas", "actions", "tmp", "builds"];
+
     /// Opens (and creates) the cache at `root`.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
-        for sub in ["cas", "actions", "tmp", "builds"] {
-            let dir = root.join(sub);
-            fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        for sub in Self::FOLDERS {
+            ensure_dir(&root.join(sub))?;
         }
         Ok(Store {
             root: root.to_path_buf(),
         })
+    }
+
+    /// The cache at `root` as it is, to read only: nothing is created or repaired (dry runs).
+    pub fn view(root: &Path) -> Store {
+        Store {
+            root: root.to_path_buf(),
+        }
     }
 
     /// The cache folder.
@@ -93,10 +149,28 @@ impl Store {
         &self.root
     }
 
-    /// Takes the build lock; held until the returned file is dropped.
+    /// Takes the build lock; held until the returned file is dropped. The lock file is opened without
+    /// following a link, so a link planted in its place cannot make vbuild write anywhere else.
     pub fn lock(&self) -> Result<File, StoreError> {
         let path = self.root.join("lock");
-        let file = File::create(&path).map_err(io_error(&path))?;
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+        };
+        let file = match open() {
+            Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+                log::warn!("{} was a link; replaced by a lock file", path.display());
+                fs::remove_file(&path).map_err(io_error(&path))?;
+                open()
+            }
+            other => other,
+        }
+        .map_err(io_error(&path))?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(path)),
@@ -113,38 +187,49 @@ impl Store {
             .map_err(io_error(&tmp))
     }
 
-    /// Removes scratch folders left by a build that was killed (call while holding the lock).
+    /// A scratch file inside the cache, removed when dropped unless it is moved into the cache.
+    pub fn scratch_file(&self) -> Result<tempfile::NamedTempFile, StoreError> {
+        let tmp = self.root.join("tmp");
+        tempfile::NamedTempFile::new_in(&tmp).map_err(io_error(&tmp))
+    }
+
+    /// Removes scratch files left by a build that was killed (call while holding the lock).
     pub fn clear_scratch(&self) -> Result<(), StoreError> {
         let tmp = self.root.join("tmp");
-        fs::remove_dir_all(&tmp).map_err(io_error(&tmp))?;
-        fs::create_dir_all(&tmp).map_err(io_error(&tmp))
+        remove_any(&tmp).map_err(io_error(&tmp))?;
+        ensure_dir(&tmp)
     }
 
     /// Where the blob with `hash` lives.
-    pub fn blob_path(&self, hash: &str) -> PathBuf {
-        self.root
-            .join("cas")
-            .join(&hash[..2.min(hash.len())])
-            .join(hash)
+    pub fn blob_path(&self, hash: &Digest) -> PathBuf {
+        self.root.join("cas").join(hash.shard()).join(hash.as_str())
     }
 
-    fn action_path(&self, key: &str) -> PathBuf {
+    fn action_path(&self, key: &Digest) -> PathBuf {
         self.root
             .join("actions")
-            .join(&key[..2.min(key.len())])
+            .join(key.shard())
             .join(format!("{key}.json"))
     }
 
-    /// Moves the file at `path` into the cache; returns its hash.
-    pub fn put_file(&self, path: &Path) -> Result<String, StoreError> {
+    /// Moves the file at `path` into the cache; returns its hash. Whatever damaged thing sits where the blob
+    /// belongs (a folder, a link, a file of another size) is replaced.
+    pub fn put_file(&self, path: &Path) -> Result<Digest, StoreError> {
         let hash = hash_file(path)?;
         let dest = self.blob_path(&hash);
-        if dest.exists() {
-            fs::remove_file(path).map_err(io_error(path))?;
-            return Ok(hash);
+        let size = fs::metadata(path).map_err(io_error(path))?.len();
+        match fs::symlink_metadata(&dest) {
+            Ok(meta) if meta.is_file() && meta.len() == size => {
+                fs::remove_file(path).map_err(io_error(path))?;
+                return Ok(hash);
+            }
+            Ok(_) => {
+                log::warn!("cache blob {} was damaged; replaced", hash.short());
+                remove_any(&dest).map_err(io_error(&dest))?;
+            }
+            Err(_) => {}
         }
-        let parent = dest.parent().expect("blob paths have a parent");
-        fs::create_dir_all(parent).map_err(io_error(parent))?;
+        ensure_dir(dest.parent().expect("blob paths have a parent"))?;
         let mut permissions = fs::metadata(path).map_err(io_error(path))?.permissions();
         permissions.set_readonly(true);
         fs::set_permissions(path, permissions).map_err(io_error(path))?;
@@ -152,59 +237,99 @@ impl Store {
         Ok(hash)
     }
 
-    /// Stores `bytes` as a blob; returns its hash.
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let tmp = self.root.join("tmp");
-        let mut file = tempfile::NamedTempFile::new_in(&tmp).map_err(io_error(&tmp))?;
-        io::Write::write_all(&mut file, bytes).map_err(io_error(file.path()))?;
-        let (_, path) = file.keep().map_err(|e| StoreError::Io {
-            path: tmp.clone(),
-            source: e.error,
-        })?;
-        self.put_file(&path)
-    }
-
     /// The blob's path after checking its content against its hash; a corrupt blob is removed.
-    pub fn verified_blob(&self, hash: &str) -> Result<PathBuf, StoreError> {
+    pub fn verified_blob(&self, hash: &Digest) -> Result<PathBuf, StoreError> {
         let path = self.blob_path(hash);
-        if hash_file(&path)? != hash {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::Corrupt(hash.to_string()));
+        let is_file = fs::symlink_metadata(&path)
+            .map_err(io_error(&path))?
+            .is_file();
+        if !is_file || hash_file(&path)? != *hash {
+            remove_any(&path).map_err(io_error(&path))?;
+            return Err(StoreError::Corrupt(hash.clone()));
         }
         Ok(path)
     }
 
     /// The blob's bytes, verified against its hash.
-    pub fn read_blob(&self, hash: &str) -> Result<Vec<u8>, StoreError> {
-        let path = self.blob_path(hash);
-        let bytes = fs::read(&path).map_err(io_error(&path))?;
-        if blake3::hash(&bytes).to_hex().as_str() != hash {
-            let _ = fs::remove_file(&path);
-            return Err(StoreError::Corrupt(hash.to_string()));
-        }
-        Ok(bytes)
+    pub fn read_blob(&self, hash: &Digest) -> Result<Vec<u8>, StoreError> {
+        let path = self.verified_blob(hash)?;
+        fs::read(&path).map_err(io_error(&path))
     }
 
-    /// The action entry for `key`, if it exists and all its output blobs are present.
-    pub fn action(&self, key: &str) -> Option<ActionEntry> {
-        let entry = self.record_of(key)?;
-        let complete = entry
-            .outputs
-            .values()
-            .all(|hash| self.blob_path(hash).is_file());
-        complete.then_some(entry)
+    /// The action entry for `key` if it exists, holds exactly the outputs `expected` of its kind and all its
+    /// blobs are there. A damaged entry is reported once and is a miss.
+    pub fn action(&self, key: &Digest, expected: &[&str]) -> Option<ActionEntry> {
+        let entry = match self.read_entry(key) {
+            Ok(entry) => entry?,
+            Err(damage) => {
+                log::warn!("cache entry {}: {damage}; its node runs again", key.short());
+                return None;
+            }
+        };
+        match self.check(&entry, expected) {
+            Ok(()) => Some(entry),
+            Err(Damage::Missing(..)) => None,
+            Err(damage) => {
+                log::warn!(node = entry.node.as_str(); "cache entry {}: {damage}; the node runs again", key.short());
+                None
+            }
+        }
     }
 
     /// The action entry recorded for `key`, whether or not its blobs are still there (to explain a change).
-    pub fn record_of(&self, key: &str) -> Option<ActionEntry> {
-        let bytes = fs::read(self.action_path(key)).ok()?;
-        let entry: ActionEntry = serde_json::from_slice(&bytes).ok()?;
-        (entry.key == key).then_some(entry)
+    pub fn record_of(&self, key: &Digest) -> Option<ActionEntry> {
+        self.read_entry(key).ok().flatten()
+    }
+
+    /// The entry filed under `key`: `None` if there is none, a [`Damage`] if the file is not a good entry.
+    fn read_entry(&self, key: &Digest) -> Result<Option<ActionEntry>, Damage> {
+        let Ok(bytes) = fs::read(self.action_path(key)) else {
+            return Ok(None);
+        };
+        let entry: ActionEntry =
+            serde_json::from_slice(&bytes).map_err(|e| Damage::Unreadable(e.to_string()))?;
+        if entry.key != *key {
+            return Err(Damage::WrongKey {
+                filed: key.to_string(),
+                inside: entry.key.to_string(),
+            });
+        }
+        Ok(Some(entry))
+    }
+
+    /// Checks that `entry` makes the outputs `expected` and that its blobs are regular files adding up to the
+    /// size it recorded (an entry naming another node's blobs does not fit).
+    pub fn check(&self, entry: &ActionEntry, expected: &[&str]) -> Result<(), Damage> {
+        let found: BTreeSet<&str> = entry.outputs.keys().map(String::as_str).collect();
+        let wanted: BTreeSet<&str> = expected.iter().copied().collect();
+        if found != wanted {
+            let list = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+            return Err(Damage::Outputs {
+                found: list(&found),
+                expected: list(&wanted),
+            });
+        }
+        let mut size = 0;
+        for (name, hash) in &entry.outputs {
+            match fs::symlink_metadata(self.blob_path(hash)) {
+                Ok(meta) if meta.is_file() => size += meta.len(),
+                Ok(_) => return Err(Damage::NotAFile(hash.short().into(), name.clone())),
+                Err(_) => return Err(Damage::Missing(hash.short().into(), name.clone())),
+            }
+        }
+        if size != entry.bytes {
+            return Err(Damage::Size {
+                found: size,
+                recorded: entry.bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Records a finished node (atomically).
     pub fn record(&self, entry: &ActionEntry) -> Result<(), StoreError> {
         let dest = self.action_path(&entry.key);
+        ensure_dir(dest.parent().expect("entry paths have a parent"))?;
         let json = serde_json::to_vec_pretty(entry).expect("an action entry always serialises");
         write_atomic(&dest, &json)
     }
@@ -223,31 +348,58 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The blake3 hash of a file's content, in hex.
-pub fn hash_file(path: &Path) -> Result<String, StoreError> {
+/// The blake3 hash of a file's content.
+pub fn hash_file(path: &Path) -> Result<Digest, StoreError> {
     let mut hasher = blake3::Hasher::new();
     hasher
         .update_reader(File::open(path).map_err(io_error(path))?)
         .map_err(io_error(path))?;
-    Ok(hasher.finalize().to_hex().to_string())
+    Ok(Digest::from_hash(hasher.finalize()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn put(store: &Store, bytes: &[u8]) -> Digest {
+        let mut file = store.scratch_file().unwrap();
+        io::Write::write_all(&mut file, bytes).unwrap();
+        let (_, path) = file.keep().unwrap();
+        store.put_file(&path).unwrap()
+    }
+
+    fn entry(key: &str, outputs: &[(&str, &Digest)], bytes: u64) -> ActionEntry {
+        ActionEntry {
+            key: Digest::of(key.as_bytes()),
+            node: "n".into(),
+            outputs: outputs
+                .iter()
+                .map(|(name, hash)| (name.to_string(), (*hash).clone()))
+                .collect(),
+            meta: BTreeMap::new(),
+            seconds: 0.0,
+            bytes,
+            usage: Usage::default(),
+            signature: Vec::new(),
+        }
+    }
+
+    fn make_writable(path: &Path) {
+        let mut permissions = fs::metadata(path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        fs::set_permissions(path, permissions).unwrap();
+    }
+
     #[test]
     fn blobs_round_trip_and_corruption_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let hash = store.put_bytes(b"hello").unwrap();
-        assert_eq!(hash, blake3::hash(b"hello").to_hex().as_str());
+        let hash = put(&store, b"hello");
+        assert_eq!(hash, Digest::of(b"hello"));
         assert_eq!(store.read_blob(&hash).unwrap(), b"hello");
         let path = store.blob_path(&hash);
-        let mut permissions = fs::metadata(&path).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        fs::set_permissions(&path, permissions).unwrap();
+        make_writable(&path);
         fs::write(&path, b"jello").unwrap();
         assert!(matches!(
             store.verified_blob(&hash),
@@ -260,28 +412,95 @@ mod tests {
     fn an_action_without_its_blobs_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let blob = store.put_bytes(b"out").unwrap();
-        let entry = ActionEntry {
-            key: "ab12".into(),
-            node: "n".into(),
-            outputs: [("o".to_string(), blob.clone())].into(),
-            meta: BTreeMap::new(),
-            seconds: 0.0,
-            bytes: 3,
-            usage: Usage::default(),
-            signature: Vec::new(),
-        };
+        let blob = put(&store, b"out");
+        let entry = entry("a", &[("o", &blob)], 3);
         store.record(&entry).unwrap();
-        assert!(store.action("ab12").is_some());
+        assert!(store.action(&entry.key, &["o"]).is_some());
         fs::remove_file(store.blob_path(&blob)).unwrap();
-        assert!(store.action("ab12").is_none());
+        assert!(store.action(&entry.key, &["o"]).is_none());
     }
 
     #[test]
-    fn a_second_lock_is_refused() {
+    fn entries_that_do_not_fit_their_kind_are_misses() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        let speech = put(&store, b"a long narration");
+        let picture = put(&store, b"png");
+        let check = |e: &ActionEntry| store.check(e, &["slide"]);
+        assert_eq!(check(&entry("a", &[("slide", &picture)], 3)), Ok(()));
+        // No outputs at all, another kind's outputs, another node's blob.
+        assert!(matches!(
+            check(&entry("b", &[], 0)),
+            Err(Damage::Outputs { .. })
+        ));
+        assert!(matches!(
+            check(&entry("c", &[("speech", &speech)], 16)),
+            Err(Damage::Outputs { .. })
+        ));
+        assert_eq!(
+            check(&entry("d", &[("slide", &speech)], 3)),
+            Err(Damage::Size {
+                found: 16,
+                recorded: 3
+            })
+        );
+        // A folder where the blob belongs.
+        let path = store.blob_path(&picture);
+        make_writable(&path);
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert!(matches!(
+            check(&entry("e", &[("slide", &picture)], 3)),
+            Err(Damage::NotAFile(..))
+        ));
+        // Storing the blob again repairs it.
+        assert_eq!(put(&store, b"png"), picture);
+        assert_eq!(check(&entry("e", &[("slide", &picture)], 3)), Ok(()));
+    }
+
+    #[test]
+    fn entries_with_hostile_hashes_are_unreadable_and_touch_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".vbuild")).unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "mine").unwrap();
+        let key = Digest::of(b"k");
+        let path = store.action_path(&key);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for hash in ["../../victim.txt", "é1", "/etc/passwd"] {
+            let json = serde_json::json!({"key": key, "node": "n", "outputs": {"o": hash},
+                "meta": {}, "seconds": 0.0, "signature": []});
+            fs::write(&path, json.to_string()).unwrap();
+            assert!(matches!(store.read_entry(&key), Err(Damage::Unreadable(_))));
+            assert!(store.action(&key, &["o"]).is_none());
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "mine");
+    }
+
+    #[test]
+    fn cache_folders_replaced_by_files_are_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".vbuild");
+        Store::open(&root).unwrap();
+        let hash = Digest::of(b"data");
+        fs::write(root.join("cas").join(hash.shard()), "not a folder").unwrap();
+        fs::remove_dir(root.join("tmp")).unwrap();
+        fs::write(root.join("tmp"), "not a folder").unwrap();
+        let store = Store::open(&root).unwrap();
+        store.clear_scratch().unwrap();
+        assert_eq!(put(&store, b"data"), hash);
+        assert_eq!(store.read_blob(&hash).unwrap(), b"data");
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_and_a_linked_lock_file_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".vbuild")).unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, "mine").unwrap();
+        std::os::unix::fs::symlink(&victim, store.root().join("lock")).unwrap();
         let _held = store.lock().unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "mine");
         assert!(matches!(store.lock(), Err(StoreError::Locked(_))));
     }
 }

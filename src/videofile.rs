@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
 use crate::providers::http::Limits;
+use crate::secrets;
 use toml::Spanned;
 
 /// A configuration problem found before any work starts (exit code 2 at the CLI).
@@ -192,8 +193,8 @@ pub struct Images {
     pub size: String,
 }
 
-/// `[cache]`: the shared remote cache, if any.
-#[derive(Debug, Clone, Default)]
+/// `[cache]`: the shared remote cache, if any, and its limits.
+#[derive(Debug, Clone)]
 pub struct CacheSettings {
     /// `http(s)://HOST/PATH` of a store with the bazel-remote / WebDAV layout (`ac/`, `cas/`), or
     /// `s3://BUCKET/PREFIX` of S3-compatible object storage.
@@ -208,6 +209,12 @@ pub struct CacheSettings {
     /// The environment variables holding the S3 access key id and secret.
     pub access_key_env: String,
     pub secret_key_env: String,
+    /// The deadline of one request to the remote, from connecting to the last byte of its body.
+    pub timeout: Duration,
+    /// The largest blob taken from the remote when its entry did not record a size.
+    pub max_blob_bytes: u64,
+    /// How long a shard waits for a node another shard builds before it builds the node itself.
+    pub shard_wait: Duration,
 }
 
 /// The API a `[providers.NAME]` section speaks.
@@ -289,12 +296,15 @@ struct RawVideofile {
 #[serde(deny_unknown_fields)]
 struct RawCache {
     remote: Option<Spanned<String>>,
-    token_env: Option<String>,
+    token_env: Option<Spanned<String>>,
     s3_endpoint: Option<String>,
     s3_region: Option<String>,
     s3_url_style: Option<Spanned<String>>,
-    access_key_env: Option<String>,
-    secret_key_env: Option<String>,
+    access_key_env: Option<Spanned<String>>,
+    secret_key_env: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_blob_size: Option<Spanned<String>>,
+    shard_wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -663,9 +673,68 @@ impl Videofile {
         {
             return Err(locate.error(
                 &remote.span(),
-                format!("[cache] remote = {:?}: expected an http://, https:// or s3://BUCKET/PREFIX URL", remote.get_ref()),
+                format!(
+                    "[cache] remote = {:?}: expected an http://, https:// or s3://BUCKET/PREFIX URL",
+                    secrets::without_credentials(remote.get_ref())
+                ),
             ));
         }
+        let env_name = |value: &Option<Spanned<String>>, key: &str, default: &str| {
+            value.as_ref().map_or(Ok(default.to_string()), |v| {
+                check_variable_name(&locate, v, &format!("[cache] {key}"))
+            })
+        };
+        let token_env = match &raw.cache.token_env {
+            Some(v) => Some(check_variable_name(&locate, v, "[cache] token_env")?),
+            None => None,
+        };
+        let access_key_env = env_name(
+            &raw.cache.access_key_env,
+            "access_key_env",
+            "AWS_ACCESS_KEY_ID",
+        )?;
+        let secret_key_env = env_name(
+            &raw.cache.secret_key_env,
+            "secret_key_env",
+            "AWS_SECRET_ACCESS_KEY",
+        )?;
+        let duration = |value: &Option<Spanned<String>>, key: &str, default: Duration| {
+            let Some(value) = value else {
+                return Ok(default);
+            };
+            humantime::parse_duration(value.get_ref())
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    locate.error(
+                        &value.span(),
+                        format!(
+                            "[cache] {key} = {:?}: expected a duration such as \"90s\" or \"10m\"",
+                            value.get_ref()
+                        ),
+                    )
+                })
+        };
+        let timeout = duration(&raw.cache.timeout, "timeout", Duration::from_secs(300))?;
+        let shard_wait = duration(
+            &raw.cache.shard_wait,
+            "shard_wait",
+            Duration::from_secs(600),
+        )?;
+        let max_blob_bytes = match &raw.cache.max_blob_size {
+            None => 2 << 30,
+            Some(size) => crate::gc::parse_size(size.get_ref())
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    locate.error(
+                        &size.span(),
+                        format!(
+                            "[cache] max_blob_size = {:?}: expected a size such as \"500M\" or \"2G\"",
+                            size.get_ref()
+                        ),
+                    )
+                })?,
+        };
         let s3_path_style = match &raw.cache.s3_url_style {
             None => raw.cache.s3_endpoint.is_some(),
             Some(style) if style.get_ref() == "path" => true,
@@ -681,18 +750,15 @@ impl Videofile {
         Ok(Videofile {
             cache: CacheSettings {
                 remote: raw.cache.remote.map(Spanned::into_inner),
-                token_env: raw.cache.token_env,
+                token_env,
                 s3_endpoint: raw.cache.s3_endpoint,
                 s3_region: raw.cache.s3_region.unwrap_or_else(|| "us-east-1".into()),
                 s3_path_style,
-                access_key_env: raw
-                    .cache
-                    .access_key_env
-                    .unwrap_or_else(|| "AWS_ACCESS_KEY_ID".into()),
-                secret_key_env: raw
-                    .cache
-                    .secret_key_env
-                    .unwrap_or_else(|| "AWS_SECRET_ACCESS_KEY".into()),
+                access_key_env,
+                secret_key_env,
+                timeout,
+                max_blob_bytes,
+                shard_wait,
             },
             text: text.to_string(),
             overrides: locate.overrides,
@@ -1046,13 +1112,11 @@ fn validate_providers(
             &p.concurrency,
             1..=256,
         )?;
-        let env = p.api_key_env.get_ref();
-        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(locate.error(
-                &p.api_key_env.span(),
-                format!("[providers.{name}] api_key_env = {env:?}: give the name of an environment variable, e.g. \"OPENAI_API_KEY\" (never the key itself)"),
-            ));
-        }
+        let env = &check_variable_name(
+            locate,
+            &p.api_key_env,
+            &format!("[providers.{name}] api_key_env"),
+        )?;
         let (base_url, auth, max_chars) = match p.api {
             Api::OpenAi => ("https://api.openai.com/v1", AuthKind::Bearer, 4096),
             Api::Google => (
@@ -1095,6 +1159,29 @@ fn validate_providers(
         );
     }
     Ok(providers)
+}
+
+/// Checks that a `*_env` value names an environment variable. A wrong value is not shown: it may be the key
+/// itself, typed where its variable's name belongs.
+fn check_variable_name(
+    locate: &Locator,
+    value: &Spanned<String>,
+    key: &str,
+) -> Result<String, ConfigError> {
+    let name = value.get_ref();
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(name.clone())
+    } else {
+        Err(locate.error(
+            &value.span(),
+            format!(
+                "{key} must be the name of an environment variable (letters, digits and _), e.g. \"OPENAI_API_KEY\"; never the key itself (the value is not shown, in case it is one)"
+            ),
+        ))
+    }
 }
 
 fn check_range(

@@ -6,6 +6,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ProviderError;
+use crate::secrets;
 
 /// How requests prove who they are.
 #[derive(Clone)]
@@ -73,8 +74,10 @@ enum Attempt {
 }
 
 impl Client {
-    /// A client for `base_url` (e.g. `https://api.openai.com/v1`).
+    /// A client for `base_url` (e.g. `https://api.openai.com/v1`). Its key is registered as a secret, so it
+    /// never reaches a log line, a report or a message.
     pub fn new(name: &str, base_url: &str, auth: Auth, limits: Limits) -> Client {
+        secrets::register(auth.secret());
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(limits.connect_timeout))
             .timeout_recv_response(Some(limits.read_timeout))
@@ -131,17 +134,7 @@ impl Client {
         ProviderError::Http {
             provider: self.name.clone(),
             request: format!("POST {path}"),
-            message: self.redact(&message),
-        }
-    }
-
-    /// Removes the API key from text that may have come from a server.
-    pub fn redact(&self, text: &str) -> String {
-        let secret = self.auth.secret();
-        if secret.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(secret, "<redacted>")
+            message: secrets::redact(&message),
         }
     }
 
@@ -282,7 +275,7 @@ fn httpdate_to_system_time(value: &str) -> Option<SystemTime> {
 }
 
 /// The most useful part of an error body: OpenAI's and Google's `error.message`, Stability's `errors`, else
-/// the text itself (shortened).
+/// the text itself (shortened), with secrets redacted before it is cut, so no start of a key is left.
 pub fn server_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
@@ -292,7 +285,7 @@ pub fn server_message(body: &[u8]) -> String {
             .or_else(|| v.get("message"))
             .and_then(|m| m.as_str().map(str::to_string))
     });
-    let message = message.unwrap_or_else(|| text.trim().to_string());
+    let message = secrets::redact(&message.unwrap_or_else(|| text.trim().to_string()));
     if message.chars().count() > 300 {
         format!("{}…", message.chars().take(300).collect::<String>())
     } else {
@@ -328,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn the_key_never_leaves_in_a_message() {
+    fn the_key_never_leaves_in_a_message_even_when_it_is_cut() {
         let limits = Limits {
             connect_timeout: Duration::from_secs(1),
             read_timeout: Duration::from_secs(1),
@@ -337,15 +330,12 @@ mod tests {
             requests_per_second: 0.0,
             concurrency: 1,
         };
-        let client = Client::new(
-            "p",
-            "http://127.0.0.1:9",
-            Auth::Bearer("sk-secret".into()),
-            limits,
-        );
-        assert_eq!(
-            client.redact("Incorrect API key provided: sk-secret."),
-            "Incorrect API key provided: <redacted>."
-        );
+        let key = "sk-client-secret-0123456789";
+        let _client = Client::new("p", "http://127.0.0.1:9", Auth::Bearer(key.into()), limits);
+        // The key straddles the 300th character, where the message is cut.
+        let body = format!("{}key={key}", "x".repeat(290));
+        let message = server_message(body.as_bytes());
+        assert!(!message.contains("sk-cli"), "{message}");
+        assert!(message.contains("key=<redac"), "{message}");
     }
 }

@@ -112,7 +112,7 @@ impl ScriptRequest {
     fn answer_error(&self, message: String) -> ProviderError {
         ProviderError::Answer {
             provider: self.client.name.clone(),
-            message: self.client.redact(&message),
+            message: crate::secrets::redact(&message),
         }
     }
 }

@@ -1,0 +1,191 @@
+//! Secrets kept out of everything vbuild prints or stores: the one choke point every log line, build report
+//! and command-line message passes through.
+//!
+//! Two nets: the secrets themselves (API keys, cache tokens, S3 credentials), registered when they are read
+//! from the environment, are replaced wherever they appear, and so is a cut-off start of one; and text that
+//! carries credentials by its shape (an `Authorization` header, a bearer token, a password in a URL, a
+//! presigned URL's signature) is redacted whether or not its secret was registered.
+
+use std::borrow::Cow;
+use std::sync::{LazyLock, RwLock};
+
+use regex::Regex;
+
+/// What a secret is replaced by.
+pub const REDACTED: &str = "<redacted>";
+
+/// Secrets shorter than this are not registered: they would redact ordinary words.
+const MIN_SECRET: usize = 4;
+
+/// A run of a secret's first characters this long is redacted where a message was cut, and anywhere once it
+/// is twice as long.
+const MIN_PREFIX: usize = 6;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Text that carries a credential by its shape, and what to keep of it.
+static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    let shape = |pattern: &str, keep: &'static str| {
+        (
+            Regex::new(pattern).expect("the credential patterns are valid"),
+            keep,
+        )
+    };
+    vec![
+        // Header lines and header maps: `Authorization: ...`, `"x-goog-api-key": "..."`.
+        shape(
+            r#"(?i)\b((?:proxy-)?authorization|x-goog-api-key|x-api-key|api-key|cookie|set-cookie|x-amz-security-token)("?\s*[:=]\s*"?)(?:bearer\s+|basic\s+)?[^\s",}]+"#,
+            "${1}${2}<redacted>",
+        ),
+        shape(
+            r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}",
+            "${1} <redacted>",
+        ),
+        // A password in a URL: `https://user:password@host`.
+        shape(
+            r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@",
+            "${1}:<redacted>@",
+        ),
+        // Presigned URLs and keys in query strings.
+        shape(
+            r"(?i)([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|access_token|api_key|apikey|key|password|secret)=)[^&\s\x22'#]+",
+            "${1}<redacted>",
+        ),
+    ]
+});
+
+/// Remembers `secret` so that it is redacted from everything printed or stored from now on.
+pub fn register(secret: &str) {
+    let secret = secret.trim();
+    if secret.chars().count() < MIN_SECRET {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_string());
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// `text` with every registered secret, every cut-off start of one, and every credential-shaped part
+/// replaced by [`REDACTED`].
+pub fn redact(text: &str) -> String {
+    let mut text = Cow::Borrowed(text);
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    for secret in secrets.iter() {
+        if text.contains(secret.as_str()) {
+            text = Cow::Owned(text.replace(secret.as_str(), REDACTED));
+        }
+        if let Some(cut) = redact_prefixes(&text, secret) {
+            text = Cow::Owned(cut);
+        }
+    }
+    for (pattern, keep) in SHAPES.iter() {
+        if let Cow::Owned(replaced) = pattern.replace_all(&text, *keep) {
+            text = Cow::Owned(replaced);
+        }
+    }
+    text.into_owned()
+}
+
+/// Replaces runs of `secret`'s first characters that were cut short (the text ends, or goes on with `…` or
+/// `...`) or that are long enough to matter on their own.
+fn redact_prefixes(text: &str, secret: &str) -> Option<String> {
+    let head: String = secret.chars().take(MIN_PREFIX).collect();
+    if head.chars().count() < MIN_PREFIX || !text.contains(&head) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(&head) {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        let matched: usize = candidate
+            .chars()
+            .zip(secret.chars())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum();
+        let after = &candidate[matched..];
+        let cut = after.is_empty() || after.starts_with('…') || after.starts_with("...");
+        if cut || matched >= 2 * MIN_PREFIX {
+            out.push_str(REDACTED);
+            changed = true;
+        } else {
+            out.push_str(&candidate[..matched]);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// A URL as it may be shown: without a password (`https://user:<redacted>@host/...`) and without a query
+/// string, which may hold a signature or a key.
+pub fn without_credentials(url: &str) -> String {
+    let shown = url.split(['?', '#']).next().unwrap_or(url);
+    redact(shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secrets_and_their_cut_off_starts_are_redacted() {
+        register("sk-test-REGISTERED-0123456789");
+        assert_eq!(
+            redact("Incorrect API key provided: sk-test-REGISTERED-0123456789."),
+            "Incorrect API key provided: <redacted>."
+        );
+        // A server message cut at some length, with or without an ellipsis.
+        assert_eq!(redact("bad key=sk-test-REG…"), "bad key=<redacted>…");
+        assert_eq!(redact("bad key sk-test-REGIS"), "bad key <redacted>");
+        assert_eq!(
+            redact("echo sk-test-REGISTERED-01 end"),
+            "echo <redacted> end"
+        );
+        // Too short a start, not at a cut: ordinary text stays.
+        assert_eq!(redact("sk-test-R is fine"), "sk-test-R is fine");
+    }
+
+    #[test]
+    fn credentials_are_redacted_by_their_shape() {
+        let cases = [
+            (
+                "authorization: Bearer sk-unregistered-token",
+                "authorization: <redacted>",
+            ),
+            (
+                r#"{"x-goog-api-key": "AIzaUnregistered", "accept": "*/*"}"#,
+                r#"{"x-goog-api-key": "<redacted>", "accept": "*/*"}"#,
+            ),
+            (
+                "sent Bearer abcdefghij to it",
+                "sent Bearer <redacted> to it",
+            ),
+            (
+                "PUT https://bob:hunter22@cache.example/ac/1 failed",
+                "PUT https://bob:<redacted>@cache.example/ac/1 failed",
+            ),
+            (
+                "GET http://s3/b/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123 timed out",
+                "GET http://s3/b/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=<redacted>&X-Amz-Signature=<redacted> timed out",
+            ),
+            (
+                "https://tts.example/v1?key=AIzaSecret",
+                "https://tts.example/v1?key=<redacted>",
+            ),
+            ("nothing secret here", "nothing secret here"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(redact(text), expected, "{text}");
+        }
+        assert_eq!(
+            without_credentials("https://bob:pw-secret@cache.example/vbuild?token=x"),
+            "https://bob:<redacted>@cache.example/vbuild"
+        );
+    }
+}
