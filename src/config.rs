@@ -4,7 +4,9 @@
 //! The layers are merged as TOML tables that keep a span for every value, so an error in any layer names where
 //! the value came from: `Videofile:12:7` for the file and its profiles, `environment VBUILD_VIDEO_FPS` or
 //! `--set video.fps=7` for the others. The environment rule: `VBUILD_<SECTION>_<KEY>` sets `[section] key`
-//! (`VBUILD_SPEECH_VOICE=en-gb`, `VBUILD_SCRIPT_MAX_SLIDES=4`); values are read as TOML, else as a string.
+//! (`VBUILD_SPEECH_VOICE=en-gb`, `VBUILD_SCRIPT_MAX_SLIDES=4`) for a known section and key; values are read
+//! as TOML, else as a string. Other `VBUILD_*` variables, and any variable a `*_env` key names (a key or
+//! token, such as `token_env = "VBUILD_CACHE_TOKEN"`), are not settings.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,8 +16,9 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-/// The sections environment variables may set.
-const SECTIONS: &[&str] = &["course", "video", "script", "speech", "images", "cache"];
+/// The sections environment variables may set, with their keys: `VBUILD_<SECTION>_<KEY>` is a setting only
+/// for these; any other `VBUILD_*` variable is left alone.
+pub type Sections<'a> = &'a [(&'static str, &'static [&'static str])];
 
 /// The environment variable that selects a profile when `--profile` is not given.
 pub const PROFILE_VARIABLE: &str = "VBUILD_PROFILE";
@@ -108,8 +111,35 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// Merges the layers over the Videofile `text`.
-pub fn layer<'i>(text: &'i str, overrides: &'i Overrides) -> Result<Layered<'i>, LayerError> {
+/// The `[section] key` a `VBUILD_<SECTION>_<KEY>` variable sets, if it names one of `sections`.
+fn setting_of(variable: &str, sections: Sections) -> Option<(&'static str, &'static str)> {
+    let rest = variable.strip_prefix("VBUILD_")?.to_lowercase();
+    let (section, key) = rest.split_once('_')?;
+    let (section, keys) = sections.iter().find(|(name, _)| *name == section)?;
+    let key = keys.iter().find(|k| **k == key)?;
+    Some((section, key))
+}
+
+/// The values of every `*_env` key in `table` (and deeper): names of variables that hold secrets, which are
+/// never read as settings.
+fn secret_variables(table: &DeTable, names: &mut Vec<String>) {
+    for (key, value) in table.iter() {
+        match value.get_ref() {
+            DeValue::Table(inner) => secret_variables(inner, names),
+            DeValue::String(name) if key.get_ref().ends_with("_env") => {
+                names.push(name.to_string())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Merges the layers over the Videofile `text`; environment variables set the keys of `sections`.
+pub fn layer<'i>(
+    text: &'i str,
+    overrides: &'i Overrides,
+    sections: Sections,
+) -> Result<Layered<'i>, LayerError> {
     let mut table = DeTable::parse(text)
         .map_err(|e| LayerError::At(e.span().unwrap_or(0..0), e.message().to_string()))?;
     let mut origins = BTreeMap::new();
@@ -143,6 +173,15 @@ pub fn layer<'i>(text: &'i str, overrides: &'i Overrides) -> Result<Layered<'i>,
         record_origins(profile, "", &mut origins, &origin);
         merge(table.get_mut(), profile.clone());
     }
+    let mut secrets = Vec::new();
+    secret_variables(table.get_ref(), &mut secrets);
+    for flag in &overrides.flags {
+        if let Some((path, value)) = flag.split_once('=')
+            && path.trim().ends_with("_env")
+        {
+            secrets.push(value.trim().trim_matches('"').to_string());
+        }
+    }
     let mut virtual_origins = Vec::new();
     let mut set = |path: Vec<String>, value: &'i str, origin: Origin| -> Result<(), LayerError> {
         let base = text.len() + 1 + virtual_origins.len() * STRIDE;
@@ -163,17 +202,16 @@ pub fn layer<'i>(text: &'i str, overrides: &'i Overrides) -> Result<Layered<'i>,
         from_dotenv,
     } in &overrides.environment
     {
-        let rest = variable
-            .strip_prefix("VBUILD_")
-            .unwrap_or(variable)
-            .to_lowercase();
-        let (section, key) = rest.split_once('_').unwrap_or((&rest, ""));
-        if !SECTIONS.contains(&section) || key.is_empty() {
-            return Err(LayerError::General(format!(
-                "environment variable {variable}: the rule is VBUILD_<SECTION>_<KEY> with a section among {}",
-                SECTIONS.join(", ")
-            )));
+        if secrets.contains(variable) {
+            log::debug!("{variable} holds a secret the Videofile names; it is not a setting");
+            continue;
         }
+        let Some((section, key)) = setting_of(variable, sections) else {
+            log::debug!(
+                "{variable} is not a setting (VBUILD_<SECTION>_<KEY> with a known section and key); ignored"
+            );
+            continue;
+        };
         let origin = Origin::Environment {
             variable: variable.clone(),
             from_dotenv: *from_dotenv,
@@ -313,6 +351,8 @@ pub fn from_environment(
 mod tests {
     use super::*;
 
+    const SECTIONS: Sections = &[("video", &["fps", "resolution"]), ("cache", &["remote"])];
+
     const TEXT: &str =
         "[video]\nfps = 10\n\n[profile.ci.video]\nfps = 5\nresolution = \"640x360\"\n";
 
@@ -329,7 +369,7 @@ mod tests {
     #[test]
     fn each_layer_overrides_the_one_before_and_says_so() {
         let none = Overrides::default();
-        let layered = layer(TEXT, &none).unwrap();
+        let layered = layer(TEXT, &none, SECTIONS).unwrap();
         assert_eq!(fps(&layered), 10);
         assert!(layered.table.get_ref().get("profile").is_none());
 
@@ -337,7 +377,7 @@ mod tests {
             profile: Some("ci".into()),
             ..Overrides::default()
         };
-        let layered = layer(TEXT, &profile).unwrap();
+        let layered = layer(TEXT, &profile, SECTIONS).unwrap();
         assert_eq!(fps(&layered), 5);
         assert_eq!(
             layered.origins["video.fps"],
@@ -360,13 +400,13 @@ mod tests {
             environment: vec![variable("VBUILD_VIDEO_FPS", "25")],
             ..profile.clone()
         };
-        assert_eq!(fps(&layer(TEXT, &env).unwrap()), 25);
+        assert_eq!(fps(&layer(TEXT, &env, SECTIONS).unwrap()), 25);
 
         let flag = Overrides {
             flags: vec!["video.fps=30".into()],
             ..env
         };
-        let layered = layer(TEXT, &flag).unwrap();
+        let layered = layer(TEXT, &flag, SECTIONS).unwrap();
         assert_eq!(fps(&layered), 30);
         assert_eq!(
             layered.origins["video.fps"].to_string(),
@@ -384,25 +424,42 @@ mod tests {
     }
 
     #[test]
-    fn unknown_profiles_and_sections_are_errors() {
+    fn unknown_profiles_are_errors_and_other_variables_are_not_settings() {
         let missing = Overrides {
             profile: Some("nope".into()),
             ..Overrides::default()
         };
-        let Err(LayerError::General(message)) = layer(TEXT, &missing) else {
+        let Err(LayerError::General(message)) = layer(TEXT, &missing, SECTIONS) else {
             panic!()
         };
         assert!(message.contains("profiles: ci"), "{message}");
-        let audio = Variable {
-            name: "VBUILD_AUDIO_VOICE".into(),
-            value: "x".into(),
+        let variable = |name: &str, value: &str| Variable {
+            name: name.into(),
+            value: value.into(),
             from_dotenv: false,
         };
-        let bad = Overrides {
-            environment: vec![audio],
+        let text = "[video]\nfps = 10\n[cache]\ntoken_env = \"VBUILD_CACHE_REMOTE\"\n";
+        let stray = Overrides {
+            environment: vec![
+                variable("VBUILD_AUDIO_VOICE", "x"),
+                variable("VBUILD_VIDEO_FRAMERATE", "x"),
+                variable("VBUILD_CACHE_TOKEN", "secret-token"),
+                variable("VBUILD_", "x"),
+                // Named by token_env: a secret, although it looks like a setting.
+                variable("VBUILD_CACHE_REMOTE", "secret-token"),
+            ],
             ..Overrides::default()
         };
-        assert!(layer(TEXT, &bad).is_err());
+        let layered = layer(text, &stray, SECTIONS).unwrap();
+        assert_eq!(fps(&layered), 10);
+        assert!(
+            !layered
+                .origins
+                .values()
+                .any(|o| matches!(o, Origin::Environment { .. })),
+            "{:?}",
+            layered.origins
+        );
     }
 
     #[test]

@@ -259,13 +259,13 @@ pub fn state_name(state: &State) -> &'static str {
 /// One line per past build, newest last.
 pub fn runs(history: &[Report]) -> String {
     let mut out = format!(
-        "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<7} {}\n",
+        "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<11} {}\n",
         "ID", "STARTED", "RAN", "CACHED", "FAILED", "COST", "TIME", "RESULT", "TARGETS"
     );
     for r in history {
         let _ = writeln!(
             out,
-            "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<7} {}",
+            "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<11} {}",
             r.id,
             r.started,
             r.counts.ran,
@@ -273,7 +273,7 @@ pub fn runs(history: &[Report]) -> String {
             r.counts.failed,
             money(r.cost),
             duration(r.seconds),
-            if r.succeeded { "ok" } else { "failed" },
+            r.result(),
             if r.targets.is_empty() {
                 "course".to_string()
             } else {
@@ -292,7 +292,7 @@ pub fn report(r: &Report) -> String {
         "build {}  started {}  {}",
         r.id,
         r.started,
-        if r.succeeded { "ok" } else { "FAILED" }
+        r.result().to_uppercase()
     );
     let _ = writeln!(
         out,

@@ -14,6 +14,7 @@ use petgraph::graph::NodeIndex;
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::history::LastKeys;
+use crate::interrupt;
 use crate::plan::{NodeKind, Plan};
 use crate::progress::Progress;
 use crate::reason::Reason;
@@ -45,9 +46,6 @@ pub struct Shard {
     pub index: u64,
     pub count: u64,
 }
-
-/// How long a shard waits for a node another shard builds.
-const SHARD_WAIT: Duration = Duration::from_secs(3600);
 
 impl Shard {
     /// The shard of `count` that builds the node with `key`.
@@ -115,6 +113,8 @@ pub struct Outcome {
     pub plan: Plan,
     pub states: Vec<State>,
     pub seconds: f64,
+    /// An interrupt stopped the build.
+    pub interrupted: bool,
 }
 
 impl Outcome {
@@ -195,7 +195,7 @@ fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
 
 /// What a worker or a helper thread reports back.
 enum Message {
-    /// A node's job ran (or, `fetched`, another shard's result arrived).
+    /// A node's job ran (or, `fetched`, another shard's result arrived or did not in time).
     Finished {
         node: NodeIndex,
         result: Result<ActionEntry, StepError>,
@@ -225,6 +225,8 @@ enum Work {
         node: NodeIndex,
         key: Digest,
         outputs: &'static [&'static str],
+        /// The shard that builds it, e.g. `2 of 4`.
+        owner: String,
     },
     /// Ask the remote cache for the node with this key (and these outputs).
     Lookup {
@@ -257,11 +259,14 @@ struct Scheduler<'a> {
     lookups: VecDeque<(NodeIndex, Digest)>,
     looking_up: HashMap<NodeIndex, Prepared>,
     lookups_in_flight: usize,
-    /// Nodes another shard builds, to be waited for.
+    /// Nodes another shard builds, to be waited for; the prepared jobs of those queued or waited for (run
+    /// here if the other shard does not publish them in time).
     fetches: VecDeque<(NodeIndex, Digest)>,
+    waiting_for_shard: HashMap<NodeIndex, Prepared>,
     running: usize,
     fetching: usize,
     stopping: bool,
+    interrupted: bool,
 }
 
 /// Builds the course described by `ctx`.
@@ -294,17 +299,33 @@ pub fn build(
                             key,
                             prepared,
                         } => scope.spawn(move |_| {
-                            let result = run_node(store, remote, name, key, *prepared);
+                            let result =
+                                catch_panic(|| run_node(store, remote, name, key, *prepared))
+                                    .unwrap_or_else(|message| Err(StepError::Panic(message)));
                             let _ = sender.send(Message::Finished {
                                 node,
                                 result,
                                 fetched: false,
                             });
                         }),
-                        Work::Fetch { node, key, outputs } => {
+                        Work::Fetch {
+                            node,
+                            key,
+                            outputs,
+                            owner,
+                        } => {
                             let remote = remote.expect("only shards with a remote fetch");
+                            let wait = ctx.videofile.cache.shard_wait;
                             threads.spawn(move || {
-                                let result = wait_for_other_shard(remote, store, &key, outputs);
+                                let result = catch_panic(|| {
+                                    wait_for_other_shard(remote, store, &key, outputs, wait).ok_or(
+                                        StepError::NotPublished {
+                                            owner,
+                                            waited: wait,
+                                        },
+                                    )
+                                })
+                                .unwrap_or_else(|message| Err(StepError::Panic(message)));
                                 let _ = sender.send(Message::Finished {
                                     node,
                                     result,
@@ -315,7 +336,11 @@ pub fn build(
                         Work::Lookup { node, key, outputs } => {
                             let remote = remote.expect("only builds with a remote look up");
                             threads.spawn(move || {
-                                let entry = remote.fetch(&key, store, outputs);
+                                let entry = catch_panic(|| remote.fetch(&key, store, outputs))
+                                    .unwrap_or_else(|message| {
+                                        log::error!("remote cache look-up failed: {message}");
+                                        None
+                                    });
                                 let _ = sender.send(Message::LookedUp { node, entry });
                             });
                         }
@@ -324,13 +349,18 @@ pub fn build(
                 if scheduler.is_idle() {
                     break;
                 }
-                match receiver.recv().expect("a running job always reports") {
-                    Message::Finished {
+                // Woken at least every tenth of a second to notice an interrupt.
+                match receiver.recv_timeout(Duration::from_millis(100)) {
+                    Ok(Message::Finished {
                         node,
                         result,
                         fetched,
-                    } => scheduler.complete(node, result, fetched),
-                    Message::LookedUp { node, entry } => scheduler.looked_up(node, entry),
+                    }) => scheduler.complete(node, result, fetched),
+                    Ok(Message::LookedUp { node, entry }) => scheduler.looked_up(node, entry),
+                    Err(_) => {}
+                }
+                if interrupt::requested() {
+                    scheduler.interrupt();
                 }
             }
         })
@@ -393,9 +423,11 @@ impl<'a> Scheduler<'a> {
             looking_up: HashMap::new(),
             lookups_in_flight: 0,
             fetches: VecDeque::new(),
+            waiting_for_shard: HashMap::new(),
             running: 0,
             fetching: 0,
             stopping: false,
+            interrupted: false,
         }
     }
 
@@ -417,7 +449,14 @@ impl<'a> Scheduler<'a> {
         for (node, key) in self.fetches.drain(..) {
             self.fetching += 1;
             let outputs = self.plan.graph[node].kind.outputs();
-            work.push(Work::Fetch { node, key, outputs });
+            let count = self.options.shard.map_or(1, |s| s.count);
+            let owner = format!("{} of {count}", Shard::owner(&key, count));
+            work.push(Work::Fetch {
+                node,
+                key,
+                outputs,
+                owner,
+            });
         }
         if self.stopping {
             self.runnable.clear();
@@ -447,6 +486,17 @@ impl<'a> Scheduler<'a> {
             });
         }
         work
+    }
+
+    /// Stops the build after an interrupt: nothing new starts; what runs is let stop.
+    fn interrupt(&mut self) {
+        if !self.interrupted {
+            self.interrupted = true;
+            self.stopping = true;
+            self.lookups.clear();
+            self.fetches.clear();
+            self.runnable.clear();
+        }
     }
 
     /// True when nothing runs, waits or is being looked up.
@@ -557,6 +607,7 @@ impl<'a> Scheduler<'a> {
                     && !shard.owns(&key) =>
             {
                 log::debug!(node = name.as_str(); "waits for shard {} of {}", Shard::owner(&key, shard.count), shard.count);
+                self.waiting_for_shard.insert(node, prepared);
                 self.fetches.push_back((node, key));
             }
             _ => self.runnable.push_back((node, prepared)),
@@ -579,7 +630,28 @@ impl<'a> Scheduler<'a> {
         };
         let waiting = self.twins.remove(&key).unwrap_or_default();
         let chapter = self.plan.chapter_id(node).unwrap_or_default().to_string();
+        let shard_job = fetched
+            .then(|| self.waiting_for_shard.remove(&node))
+            .flatten();
         match result {
+            // An interrupted job did not fail: it was stopped.
+            Err(_) if self.interrupted => {
+                for twin in waiting.into_iter().chain([node]) {
+                    self.board.states[twin.index()] = State::Skipped;
+                    self.progress.advance();
+                }
+            }
+            // The shard that owns the node did not publish it in time: this one builds it.
+            Err(StepError::NotPublished { owner, waited }) if shard_job.is_some() => {
+                log::warn!(
+                    node = name.as_str(), chapter = chapter.as_str();
+                    "shard {owner} did not publish it within {}; building it here",
+                    humantime::format_duration(waited)
+                );
+                self.board.states[node.index()] = State::Running { key, reason };
+                let prepared = shard_job.expect("checked above");
+                self.runnable.push_back((node, prepared));
+            }
             Ok(entry) => {
                 if fetched {
                     log::info!(node = name.as_str(), chapter = chapter.as_str(); "taken from the shard that built it");
@@ -694,6 +766,7 @@ impl<'a> Scheduler<'a> {
             plan: self.plan,
             states: self.board.states,
             seconds: started.elapsed().as_secs_f64(),
+            interrupted: self.interrupted,
         }
     }
 }
@@ -705,25 +778,34 @@ fn count_needed(states: &[State]) -> usize {
         .count()
 }
 
-/// Polls the remote cache until another shard has published the node with `key`.
+/// Polls the remote cache until another shard has published the node with `key`, for at most `wait` (less if
+/// the remote fails or the build is interrupted).
 fn wait_for_other_shard(
     remote: &Remote,
     store: &Store,
     key: &Digest,
     outputs: &[&str],
-) -> Result<ActionEntry, StepError> {
-    let deadline = Instant::now() + SHARD_WAIT;
-    while Instant::now() < deadline && remote.is_on() {
+    wait: Duration,
+) -> Option<ActionEntry> {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline && remote.is_on() && !interrupt::requested() {
         if let Some(entry) = remote.fetch(key, store, outputs) {
-            return Ok(entry);
+            return Some(entry);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Err(StepError::Shard(format!(
-        "the shard that builds key {} did not publish it within {} s (or the remote cache failed)",
-        key.short(),
-        SHARD_WAIT.as_secs()
-    )))
+    None
+}
+
+/// Runs `work`, turning a panic into its message.
+fn catch_panic<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
 }
 
 /// Runs a node's job in a scratch folder, moves its outputs into the cache, records its entry and publishes it

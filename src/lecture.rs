@@ -113,7 +113,8 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
                 || (!hidden && entry.path() != output && entry.file_name() != "target")
         })
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file())
+        // A link to a file is a source like the file itself (links to folders are not followed).
+        .filter(|entry| entry.path().is_file())
         .filter_map(|entry| entry.path().strip_prefix(root).ok().map(Path::to_path_buf))
         .collect();
     candidates.sort();

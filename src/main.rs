@@ -9,10 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
 use vbuild::logging::{LogFormat, init_logging};
+use vbuild::output::OutputError;
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Error, Invocation, Project};
 use vbuild::target::KINDS;
-use vbuild::{gc, history};
+use vbuild::{gc, history, interrupt, secrets};
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
 #[derive(Parser)]
@@ -118,6 +119,21 @@ enum Command {
     /// Remove the files builds wrote to the output folder; the cache stays, so the next build restores them
     /// without running anything.
     Clean,
+    /// Look after the local cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Check every blob against its hash and every entry against its kind and blobs; exit 1 if anything is
+    /// damaged. With --repair, remove what is damaged: the next build runs exactly the nodes it held.
+    Verify {
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,10 +158,16 @@ fn main() -> ExitCode {
         eprintln!("vbuild: cannot change to {}: {err}", dir.display());
         return ExitCode::from(2);
     }
-    match run(&cli, &bars) {
+    // A panic on this thread (a bug) ends with a message and exit code 1, like any other failure.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli, &bars)));
+    let Ok(result) = ran else {
+        eprintln!("vbuild: internal error (please report it); see the panic message above");
+        return ExitCode::from(1);
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("vbuild: {err}");
+            eprintln!("vbuild: {}", secrets::redact(&err.to_string()));
             ExitCode::from(err.exit_code() as u8)
         }
     }
@@ -306,6 +328,38 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             );
             Ok(0)
         }
+        Some(Command::Cache {
+            command: CacheCommand::Verify { repair },
+        }) => {
+            let repair = *repair && !cli.dry_run;
+            // Looked at as it is (a repair takes the build lock first): damaged folders are found, not fixed.
+            let store = project.store(false)?;
+            let _lock = if repair && store.root().is_dir() {
+                Some(store.lock()?)
+            } else {
+                None
+            };
+            let found = vbuild::verify::verify(store.root(), repair)?;
+            for problem in &found.problems {
+                println!(
+                    "damaged: {}: {}",
+                    shown_path(cli, &problem.path),
+                    problem.what
+                );
+            }
+            let what = match (found.problems.len(), repair) {
+                (0, _) => "the cache is sound".to_string(),
+                (n, true) => format!("{n} problems, removed; the next build runs what they held"),
+                (n, false) => format!(
+                    "{n} problems; `vbuild cache verify --repair` removes them (the next build runs what they held)"
+                ),
+            };
+            println!(
+                "vbuild: cache verify: {} entries and {} blobs checked; {what}",
+                found.entries, found.blobs
+            );
+            Ok(u8::from(!found.problems.is_empty() && !repair))
+        }
         Some(Command::Clean) => {
             let removed = project.clean(cli.dry_run)?;
             let out = shown_path(cli, &project.videofile.output_dir());
@@ -337,6 +391,7 @@ fn build(
     } else {
         Vec::new()
     };
+    interrupt::install();
     let hidden = cli.quiet || !std::io::stderr().is_terminal();
     let progress = Progress::new(bars, hidden);
     let built = project.build(options, &progress)?;
@@ -349,14 +404,18 @@ fn build(
     }
     if let Some(path) = &cli.metrics_file {
         std::fs::write(path, built.report.prometheus()).map_err(|source| {
-            Error::Store(vbuild::store::StoreError::Io {
+            Error::Output(OutputError::Io {
                 path: path.clone(),
                 source,
             })
         })?;
     }
     print_summary(cli, &project.videofile.project_dir, &built);
-    Ok(if built.report.succeeded { 0 } else { 1 })
+    Ok(match built.report.result() {
+        "ok" => 0,
+        "interrupted" => interrupt::EXIT_CODE,
+        _ => 1,
+    })
 }
 
 fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
@@ -368,20 +427,28 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
             failure.error.as_deref().unwrap_or("")
         );
     }
-    // The course video, or for a partial build its first video or file.
+    if let Some(error) = &report.error {
+        eprintln!("vbuild: failed: {error}");
+    }
+    // The course video, or for a partial build its first video or file; a build that did not finish says so
+    // instead (what it did write is in the report).
     let first_video = report
         .outputs
         .iter()
         .find(|p| p.extension().is_some_and(|e| e == "mp4"));
-    let output = report
-        .course_video
-        .as_ref()
-        .or(first_video)
-        .or(report.outputs.first())
-        .map_or_else(
-            || "nothing written".to_string(),
-            |p| shown_path(cli, &project_dir.join(p)),
-        );
+    let output = match report.result() {
+        "interrupted" => "interrupted; run vbuild again to go on where it stopped".to_string(),
+        "failed" => "failed (see above; `vbuild report` has the whole build)".to_string(),
+        _ => report
+            .course_video
+            .as_ref()
+            .or(first_video)
+            .or(report.outputs.first())
+            .map_or_else(
+                || "nothing written".to_string(),
+                |p| shown_path(cli, &project_dir.join(p)),
+            ),
+    };
     let counts = &report.counts;
     println!(
         "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",

@@ -34,6 +34,26 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// Every kind.
+    pub const ALL: [NodeKind; 10] = [
+        NodeKind::Chapter,
+        NodeKind::Script,
+        NodeKind::Audio,
+        NodeKind::Picture,
+        NodeKind::Image,
+        NodeKind::Clip,
+        NodeKind::ChapterVideo,
+        NodeKind::ChapterSubtitles,
+        NodeKind::CourseVideo,
+        NodeKind::CourseSubtitles,
+    ];
+
+    /// The kind of a node name such as `audio:02-gradient-descent/03`.
+    pub fn of_node(name: &str) -> Option<NodeKind> {
+        let kind = name.split(':').next()?;
+        NodeKind::ALL.into_iter().find(|k| k.name() == kind)
+    }
+
     /// The kind's name as used in node names and reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -48,6 +68,14 @@ impl NodeKind {
             NodeKind::CourseVideo => "course-video",
             NodeKind::CourseSubtitles => "course-subtitles",
         }
+    }
+
+    /// True for the kinds with one node per slide, which exist once their chapter's script is known.
+    pub fn per_slide(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Audio | NodeKind::Picture | NodeKind::Image | NodeKind::Clip
+        )
     }
 
     /// The names of the outputs a node of this kind makes: a cache entry of the kind must hold exactly these.

@@ -11,6 +11,7 @@ use crate::engine::{self, Options, Outcome, State};
 use crate::history::LastKeys;
 use crate::lecture::{self, ChapterSource};
 use crate::output::{self, OutputError};
+use crate::plan::NodeKind;
 use crate::progress::Progress;
 use crate::providers::{Clients, llm};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
@@ -198,9 +199,22 @@ impl Project {
 
     /// Parses command-line targets against this course's chapters.
     pub fn targets(&self, texts: &[String]) -> Result<Vec<Target>, Error> {
+        let pictures = self
+            .videofile
+            .providers
+            .contains_key(&self.videofile.images.provider);
         texts
             .iter()
-            .map(|t| Target::parse(t, &self.chapters).map_err(Error::from))
+            .map(|t| {
+                let target = Target::parse(t, &self.chapters)?;
+                if target.kinds.contains(&NodeKind::Picture) && !pictures {
+                    return Err(Error::Target(TargetError {
+                        target: t.clone(),
+                        message: "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
+                    }));
+                }
+                Ok(target)
+            })
             .collect()
     }
 
@@ -269,6 +283,10 @@ impl Project {
         }
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         progress.finish();
+        if !options.dry_run {
+            // Every job has ended: their scratch files (a stopped job's among them) can go.
+            store.clear_scratch()?;
+        }
         let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
         let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
         if !options.dry_run {

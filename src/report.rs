@@ -85,6 +85,9 @@ pub struct Report {
     /// A failure outside any node (writing the outputs), if there was one.
     #[serde(default)]
     pub error: Option<String>,
+    /// An interrupt stopped the build.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// Facts about a node the report needs from the project: its provider and the cost of its usage.
@@ -222,6 +225,7 @@ impl Report {
             outputs: Vec::new(),
             course_video: None,
             error: None,
+            interrupted: outcome.interrupted,
         }
     }
 
@@ -239,6 +243,15 @@ impl Report {
         let builds = cache_dir.join("builds");
         write_atomic(&builds.join(format!("{}.json", self.id)), &json)?;
         write_atomic(&builds.join("latest.json"), &json)
+    }
+
+    /// How the build ended, in a word: `ok`, `failed` or `interrupted`.
+    pub fn result(&self) -> &'static str {
+        match (self.succeeded, self.interrupted) {
+            (_, true) => "interrupted",
+            (true, false) => "ok",
+            (false, false) => "failed",
+        }
     }
 
     /// The nodes that failed, with their errors.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::cost::Usage;
 use crate::digest::Digest;
-use crate::lecture::{Chapter, ChapterSource};
+use crate::lecture::{Chapter, ChapterSource, slug};
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{self, MediaError, audio, clip, join, slide};
 use crate::plan::{NodeKind, Plan};
@@ -33,9 +33,15 @@ pub enum StepError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A shard could not get a node another shard builds.
-    #[error("{0}")]
-    Shard(String),
+    /// The shard that builds a node did not publish it in time.
+    #[error("shard {owner} did not publish it within {}", humantime::format_duration(*waited))]
+    NotPublished {
+        owner: String,
+        waited: std::time::Duration,
+    },
+    /// The job panicked (a bug in vbuild); the build goes on as after any failure.
+    #[error("internal error (please report it): {0}")]
+    Panic(String),
     /// A cached chapter, script or cue list could not be read back.
     #[error("invalid {what}: {message}")]
     Invalid { what: &'static str, message: String },
@@ -88,7 +94,8 @@ pub enum Job {
     Chapter(Chapter),
     Script {
         chapter: Digest,
-        number: usize,
+        /// What the outline writer starts its slide ids with.
+        slide_ids: String,
         writer: Writer,
     },
     Speech {
@@ -218,12 +225,16 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             signature
                 .setting("max slides", settings.max_slides)
                 .setting("max bullets", settings.max_bullets);
-            let writer = if vf.script.provider == "outline" {
+            // The outline writer numbers its slides after the chapter, so its key signs the chapter number; a
+            // model's script does not depend on where the chapter stands, so inserting a chapter re-bills
+            // nothing (a fallback outline names its slides after the chapter's title instead).
+            let (writer, slide_ids) = if vf.script.provider == "outline" {
                 signature
                     .setting("writer", "outline")
                     .setting("writer version", outline::VERSION)
-                    .setting("words per slide", settings.words_per_slide);
-                Writer::Outline(settings)
+                    .setting("words per slide", settings.words_per_slide)
+                    .input("chapter number", index + 1);
+                (Writer::Outline(settings), format!("{:02}", index + 1))
             } else {
                 let fallback = vf.script.fallback_to_outline.then_some(settings);
                 signature
@@ -248,20 +259,19 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     max_bullets: settings.max_bullets,
                     max_attempts: vf.script.max_attempts,
                 };
-                Writer::Model {
+                let writer = Writer::Model {
                     request,
                     fallback,
                     estimate,
-                }
+                };
+                (writer, slug(&ctx.chapters[index].chapter.title))
             };
-            signature
-                .input("chapter number", index + 1)
-                .input("chapter", &chapter_blob);
+            signature.input("chapter", &chapter_blob);
             Prepared {
                 signature,
                 job: Job::Script {
                     chapter: chapter_blob,
-                    number: index + 1,
+                    slide_ids,
                     writer,
                 },
             }
@@ -586,14 +596,14 @@ impl Job {
             }
             Job::Script {
                 chapter,
-                number,
+                slide_ids,
                 writer,
             } => {
                 let chapter: Chapter = serde_json::from_slice(&store.read_blob(chapter)?)
                     .map_err(invalid("chapter"))?;
                 let (script, usage) = match writer {
                     Writer::Outline(settings) => (
-                        outline::write_script(&chapter, *number, *settings),
+                        outline::write_script(&chapter, slide_ids, *settings),
                         Usage::default(),
                     ),
                     Writer::Model {
@@ -605,7 +615,7 @@ impl Job {
                                 "{err}; writing this chapter with the outline writer, as the Videofile asks"
                             );
                             (
-                                outline::write_script(&chapter, *number, *settings),
+                                outline::write_script(&chapter, slide_ids, *settings),
                                 Usage::default(),
                             )
                         }

@@ -125,7 +125,7 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
 
 impl Store {
     /// The folders of the cache.
-    const FOLDERS: [&str; 4] = ["cas", "actions", "tmp", "builds"];
+    pub const FOLDERS: [&str; 4] = ["cas", "actions", "tmp", "builds"];
 
     /// Opens (and creates) the cache at `root`.
     pub fn open(root: &Path) -> Result<Store, StoreError> {

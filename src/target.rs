@@ -56,6 +56,11 @@ pub const KINDS: &[(&str, &str, bool)] = &[
         true,
     ),
     (
+        "picture",
+        "a chapter's generated pictures, with a cloud [images] provider (all slides, or /SLIDE)",
+        true,
+    ),
+    (
         "clip",
         "a chapter's encoded clips (all slides, or /SLIDE)",
         true,
@@ -139,9 +144,9 @@ impl Target {
                 )));
             }
         };
-        if slide.is_some() && !kinds.iter().all(|k| matches!(k, Audio | Image | Clip)) {
+        if slide.is_some() && !kinds.iter().all(|k| k.per_slide()) {
             return Err(error(
-                "only audio, image and clip targets take a /SLIDE".into(),
+                "only audio, picture, image and clip targets take a /SLIDE".into(),
             ));
         }
         Ok(Target {
@@ -162,10 +167,7 @@ impl Target {
     /// True when this target asks for per-slide nodes of chapter `chapter`, which exist only once its script
     /// has run: that script must run even before the nodes are known.
     pub fn needs_script_of(&self, chapter: usize) -> bool {
-        self.kinds
-            .iter()
-            .any(|k| matches!(k, NodeKind::Audio | NodeKind::Image | NodeKind::Clip))
-            && self.chapter.is_none_or(|c| c == chapter)
+        self.kinds.iter().any(|k| k.per_slide()) && self.chapter.is_none_or(|c| c == chapter)
     }
 }
 

@@ -436,6 +436,53 @@ struct RawProvider {
     max_chars: Option<Spanned<u32>>,
 }
 
+/// The keys of the sections environment variables may set, read from the schema itself.
+fn sections() -> [(&'static str, &'static [&'static str]); 6] {
+    [
+        ("course", field_names::<RawCourse>()),
+        ("video", field_names::<RawVideo>()),
+        ("script", field_names::<RawScript>()),
+        ("speech", field_names::<RawSpeech>()),
+        ("images", field_names::<RawImages>()),
+        ("cache", field_names::<RawCache>()),
+    ]
+}
+
+/// The field names of a `#[derive(Deserialize)]` struct: serde hands them to the deserializer it asks for a
+/// struct, and this one only takes them.
+fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> de::Deserializer<'de> for Fields<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only the field names are read"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("only the field names are read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
 fn unspanned<T>(value: T) -> Spanned<T> {
     Spanned::new(0..0, value)
 }
@@ -505,7 +552,7 @@ impl Videofile {
             text,
             overrides: OverrideSpans::default(),
         };
-        let layered = config::layer(text, overrides).map_err(|err| match err {
+        let layered = config::layer(text, overrides, &sections()).map_err(|err| match err {
             LayerError::At(span, message) => locate.error(&span, message),
             LayerError::General(message) => ConfigError::Layer {
                 path: path.to_path_buf(),
@@ -1255,6 +1302,15 @@ mod tests {
     fn fps_must_divide_the_audio_rate() {
         let msg = message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[video]\nfps = 7\n");
         assert!(msg.contains("fps = 7"), "{msg}");
+    }
+
+    #[test]
+    fn environment_variables_set_the_schemas_own_keys() {
+        let sections = sections();
+        let keys = |name: &str| sections.iter().find(|(s, _)| *s == name).unwrap().1;
+        assert_eq!(keys("video"), ["resolution", "fps", "subtitles"]);
+        assert!(keys("script").contains(&"max_slides"));
+        assert!(keys("cache").contains(&"token_env") && !keys("cache").contains(&"token"));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use std::path::Path;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
+use crate::interrupt;
+
 /// A media step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -38,6 +40,9 @@ pub enum MediaError {
     Render(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// An interrupt stopped the pipeline.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl From<gst::glib::Error> for MediaError {
@@ -81,7 +86,7 @@ pub fn set_location(pipeline: &gst::Pipeline, name: &str, path: &Path) -> Result
     Ok(())
 }
 
-/// Plays `pipeline` until end of stream; any error on the bus fails the step.
+/// Plays `pipeline` until end of stream; any error on the bus fails the step, and an interrupt stops it.
 pub fn run(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
     let result = play_to_end(pipeline);
     let _ = pipeline.set_state(gst::State::Null);
@@ -105,7 +110,14 @@ fn play_to_end(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
         }
         return Err(failure(name.clone(), err.to_string()));
     }
-    for msg in bus.iter_timed(gst::ClockTime::NONE) {
+    loop {
+        // Woken every tenth of a second to notice an interrupt.
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            if interrupt::requested() {
+                return Err(MediaError::Interrupted);
+            }
+            continue;
+        };
         match msg.view() {
             gst::MessageView::Eos(..) => return Ok(()),
             gst::MessageView::Error(e) => {
@@ -115,7 +127,6 @@ fn play_to_end(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
             _ => {}
         }
     }
-    Ok(())
 }
 
 fn source_name(msg: &gst::Message) -> String {

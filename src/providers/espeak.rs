@@ -1,10 +1,12 @@
 //! The built-in `espeak` speech provider: runs espeak-ng (a Debian package) to speak narration to WAV.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use super::ProviderError;
+use crate::interrupt;
 
 const PROGRAM: &str = "espeak-ng";
 
@@ -46,9 +48,24 @@ pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), Provi
         .take()
         .expect("stdin is piped")
         .write_all(text.as_bytes())?;
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    // Polled, so that an interrupt stops the child rather than waiting for it.
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if interrupt::requested() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ProviderError::Interrupted);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = Vec::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_end(&mut stderr)?;
+    }
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&stderr);
         let message = stderr.trim().trim_start_matches("Error:").trim();
         return Err(ProviderError::Failed {
             program: PROGRAM.into(),

@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ProviderError;
-use crate::secrets;
+use crate::{interrupt, secrets};
 
 /// How requests prove who they are.
 #[derive(Clone)]
@@ -103,6 +103,9 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
+            if interrupt::requested() {
+                return Err(ProviderError::Interrupted);
+            }
             let outcome = {
                 let _slot = self.take_slot();
                 self.wait_for_rate();
@@ -124,7 +127,7 @@ impl Client {
                         self.name,
                         wait.as_secs_f64()
                     );
-                    std::thread::sleep(wait);
+                    sleep_unless_interrupted(wait);
                 }
             }
         }
@@ -247,6 +250,18 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         *self.client.in_flight.lock().expect("never poisoned") -= 1;
         self.client.slot_free.notify_one();
+    }
+}
+
+/// Sleeps for `wait`, or less if an interrupt comes.
+fn sleep_unless_interrupted(wait: Duration) {
+    let until = Instant::now() + wait;
+    while !interrupt::requested() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
     }
 }
 

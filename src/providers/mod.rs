@@ -41,6 +41,9 @@ pub enum ProviderError {
     /// Reading or writing the provider's files failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// An interrupt stopped the work before it was done.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// The cloud providers a build uses, each with its one client (and so its one set of limits).

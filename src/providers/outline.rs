@@ -40,8 +40,8 @@ struct Section {
     pieces: Vec<Piece>,
 }
 
-/// Writes the slide script of chapter number `chapter_number`.
-pub fn write_script(chapter: &Chapter, chapter_number: usize, settings: OutlineSettings) -> Script {
+/// Writes the slide script of `chapter`; slide ids are `ID_PREFIX-01`, `ID_PREFIX-02`, ...
+pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSettings) -> Script {
     let sections = sections(chapter, settings.words_per_slide);
     let mut drafts: Vec<(String, Vec<Piece>)> = Vec::new();
     for section in sections {
@@ -84,7 +84,7 @@ pub fn write_script(chapter: &Chapter, chapter_number: usize, settings: OutlineS
             let speaker_notes = narration.join(" ");
             let words = speaker_notes.split_whitespace().count();
             Slide {
-                id: format!("{chapter_number:02}-{:02}", index + 1),
+                id: format!("{id_prefix}-{:02}", index + 1),
                 visual_prompt: visual.unwrap_or_else(|| {
                     format!("A clean, simple illustration for a lecture slide titled \"{title}\"")
                 }),
@@ -296,7 +296,7 @@ mod tests {
         let ch = chapter(
             "# Gradients\n\nA gradient points uphill. We walk against it.\n\n## Step size\n\n- small is slow\n- large diverges\n",
         );
-        let script = write_script(&ch, 3, settings());
+        let script = write_script(&ch, "03", settings());
         assert_eq!(script.slides.len(), 2);
         let first = &script.slides[0];
         assert_eq!(first.id, "03-01");
@@ -318,7 +318,7 @@ mod tests {
     fn long_sections_are_split_and_nothing_is_lost() {
         let sentence = "This sentence has exactly seven words here. ";
         let ch = chapter(&format!("# Long\n\n{}\n", sentence.repeat(20)));
-        let script = write_script(&ch, 1, settings());
+        let script = write_script(&ch, "01", settings());
         assert!(script.slides.len() >= 3, "{}", script.slides.len());
         assert_eq!(script.slides[1].title, "Long (continued)");
         let words: usize = script
@@ -336,7 +336,7 @@ mod tests {
         );
         let script = write_script(
             &ch,
-            1,
+            "01",
             OutlineSettings {
                 max_slides: 2,
                 ..settings()
@@ -357,8 +357,8 @@ mod tests {
     fn output_is_deterministic() {
         let ch = chapter("# T\n\nSome text. More text!\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
         assert_eq!(
-            write_script(&ch, 1, settings()),
-            write_script(&ch, 1, settings())
+            write_script(&ch, "01", settings()),
+            write_script(&ch, "01", settings())
         );
     }
 }
