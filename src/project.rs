@@ -283,6 +283,17 @@ impl Project {
         }
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         progress.finish();
+        for target in &options.targets {
+            if let (Some(chapter), Some(slide)) = (target.chapter, target.slide) {
+                let slides = outcome.plan.chapters[chapter].slides.len();
+                if slides > 0 && slide >= slides {
+                    log::warn!(
+                        "target {target}: chapter {} has {slides} slides; nothing to build",
+                        self.chapters[chapter].id
+                    );
+                }
+            }
+        }
         if !options.dry_run {
             // Every job has ended: their scratch files (a stopped job's among them) can go.
             store.clear_scratch()?;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::digest::Digest;
 use crate::secrets;
-use crate::store::{ActionEntry, Store, hash_file};
+use crate::store::{ActionEntry, Damage, Store, hash_file};
 
 /// Where the remote's objects live and how requests to them are authorised.
 pub enum Backend {
@@ -211,6 +211,18 @@ impl Remote {
                 return None;
             }
         };
+        let misfit = |damage: Damage| {
+            log::warn!(
+                "remote cache {}: the entry of {} does not fit its node ({damage}); ignored",
+                self.name,
+                entry.node
+            );
+        };
+        // Its outputs' names are checked before any blob is fetched, their sizes after.
+        if let Err(damage) = entry.check_outputs(expected) {
+            misfit(damage);
+            return None;
+        }
         let limit = if entry.bytes > 0 {
             entry.bytes
         } else {
@@ -225,11 +237,7 @@ impl Remote {
             }
         }
         if let Err(damage) = store.check(&entry, expected) {
-            log::warn!(
-                "remote cache {}: the entry of {} does not fit its node ({damage}); ignored",
-                self.name,
-                entry.node
-            );
+            misfit(damage);
             return None;
         }
         store.record(&entry).ok()?;

@@ -57,6 +57,20 @@ impl ActionEntry {
             .unwrap_or_else(|| panic!("entry of {} has no output {name:?}", self.node))
     }
 
+    /// Checks that the entry holds exactly the outputs `expected` of its kind.
+    pub fn check_outputs(&self, expected: &[&str]) -> Result<(), Damage> {
+        let found: BTreeSet<&str> = self.outputs.keys().map(String::as_str).collect();
+        let wanted: BTreeSet<&str> = expected.iter().copied().collect();
+        if found == wanted {
+            return Ok(());
+        }
+        let list = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+        Err(Damage::Outputs {
+            found: list(&found),
+            expected: list(&wanted),
+        })
+    }
+
     /// A number from `meta`, or 0.
     pub fn number(&self, name: &str) -> f64 {
         self.meta
@@ -300,15 +314,7 @@ impl Store {
     /// Checks that `entry` makes the outputs `expected` and that its blobs are regular files adding up to the
     /// size it recorded (an entry naming another node's blobs does not fit).
     pub fn check(&self, entry: &ActionEntry, expected: &[&str]) -> Result<(), Damage> {
-        let found: BTreeSet<&str> = entry.outputs.keys().map(String::as_str).collect();
-        let wanted: BTreeSet<&str> = expected.iter().copied().collect();
-        if found != wanted {
-            let list = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
-            return Err(Damage::Outputs {
-                found: list(&found),
-                expected: list(&wanted),
-            });
-        }
+        entry.check_outputs(expected)?;
         let mut size = 0;
         for (name, hash) in &entry.outputs {
             match fs::symlink_metadata(self.blob_path(hash)) {

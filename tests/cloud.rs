@@ -27,6 +27,12 @@ enum Fault {
     Slow(Duration),
     Malformed,
     InvalidScript,
+    /// Answers `code` with the request's own headers as the error message, after `pad` characters (so that
+    /// a message cut at 300 characters cuts the key).
+    Echo {
+        code: u16,
+        pad: usize,
+    },
 }
 
 /// One request as the server saw it.
@@ -194,6 +200,16 @@ fn answer(
             );
         }
         Some(Fault::Slow(delay)) => std::thread::sleep(delay),
+        Some(Fault::Echo { code, pad }) => {
+            let headers: Vec<String> = request
+                .headers()
+                .iter()
+                .map(|h| format!("{}: {}", h.field, h.value))
+                .collect();
+            let message = format!("{}{}", "x".repeat(pad), headers.join(", "));
+            let body = json!({"error": {"message": message}}).to_string();
+            return respond(request, code, "application/json", body.into_bytes(), None);
+        }
         Some(Fault::Malformed) => {
             return respond(
                 request,
@@ -707,4 +723,107 @@ fn switching_to_a_proxy_or_another_key_rebuilds_nothing_but_a_new_prompt_templat
     );
     ok(run(dir.path(), &["script:1"]));
     assert_eq!(proxy.seen("/chat/completions").len(), 1);
+}
+
+#[test]
+fn the_key_is_nowhere_when_a_server_echoes_it_at_any_log_level() {
+    let cloud = FakeCloud::start();
+    let sections = "[speech]\nprovider = \"openai\"\nvoice = \"alloy\"";
+    let dir = project(sections, &openai(&cloud, "max_retries = 1\n"));
+    cloud.fail(
+        "/v1/audio/speech",
+        &[
+            Fault::Echo { code: 500, pad: 0 },
+            Fault::Echo {
+                code: 400,
+                pad: 290,
+            },
+        ],
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-vv", "-j", "1"])
+        .current_dir(dir.path())
+        .env("FAKE_KEY", KEY)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("retrying in") && stderr.contains("<redacted>"),
+        "the echo reached the log, redacted: {stderr}"
+    );
+    for stream in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(!text.contains(&KEY[..8]), "{text}");
+    }
+    assert_eq!(files_holding(dir.path(), &KEY[..8]), Vec::<String>::new());
+}
+
+#[test]
+fn a_key_typed_where_its_variable_name_belongs_is_not_echoed() {
+    let dir = project(
+        "[speech]\nprovider = \"openai\"",
+        "[providers.openai]\napi = \"openai\"\napi_key_env = \"sk-live-TYPEDKEY-123456\"\n",
+    );
+    let output = run(dir.path(), &["config"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("api_key_env must be the name of an environment variable"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("TYPEDKEY"), "{stderr}");
+}
+
+#[test]
+fn inserting_a_chapter_costs_exactly_one_new_script_request() {
+    let cloud = FakeCloud::start();
+    let dir = project("[script]\nprovider = \"openai\"", &openai(&cloud, ""));
+    let lecture = dir.path().join("lecture.md");
+    std::fs::write(
+        &lecture,
+        "# Cloud course\n\n## Clouds\n\nClouds are water.\n\n## Rain\n\nRain falls.\n\n## Snow\n\nSnow is cold.\n",
+    )
+    .unwrap();
+    ok(run(dir.path(), &[]));
+    assert_eq!(cloud.seen("/v1/chat/completions").len(), 3);
+    std::fs::write(
+        &lecture,
+        "# Cloud course\n\n## Fog\n\nFog is low cloud.\n\n## Clouds\n\nClouds are water.\n\n## Rain\n\nRain falls.\n\n## Snow\n\nSnow is cold.\n",
+    )
+    .unwrap();
+    ok(run(dir.path(), &[]));
+    let chats = cloud.seen("/v1/chat/completions");
+    assert_eq!(
+        chats.len(),
+        4,
+        "only the new chapter's script was asked for"
+    );
+    assert!(chats[3].body.contains("Fog is low cloud."));
+}
+
+#[test]
+fn picture_targets_draw_only_pictures() {
+    let cloud = FakeCloud::start();
+    let dir = project("[images]\nprovider = \"openai\"", &openai(&cloud, ""));
+    ok(run(dir.path(), &["picture:1/1"]));
+    assert_eq!(cloud.seen("/v1/images/generations").len(), 1);
+    let ran = nodes_in(&report(dir.path()), "ran");
+    assert_eq!(
+        ran,
+        [
+            "chapter:01-clouds",
+            "picture:01-clouds/01",
+            "script:01-clouds"
+        ]
+    );
+    // Without a cloud image provider there are no pictures to build.
+    let offline = project("", "");
+    let output = run(offline.path(), &["picture:1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("picture targets need a cloud [images] provider")
+    );
 }

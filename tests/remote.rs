@@ -335,3 +335,26 @@ fn an_s3_compatible_store_is_shared_through_signed_requests() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_ACCESS_KEY_ID"));
 }
+
+#[test]
+fn a_shard_whose_partner_never_comes_builds_its_nodes_after_shard_wait() {
+    let nginx = Nginx::start();
+    let dir = copy_with_remote(&nginx.url);
+    append_to_videofile(dir.path(), "shard_wait = \"2s\"");
+    let (output, _) = vbuild_within(
+        dir.path(),
+        &["--shard", "0/2"],
+        &[],
+        Duration::from_secs(180),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("shard 1 of 2 did not publish it within 2s; building it here"),
+        "{stderr}"
+    );
+    // Everything the course needs was published: an assembly builds only the joins.
+    let assembly = copy_with_remote(&nginx.url);
+    vbuild_ok(assembly.path(), &[]);
+    assert_eq!(expensive_ran(assembly.path()), Vec::<String>::new());
+}

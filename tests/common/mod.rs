@@ -147,3 +147,88 @@ pub fn wait_for_entries(dir: &Path, count: usize, build: &mut Child) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Runs `vbuild ARGS` in `dir` with `envs`, killing it (and failing the test) if it runs longer than
+/// `limit`; returns its output and the peak memory (VmHWM, bytes) it was seen to use.
+pub fn vbuild_within(
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> (Output, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vbuild runs");
+    let deadline = Instant::now() + limit;
+    let mut peak = 0;
+    // The pipes are drained on threads so that a chatty build never blocks on a full pipe.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        let status_file = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
+        if let Some(kib) = status_file.ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            peak = peak.max(kib * 1024);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap()).to_string();
+            panic!("vbuild {args:?} ran longer than {limit:?}; it said:\n{said}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    (output, peak)
+}
+
+/// Reads `pipe` to its end on a thread.
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut bytes).unwrap();
+        }
+        bytes
+    })
+}
+
+/// A small course (two chapters of two short sections each) at a low resolution, quick to build.
+pub fn small_course() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# Small course\n\n## Tides\n\nThe moon pulls the sea.\n\n### Spring tides\n\nSun and moon pull together.\n\n\
+         ## Winds\n\nAir moves from high to low pressure.\n\n### Trade winds\n\nThey blow towards the equator.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Videofile"),
+        "[course]\ntitle = \"Small course\"\nsources = [\"lecture.md\"]\n\n[video]\nresolution = \"320x180\"\nfps = 5\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Appends `text` to the Videofile of `dir`.
+pub fn append_to_videofile(dir: &Path, text: &str) {
+    let path = dir.join("Videofile");
+    let before = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{before}\n{text}\n")).unwrap();
+}
