@@ -1,0 +1,254 @@
+//! Property tests: random Videofiles, environment overrides, Markdown, targets, model answers and cache
+//! entries go through parsing and planning. Nothing panics, and every rejection is a message.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use vbuild::config::{Overrides, Variable};
+use vbuild::digest::Digest;
+use vbuild::lecture::{ChapterSource, split_chapters};
+use vbuild::plan::{NodeKind, Plan};
+use vbuild::providers::outline::{OutlineSettings, write_script};
+use vbuild::store::Store;
+use vbuild::target::Target;
+use vbuild::videofile::{Split, Videofile};
+
+/// Lines a Videofile is made of: real sections and keys with values of every type, and noise.
+fn videofile_line() -> impl Strategy<Value = String> {
+    let sections = prop::sample::select(vec![
+        "[course]",
+        "[video]",
+        "[script]",
+        "[speech]",
+        "[images]",
+        "[cache]",
+        "[prices.openai]",
+        "[providers.openai]",
+        "[profile.draft.video]",
+        "[[course]]",
+    ]);
+    let keys = prop::sample::select(vec![
+        "title",
+        "sources",
+        "split",
+        "output",
+        "resolution",
+        "fps",
+        "subtitles",
+        "provider",
+        "max_slides",
+        "max_bullets",
+        "words_per_slide",
+        "voice",
+        "rate",
+        "theme",
+        "api",
+        "api_key_env",
+        "base_url",
+        "remote",
+        "timeout",
+        "shard_wait",
+        "max_blob_size",
+        "token_env",
+        "concurrency",
+        "per_million_input_tokens",
+    ]);
+    let values = prop::sample::select(vec![
+        "\"T\"",
+        "[\"lecture.md\"]",
+        "[\"*.md\", \"../x\"]",
+        "\"h1\"",
+        "\"file\"",
+        "\"/etc\"",
+        "\"..\"",
+        "\"1920x1080\"",
+        "\"0x0\"",
+        "\"99999x2\"",
+        "0",
+        "-1",
+        "7",
+        "10",
+        "4294967296",
+        "1e309",
+        "nan",
+        "\"openai\"",
+        "\"outline\"",
+        "\"s3://b/p\"",
+        "\"http://u:p@h/x\"",
+        "\"10m\"",
+        "\"-5s\"",
+        "\"2G\"",
+        "\"é\"",
+        "true",
+        "{}",
+        "[]",
+        "\"",
+    ]);
+    prop_oneof![
+        4 => sections.prop_map(str::to_string),
+        8 => (keys, values).prop_map(|(k, v)| format!("{k} = {v}")),
+        1 => "\\PC{0,40}",
+    ]
+}
+
+/// A Videofile that parses far enough to reach validation, with random lines added.
+fn videofile_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(videofile_line(), 0..24).prop_map(|lines| {
+        format!(
+            "[course]\ntitle = \"Course\"\nsources = [\"lecture.md\"]\n{}\n",
+            lines.join("\n")
+        )
+    })
+}
+
+/// Markdown made of the constructs lectures use, in random order and nesting.
+fn markdown() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "#{1,6} \\PC{0,30}",
+        "\\PC{0,80}",
+        "(- |\\* |1\\. |  - ){1,3}\\PC{0,30}",
+        "```[a-z]{0,6}\n\\PC{0,60}\n```",
+        "```\n\\PC{0,30}",
+        "\\| a \\| b \\|\n\\|---\\|---\\|\n\\| \\PC{0,10} \\| \\PC{0,10} \\|",
+        "> \\PC{0,40}",
+        "!\\[\\PC{0,20}\\]\\([a-z./]{0,20}\\)",
+        "\\[\\PC{0,10}\\]\\(http://x\\)",
+        "<[a-z]{1,5}>\\PC{0,20}</[a-z]{1,5}>",
+        "[ \t]{0,4}",
+    ];
+    prop::collection::vec(piece, 0..30).prop_map(|pieces| pieces.join("\n\n"))
+}
+
+fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
+    split_chapters(markdown, split, "Fallback")
+        .into_iter()
+        .enumerate()
+        .map(|(index, (chapter, text))| ChapterSource {
+            number: index + 1,
+            id: format!("{:02}-{}", index + 1, vbuild::lecture::slug(&chapter.title)),
+            chapter,
+            markdown: text,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_videofile_is_accepted_or_rejected_with_a_located_message(text in videofile_text()) {
+        if let Err(err) = Videofile::parse(Path::new("p/Videofile"), &text, &Overrides::default()) {
+            let message = err.to_string();
+            prop_assert!(!message.trim().is_empty());
+            prop_assert!(message.starts_with("p/Videofile"), "{}", message);
+        }
+    }
+
+    #[test]
+    fn any_text_as_a_videofile_never_panics(text in "\\PC{0,300}") {
+        if let Err(err) = Videofile::parse(Path::new("Videofile"), &text, &Overrides::default()) {
+            prop_assert!(!err.to_string().trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn any_environment_and_flags_are_settings_or_messages(
+        variables in prop::collection::vec(("VBUILD_[A-Z_]{0,20}", "\\PC{0,12}"), 0..6),
+        flags in prop::collection::vec("[a-z_.]{0,16}=\\PC{0,8}", 0..3),
+        profile in prop::option::of("[a-z]{0,6}"),
+    ) {
+        let overrides = Overrides {
+            profile,
+            environment: variables
+                .into_iter()
+                .map(|(name, value)| Variable { name, value, from_dotenv: false })
+                .collect(),
+            flags,
+        };
+        let text = "[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[profile.draft.video]\nfps = 5\n";
+        if let Err(err) = Videofile::parse(Path::new("Videofile"), text, &overrides) {
+            prop_assert!(!err.to_string().trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn any_markdown_becomes_chapters_scripts_and_a_plan(
+        text in markdown(),
+        split in prop::sample::select(vec![Split::H1, Split::H2, Split::File]),
+        max_slides in 1usize..6,
+        max_bullets in 1usize..6,
+        words_per_slide in 10usize..60,
+        targets in prop::collection::vec("[a-z:/0-9-]{0,16}", 0..4),
+    ) {
+        let chapters = chapter_sources(&text, split);
+        let settings = OutlineSettings { max_slides, max_bullets, words_per_slide };
+        let mut plan = Plan::new(&chapters, false);
+        for (index, source) in chapters.iter().enumerate() {
+            let script = write_script(&source.chapter, "01", settings);
+            prop_assert!(!script.slides.is_empty());
+            prop_assert!(script.slides.len() <= max_slides);
+            plan.expand(index, script.slides.len());
+        }
+        for node in plan.graph.node_indices() {
+            prop_assert!(!plan.name(node).is_empty());
+        }
+        for text in targets {
+            match Target::parse(&text, &chapters) {
+                Ok(target) => { let _ = target.needs_script_of(0); }
+                Err(err) => prop_assert!(!err.to_string().trim().is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn any_model_answer_is_a_script_or_a_list_of_errors(answer in "\\PC{0,200}", slides in 1usize..5) {
+        if let Err(errors) = vbuild::script::validate(&answer, slides, 3) {
+            prop_assert!(!errors.is_empty());
+            prop_assert!(errors.iter().all(|e| !e.trim().is_empty()));
+        }
+    }
+
+    #[test]
+    fn any_action_entry_is_used_only_when_it_fits_its_kind(
+        hashes in prop::collection::vec(
+            prop_oneof![
+                Just(Digest::of(b"present").to_string()),
+                "[0-9a-f]{64}",
+                "\\PC{0,70}",
+                "(\\.\\./){1,4}[a-z]{1,8}",
+            ],
+            0..4,
+        ),
+        names in prop::collection::vec(prop::sample::select(vec!["chapter", "script", "speech", "video", "x"]), 0..4),
+        bytes in prop_oneof![Just(7u64), any::<u64>()],
+        kind in prop::sample::select(NodeKind::ALL.to_vec()),
+        key_text in prop_oneof![Just(String::new()), "\\PC{0,70}"],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".vbuild")).unwrap();
+        let mut file = store.scratch_file().unwrap();
+        std::io::Write::write_all(&mut file, b"present").unwrap();
+        let (_, path) = file.keep().unwrap();
+        store.put_file(&path).unwrap();
+        let key = Digest::of(b"key");
+        let outputs: BTreeMap<&str, &String> = names.iter().copied().zip(hashes.iter()).collect();
+        let entry = serde_json::json!({
+            "key": if key_text.is_empty() { key.to_string() } else { key_text },
+            "node": format!("{}:01-x", kind.name()),
+            "outputs": outputs,
+            "meta": {}, "seconds": 0.0, "bytes": bytes, "signature": [],
+        });
+        let file = dir.path().join(".vbuild/actions").join(key.shard()).join(format!("{key}.json"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, entry.to_string()).unwrap();
+        if let Some(found) = store.action(&key, kind.outputs()) {
+            prop_assert_eq!(found.outputs.len(), kind.outputs().len());
+            for hash in found.outputs.values() {
+                prop_assert!(store.blob_path(hash).starts_with(dir.path().join(".vbuild/cas")));
+            }
+        }
+        let verified = vbuild::verify::verify(&dir.path().join(".vbuild"), true).unwrap();
+        prop_assert!(verified.problems.iter().all(|p| !p.what.is_empty()));
+    }
+}
