@@ -842,3 +842,22 @@ fn run_node(
     }
     Ok(entry)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_its_message() {
+        assert_eq!(catch_panic(|| 7), Ok(7));
+        assert_eq!(
+            catch_panic(|| -> u8 { panic!("end byte index 2 is not a char boundary") }),
+            Err("end byte index 2 is not a char boundary".to_string())
+        );
+        let key = 3;
+        assert_eq!(
+            catch_panic(|| -> u8 { panic!("key {key}") }),
+            Err("key 3".to_string())
+        );
+    }
+}

@@ -16,6 +16,7 @@ use crate::progress::Progress;
 use crate::providers::{Clients, llm};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
+use crate::secrets;
 use crate::steps::{Context, StepError, Tools};
 use crate::store::{Store, StoreError, io_error};
 use crate::target::{Target, TargetError};
@@ -134,15 +135,18 @@ impl Project {
         let Some(url) = &cache.remote else {
             return Ok(None);
         };
-        let variable = |name: &str| {
-            self.environment.get(name).cloned().ok_or_else(|| {
+        // Tokens and credentials are registered as secrets as they are read, so no message shows them.
+        let variable = |name: &str| -> Result<String, Error> {
+            let value = self.environment.get(name).cloned().ok_or_else(|| {
                 Error::Config(ConfigError::Layer {
                     path: self.videofile.path.clone(),
                     message: format!(
                         "[cache] needs the environment variable {name}, which is not set"
                     ),
                 })
-            })
+            })?;
+            secrets::register(&value);
+            Ok(value)
         };
         let backend = match url.strip_prefix("s3://") {
             None => Backend::Http {
