@@ -832,7 +832,7 @@ fn run_node(
         outputs,
         meta: produced.meta,
         seconds: started.elapsed().as_secs_f64(),
-        bytes,
+        bytes: Some(bytes),
         usage: produced.usage,
         signature: prepared.signature.fields().to_vec(),
     };

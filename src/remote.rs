@@ -223,11 +223,10 @@ impl Remote {
             misfit(damage);
             return None;
         }
-        let limit = if entry.bytes > 0 {
-            entry.bytes
-        } else {
-            self.limits.max_blob_bytes
-        };
+        let limit = entry
+            .bytes
+            .filter(|&bytes| bytes > 0)
+            .unwrap_or(self.limits.max_blob_bytes);
         for hash in entry.outputs.values() {
             if store.blob_path(hash).is_file() {
                 continue;

@@ -138,7 +138,7 @@ impl Report {
                 State::Done { entry, ran } => {
                     report.key = Some(entry.key.clone());
                     report.seconds = Some(entry.seconds);
-                    report.bytes = entry.bytes;
+                    report.bytes = entry.bytes.unwrap_or(0);
                     report.meta = entry.meta.clone().into_iter().collect();
                     report.reason = ran.clone();
                     if ran.is_some() {

@@ -39,9 +39,10 @@ pub struct ActionEntry {
     pub meta: BTreeMap<String, serde_json::Value>,
     /// How long the node took to run, in seconds.
     pub seconds: f64,
-    /// Total size of the outputs (each counted once per output name).
-    #[serde(default)]
-    pub bytes: u64,
+    /// Total size of the outputs (each counted once per output name); unknown in entries older than the
+    /// field, whose size is then not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// What the node consumed from its provider.
     #[serde(default)]
     pub usage: Usage,
@@ -323,10 +324,10 @@ impl Store {
                 Err(_) => return Err(Damage::Missing(hash.short().into(), name.clone())),
             }
         }
-        if size != entry.bytes {
+        if let Some(recorded) = entry.bytes.filter(|&recorded| recorded != size) {
             return Err(Damage::Size {
                 found: size,
-                recorded: entry.bytes,
+                recorded,
             });
         }
         Ok(())
@@ -384,7 +385,7 @@ mod tests {
                 .collect(),
             meta: BTreeMap::new(),
             seconds: 0.0,
-            bytes,
+            bytes: Some(bytes),
             usage: Usage::default(),
             signature: Vec::new(),
         }
@@ -434,6 +435,12 @@ mod tests {
         let picture = put(&store, b"png");
         let check = |e: &ActionEntry| store.check(e, &["slide"]);
         assert_eq!(check(&entry("a", &[("slide", &picture)], 3)), Ok(()));
+        // Entries written before sizes were recorded are taken at their word.
+        let older = ActionEntry {
+            bytes: None,
+            ..entry("a", &[("slide", &picture)], 0)
+        };
+        assert_eq!(check(&older), Ok(()));
         // No outputs at all, another kind's outputs, another node's blob.
         assert!(matches!(
             check(&entry("b", &[], 0)),

@@ -184,7 +184,7 @@ mod tests {
             outputs: [("script".to_string(), blob.clone())].into(),
             meta: Default::default(),
             seconds: 0.0,
-            bytes: 6,
+            bytes: Some(6),
             usage: Default::default(),
             signature: Vec::new(),
         };
