@@ -7,15 +7,16 @@
 //! discarded, never used. Entries are validated like local ones (their hashes are digests, their outputs those
 //! of their node's kind, their blobs the size they recorded). Bodies stream to scratch files, never into
 //! memory, with a size limit (the size the entry recorded) and a deadline per request. Any other remote failure
-//! turns the remote off for the rest of the build with one warning: the build goes on with the local cache.
+//! (a malformed or misfit entry among them) turns the remote off for the rest of the build with one warning:
+//! the build goes on with the local cache.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::digest::Digest;
-use crate::secrets;
 use crate::store::{ActionEntry, Damage, Store, hash_file};
+use crate::{interrupt, secrets};
 
 /// Where the remote's objects live and how requests to them are authorised.
 pub enum Backend {
@@ -155,9 +156,19 @@ impl Remote {
             ));
         }
         let mut body = response.body_mut().with_config().limit(limit).reader();
-        match std::io::copy(&mut body, sink) {
-            Ok(_) => Fetched::Found,
-            Err(err) => Fetched::Failed(format!("GET {path}: {err}")),
+        let mut buffer = vec![0; 64 << 10];
+        loop {
+            if interrupt::requested() {
+                return Fetched::Failed(format!("GET {path}: interrupted"));
+            }
+            let read = match body.read(&mut buffer) {
+                Ok(0) => return Fetched::Found,
+                Ok(read) => read,
+                Err(err) => return Fetched::Failed(format!("GET {path}: {err}")),
+            };
+            if let Err(err) = sink.write_all(&buffer[..read]) {
+                return Fetched::Failed(format!("GET {path}: writing it here: {err}"));
+            }
         }
     }
 
@@ -191,32 +202,30 @@ impl Remote {
                 return None;
             }
         }
+        // A remote that serves entries that are not what was asked for is misbehaving: it is dropped.
         let entry = match serde_json::from_slice::<ActionEntry>(&json) {
             Ok(entry) if entry.key == *key => entry,
             Ok(entry) => {
-                log::warn!(
-                    "remote cache {}: the entry for key {} says it is {}; ignored",
-                    self.name,
+                self.turn_off(&format!(
+                    "the entry for key {} says it is {}",
                     key.short(),
                     entry.key.short()
-                );
+                ));
                 return None;
             }
             Err(err) => {
-                log::warn!(
-                    "remote cache {}: the entry for key {} is malformed ({err}); ignored",
-                    self.name,
+                self.turn_off(&format!(
+                    "the entry for key {} is malformed ({err})",
                     key.short()
-                );
+                ));
                 return None;
             }
         };
         let misfit = |damage: Damage| {
-            log::warn!(
-                "remote cache {}: the entry of {} does not fit its node ({damage}); ignored",
-                self.name,
+            self.turn_off(&format!(
+                "the entry of {} does not fit its node ({damage})",
                 entry.node
-            );
+            ));
         };
         // Its outputs' names are checked before any blob is fetched, their sizes after.
         if let Err(damage) = entry.check_outputs(expected) {

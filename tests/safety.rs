@@ -180,6 +180,8 @@ fn hostile_cache_entries_and_output_lists_never_touch_a_file_outside_the_project
         let (output, _) = vbuild_within(copy.path(), &[], &[], MINUTE);
         assert!(output.status.success(), "{}", stderr(&output));
         assert!(copy.path().join("out/small-course.mp4").is_file());
+        let dropped = stderr(&output).matches("is malformed (").count();
+        assert_eq!(dropped, 1, "the remote is dropped at its first bad entry");
     }
 
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "years of work");
