@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::project::Error;
-use crate::store::io_error;
 use crate::videofile::ConfigError;
 
 const FILES: &[(&str, &str)] = &[
@@ -11,8 +10,9 @@ const FILES: &[(&str, &str)] = &[
     ("lecture.md", include_str!("../assets/init/lecture.md")),
 ];
 
-/// Writes the sample project into `dir` (created if missing); refuses to overwrite any file.
-pub fn scaffold(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+/// Writes the sample project into `dir` (created if missing); refuses to overwrite any file. With `dry_run`,
+/// writes nothing. Returns the files written (or that would be).
+pub fn scaffold(dir: &Path, dry_run: bool) -> Result<Vec<PathBuf>, Error> {
     for (name, _) in FILES {
         let path = dir.join(name);
         if path.exists() {
@@ -22,12 +22,13 @@ pub fn scaffold(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             }));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Store(io_error(dir)(e)))?;
-    let mut written = Vec::new();
-    for (name, text) in FILES {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::Store(io_error(&path)(e)))?;
-        written.push(path);
+    let paths: Vec<PathBuf> = FILES.iter().map(|(name, _)| dir.join(name)).collect();
+    if dry_run {
+        return Ok(paths);
     }
-    Ok(written)
+    std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
+    for (path, (_, text)) in paths.iter().zip(FILES) {
+        std::fs::write(path, text).map_err(Error::write(path))?;
+    }
+    Ok(paths)
 }

@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
 use vbuild::logging::{LogFormat, init_logging};
-use vbuild::output::OutputError;
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Error, Invocation, Project};
 use vbuild::target::KINDS;
@@ -191,11 +190,14 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     if let Some(Command::Init { dir }) = &cli.command {
-        let written = vbuild::init::scaffold(dir)?;
+        let written = vbuild::init::scaffold(dir, cli.dry_run)?;
+        let verb = if cli.dry_run { "would write" } else { "wrote" };
         for path in written {
-            println!("vbuild: wrote {}", shown_path(cli, &path));
+            println!("vbuild: {verb} {}", shown_path(cli, &path));
         }
-        println!("vbuild: now run `vbuild` in {}", shown_path(cli, dir));
+        if !cli.dry_run {
+            println!("vbuild: now run `vbuild` in {}", shown_path(cli, dir));
+        }
         return Ok(0);
     }
     let invocation = Invocation {
@@ -403,12 +405,7 @@ fn build(
         return Ok(0);
     }
     if let Some(path) = &cli.metrics_file {
-        std::fs::write(path, built.report.prometheus()).map_err(|source| {
-            Error::Output(OutputError::Io {
-                path: path.clone(),
-                source,
-            })
-        })?;
+        std::fs::write(path, built.report.prometheus()).map_err(Error::write(path))?;
     }
     print_summary(cli, &project.videofile.project_dir, &built);
     Ok(match built.report.result() {

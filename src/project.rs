@@ -38,6 +38,12 @@ pub enum Error {
     /// Writing the outputs to the output folder failed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// Writing a file the command line asked for (a metrics file, `vbuild init`) failed.
+    #[error("{path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -45,7 +51,15 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Target(_) => 2,
-            Error::Store(_) | Error::Tools(_) | Error::Output(_) => 1,
+            Error::Store(_) | Error::Tools(_) | Error::Output(_) | Error::Write { .. } => 1,
+        }
+    }
+
+    /// Wraps an I/O error writing `path`.
+    pub fn write(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
         }
     }
 }

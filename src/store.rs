@@ -129,9 +129,11 @@ fn remove_any(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Makes `dir` a folder, replacing a file or link found in its place (the cache's own folders only).
+/// Makes `dir` a folder, replacing a file (or a link to anything but a folder) found in its place; the
+/// cache's own folders only. A link to a folder, such as a cache moved to a bigger disk, is kept.
 fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
-    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+    let present = fs::symlink_metadata(dir).is_ok();
+    if present && !fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
         log::warn!("cache folder {} was not a folder; replaced", dir.display());
         fs::remove_file(dir).map_err(io_error(dir))?;
     }
@@ -503,6 +505,19 @@ mod tests {
         store.clear_scratch().unwrap();
         assert_eq!(put(&store, b"data"), hash);
         assert_eq!(store.read_blob(&hash).unwrap(), b"data");
+    }
+
+    #[test]
+    fn a_blob_folder_linked_to_another_disk_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".vbuild");
+        fs::create_dir(&root).unwrap();
+        std::os::unix::fs::symlink(disk.path(), root.join("cas")).unwrap();
+        let store = Store::open(&root).unwrap();
+        let hash = put(&store, b"big video");
+        assert!(fs::symlink_metadata(root.join("cas")).unwrap().is_symlink());
+        assert!(disk.path().join(hash.shard()).join(hash.as_str()).is_file());
     }
 
     #[test]

@@ -389,6 +389,9 @@ fn init_scaffolds_a_course_that_builds_offline() {
     assert!(video.seconds > 5.0);
     let again = vbuild(dir.path(), &["init", "course"]);
     assert_eq!(again.status.code(), Some(2), "init must not overwrite");
+    let dry = vbuild_ok(dir.path(), &["init", "-n", "other"]);
+    assert!(stdout(&dry).contains("would write other/Videofile"));
+    assert!(!dir.path().join("other").exists(), "init -n writes nothing");
 }
 
 #[test]
