@@ -18,7 +18,7 @@ use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
 use crate::secrets;
 use crate::steps::{Context, StepError, Tools};
-use crate::store::{Store, StoreError, io_error};
+use crate::store::{Store, StoreError};
 use crate::target::{Target, TargetError};
 use crate::videofile::{ConfigError, Videofile};
 
@@ -128,7 +128,10 @@ impl Project {
         let videofile = Videofile::load(videofile, &overrides)?;
         let script_template = match &videofile.script.prompt {
             Some(file) => {
-                std::fs::read_to_string(file).map_err(|e| Error::Store(io_error(file)(e)))?
+                std::fs::read_to_string(file).map_err(|e| ConfigError::Layer {
+                    path: file.clone(),
+                    message: format!("cannot read the [script] prompt template: {e}"),
+                })?
             }
             None => llm::DEFAULT_TEMPLATE.to_string(),
         };
