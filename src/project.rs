@@ -127,12 +127,10 @@ impl Project {
         };
         let videofile = Videofile::load(videofile, &overrides)?;
         let script_template = match &videofile.script.prompt {
-            Some(file) => {
-                std::fs::read_to_string(file).map_err(|e| ConfigError::Layer {
-                    path: file.clone(),
-                    message: format!("cannot read the [script] prompt template: {e}"),
-                })?
-            }
+            Some(file) => std::fs::read_to_string(file).map_err(|e| ConfigError::Layer {
+                path: file.clone(),
+                message: format!("cannot read the [script] prompt template: {e}"),
+            })?,
             None => llm::DEFAULT_TEMPLATE.to_string(),
         };
         let mut environment = dotenv;
