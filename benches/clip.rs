@@ -31,10 +31,13 @@ fn main() {
         course_title: "Bench course".into(),
         chapter_title: "Encoding".into(),
         title: "A narrated slide".into(),
-        bullets: vec![
-            "Still pictures need few bits".into(),
-            "Narration sets the length".into(),
-        ],
+        blocks: SlideContent::from_script(
+            &[],
+            &[
+                "Still pictures need few bits".into(),
+                "Narration sets the length".into(),
+            ],
+        ),
         number: 1,
     };
     let style = SlideStyle {
@@ -42,7 +45,8 @@ fn main() {
         height: 1080,
         theme: Theme::Dark,
     };
-    std::fs::write(&png, render_png(&content, style, None).expect("render")).expect("write png");
+    let rendered = render_png(&content, style, None, &|_| None).expect("render");
+    std::fs::write(&png, rendered.png).expect("write png");
     let samples: Vec<i16> = (0..SECONDS * 24_000)
         .map(|i| ((i as f32 / 9.0).sin() * 3000.0) as i16)
         .collect();

@@ -10,7 +10,7 @@ use std::time::Instant;
 fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/intro-ml");
-    for name in ["Videofile", "lecture.md"] {
+    for name in ["Videofile", "lecture.md", "bowl.svg"] {
         std::fs::copy(example.join(name), dir.path().join(name)).expect("copy the example");
     }
     dir

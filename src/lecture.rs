@@ -1,25 +1,31 @@
-//! The lecture: Markdown sources found on disk and cut into chapters of structured blocks.
+//! The lecture: Markdown sources found on disk and cut into chapters of blocks ([`crate::markdown`]).
+//!
+//! Loading checks what the Markdown refers to: a local image that does not exist is an error naming the file,
+//! line and path; control characters are removed and raw HTML skipped, each said once with its line.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use globset::Glob;
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
+pub use crate::markdown::Block;
+use crate::markdown::{self, Item};
+use crate::store::hash_file;
 use crate::videofile::{ConfigError, Split, Videofile};
 
 /// One chapter of the course: what the script writer reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chapter {
-    /// The chapter heading's text (or the file name for a file without heading).
+    /// The chapter heading's text, plain (or the file name for a file without heading).
     pub title: String,
     /// The content under the heading, in order.
     pub blocks: Vec<Block>,
 }
 
 impl Chapter {
-    /// The chapter as plain Markdown-like text, for a language model to read.
+    /// The chapter as Markdown, for a language model to read.
     pub fn to_text(&self) -> String {
         let mut out = format!("# {}\n", self.title);
         for block in &self.blocks {
@@ -29,65 +35,59 @@ impl Chapter {
                     out.push_str(&format!("{} {text}\n", "#".repeat(usize::from(*level))))
                 }
                 Block::Paragraph { text } => out.push_str(&format!("{text}\n")),
-                Block::List { ordered, items } => {
-                    for (i, item) in items.iter().enumerate() {
-                        let marker = if *ordered {
-                            format!("{}.", i + 1)
-                        } else {
-                            "-".into()
+                Block::List { items } => {
+                    for Item {
+                        text,
+                        depth,
+                        number,
+                        checked,
+                    } in items
+                    {
+                        let indent = "  ".repeat(usize::from(*depth));
+                        let marker = number.map_or_else(|| "-".to_string(), |n| format!("{n}."));
+                        let check = match checked {
+                            Some(true) => " [x]",
+                            Some(false) => " [ ]",
+                            None => "",
                         };
-                        out.push_str(&format!("{marker} {item}\n"));
+                        out.push_str(&format!("{indent}{marker}{check} {text}\n"));
                     }
                 }
                 Block::Code { language, text } => {
                     out.push_str(&format!("```{language}\n{text}\n```\n"))
                 }
-                Block::Table { header, rows } => {
+                Block::Table { header, rows, .. } => {
                     out.push_str(&format!("| {} |\n", header.join(" | ")));
                     for row in rows {
                         out.push_str(&format!("| {} |\n", row.join(" | ")));
                     }
                 }
-                Block::Quote { text } => out.push_str(&format!("> {text}\n")),
-                Block::Image { alt } => out.push_str(&format!("[image: {alt}]\n")),
+                Block::Quote { text, attribution } => {
+                    for line in text.lines() {
+                        out.push_str(&format!("> {line}\n"));
+                    }
+                    if let Some(who) = attribution {
+                        out.push_str(&format!("> — {who}\n"));
+                    }
+                }
+                Block::Image { src, alt } => out.push_str(&format!("![{alt}]({src})\n")),
+                Block::Footnote { label, text } => out.push_str(&format!("[^{label}]: {text}\n")),
             }
         }
         out
     }
 }
 
-/// A block of Markdown content, reduced to what a narrator and a slide need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Block {
-    /// A heading below the chapter level; starts a section.
-    Heading {
-        level: u8,
-        text: String,
-    },
-    Paragraph {
-        text: String,
-    },
-    List {
-        ordered: bool,
-        items: Vec<String>,
-    },
-    Code {
-        language: String,
-        text: String,
-    },
-    Table {
-        header: Vec<String>,
-        rows: Vec<Vec<String>>,
-    },
-    Quote {
-        text: String,
-    },
-    /// An image, by its alt text.
-    Image {
-        alt: String,
-    },
+/// A local image the lecture shows: where it is and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFile {
+    pub path: PathBuf,
+    /// The blake3 hash of its content: part of the key of every slide that shows it.
+    pub hash: String,
 }
+
+/// The local images of a course by the path their blocks name (relative to the project folder).
+pub type Images = BTreeMap<String, ImageFile>;
 
 /// A chapter as found in the sources, with the Markdown it came from (hashed into its node key).
 #[derive(Debug, Clone)]
@@ -141,20 +141,47 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
     Ok(found)
 }
 
-/// Reads the sources and cuts them into chapters.
-pub fn load(videofile: &Videofile) -> Result<Vec<ChapterSource>, ConfigError> {
-    let mut chapters = Vec::new();
+/// A lecture: its chapters, the local images they show, and its own title.
+#[derive(Debug, Clone, Default)]
+pub struct Lecture {
+    pub chapters: Vec<ChapterSource>,
+    pub images: Images,
+    /// The first level-1 heading of the first source.
+    pub title: Option<String>,
+}
+
+/// Reads the sources and cuts them into chapters; checks every local image they show.
+pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
+    let mut lecture = Lecture::default();
     for path in find_sources(videofile)? {
-        let markdown = std::fs::read_to_string(&path).map_err(|err| {
+        let raw = std::fs::read_to_string(&path).map_err(|err| {
             videofile.sources_error(format!("cannot read {}: {err}", path.display()))
         })?;
+        let shown = path
+            .strip_prefix(&videofile.project_dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let markdown = without_control_characters(&raw, &shown);
+        if lecture.chapters.is_empty() && lecture.title.is_none() {
+            lecture.title = first_title(&markdown);
+        }
         let fallback_title = path
             .file_stem()
             .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
             .unwrap_or_default();
-        for (chapter, text) in split_chapters(&markdown, videofile.course.split, &fallback_title) {
-            let number = chapters.len() + 1;
-            chapters.push(ChapterSource {
+        let source = Source {
+            markdown: &markdown,
+            shown: &shown,
+            folder: path.parent().unwrap_or(Path::new("")),
+            project: &videofile.project_dir,
+        };
+        for (mut chapter, text) in
+            split_chapters(&markdown, videofile.course.split, &fallback_title)
+        {
+            source.resolve_images(&mut chapter, &text, &mut lecture.images)?;
+            let number = lecture.chapters.len() + 1;
+            lecture.chapters.push(ChapterSource {
                 number,
                 id: format!("{number:02}-{}", slug(&chapter.title)),
                 chapter,
@@ -162,10 +189,108 @@ pub fn load(videofile: &Videofile) -> Result<Vec<ChapterSource>, ConfigError> {
             });
         }
     }
-    if chapters.is_empty() {
+    if lecture.chapters.is_empty() {
         return Err(videofile.sources_error("the sources hold no chapter text".into()));
     }
-    Ok(chapters)
+    Ok(lecture)
+}
+
+/// One Markdown file being loaded.
+struct Source<'a> {
+    markdown: &'a str,
+    /// Its path as shown in messages.
+    shown: &'a str,
+    folder: &'a Path,
+    project: &'a Path,
+}
+
+impl Source<'_> {
+    /// The line in the file of the first `needle` in the chapter `text`.
+    fn line_of(&self, text: &str, needle: &str) -> usize {
+        let chapter_start = self.markdown.find(text).unwrap_or(0);
+        let at = self.markdown[chapter_start..]
+            .find(needle)
+            .map_or(chapter_start, |i| chapter_start + i);
+        self.markdown[..at].matches('\n').count() + 1
+    }
+
+    /// Rewrites each local image's path to the project-relative path of the file, checks that it exists and
+    /// records its hash; remote images keep their alt text and are said not to be fetched.
+    fn resolve_images(
+        &self,
+        chapter: &mut Chapter,
+        text: &str,
+        images: &mut Images,
+    ) -> Result<(), ConfigError> {
+        for block in &mut chapter.blocks {
+            let Block::Image { src, .. } = block else {
+                continue;
+            };
+            let line = self.line_of(text, src.as_str());
+            if src.contains("://") || src.starts_with("data:") {
+                log::warn!(
+                    "{}:{line}: image {src} is not on this machine and is not fetched; its alt text is shown",
+                    self.shown
+                );
+                continue;
+            }
+            let written = src.split(['?', '#']).next().unwrap_or(src);
+            let path = normalise(&self.folder.join(written));
+            let hash = hash_file(&path).map_err(|_| ConfigError::Source {
+                file: self.shown.to_string(),
+                line,
+                message: format!(
+                    "image {src} not found (looked for {}); add the file or fix the path",
+                    path.display()
+                ),
+            })?;
+            let key = path
+                .strip_prefix(normalise(self.project))
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            images.insert(
+                key.clone(),
+                ImageFile {
+                    path,
+                    hash: hash.to_string(),
+                },
+            );
+            *src = key;
+        }
+        Ok(())
+    }
+}
+
+/// `path` with `.` and `..` folded away (without touching the file system).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `markdown` without control characters (they break drawing and mean nothing to a reader); tabs and line
+/// ends stay. Says once per file where the first one was.
+fn without_control_characters(markdown: &str, shown: &str) -> String {
+    let is_control = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    let Some(first) = markdown.find(is_control) else {
+        return markdown.to_string();
+    };
+    let count = markdown.chars().filter(|&c| is_control(c)).count();
+    let line = markdown[..first].matches('\n').count() + 1;
+    log::warn!(
+        "{shown}:{line}: removed {count} control character{} (the first on this line)",
+        if count == 1 { "" } else { "s" }
+    );
+    markdown.chars().filter(|&c| !is_control(c)).collect()
 }
 
 /// A lower-case ASCII slug of a title, at most 40 characters.
@@ -189,10 +314,6 @@ pub fn slug(title: &str) -> String {
     }
 }
 
-fn heading_number(level: HeadingLevel) -> u8 {
-    level as u8
-}
-
 /// Cuts one Markdown document into chapters with the Markdown text each came from.
 pub fn split_chapters(
     markdown: &str,
@@ -204,18 +325,25 @@ pub fn split_chapters(
         Split::H2 => Some(2),
         Split::File => None,
     };
-    let blocks = parse_blocks(markdown);
+    let parsed = markdown::parse(markdown);
+    for note in &parsed.notes {
+        let line = markdown[..note.offset.min(markdown.len())]
+            .matches('\n')
+            .count()
+            + 1;
+        log::warn!("line {line}: {}", note.message);
+    }
     let mut chapters: Vec<(Chapter, usize)> = Vec::new();
     let mut preamble = Chapter {
         title: String::new(),
         blocks: Vec::new(),
     };
-    for (block, offset) in blocks {
+    for (block, offset) in parsed.blocks {
         if let Block::Heading { level, text } = &block {
             if Some(*level) == split_level {
                 chapters.push((
                     Chapter {
-                        title: text.clone(),
+                        title: markdown::plain(text),
                         blocks: Vec::new(),
                     },
                     offset,
@@ -227,7 +355,7 @@ pub fn split_chapters(
             if is_course_title {
                 let target = chapters.last_mut().map_or(&mut preamble, |(c, _)| c);
                 if target.title.is_empty() && target.blocks.is_empty() {
-                    target.title = text.clone();
+                    target.title = markdown::plain(text);
                 }
                 continue;
             }
@@ -241,7 +369,9 @@ pub fn split_chapters(
     let first_offset = chapters
         .first()
         .map_or(markdown.len(), |(_, offset)| *offset);
-    if !preamble.blocks.is_empty() {
+    // With one chapter per file, a file of just a heading is a chapter still (a title card).
+    let titled_file = split_level.is_none() && !preamble.title.is_empty();
+    if !preamble.blocks.is_empty() || titled_file {
         if preamble.title.is_empty() {
             preamble.title = if split_level.is_some() {
                 "Introduction".into()
@@ -263,182 +393,15 @@ pub fn split_chapters(
     result
 }
 
-/// What the parser is inside of, for the text it collects.
-#[derive(Default)]
-struct BlockBuilder {
-    text: String,
-    alt: Option<String>,
-    images: Vec<String>,
-    list_depth: usize,
-    list_ordered: bool,
-    items: Vec<String>,
-    in_quote: bool,
-    code_language: Option<String>,
-    table_header: Vec<String>,
-    table_rows: Vec<Vec<String>>,
-    row: Vec<String>,
-    in_table_head: bool,
-}
-
-impl BlockBuilder {
-    fn take_text(&mut self) -> String {
-        let text = normalise_space(&self.text);
-        self.text.clear();
-        text
-    }
-}
-
-/// Collapses runs of white space into one space and trims.
-fn normalise_space(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Parses Markdown into blocks, each with the byte offset where it starts.
-pub fn parse_blocks(markdown: &str) -> Vec<(Block, usize)> {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let mut out: Vec<(Block, usize)> = Vec::new();
-    let mut b = BlockBuilder::default();
-    let mut block_start = 0;
-    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
-        match event {
-            Event::Start(tag) => match tag {
-                Tag::Heading { .. } | Tag::Paragraph | Tag::CodeBlock(_) | Tag::Table(_)
-                    if b.list_depth == 0 && !b.in_quote =>
-                {
-                    block_start = range.start;
-                    if let Tag::CodeBlock(kind) = tag {
-                        b.code_language = Some(match kind {
-                            CodeBlockKind::Fenced(info) => {
-                                info.split_whitespace().next().unwrap_or("").to_string()
-                            }
-                            CodeBlockKind::Indented => String::new(),
-                        });
-                    }
-                }
-                Tag::CodeBlock(_) => b.code_language = Some(String::new()),
-                Tag::List(first) => {
-                    if b.list_depth == 0 {
-                        block_start = range.start;
-                        b.list_ordered = first.is_some();
-                    } else {
-                        flush_item(&mut b);
-                    }
-                    b.list_depth += 1;
-                }
-                Tag::BlockQuote(_) => {
-                    if !b.in_quote && b.list_depth == 0 {
-                        block_start = range.start;
-                    }
-                    b.in_quote = true;
-                }
-                Tag::Image { .. } => b.alt = Some(String::new()),
-                Tag::TableHead => b.in_table_head = true,
-                _ => {}
-            },
-            Event::End(tag) => match tag {
-                TagEnd::Heading(level) => {
-                    let text = b.take_text();
-                    if !text.is_empty() {
-                        out.push((
-                            Block::Heading {
-                                level: heading_number(level),
-                                text,
-                            },
-                            block_start,
-                        ));
-                    }
-                }
-                TagEnd::Paragraph => {
-                    if b.list_depth > 0 {
-                        b.text.push(' ');
-                    } else if !b.in_quote {
-                        let text = b.take_text();
-                        if !text.is_empty() {
-                            out.push((Block::Paragraph { text }, block_start));
-                        }
-                    } else {
-                        b.text.push(' ');
-                    }
-                    for alt in b.images.drain(..) {
-                        out.push((Block::Image { alt }, block_start));
-                    }
-                }
-                TagEnd::Item => flush_item(&mut b),
-                TagEnd::List(_) => {
-                    flush_item(&mut b);
-                    b.list_depth -= 1;
-                    if b.list_depth == 0 && !b.items.is_empty() && !b.in_quote {
-                        let items = std::mem::take(&mut b.items);
-                        out.push((
-                            Block::List {
-                                ordered: b.list_ordered,
-                                items,
-                            },
-                            block_start,
-                        ));
-                    }
-                }
-                TagEnd::BlockQuote(_) => {
-                    b.in_quote = false;
-                    let mut text = b.take_text();
-                    for item in b.items.drain(..) {
-                        text = format!("{text} {item}").trim().to_string();
-                    }
-                    if !text.is_empty() {
-                        out.push((Block::Quote { text }, block_start));
-                    }
-                }
-                TagEnd::CodeBlock => {
-                    let language = b.code_language.take().unwrap_or_default();
-                    let text = b.text.trim_end().to_string();
-                    b.text.clear();
-                    if b.list_depth == 0 && !b.in_quote {
-                        out.push((Block::Code { language, text }, block_start));
-                    }
-                }
-                TagEnd::Image => {
-                    if let Some(alt) = b.alt.take() {
-                        let alt = normalise_space(&alt);
-                        if !alt.is_empty() {
-                            b.images.push(alt);
-                        }
-                    }
-                }
-                TagEnd::TableCell => {
-                    let cell = b.take_text();
-                    b.row.push(cell);
-                }
-                TagEnd::TableHead => {
-                    b.in_table_head = false;
-                    b.table_header = std::mem::take(&mut b.row);
-                }
-                TagEnd::TableRow => {
-                    let row = std::mem::take(&mut b.row);
-                    b.table_rows.push(row);
-                }
-                TagEnd::Table => {
-                    let header = std::mem::take(&mut b.table_header);
-                    let rows = std::mem::take(&mut b.table_rows);
-                    out.push((Block::Table { header, rows }, block_start));
-                }
-                _ => {}
-            },
-            Event::Text(text) | Event::Code(text) => match &mut b.alt {
-                Some(alt) => alt.push_str(&text),
-                None => b.text.push_str(&text),
-            },
-            Event::SoftBreak | Event::HardBreak if b.code_language.is_none() => b.text.push(' '),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn flush_item(b: &mut BlockBuilder) {
-    let item = b.take_text();
-    if !item.is_empty() {
-        b.items.push(item);
-    }
+/// The text of the first level-1 heading of `markdown`, plain: a lecture's own title.
+pub fn first_title(markdown: &str) -> Option<String> {
+    markdown::parse(markdown)
+        .blocks
+        .into_iter()
+        .find_map(|(block, _)| match block {
+            Block::Heading { level: 1, text } => Some(markdown::plain(&text)),
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -457,59 +420,31 @@ mod tests {
         assert!(chapters[1].1.starts_with("## First"));
         assert!(chapters[2].1.starts_with("## Zweite"));
         assert_eq!(slug("Zweite Größe"), "zweite-gr-e");
+        assert_eq!(first_title(LECTURE).as_deref(), Some("Course"));
     }
 
     #[test]
-    fn parses_inline_lists_code_tables_quotes_images() {
+    fn chapters_keep_every_block_in_order() {
         let chapters = split_chapters(LECTURE, Split::H2, "x");
-        let first = &chapters[1].0.blocks;
+        let kinds = |blocks: &[Block]| -> Vec<String> {
+            blocks
+                .iter()
+                .map(|b| {
+                    serde_json::to_value(b).unwrap()["type"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        };
         assert_eq!(
-            first[0],
-            Block::Paragraph {
-                text: "Para one with a link.".into()
-            }
+            kinds(&chapters[1].0.blocks),
+            ["paragraph", "list", "heading", "code"]
         );
-        assert_eq!(
-            first[1],
-            Block::List {
-                ordered: false,
-                items: vec!["item a".into(), "item b".into(), "nested c".into()]
-            }
-        );
-        assert_eq!(
-            first[2],
-            Block::Heading {
-                level: 3,
-                text: "Sub".into()
-            }
-        );
-        assert_eq!(
-            first[3],
-            Block::Code {
-                language: "rust".into(),
-                text: "fn main() {}".into()
-            }
-        );
-        let second = &chapters[2].0.blocks;
-        assert_eq!(
-            second[0],
-            Block::Table {
-                header: vec!["A".into(), "B".into()],
-                rows: vec![vec!["1".into(), "2".into()]]
-            }
-        );
-        assert_eq!(
-            second[1],
-            Block::Quote {
-                text: "quoted".into()
-            }
-        );
-        assert_eq!(
-            second[2],
-            Block::Image {
-                alt: "a chart of loss".into()
-            }
-        );
+        assert_eq!(kinds(&chapters[2].0.blocks), ["table", "quote", "image"]);
+        let text = chapters[1].0.to_text();
+        assert!(text.contains("- item `b`\n  - nested c\n"), "{text}");
+        assert!(text.contains("```rust\nfn main() {}\n```"), "{text}");
     }
 
     #[test]
@@ -518,5 +453,17 @@ mod tests {
         assert_eq!(chapters.len(), 1);
         assert_eq!(chapters[0].0.title, "Title");
         assert_eq!(chapters[0].0.blocks.len(), 3);
+    }
+
+    #[test]
+    fn control_characters_are_removed_and_paths_folded() {
+        assert_eq!(
+            without_control_characters("a\u{0}b\u{1b}[1mc\td\n", "x.md"),
+            "ab[1mc\td\n"
+        );
+        assert_eq!(
+            normalise(Path::new("./lectures/../img/./d.png")),
+            Path::new("img/d.png")
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod init;
 pub mod interrupt;
 pub mod lecture;
 pub mod logging;
+pub mod markdown;
 pub mod media;
 pub mod output;
 pub mod plan;

@@ -9,7 +9,7 @@ use crate::cost::{self, Usage};
 use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
 use crate::history::LastKeys;
-use crate::lecture::{self, ChapterSource};
+use crate::lecture::{self, ChapterSource, Images};
 use crate::output::{self, OutputError};
 use crate::plan::NodeKind;
 use crate::progress::Progress;
@@ -98,6 +98,8 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, Error> {
 pub struct Project {
     pub videofile: Videofile,
     pub chapters: Vec<ChapterSource>,
+    /// The local images the lecture shows, by the path their blocks name.
+    pub images: Images,
     /// The script prompt template: the Videofile's `[script] prompt` file, or the built-in one.
     pub script_template: String,
     /// The process environment over `.env`, where provider keys are read from (never logged or stored).
@@ -125,7 +127,7 @@ impl Project {
             environment,
             flags: invocation.flags.clone(),
         };
-        let videofile = Videofile::load(videofile, &overrides)?;
+        let mut videofile = Videofile::load(videofile, &overrides)?;
         let script_template = match &videofile.script.prompt {
             Some(file) => std::fs::read_to_string(file).map_err(|e| ConfigError::Layer {
                 path: file.clone(),
@@ -135,10 +137,20 @@ impl Project {
         };
         let mut environment = dotenv;
         environment.extend(invocation.environment.clone());
-        let chapters = lecture::load(&videofile)?;
+        let lecture = lecture::load(&videofile)?;
+        if videofile.course.title.is_empty() {
+            // The Videofile's title wins; without one, the lecture's level-1 heading is the course's title.
+            videofile.course.title = lecture.title.clone().ok_or_else(|| ConfigError::Layer {
+                path: videofile.path.clone(),
+                message: "[course] title is not set and the lecture has no level-1 heading to take it from; \
+                          set title = \"...\" in [course]"
+                    .into(),
+            })?;
+        }
         Ok(Project {
             videofile,
-            chapters,
+            chapters: lecture.chapters,
+            images: lecture.images,
             script_template,
             environment,
         })
@@ -288,6 +300,7 @@ impl Project {
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,
+            images: &self.images,
             tools: &tools,
             clients: &clients,
             script_template: &self.script_template,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::markdown::Block;
+
 /// The version of the script JSON schema; part of every script node's key.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -18,8 +20,13 @@ pub struct Script {
 pub struct Slide {
     /// `CC-SS`: chapter and slide number.
     pub id: String,
+    /// Inline Markdown (`**bold**`, `` `code` ``, ...).
     pub title: String,
+    /// Short points, drawn as a list when the slide has no `content` (what a model writes).
     pub bullets: Vec<String>,
+    /// The lecture's own blocks shown on the slide, in order (what the outline writer writes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Block>,
     /// A description of the picture an image provider could draw for this slide.
     pub visual_prompt: String,
     /// The narration's expected length at an ordinary speaking rate.

@@ -10,9 +10,10 @@ use serde_json::json;
 
 use crate::cost::Usage;
 use crate::digest::Digest;
-use crate::lecture::{Chapter, ChapterSource, slug};
+use crate::lecture::{Chapter, ChapterSource, ImageFile, Images, slug};
+use crate::markdown::Block;
 use crate::media::subtitles::{self, Cue, TimedNarration};
-use crate::media::{self, MediaError, audio, clip, join, slide};
+use crate::media::{self, MediaError, audio, clip, join, layout, slide};
 use crate::plan::{NodeKind, Plan};
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings};
@@ -74,6 +75,8 @@ impl Tools {
 pub struct Context<'a> {
     pub videofile: &'a Videofile,
     pub chapters: &'a [ChapterSource],
+    /// The local images the lecture shows.
+    pub images: &'a Images,
     pub tools: &'a Tools,
     pub clients: &'a Clients,
     /// The script prompt template (the Videofile's file, or the built-in one).
@@ -111,6 +114,8 @@ pub enum Job {
         style: slide::SlideStyle,
         /// The hash of a generated picture to compose with the text.
         picture: Option<Digest>,
+        /// The local images the slide shows, by the path its blocks name, with their signed hashes.
+        images: Vec<(String, ImageFile)>,
     },
     Clip {
         audio: Digest,
@@ -201,7 +206,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
     match n.kind {
         NodeKind::Chapter => {
             let source = chapter.expect("chapter nodes have a chapter");
-            let mut signature = Signature::new("chapter", 1);
+            let mut signature = Signature::new("chapter", 2);
             signature
                 .setting("split", vf.course.split)
                 .input("markdown", &source.markdown);
@@ -232,8 +237,10 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 signature
                     .setting("writer", "outline")
                     .setting("writer version", outline::VERSION)
+                    .setting("layout version", layout::VERSION)
                     .setting("words per slide", settings.words_per_slide)
-                    .input("chapter number", index + 1);
+                    .input("chapter number", index + 1)
+                    .input("chapter", &chapter_blob);
                 (Writer::Outline(settings), format!("{:02}", index + 1))
             } else {
                 let fallback = vf.script.fallback_to_outline.then_some(settings);
@@ -264,9 +271,10 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     fallback,
                     estimate,
                 };
+                // A model reads the chapter as text: that text is what its script depends on.
+                signature.input("chapter text", ctx.chapters[index].chapter.to_text());
                 (writer, slug(&ctx.chapters[index].chapter.title))
             };
-            signature.input("chapter", &chapter_blob);
             Prepared {
                 signature,
                 job: Job::Script {
@@ -381,7 +389,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     .title
                     .clone(),
                 title: slide.title.clone(),
-                bullets: slide.bullets.clone(),
+                blocks: slide::SlideContent::from_script(&slide.content, &slide.bullets),
                 number: n.slide.expect("image nodes have a slide") + 1,
             };
             let style = slide::SlideStyle {
@@ -394,16 +402,34 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             let picture = slide_nodes
                 .picture
                 .map(|p| done.entry(p).output("picture").clone());
+            // The local images the slide shows, signed by content: editing one redraws exactly its slides.
+            let images: Vec<(String, ImageFile)> = content
+                .blocks
+                .iter()
+                .filter_map(|b| match b {
+                    Block::Image { src, .. } => {
+                        ctx.images.get(src).map(|f| (src.clone(), f.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
             let mut signature = Signature::new("image", slide::VERSION);
             signature
                 .setting("renderer", "slides")
+                .setting("layout", layout::VERSION)
                 .setting("resolution", format!("{}x{}", style.width, style.height))
                 .setting("theme", style.theme)
                 .setting("course", &content.course_title)
                 .input("chapter", &content.chapter_title)
                 .input("title", &content.title)
-                .input("bullets", content.bullets.join("\n"))
+                .input(
+                    "blocks",
+                    serde_json::to_string(&content.blocks).expect("blocks serialise"),
+                )
                 .input("number", content.number);
+            for (src, file) in &images {
+                signature.input(&format!("image {src}"), &file.hash);
+            }
             if let Some(picture) = &picture {
                 signature.input("picture", picture);
             }
@@ -413,6 +439,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     content,
                     style,
                     picture,
+                    images,
                 },
             }
         }
@@ -656,13 +683,48 @@ impl Job {
                 content,
                 style,
                 picture,
+                images,
             } => {
                 let picture = picture
                     .as_ref()
                     .map(|hash| store.read_blob(hash))
                     .transpose()?;
-                let png = slide::render_png(content, *style, picture.as_deref())?;
-                Ok(produced.file("slide", write(scratch.join("slide.png"), &png)?))
+                let mut bytes = BTreeMap::new();
+                for (src, file) in images {
+                    let read = std::fs::read(&file.path).map_err(io_error(&file.path))?;
+                    if Digest::of(&read).as_str() != file.hash {
+                        return Err(StepError::Invalid {
+                            what: "image",
+                            message: format!(
+                                "{} changed while the course was building; run vbuild again",
+                                file.path.display()
+                            ),
+                        });
+                    }
+                    bytes.insert(src.clone(), read);
+                }
+                let lookup = |src: &str| bytes.get(src).cloned();
+                let rendered = slide::render_png(content, *style, picture.as_deref(), &lookup)?;
+                let mut produced =
+                    produced.file("slide", write(scratch.join("slide.png"), &rendered.png)?);
+                if !rendered.missing.is_empty() {
+                    let characters: String = rendered.missing.iter().collect();
+                    log::warn!(
+                        "{}, slide {}: no bundled font has {characters}; left out",
+                        content.chapter_title,
+                        content.number
+                    );
+                    produced = produced.fact("missing_glyphs", json!(characters));
+                }
+                if rendered.overflow {
+                    log::warn!(
+                        "{}, slide {}: its content does not fit even at the smallest text size; the bottom is cut",
+                        content.chapter_title,
+                        content.number
+                    );
+                    produced = produced.fact("overflow", json!(true));
+                }
+                Ok(produced)
             }
             Job::Clip { audio, image, fps } => {
                 let narration =

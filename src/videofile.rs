@@ -41,6 +41,13 @@ pub enum ConfigError {
     /// The layers cannot be combined (an unknown profile, a malformed override).
     #[error("{path}: {message}")]
     Layer { path: PathBuf, message: String },
+    /// A Markdown source is wrong at a line (an image that does not exist).
+    #[error("{file}:{line}: {message}")]
+    Source {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
 /// How the Markdown sources are cut into chapters.
@@ -130,6 +137,7 @@ pub struct Videofile {
 /// `[course]`: what the course is and where its sources are.
 #[derive(Debug, Clone)]
 pub struct Course {
+    /// The Videofile's title; empty until the lecture's level-1 heading fills it when the Videofile has none.
     pub title: String,
     /// Files or glob patterns relative to the project folder, in order.
     pub sources: Vec<String>,
@@ -310,7 +318,7 @@ struct RawCache {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCourse {
-    title: Spanned<String>,
+    title: Option<Spanned<String>>,
     sources: Spanned<Vec<String>>,
     #[serde(default = "default_split")]
     split: Split,
@@ -572,10 +580,17 @@ impl Videofile {
             _ => PathBuf::from("."),
         };
         let course = raw.course.into_inner();
-        let title = course.title.get_ref().trim().to_string();
-        if title.is_empty() {
-            return Err(locate.error(&course.title.span(), "[course] title must not be empty"));
-        }
+        // Without a title the lecture's level-1 heading is taken (see `Project::load`).
+        let title = match &course.title {
+            Some(title) if title.get_ref().trim().is_empty() => {
+                return Err(locate.error(
+                    &title.span(),
+                    "[course] title must not be empty (leave it out to take the lecture's # heading)",
+                ));
+            }
+            Some(title) => title.get_ref().trim().to_string(),
+            None => String::new(),
+        };
         if course.sources.get_ref().is_empty() {
             return Err(locate.error(
                 &course.sources.span(),

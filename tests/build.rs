@@ -390,6 +390,7 @@ fn clean_and_renames_remove_only_files_vbuild_wrote() {
         [
             "",
             "Videofile",
+            "bowl.svg",
             "chapters",
             "chapters/notes.txt",
             "lecture.md"

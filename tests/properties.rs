@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use vbuild::config::{Overrides, Variable};
 use vbuild::digest::Digest;
 use vbuild::lecture::{ChapterSource, split_chapters};
+use vbuild::markdown::{Block, escape, plain};
 use vbuild::plan::{NodeKind, Plan};
 use vbuild::providers::outline::{OutlineSettings, write_script};
 use vbuild::store::Store;
@@ -133,6 +134,28 @@ fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
         .collect()
 }
 
+/// The characters blocks show (not counting white space, headings, or a table's repeated header), in order.
+fn ink(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    let mut add = |text: &str| out.extend(plain(text).chars().filter(|c| !c.is_whitespace()));
+    for block in blocks {
+        match block {
+            Block::Heading { .. } => {}
+            Block::Paragraph { text }
+            | Block::Quote { text, .. }
+            | Block::Footnote { text, .. } => add(text),
+            Block::List { items } => items.iter().for_each(|i| add(&i.text)),
+            Block::Code { text, .. } => add(&escape(text)),
+            Block::Table { rows, .. } => rows.iter().flatten().for_each(|cell| add(cell)),
+            Block::Image { src, alt } => {
+                add(&escape(src));
+                add(&escape(alt));
+            }
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -187,7 +210,17 @@ proptest! {
         for (index, source) in chapters.iter().enumerate() {
             let script = write_script(&source.chapter, "01", settings);
             prop_assert!(!script.slides.is_empty());
-            prop_assert!(script.slides.len() <= max_slides);
+            // Pagination drops nothing: every character the chapter shows is on a slide, in order.
+            let shown: Vec<Block> = script.slides.iter().flat_map(|s| s.content.clone()).collect();
+            prop_assert_eq!(ink(&shown), ink(&source.chapter.blocks));
+            for slide in &script.slides {
+                let items: usize = slide.content.iter().map(|b| match b {
+                    Block::List { items } => items.len(),
+                    _ => 0,
+                }).sum();
+                prop_assert!(items <= max_bullets);
+                prop_assert!(!slide.speaker_notes.contains('…'));
+            }
             plan.expand(index, script.slides.len());
         }
         for node in plan.graph.node_indices() {

@@ -47,7 +47,7 @@ mod tests {
             course_title: "C".into(),
             chapter_title: "Ch".into(),
             title: "Title".into(),
-            bullets: vec!["one".into()],
+            blocks: SlideContent::from_script(&[], &["one".into()]),
             number: 1,
         };
         let style = SlideStyle {
@@ -56,7 +56,8 @@ mod tests {
             theme: Theme::Dark,
         };
         let png = dir.path().join("s.png");
-        std::fs::write(&png, render_png(&content, style, None).unwrap()).unwrap();
+        let rendered = render_png(&content, style, None, &|_| None).unwrap();
+        std::fs::write(&png, rendered.png).unwrap();
         let (a, b) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
         encode(&png, 25, 10, &a).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));

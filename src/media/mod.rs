@@ -5,10 +5,13 @@
 
 pub mod audio;
 pub mod clip;
+pub mod highlight;
 pub mod join;
+pub mod layout;
 pub mod mp4;
 pub mod slide;
 pub mod subtitles;
+pub mod text;
 
 use std::path::Path;
 

@@ -1,35 +1,57 @@
-//! The built-in `slides` image provider: draws a slide (title, bullets, footer) to PNG in-process.
+//! The built-in `slides` image provider: draws a slide (title, the lecture's blocks, footer) to PNG
+//! in-process.
 //!
-//! The slide is laid out as SVG and rasterised by resvg with DejaVu Sans compiled into the binary, so the same
-//! slide gives the same bytes on every machine. SVG text does not wrap: lines are measured with the font's own
-//! advances (skrifa) and broken here.
+//! [`super::layout`] places everything on a canvas 1920 units wide; this module writes that as SVG and
+//! rasterises it with resvg at the video's resolution, with the fonts compiled into the binary, so the same
+//! slide gives the same bytes on every machine.
 
+use std::collections::BTreeSet;
+use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use resvg::{tiny_skia, usvg};
-use skrifa::instance::{LocationRef, Size};
-use skrifa::{FontRef, MetadataProvider};
 
 use super::MediaError;
+use super::layout::{self, Colour, Element, Page};
+use super::text::Face;
+use crate::markdown::{Block, Item};
 use crate::videofile::Theme;
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
-pub const VERSION: u32 = 1;
-
-const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-const FAMILY: &str = "DejaVu Sans";
+pub const VERSION: u32 = 2;
 
 /// What one slide shows.
 #[derive(Debug, Clone)]
 pub struct SlideContent {
     pub course_title: String,
     pub chapter_title: String,
+    /// Inline Markdown.
     pub title: String,
-    pub bullets: Vec<String>,
+    /// The lecture's blocks on this slide (an outline script), else its bullets drawn as a list.
+    pub blocks: Vec<Block>,
     /// 1-based position in the chapter, shown in the corner.
     pub number: usize,
+}
+
+impl SlideContent {
+    /// The blocks to draw: the script's blocks, or its bullets as a list.
+    pub fn from_script(blocks: &[Block], bullets: &[String]) -> Vec<Block> {
+        if !blocks.is_empty() || bullets.is_empty() {
+            return blocks.to_vec();
+        }
+        vec![Block::List {
+            items: bullets
+                .iter()
+                .map(|text| Item {
+                    text: text.clone(),
+                    depth: 0,
+                    number: None,
+                    checked: None,
+                })
+                .collect(),
+        }]
+    }
 }
 
 /// Picture size and colours.
@@ -40,12 +62,25 @@ pub struct SlideStyle {
     pub theme: Theme,
 }
 
+/// A drawn slide, and what could not be drawn.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub png: Vec<u8>,
+    /// Characters no bundled font has, left out.
+    pub missing: BTreeSet<char>,
+    /// The blocks did not fit even at the smallest sizes.
+    pub overflow: bool,
+}
+
 struct Palette {
     background: [&'static str; 2],
     title: &'static str,
     text: &'static str,
     accent: &'static str,
     muted: &'static str,
+    link: &'static str,
+    panel: &'static str,
+    stripe: &'static str,
 }
 
 fn palette(theme: Theme) -> Palette {
@@ -56,6 +91,9 @@ fn palette(theme: Theme) -> Palette {
             text: "#e2e8f0",
             accent: "#38bdf8",
             muted: "#94a3b8",
+            link: "#7dd3fc",
+            panel: "#334155",
+            stripe: "#1e293b",
         },
         Theme::Light => Palette {
             background: ["#ffffff", "#f1f5f9"],
@@ -63,87 +101,95 @@ fn palette(theme: Theme) -> Palette {
             text: "#1e293b",
             accent: "#0284c7",
             muted: "#64748b",
+            link: "#0369a1",
+            panel: "#e2e8f0",
+            stripe: "#f1f5f9",
         },
     }
 }
 
-/// Renders `content` to PNG bytes, with `picture` (PNG or JPEG bytes from an image provider) beside the text.
+fn paint(colour: Colour, palette: &Palette) -> String {
+    match colour {
+        Colour::Title => palette.title.into(),
+        Colour::Text => palette.text.into(),
+        Colour::Muted => palette.muted.into(),
+        Colour::Accent => palette.accent.into(),
+        Colour::Link => palette.link.into(),
+        Colour::Panel => palette.panel.into(),
+        Colour::Stripe => palette.stripe.into(),
+        Colour::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+    }
+}
+
+/// The MIME type of a picture's bytes, if resvg can draw it.
+fn mime(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(512)];
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{FEFF}').trim_start();
+    if bytes.starts_with(b"\x89PNG") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF8") {
+        Some("image/gif")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if text.starts_with("<svg") || text.starts_with("<?xml") || text.starts_with("<!--") {
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
+/// Renders a slide to PNG. `images` gives the bytes of the local images its blocks name; `picture` is a
+/// generated picture (from a cloud image provider) drawn beside the blocks.
 pub fn render_png(
     content: &SlideContent,
     style: SlideStyle,
     picture: Option<&[u8]>,
-) -> Result<Vec<u8>, MediaError> {
-    let svg = layout_svg(content, style, picture);
+    images: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Rendered, MediaError> {
+    let height = layout::WIDTH * style.height as f32 / style.width as f32;
+    let footer = format!("{}  ·  {}", content.course_title, content.chapter_title);
+    let page = Page {
+        title: &content.title,
+        blocks: &content.blocks,
+        footer: &footer,
+        number: content.number,
+        picture: picture.is_some(),
+    };
+    let laid = layout::layout(page, height, style.theme);
+    let svg = svg(&laid.elements, style, height, picture, images);
     let tree =
         usvg::Tree::from_str(&svg, options()).map_err(|e| MediaError::Render(e.to_string()))?;
     let mut pixmap = tiny_skia::Pixmap::new(style.width, style.height)
         .ok_or_else(|| MediaError::Render("cannot allocate the picture".into()))?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap
+    let png = pixmap
         .encode_png()
-        .map_err(|e| MediaError::Render(e.to_string()))
+        .map_err(|e| MediaError::Render(e.to_string()))?;
+    Ok(Rendered {
+        png,
+        missing: laid.missing,
+        overflow: laid.overflow,
+    })
 }
 
 fn options() -> &'static usvg::Options<'static> {
     static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();
     OPTIONS.get_or_init(|| {
         let mut fonts = usvg::fontdb::Database::new();
-        fonts.load_font_data(REGULAR.to_vec());
-        fonts.load_font_data(BOLD.to_vec());
-        fonts.set_sans_serif_family(FAMILY);
+        for face in Face::ALL {
+            fonts.load_font_data(face.data().to_vec());
+        }
+        fonts.set_sans_serif_family("DejaVu Sans");
+        fonts.set_monospace_family("DejaVu Sans Mono");
         usvg::Options {
             fontdb: Arc::new(fonts),
-            font_family: FAMILY.into(),
+            font_family: "DejaVu Sans".into(),
             ..usvg::Options::default()
         }
     })
-}
-
-/// The width of `text` at `size` pixels in the given font.
-fn text_width(font: &[u8], text: &str, size: f32) -> f32 {
-    let Ok(font) = FontRef::new(font) else {
-        return text.chars().count() as f32 * size * 0.6;
-    };
-    let charmap = font.charmap();
-    let metrics = font.glyph_metrics(Size::new(size), LocationRef::default());
-    text.chars()
-        .map(|c| {
-            charmap
-                .map(c)
-                .and_then(|g| metrics.advance_width(g))
-                .unwrap_or(size * 0.6)
-        })
-        .sum()
-}
-
-/// Breaks `text` into lines no wider than `max_width`; a word longer than a line is cut.
-fn wrap(font: &[u8], text: &str, size: f32, max_width: f32) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let candidate = if line.is_empty() {
-            word.to_string()
-        } else {
-            format!("{line} {word}")
-        };
-        if text_width(font, &candidate, size) <= max_width || line.is_empty() {
-            line = candidate;
-        } else {
-            lines.push(std::mem::replace(&mut line, word.to_string()));
-        }
-        while text_width(font, &line, size) > max_width && line.chars().count() > 1 {
-            let mut head: String = line.clone();
-            while text_width(font, &head, size) > max_width && head.chars().count() > 1 {
-                head.pop();
-            }
-            line = line[head.len()..].to_string();
-            lines.push(head);
-        }
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 fn escape(text: &str) -> String {
@@ -153,127 +199,88 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Lays the slide out as an SVG document.
-fn layout_svg(content: &SlideContent, style: SlideStyle, picture: Option<&[u8]>) -> String {
-    let (w, h) = (style.width as f32, style.height as f32);
-    let scale = (w / 1920.0).min(h / 1080.0);
+/// Writes the laid-out elements as an SVG document whose view box is the layout's canvas.
+fn svg(
+    elements: &[Element],
+    style: SlideStyle,
+    height: f32,
+    picture: Option<&[u8]>,
+    images: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> String {
     let colours = palette(style.theme);
-    let margin = 110.0 * scale;
-    let text_width_max = w - 2.0 * margin;
-    let footer_size = 26.0 * scale;
-    let footer_y = h - 60.0 * scale;
+    let width = layout::WIDTH;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {width} {height}\">\
 <defs><linearGradient id=\"bg\" x1=\"0\" y1=\"0\" x2=\"1\" y2=\"1\">\
 <stop offset=\"0\" stop-color=\"{}\"/><stop offset=\"1\" stop-color=\"{}\"/></linearGradient></defs>\
-<rect width=\"{w}\" height=\"{h}\" fill=\"url(#bg)\"/>",
-        colours.background[0], colours.background[1]
+<rect width=\"{width}\" height=\"{height}\" fill=\"url(#bg)\"/>",
+        style.width, style.height, colours.background[0], colours.background[1]
     );
-    let mut title_size = 68.0 * scale;
-    let mut title_lines = wrap(BOLD, &content.title, title_size, text_width_max);
-    while title_lines.len() > 2 && title_size > 36.0 * scale {
-        title_size *= 0.9;
-        title_lines = wrap(BOLD, &content.title, title_size, text_width_max);
-    }
-    let mut y = 100.0 * scale;
-    for line in &title_lines {
-        y += title_size * 1.15;
-        svg.push_str(&format!(
-            "<text x=\"{margin}\" y=\"{y}\" font-weight=\"bold\" font-size=\"{title_size}\" fill=\"{}\">{}</text>",
-            colours.title,
-            escape(line)
-        ));
-    }
-    y += 30.0 * scale;
-    svg.push_str(&format!(
-        "<rect x=\"{margin}\" y=\"{y}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{}\"/>",
-        140.0 * scale,
-        8.0 * scale,
-        4.0 * scale,
-        colours.accent
-    ));
-    y += 50.0 * scale;
-    let available = footer_y - 50.0 * scale - y;
-    // With a picture, the text takes the left part and the picture the right.
-    let text_width_max = match picture {
-        Some(bytes) => {
-            let picture_x = margin + text_width_max * 0.56;
-            let mime = if bytes.starts_with(b"\x89PNG") {
-                "image/png"
-            } else {
-                "image/jpeg"
-            };
-            svg.push_str(&format!(
-                "<image x=\"{picture_x}\" y=\"{y}\" width=\"{}\" height=\"{available}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>",
-                text_width_max * 0.44,
-                base64::engine::general_purpose::STANDARD.encode(bytes)
-            ));
-            text_width_max * 0.52
-        }
-        None => text_width_max,
-    };
-    let indent = 56.0 * scale;
-    let mut size = 44.0 * scale;
-    let mut bullets = layout_bullets(&content.bullets, size, text_width_max - indent);
-    while bullets_height(&bullets, size) > available && size > 20.0 * scale {
-        size *= 0.92;
-        bullets = layout_bullets(&content.bullets, size, text_width_max - indent);
-    }
-    for lines in &bullets {
-        y += size * 0.5;
-        for (i, line) in lines.iter().enumerate() {
-            y += size * 1.3;
-            if i == 0 {
-                svg.push_str(&format!(
-                    "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"/>",
-                    margin + 12.0 * scale,
-                    y - size * 0.34,
-                    size * 0.16,
-                    colours.accent
-                ));
+    for element in elements {
+        match element {
+            Element::Text {
+                x,
+                y,
+                size,
+                face,
+                colour,
+                text,
+            } => {
+                let _ = write!(
+                    svg,
+                    "<text x=\"{x:.2}\" y=\"{y:.2}\" font-size=\"{size:.2}\" {} fill=\"{}\" xml:space=\"preserve\">{}</text>",
+                    face.svg_attributes(),
+                    paint(*colour, &colours),
+                    escape(text)
+                );
             }
-            svg.push_str(&format!(
-                "<text x=\"{}\" y=\"{y}\" font-size=\"{size}\" fill=\"{}\">{}</text>",
-                margin + indent,
-                colours.text,
-                escape(line)
-            ));
+            Element::Rect {
+                x,
+                y,
+                width,
+                height,
+                radius,
+                colour,
+            } => {
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" rx=\"{radius:.2}\" fill=\"{}\"/>",
+                    paint(*colour, &colours)
+                );
+            }
+            Element::Image {
+                x,
+                y,
+                width,
+                height,
+                src,
+            } => {
+                let bytes = if src.is_empty() {
+                    picture.map(<[u8]>::to_vec)
+                } else {
+                    images(src)
+                };
+                match bytes.as_deref().and_then(|b| mime(b).map(|m| (b, m))) {
+                    Some((bytes, mime)) => {
+                        let _ = write!(
+                            svg,
+                            "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>",
+                            base64::engine::general_purpose::STANDARD.encode(bytes)
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            svg,
+                            "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" rx=\"12\" fill=\"{}\"/>",
+                            colours.panel
+                        );
+                    }
+                }
+            }
         }
     }
-    let footer = format!("{}  ·  {}", content.course_title, content.chapter_title);
-    let footer_line = wrap(
-        REGULAR,
-        &footer,
-        footer_size,
-        text_width_max - 120.0 * scale,
-    )
-    .into_iter()
-    .next()
-    .unwrap_or_default();
-    svg.push_str(&format!(
-        "<text x=\"{margin}\" y=\"{footer_y}\" font-size=\"{footer_size}\" fill=\"{}\">{}</text>\
-<text x=\"{}\" y=\"{footer_y}\" font-size=\"{footer_size}\" text-anchor=\"end\" fill=\"{}\">{}</text></svg>",
-        colours.muted,
-        escape(&footer_line),
-        w - margin,
-        colours.muted,
-        content.number
-    ));
+    svg.push_str("</svg>");
     svg
-}
-
-fn layout_bullets(bullets: &[String], size: f32, max_width: f32) -> Vec<Vec<String>> {
-    bullets
-        .iter()
-        .map(|b| wrap(REGULAR, b, size, max_width))
-        .collect()
-}
-
-fn bullets_height(bullets: &[Vec<String>], size: f32) -> f32 {
-    bullets
-        .iter()
-        .map(|lines| size * 0.5 + lines.len() as f32 * size * 1.3)
-        .sum()
 }
 
 #[cfg(test)]
@@ -285,13 +292,20 @@ mod tests {
             course_title: "Course".into(),
             chapter_title: "Chapter".into(),
             title: "Gradient descent & friends <fast>".into(),
-            bullets: vec![
-                "A fairly long bullet that will have to wrap when the slide is narrow enough"
-                    .into(),
-                "Ünïcödé ✓".into(),
-            ],
+            blocks: SlideContent::from_script(
+                &[],
+                &[
+                    "A fairly long bullet that will have to wrap when the slide is narrow enough"
+                        .into(),
+                    "Ünïcödé ✓ 日本語".into(),
+                ],
+            ),
             number: 3,
         }
+    }
+
+    fn no_images(_: &str) -> Option<Vec<u8>> {
+        None
     }
 
     #[test]
@@ -301,38 +315,58 @@ mod tests {
             height: 360,
             theme: Theme::Dark,
         };
-        let png = render_png(&content(), style, None).unwrap();
+        let png = render_png(&content(), style, None, &no_images).unwrap().png;
         assert_eq!(&png[1..4], b"PNG");
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
         assert_eq!((width, height), (640, 360));
-        assert_eq!(png, render_png(&content(), style, None).unwrap());
+        assert_eq!(
+            png,
+            render_png(&content(), style, None, &no_images).unwrap().png
+        );
         let light_style = SlideStyle {
             theme: Theme::Light,
             ..style
         };
-        assert_ne!(png, render_png(&content(), light_style, None).unwrap());
+        assert_ne!(
+            png,
+            render_png(&content(), light_style, None, &no_images)
+                .unwrap()
+                .png
+        );
         // A picture is drawn beside the text: a red picture leaves red pixels on the right of the slide.
         let mut red = tiny_skia::Pixmap::new(32, 32).unwrap();
         red.fill(tiny_skia::Color::from_rgba8(255, 0, 0, 255));
-        let with_picture = render_png(&content(), style, Some(&red.encode_png().unwrap())).unwrap();
+        let red = red.encode_png().unwrap();
+        let with_picture = render_png(&content(), style, Some(&red), &no_images)
+            .unwrap()
+            .png;
         let decoded = tiny_skia::Pixmap::decode_png(&with_picture).unwrap();
         let pixel = decoded.pixel(500, 180).unwrap();
         assert_eq!((pixel.red(), pixel.green(), pixel.blue()), (255, 0, 0));
     }
 
     #[test]
-    fn wraps_to_the_width() {
-        let lines = wrap(
-            REGULAR,
-            "one two three four five six seven eight",
-            40.0,
-            300.0,
-        );
-        assert!(lines.len() > 1);
-        for line in &lines {
-            assert!(text_width(REGULAR, line, 40.0) <= 300.0, "{line}");
-        }
-        assert_eq!(lines.join(" "), "one two three four five six seven eight");
+    fn a_local_image_is_drawn_in_its_block() {
+        let mut green = tiny_skia::Pixmap::new(40, 20).unwrap();
+        green.fill(tiny_skia::Color::from_rgba8(0, 200, 0, 255));
+        let green = green.encode_png().unwrap();
+        let slide = SlideContent {
+            blocks: vec![Block::Image {
+                src: "img/g.png".into(),
+                alt: String::new(),
+            }],
+            ..content()
+        };
+        let style = SlideStyle {
+            width: 640,
+            height: 360,
+            theme: Theme::Light,
+        };
+        let images = |src: &str| (src == "img/g.png").then(|| green.clone());
+        let png = render_png(&slide, style, None, &images).unwrap().png;
+        let decoded = tiny_skia::Pixmap::decode_png(&png).unwrap();
+        let pixel = decoded.pixel(320, 220).unwrap();
+        assert_eq!((pixel.red(), pixel.green(), pixel.blue()), (0, 200, 0));
     }
 }

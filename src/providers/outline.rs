@@ -1,16 +1,26 @@
-//! The built-in `outline` script writer: deterministic slides from a chapter's own structure, offline.
+//! The built-in `outline` script writer: deterministic slides from the chapter's own blocks, offline.
 //!
-//! Each section (the chapter's start and every sub-heading) becomes one slide or, when its narration is longer
-//! than `words_per_slide`, several. The narration is the chapter's prose as a speaker would read it; bullets
-//! are list items or the first sentence of each paragraph.
+//! Each section (the chapter's start and every sub-heading) is laid out block by block, in the author's
+//! order: a slide takes blocks while they fit (as [`layout::fits`] measures them), while its narration
+//! stays within `words_per_slide` and its list within `max_bullets` items; what does not fit continues on
+//! the next slide, "(continued)". Paragraphs and quotes continue at a sentence, lists at an item, code at a
+//! line, tables at a row (with their header again). Nothing is cut or dropped.
+//!
+//! The narration is what a speaker would say: the prose and the list items. Code, tables and pictures are
+//! shown, not read out; a slide that holds only those is introduced by its title.
 
-use crate::lecture::{Block, Chapter};
+use crate::lecture::Chapter;
+use crate::markdown::{self, Block, Item, Span};
+use crate::media::layout;
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
-/// How many slides and bullets to write.
+/// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
+const MAX_PIECE_CHARS: usize = 600;
+
+/// How many slides, list items and words of narration a slide may hold.
 #[derive(Debug, Clone, Copy)]
 pub struct OutlineSettings {
     pub max_slides: usize,
@@ -18,78 +28,101 @@ pub struct OutlineSettings {
     pub words_per_slide: usize,
 }
 
-/// A piece of a section: what it adds to the narration, the bullets and the picture.
-#[derive(Default)]
-struct Piece {
-    narration: Vec<String>,
-    bullets: Vec<String>,
-    visual: Option<String>,
+/// A piece of a block that a slide can take on its own, and the block it came from.
+#[derive(Debug, Clone)]
+struct Part {
+    block: Block,
+    source: usize,
+    /// How it joins the previous part of the same block.
+    glue: Glue,
 }
 
-impl Piece {
-    fn words(&self) -> usize {
-        self.narration
-            .iter()
-            .map(|s| s.split_whitespace().count())
-            .sum()
+/// What goes between two parts of one block shown on the same slide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glue {
+    Space,
+    /// A word cut in two.
+    Nothing,
+    /// A new line (a quote's next paragraph).
+    NewLine,
+}
+
+impl Glue {
+    fn text(self) -> &'static str {
+        match self {
+            Glue::Space => " ",
+            Glue::Nothing => "",
+            Glue::NewLine => "\n",
+        }
     }
 }
 
-struct Section {
+/// A slide being planned.
+#[derive(Debug, Clone)]
+struct Page {
+    /// Inline Markdown.
     title: String,
-    pieces: Vec<Piece>,
+    blocks: Vec<Block>,
+    /// The block each of `blocks` came from.
+    sources: Vec<usize>,
+    continued: bool,
 }
 
 /// Writes the slide script of `chapter`; slide ids are `ID_PREFIX-01`, `ID_PREFIX-02`, ...
 pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSettings) -> Script {
-    let sections = sections(chapter, settings.words_per_slide);
-    let mut drafts: Vec<(String, Vec<Piece>)> = Vec::new();
-    for section in sections {
-        let mut current: Vec<Piece> = Vec::new();
-        let mut part = 0;
-        for piece in section.pieces {
-            let words: usize = current.iter().map(Piece::words).sum();
-            if !current.is_empty() && words + piece.words() > settings.words_per_slide {
-                drafts.push((
-                    continued(&section.title, part),
-                    std::mem::take(&mut current),
-                ));
-                part += 1;
+    let mut pages: Vec<Page> = Vec::new();
+    let mut source = 0;
+    for (title, blocks) in sections(chapter) {
+        let start = pages.len();
+        pages.push(Page {
+            title: title.clone(),
+            blocks: Vec::new(),
+            sources: Vec::new(),
+            continued: false,
+        });
+        for block in blocks {
+            for part in parts(&block, source, settings.words_per_slide) {
+                place(&mut pages, start, part, settings);
             }
-            current.push(piece);
-        }
-        if !current.is_empty() || part == 0 {
-            drafts.push((continued(&section.title, part), current));
+            source += 1;
         }
     }
-    let drafts = merge_to_limit(drafts, settings.max_slides);
-    let slides = drafts
-        .into_iter()
+    merge_to_limit(&mut pages, settings);
+    let slides = pages
+        .iter()
         .enumerate()
-        .map(|(index, (title, pieces))| {
+        .map(|(index, page)| {
             let mut narration: Vec<String> = Vec::new();
             if index == 0 {
                 narration.push(sentence(&chapter.title));
             }
-            narration.extend(pieces.iter().flat_map(|p| p.narration.iter().cloned()));
-            if narration.is_empty() {
-                narration.push(sentence(&title));
+            let said = narration_of(&page.blocks);
+            if said.is_empty() && index > 0 {
+                narration.push(sentence(&markdown::plain(&page.title)));
             }
-            let mut bullets: Vec<String> = pieces
-                .iter()
-                .flat_map(|p| p.bullets.iter().cloned())
-                .collect();
-            bullets.truncate(settings.max_bullets);
-            let visual = pieces.iter().find_map(|p| p.visual.clone());
+            narration.extend(said);
+            let title = if page.continued {
+                format!("{} (continued)", page.title)
+            } else {
+                page.title.clone()
+            };
+            let visual = page.blocks.iter().find_map(|b| match b {
+                Block::Image { alt, .. } if !alt.is_empty() => Some(alt.clone()),
+                _ => None,
+            });
             let speaker_notes = narration.join(" ");
             let words = speaker_notes.split_whitespace().count();
             Slide {
                 id: format!("{id_prefix}-{:02}", index + 1),
                 visual_prompt: visual.unwrap_or_else(|| {
-                    format!("A clean, simple illustration for a lecture slide titled \"{title}\"")
+                    format!(
+                        "A clean, simple illustration for a lecture slide titled \"{}\"",
+                        markdown::plain(&page.title)
+                    )
                 }),
                 title,
-                bullets,
+                bullets: Vec::new(),
+                content: page.blocks.clone(),
                 estimated_duration_sec: (words as f64 / 2.5 * 10.0).round() / 10.0,
                 speaker_notes,
             }
@@ -98,123 +131,320 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
     Script { slides }
 }
 
-fn continued(title: &str, part: usize) -> String {
-    if part == 0 {
-        title.to_string()
-    } else {
-        format!("{title} (continued)")
-    }
-}
-
-/// Joins neighbouring drafts until at most `max` remain, keeping all narration.
-fn merge_to_limit(drafts: Vec<(String, Vec<Piece>)>, max: usize) -> Vec<(String, Vec<Piece>)> {
-    if drafts.len() <= max {
-        return drafts;
-    }
-    let per_slide = drafts.len().div_ceil(max);
-    let mut merged: Vec<(String, Vec<Piece>)> = Vec::new();
-    for (index, (title, pieces)) in drafts.into_iter().enumerate() {
-        if index % per_slide == 0 {
-            merged.push((title, pieces));
-        } else if let Some((_, last)) = merged.last_mut() {
-            last.extend(pieces);
-        }
-    }
-    merged
-}
-
-/// Cuts a chapter into sections at its sub-headings, and each section's blocks into pieces.
-fn sections(chapter: &Chapter, words_per_slide: usize) -> Vec<Section> {
-    let mut sections = vec![Section {
-        title: chapter.title.clone(),
-        pieces: Vec::new(),
-    }];
+/// The chapter's sections: its title with the blocks before the first sub-heading, then each sub-heading
+/// with its blocks. A chapter of headings only still has a slide per heading (a title card).
+fn sections(chapter: &Chapter) -> Vec<(String, Vec<Block>)> {
+    let mut sections = vec![(markdown::escape(&chapter.title), Vec::new())];
     for block in &chapter.blocks {
-        if let Block::Heading { text, .. } = block {
-            sections.push(Section {
-                title: text.clone(),
-                pieces: Vec::new(),
-            });
-            continue;
+        match block {
+            Block::Heading { text, .. } => sections.push((text.clone(), Vec::new())),
+            other => sections
+                .last_mut()
+                .expect("there is always a section")
+                .1
+                .push(other.clone()),
         }
-        let section = sections.last_mut().expect("there is always a section");
-        section.pieces.extend(pieces_of(block, words_per_slide));
     }
-    let first_is_empty = sections[0].pieces.is_empty() && sections.len() > 1;
-    if first_is_empty {
+    if sections.len() > 1 && sections[0].1.is_empty() {
         sections.remove(0);
     }
     sections
 }
 
-/// Turns a block into pieces; a long paragraph is cut at sentence boundaries.
-fn pieces_of(block: &Block, words_per_slide: usize) -> Vec<Piece> {
-    match block {
-        Block::Paragraph { text } => {
-            let mut pieces = Vec::new();
-            let mut sentences: Vec<String> = Vec::new();
-            let mut words = 0;
-            for s in split_sentences(text) {
-                let n = s.split_whitespace().count();
-                if !sentences.is_empty() && words + n > words_per_slide {
-                    pieces.push(paragraph_piece(std::mem::take(&mut sentences)));
-                    words = 0;
-                }
-                words += n;
-                sentences.push(s);
-            }
-            if !sentences.is_empty() {
-                pieces.push(paragraph_piece(sentences));
-            }
-            pieces
+/// Adds `part` to the last page of the section that starts at page `start`, or continues it on a new page
+/// when it does not fit.
+fn place(pages: &mut Vec<Page>, start: usize, part: Part, settings: OutlineSettings) {
+    let page = pages.last_mut().expect("a section has a page");
+    let mut candidate = page.clone();
+    add(&mut candidate, &part);
+    let fits = layout::fits(&candidate.title, &candidate.blocks)
+        && words(&candidate.blocks) <= settings.words_per_slide
+        && items(&candidate.blocks) <= settings.max_bullets;
+    if fits || page.blocks.is_empty() {
+        *page = candidate;
+        return;
+    }
+    let mut next = Page {
+        title: pages[start].title.clone(),
+        blocks: Vec::new(),
+        sources: Vec::new(),
+        continued: true,
+    };
+    add(&mut next, &part);
+    pages.push(next);
+}
+
+/// Adds a part to a page: to the block it continues, or as a new block.
+fn add(page: &mut Page, part: &Part) {
+    let continues = page.sources.last() == Some(&part.source);
+    match (page.blocks.last_mut(), &part.block) {
+        (Some(Block::Paragraph { text }), Block::Paragraph { text: more }) if continues => {
+            text.push_str(part.glue.text());
+            text.push_str(more);
         }
-        Block::List { items, .. } => vec![Piece {
-            narration: items.iter().map(|i| sentence(i)).collect(),
-            bullets: items.iter().map(|i| shorten(i)).collect(),
-            visual: None,
-        }],
-        Block::Code { language, .. } => {
-            let what = if language.is_empty() {
-                "a code example".to_string()
-            } else {
-                format!("a {language} code example")
-            };
-            vec![Piece {
-                narration: vec![format!("The slide shows {what}.")],
-                bullets: vec![capitalise(&what)],
-                visual: Some(format!("A listing of {what}")),
-            }]
+        (Some(Block::List { items }), Block::List { items: more }) if continues => {
+            items.extend(more.iter().cloned())
         }
-        Block::Table { header, rows } => {
-            let columns = join_words(header);
-            vec![Piece {
-                narration: vec![format!(
-                    "The table compares {columns} over {} rows.",
-                    rows.len()
-                )],
-                bullets: vec![shorten(&format!("Table: {}", header.join(", ")))],
-                visual: Some(format!("A table with the columns {columns}")),
-            }]
+        (Some(Block::Code { text, .. }), Block::Code { text: more, .. }) if continues => {
+            text.push('\n');
+            text.push_str(more);
         }
-        Block::Quote { text } => vec![Piece {
-            narration: split_sentences(text),
-            bullets: vec![shorten(&format!("“{text}”"))],
-            visual: None,
-        }],
-        Block::Image { alt } => vec![Piece {
-            narration: Vec::new(),
-            bullets: Vec::new(),
-            visual: Some(alt.clone()),
-        }],
-        Block::Heading { .. } => Vec::new(),
+        (Some(Block::Table { rows, .. }), Block::Table { rows: more, .. }) if continues => {
+            rows.extend(more.iter().cloned())
+        }
+        (
+            Some(Block::Quote { text, attribution }),
+            Block::Quote {
+                text: more,
+                attribution: who,
+            },
+        ) if continues => {
+            text.push_str(part.glue.text());
+            text.push_str(more);
+            *attribution = who.clone();
+        }
+        (Some(Block::Footnote { text, .. }), Block::Footnote { text: more, .. }) if continues => {
+            text.push_str(part.glue.text());
+            text.push_str(more);
+        }
+        _ => {
+            page.blocks.push(part.block.clone());
+            page.sources.push(part.source);
+        }
     }
 }
 
-fn paragraph_piece(sentences: Vec<String>) -> Piece {
-    Piece {
-        bullets: sentences.iter().map(|s| shorten(s)).collect(),
-        narration: sentences,
-        visual: None,
+/// The pieces of a block a slide can take one at a time.
+fn parts(block: &Block, source: usize, words_per_slide: usize) -> Vec<Part> {
+    let part = |block: Block, glue: Glue| Part {
+        block,
+        source,
+        glue,
+    };
+    match block {
+        Block::Paragraph { text } => pieces(text, words_per_slide)
+            .into_iter()
+            .map(|(text, glue)| part(Block::Paragraph { text }, glue))
+            .collect(),
+        Block::List { items } => items
+            .iter()
+            .flat_map(|item| {
+                pieces(&item.text, words_per_slide)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (text, _))| Item {
+                        text,
+                        // A continued item keeps its place, not its number or box.
+                        number: item.number.filter(|_| i == 0),
+                        checked: item.checked.filter(|_| i == 0),
+                        depth: item.depth,
+                    })
+            })
+            .map(|item| part(Block::List { items: vec![item] }, Glue::NewLine))
+            .collect(),
+        Block::Code { language, text } => text
+            .split('\n')
+            .flat_map(|line| {
+                let chars: Vec<char> = line.chars().collect();
+                if chars.is_empty() {
+                    return vec![String::new()];
+                }
+                chars
+                    .chunks(MAX_PIECE_CHARS)
+                    .map(|c| c.iter().collect())
+                    .collect()
+            })
+            .map(|line| {
+                part(
+                    Block::Code {
+                        language: language.clone(),
+                        text: line,
+                    },
+                    Glue::NewLine,
+                )
+            })
+            .collect(),
+        Block::Table {
+            alignments,
+            header,
+            rows,
+        } => {
+            if rows.is_empty() {
+                return vec![part(block.clone(), Glue::NewLine)];
+            }
+            rows.iter()
+                .map(|row| {
+                    part(
+                        Block::Table {
+                            alignments: alignments.clone(),
+                            header: header.clone(),
+                            rows: vec![row.clone()],
+                        },
+                        Glue::NewLine,
+                    )
+                })
+                .collect()
+        }
+        Block::Quote { text, attribution } => {
+            let mut out: Vec<Part> = Vec::new();
+            for line in text.lines() {
+                for (i, (piece, glue)) in pieces(line, words_per_slide).into_iter().enumerate() {
+                    let quote = Block::Quote {
+                        text: piece,
+                        attribution: None,
+                    };
+                    out.push(part(quote, if i == 0 { Glue::NewLine } else { glue }));
+                }
+            }
+            if let Some(Part {
+                block: Block::Quote {
+                    attribution: who, ..
+                },
+                ..
+            }) = out.last_mut()
+            {
+                *who = attribution.clone();
+            }
+            out
+        }
+        Block::Footnote { label, text } => pieces(text, words_per_slide)
+            .into_iter()
+            .map(|(text, glue)| {
+                part(
+                    Block::Footnote {
+                        label: label.clone(),
+                        text,
+                    },
+                    glue,
+                )
+            })
+            .collect(),
+        Block::Image { .. } | Block::Heading { .. } => vec![part(block.clone(), Glue::NewLine)],
+    }
+}
+
+/// Inline Markdown in pieces a slide can take: its sentences, a sentence longer than `words_per_slide`
+/// words (or [`MAX_PIECE_CHARS`]) at its words, a word longer than that at its characters. Each piece
+/// comes with how it joins the one before.
+fn pieces(text: &str, words_per_slide: usize) -> Vec<(String, Glue)> {
+    let spans = markdown::spans(text);
+    let flat: String = spans.iter().map(|s| s.text.as_str()).collect();
+    let chars: Vec<char> = flat.chars().collect();
+    let mut cuts: Vec<usize> = Vec::new();
+    let mut start = 0;
+    let mut words = 0;
+    let mut in_word = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let long = i - start >= MAX_PIECE_CHARS;
+        if c.is_whitespace() {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+            if words > words_per_slide && i > start {
+                cuts.push(i);
+                start = i;
+                words = 1;
+                continue;
+            }
+        }
+        if long {
+            cuts.push(i);
+            start = i;
+            words = 1;
+            continue;
+        }
+        let ends_sentence = matches!(c, '.' | '!' | '?')
+            && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
+            || matches!(c, '。' | '！' | '？');
+        if ends_sentence && words > 0 && i + 1 < chars.len() {
+            cuts.push(i + 1);
+            start = i + 1;
+            words = 0;
+        }
+    }
+    let parts: Vec<Vec<Span>> = markdown::cut(&spans, &cuts);
+    if parts.is_empty() {
+        return vec![(text.to_string(), Glue::Space)];
+    }
+    // A cut with no space on either side went through a word.
+    let glues = std::iter::once(Glue::Space).chain(cuts.iter().map(|&at| {
+        let spaced = chars.get(at).is_some_and(|c| c.is_whitespace())
+            || at > 0 && chars.get(at - 1).is_some_and(|c| c.is_whitespace());
+        if spaced { Glue::Space } else { Glue::Nothing }
+    }));
+    parts
+        .iter()
+        .zip(glues)
+        .map(|(p, glue)| (markdown::join(p), glue))
+        .collect()
+}
+
+/// What a speaker says for these blocks: prose, list items and quotes; not code, tables or pictures.
+fn narration_of(blocks: &[Block]) -> Vec<String> {
+    let mut said = Vec::new();
+    for block in blocks {
+        match block {
+            Block::Paragraph { text } => said.push(markdown::plain(text)),
+            Block::Heading { text, .. } => said.push(sentence(&markdown::plain(text))),
+            Block::List { items } => {
+                said.extend(items.iter().map(|i| sentence(&markdown::plain(&i.text))))
+            }
+            Block::Quote { text, .. } => said.push(markdown::plain(&text.replace('\n', " "))),
+            Block::Code { .. }
+            | Block::Table { .. }
+            | Block::Image { .. }
+            | Block::Footnote { .. } => {}
+        }
+    }
+    said.retain(|s| !s.trim().is_empty());
+    said
+}
+
+fn words(blocks: &[Block]) -> usize {
+    narration_of(blocks)
+        .iter()
+        .map(|s| s.split_whitespace().count())
+        .sum()
+}
+
+fn items(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::List { items } => items.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Joins neighbouring slides of different sections while there are more than `max_slides` and two of them
+/// fit on one (the second's title becomes a heading on it); slides that do not fit together stay apart.
+fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
+    while pages.len() > settings.max_slides {
+        let joinable = (0..pages.len() - 1).find_map(|i| {
+            let (a, b) = (&pages[i], &pages[i + 1]);
+            if b.continued {
+                return None;
+            }
+            let mut blocks = a.blocks.clone();
+            blocks.push(Block::Heading {
+                level: 3,
+                text: b.title.clone(),
+            });
+            blocks.extend(b.blocks.iter().cloned());
+            let fits = layout::fits(&a.title, &blocks)
+                && words(&blocks) <= settings.words_per_slide
+                && items(&blocks) <= settings.max_bullets;
+            fits.then_some((i, blocks))
+        });
+        let Some((i, blocks)) = joinable else {
+            return;
+        };
+        let b = pages.remove(i + 1);
+        pages[i].sources.push(usize::MAX);
+        pages[i].sources.extend(b.sources);
+        pages[i].blocks = blocks;
     }
 }
 
@@ -240,36 +470,10 @@ pub fn split_sentences(text: &str) -> Vec<String> {
 /// Makes a heading or list item a sentence a narrator can read.
 fn sentence(text: &str) -> String {
     let text = text.trim();
-    if text.ends_with(['.', '!', '?', ':']) {
+    if text.is_empty() || text.ends_with(['.', '!', '?', ':', '。', '！', '？']) {
         text.to_string()
     } else {
         format!("{text}.")
-    }
-}
-
-/// Shortens a sentence to a bullet of at most 12 words, without its final full stop.
-fn shorten(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let bullet = if words.len() > 12 {
-        format!("{}…", words[..12].join(" "))
-    } else {
-        words.join(" ")
-    };
-    bullet.trim_end_matches('.').to_string()
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
-fn join_words(words: &[String]) -> String {
-    match words {
-        [] => "its columns".into(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -281,9 +485,9 @@ mod tests {
 
     fn settings() -> OutlineSettings {
         OutlineSettings {
-            max_slides: 8,
-            max_bullets: 4,
-            words_per_slide: 40,
+            max_slides: 20,
+            max_bullets: 6,
+            words_per_slide: 60,
         }
     }
 
@@ -291,8 +495,19 @@ mod tests {
         split_chapters(markdown, Split::File, "x").remove(0).0
     }
 
+    /// Every block of every slide, with the parts of one block joined back.
+    fn shown(script: &Script) -> Vec<Block> {
+        let mut out: Vec<Block> = Vec::new();
+        for slide in &script.slides {
+            for block in &slide.content {
+                out.push(block.clone());
+            }
+        }
+        out
+    }
+
     #[test]
-    fn one_slide_per_section_with_narration_from_prose() {
+    fn one_slide_per_section_with_the_authors_blocks_and_narration_from_prose() {
         let ch = chapter(
             "# Gradients\n\nA gradient points uphill. We walk against it.\n\n## Step size\n\n- small is slow\n- large diverges\n",
         );
@@ -305,19 +520,21 @@ mod tests {
             "Gradients. A gradient points uphill. We walk against it."
         );
         assert_eq!(
-            first.bullets,
-            ["A gradient points uphill", "We walk against it"]
+            first.content,
+            [Block::Paragraph {
+                text: "A gradient points uphill. We walk against it.".into()
+            }]
         );
         let second = &script.slides[1];
         assert_eq!(second.title, "Step size");
-        assert_eq!(second.bullets, ["small is slow", "large diverges"]);
+        assert!(matches!(&second.content[0], Block::List { items } if items.len() == 2));
         assert_eq!(second.speaker_notes, "small is slow. large diverges.");
     }
 
     #[test]
-    fn long_sections_are_split_and_nothing_is_lost() {
+    fn long_sections_continue_on_the_next_slide_and_nothing_is_lost() {
         let sentence = "This sentence has exactly seven words here. ";
-        let ch = chapter(&format!("# Long\n\n{}\n", sentence.repeat(20)));
+        let ch = chapter(&format!("# Long\n\n{}\n", sentence.repeat(40)));
         let script = write_script(&ch, "01", settings());
         assert!(script.slides.len() >= 3, "{}", script.slides.len());
         assert_eq!(script.slides[1].title, "Long (continued)");
@@ -326,11 +543,127 @@ mod tests {
             .iter()
             .map(|s| s.speaker_notes.split_whitespace().count())
             .sum();
-        assert_eq!(words, 20 * 7 + 1);
+        assert_eq!(words, 40 * 7 + 1);
+        let text: Vec<String> = shown(&script)
+            .into_iter()
+            .map(|b| match b {
+                Block::Paragraph { text } => text,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(text.join(" "), sentence.repeat(40).trim());
+        assert!(!script.slides.iter().any(|s| s.speaker_notes.contains('…')));
     }
 
     #[test]
-    fn max_slides_merges_instead_of_dropping() {
+    fn code_keeps_its_whitespace_across_slides_and_is_not_read_out() {
+        let lines: Vec<String> = (0..60).map(|i| format!("\tx{i} =  {i}   # sum")).collect();
+        let ch = chapter(&format!(
+            "# Code\n\nLoop like this:\n\n```python\n{}\n```\n",
+            lines.join("\n")
+        ));
+        let script = write_script(&ch, "01", settings());
+        assert!(script.slides.len() >= 3);
+        let code: Vec<String> = shown(&script)
+            .into_iter()
+            .filter_map(|b| match b {
+                Block::Code { language, text } => {
+                    assert_eq!(language, "python");
+                    Some(text)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(code.join("\n"), lines.join("\n"));
+        assert!(
+            script
+                .slides
+                .iter()
+                .all(|s| !s.speaker_notes.contains("x1"))
+        );
+        assert_eq!(script.slides[1].speaker_notes, "Code.");
+    }
+
+    #[test]
+    fn a_table_with_more_rows_than_fit_continues_with_its_header() {
+        let rows: String = (0..40)
+            .map(|i| format!("| row {i} | value {i} |\n"))
+            .collect();
+        let ch = chapter(&format!("# Table\n\n| Name | Value |\n|---|--:|\n{rows}"));
+        let script = write_script(&ch, "01", settings());
+        assert!(script.slides.len() >= 2);
+        let mut seen = Vec::new();
+        for slide in &script.slides {
+            let Block::Table {
+                header,
+                rows,
+                alignments,
+            } = &slide.content[0]
+            else {
+                panic!("{:?}", slide.content)
+            };
+            assert_eq!(header, &["Name", "Value"]);
+            assert_eq!(alignments[1], markdown::Align::Right);
+            seen.extend(rows.iter().map(|r| r[0].clone()));
+        }
+        let expected: Vec<String> = (0..40).map(|i| format!("row {i}")).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn lists_paginate_at_max_bullets_and_keep_nesting() {
+        let markdown: String = (1..=9)
+            .map(|i| format!("{i}. item {i}\n   - detail {i}\n"))
+            .collect();
+        let ch = chapter(&format!("# List\n\n{markdown}"));
+        let script = write_script(
+            &ch,
+            "01",
+            OutlineSettings {
+                max_bullets: 5,
+                ..settings()
+            },
+        );
+        let all: Vec<Item> = shown(&script)
+            .into_iter()
+            .flat_map(|b| match b {
+                Block::List { items } => items,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(all.len(), 18);
+        assert!(script.slides.iter().all(|s| items(&s.content) <= 5));
+        assert_eq!(all[16].number, Some(9));
+        assert_eq!(all[17].depth, 1);
+    }
+
+    #[test]
+    fn a_heading_only_chapter_is_a_title_card_and_giant_words_are_broken() {
+        let card = write_script(&chapter("# Just a title\n"), "01", settings());
+        assert_eq!(card.slides.len(), 1);
+        assert!(card.slides[0].content.is_empty());
+        assert_eq!(card.slides[0].speaker_notes, "Just a title.");
+
+        let word = "y".repeat(20_000);
+        let giant = write_script(&chapter(&format!("# Big\n\n{word}\n")), "01", settings());
+        let text: String = shown(&giant)
+            .into_iter()
+            .map(|b| match b {
+                Block::Paragraph { text } => text,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(
+            text == word,
+            "{} characters shown of {}",
+            text.len(),
+            word.len()
+        );
+        assert!(giant.slides.len() > 5);
+    }
+
+    #[test]
+    fn max_slides_joins_sections_that_fit_together_and_never_drops() {
         let ch = chapter(
             "# T\n\nIntro.\n\n## A\n\nAlpha text.\n\n## B\n\nBeta text.\n\n## C\n\nGamma text.\n",
         );

@@ -17,10 +17,13 @@ pub fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/intro-ml")
 }
 
-/// A temp folder holding a copy of the example's Videofile and Markdown (no cache, no outputs).
+/// The files of the bundled example: its Videofile, Markdown and pictures.
+pub const EXAMPLE_FILES: &[&str] = &["Videofile", "lecture.md", "bowl.svg"];
+
+/// A temp folder holding a copy of the example's files (no cache, no outputs).
 pub fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for name in ["Videofile", "lecture.md"] {
+    for name in EXAMPLE_FILES {
         std::fs::copy(example_dir().join(name), dir.path().join(name)).expect("copy example");
     }
     dir

@@ -1,0 +1,965 @@
+//! Slide layout: where the title and every block of a slide go, in a reference canvas 1920 units wide.
+//!
+//! One layout serves twice: the outline writer asks it what fits on a slide (so that content continues on the
+//! next slide instead of being cut), and the renderer draws what it places. Text is set by
+//! [`super::text`]; code is coloured by [`super::highlight`]. When a slide's blocks do not fit at their
+//! normal sizes (a model's script, a narrow picture), every size shrinks together down to a readable minimum.
+
+use std::collections::BTreeSet;
+
+use super::highlight;
+use super::text::{self, Face, Mode, Piece, Set};
+use crate::markdown::{self, Align, Block, Item, Span};
+use crate::videofile::Theme;
+
+/// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
+pub const VERSION: u32 = 1;
+
+/// The width of the reference canvas; its height follows the picture's aspect ratio.
+pub const WIDTH: f32 = 1920.0;
+
+/// The height the outline writer plans slides for (16:9).
+pub const STANDARD_HEIGHT: f32 = 1080.0;
+
+/// The height an image takes when slides are planned; drawn, it takes whatever room is left.
+pub const IMAGE_HEIGHT: f32 = 440.0;
+
+const MARGIN: f32 = 110.0;
+/// The space under the body: the footer and a margin.
+const BOTTOM: f32 = 130.0;
+const TITLE_SIZE: f32 = 64.0;
+const BODY_SIZE: f32 = 40.0;
+const CODE_SIZE: f32 = 34.0;
+const TABLE_SIZE: f32 = 30.0;
+const NOTE_SIZE: f32 = 26.0;
+const FOOTER_SIZE: f32 = 26.0;
+const LINE: f32 = 1.35;
+const BLOCK_GAP: f32 = 30.0;
+/// The smallest a slide's sizes shrink to (as a share of the normal sizes).
+const MIN_SHRINK: f32 = 0.6;
+
+/// A colour on the slide: a role the theme decides, or a highlighter's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Title,
+    Text,
+    Muted,
+    Accent,
+    Link,
+    Panel,
+    Stripe,
+    Rgb(u8, u8, u8),
+}
+
+/// A line drawn through or under text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoration {
+    Underline,
+    Strike,
+}
+
+/// Something drawn, in canvas units.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Element {
+    /// Text on a baseline at `y`.
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        face: Face,
+        colour: Colour,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        radius: f32,
+        colour: Colour,
+    },
+    /// A picture fitted into the box, aspect kept; `src` names it in the slide's images.
+    Image {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        src: String,
+    },
+}
+
+/// What one slide shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    /// Inline Markdown.
+    pub title: &'a str,
+    pub blocks: &'a [Block],
+    /// The line at the bottom (course and chapter).
+    pub footer: &'a str,
+    pub number: usize,
+    /// A generated picture is drawn on the right (its `Image` element has an empty `src`); the blocks take
+    /// the left half.
+    pub picture: bool,
+}
+
+/// A laid-out slide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Laid {
+    pub elements: Vec<Element>,
+    /// The blocks did not fit even at the smallest sizes (drawn anyway, cut at the bottom).
+    pub overflow: bool,
+    /// Characters left out because no bundled font has them.
+    pub missing: BTreeSet<char>,
+}
+
+/// Where the body of a slide goes.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    left: f32,
+    width: f32,
+    top: f32,
+    bottom: f32,
+}
+
+/// Sizes at a shrink factor.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    shrink: f32,
+}
+
+impl Sizes {
+    fn body(self) -> f32 {
+        BODY_SIZE * self.shrink
+    }
+    fn code(self) -> f32 {
+        CODE_SIZE * self.shrink
+    }
+    fn table(self) -> f32 {
+        TABLE_SIZE * self.shrink
+    }
+    fn note(self) -> f32 {
+        NOTE_SIZE * self.shrink
+    }
+    fn gap(self) -> f32 {
+        BLOCK_GAP * self.shrink
+    }
+}
+
+/// Places elements and remembers what could not be drawn.
+struct Pen {
+    out: Vec<Element>,
+    missing: BTreeSet<char>,
+    theme: Theme,
+    /// The height of each image block, in order (planned, or with the room left shared out).
+    image_heights: Vec<f32>,
+    images_placed: usize,
+}
+
+/// Lays out a slide on a canvas of `height` (width [`WIDTH`]).
+pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
+    let mut title_pen = pen(theme, Vec::new());
+    let card = page.blocks.is_empty() && !page.picture;
+    let top = place_title(&mut title_pen, page.title, card, height);
+    let full = WIDTH - 2.0 * MARGIN;
+    let frame = Frame {
+        left: MARGIN,
+        width: if page.picture { full * 0.52 } else { full },
+        top,
+        bottom: height - BOTTOM,
+    };
+    let available = frame.bottom - frame.top;
+    if page.picture {
+        title_pen.out.push(Element::Image {
+            x: MARGIN + full * 0.56,
+            y: top,
+            width: full * 0.44,
+            height: available,
+            src: String::new(),
+        });
+    }
+    let images = page
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Image { .. }))
+        .count();
+    let mut shrink = 1.0;
+    let planned = |shrink: f32| vec![IMAGE_HEIGHT * shrink; images];
+    let (mut body, mut used) =
+        body_at(page.blocks, frame, Sizes { shrink }, theme, planned(shrink));
+    while used > available && shrink > MIN_SHRINK {
+        shrink = (shrink * 0.93_f32).max(MIN_SHRINK);
+        (body, used) = body_at(page.blocks, frame, Sizes { shrink }, theme, planned(shrink));
+    }
+    if images > 0 && used < available {
+        // Images take the room left.
+        let share = (available - used) / images as f32;
+        let heights = vec![IMAGE_HEIGHT * shrink + share; images];
+        (body, used) = body_at(page.blocks, frame, Sizes { shrink }, theme, heights);
+    }
+    let mut elements = title_pen.out;
+    let mut missing = title_pen.missing;
+    elements.extend(body.out);
+    missing.extend(body.missing);
+    footer(&mut elements, &mut missing, page, height);
+    Laid {
+        elements,
+        overflow: used > available + 0.5,
+        missing,
+    }
+}
+
+/// True when `blocks` fit under `title` on a standard slide at their normal sizes: what the outline writer
+/// asks before it adds a block to a slide.
+pub fn fits(title: &str, blocks: &[Block]) -> bool {
+    let mut title_pen = pen(Theme::Dark, Vec::new());
+    let top = place_title(&mut title_pen, title, blocks.is_empty(), STANDARD_HEIGHT);
+    let frame = Frame {
+        left: MARGIN,
+        width: WIDTH - 2.0 * MARGIN,
+        top,
+        bottom: STANDARD_HEIGHT - BOTTOM,
+    };
+    let planned = vec![IMAGE_HEIGHT; blocks.len()];
+    let (_, used) = body_at(blocks, frame, Sizes { shrink: 1.0 }, Theme::Dark, planned);
+    used <= frame.bottom - frame.top
+}
+
+fn pen(theme: Theme, image_heights: Vec<f32>) -> Pen {
+    Pen {
+        out: Vec::new(),
+        missing: BTreeSet::new(),
+        theme,
+        image_heights,
+        images_placed: 0,
+    }
+}
+
+/// Places the body; returns the pen and the height used.
+fn body_at(
+    blocks: &[Block],
+    frame: Frame,
+    sizes: Sizes,
+    theme: Theme,
+    image_heights: Vec<f32>,
+) -> (Pen, f32) {
+    let mut pen = pen(theme, image_heights);
+    let mut y = frame.top;
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            y += sizes.gap();
+        }
+        y += place_block(&mut pen, block, frame.left, y, frame.width, sizes);
+    }
+    (pen, y - frame.top)
+}
+
+/// Places the title (and its accent bar); returns where the body starts. A slide with no blocks is a title
+/// card: the title larger, in the middle.
+fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32) -> f32 {
+    let width = WIDTH - 2.0 * MARGIN;
+    let mut size = if card { 84.0 } else { TITLE_SIZE };
+    let bold = |spans: Vec<Span>| -> Vec<Span> {
+        spans
+            .into_iter()
+            .map(|mut s| {
+                s.style.bold = true;
+                s
+            })
+            .collect()
+    };
+    let spans = bold(markdown::spans(title));
+    let mut set = set_spans(&spans, size, width, Colour::Title);
+    while set.lines.len() > 2 && size > 40.0 {
+        size *= 0.9;
+        set = set_spans(&spans, size, width, Colour::Title);
+    }
+    let line_height = size * 1.15;
+    let block = set.lines.len() as f32 * line_height;
+    let mut y = if card {
+        (height - block) / 2.0 - 20.0
+    } else {
+        100.0
+    };
+    pen.missing.extend(set.missing.iter().copied());
+    for line in &set.lines {
+        y += line_height;
+        draw_line(pen, line, MARGIN, y, size);
+    }
+    y += 30.0;
+    pen.out.push(Element::Rect {
+        x: MARGIN,
+        y,
+        width: 140.0,
+        height: 8.0,
+        radius: 4.0,
+        colour: Colour::Accent,
+    });
+    y + 50.0
+}
+
+fn footer(elements: &mut Vec<Element>, missing: &mut BTreeSet<char>, page: Page, height: f32) {
+    let y = height - 60.0;
+    let spans = [Span {
+        text: page.footer.to_string(),
+        style: markdown::Style::default(),
+    }];
+    let set = set_spans(
+        &spans,
+        FOOTER_SIZE,
+        WIDTH - 2.0 * MARGIN - 120.0,
+        Colour::Muted,
+    );
+    missing.extend(set.missing.iter().copied());
+    if let Some(line) = set.lines.first() {
+        let mut pen = pen(Theme::Dark, Vec::new());
+        draw_line(&mut pen, line, MARGIN, y, FOOTER_SIZE);
+        elements.extend(pen.out);
+    }
+    let number = page.number.to_string();
+    let width = text::width(&number, Face::Regular, FOOTER_SIZE);
+    elements.push(Element::Text {
+        x: WIDTH - MARGIN - width,
+        y,
+        size: FOOTER_SIZE,
+        face: Face::Regular,
+        colour: Colour::Muted,
+        text: number,
+    });
+}
+
+/// What a run of set text is drawn as.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ink {
+    colour: Colour,
+    decoration: Option<Decoration>,
+    /// Inline code: drawn on a panel.
+    panel: bool,
+    /// A footnote mark: raised.
+    raised: bool,
+}
+
+/// Sets inline spans at `size` in lines of `width`, in `colour` (links in the link colour).
+fn set_spans(spans: &[Span], size: f32, width: f32, colour: Colour) -> Set<Ink> {
+    let pieces: Vec<Piece<Ink>> = spans
+        .iter()
+        .map(|span| {
+            let style = span.style;
+            Piece {
+                text: span.text.clone(),
+                face: Face::styled(style.bold, style.italic, style.code),
+                size: if style.note { size * 0.65 } else { size },
+                tag: Ink {
+                    colour: if style.link { Colour::Link } else { colour },
+                    decoration: if style.struck {
+                        Some(Decoration::Strike)
+                    } else if style.link {
+                        Some(Decoration::Underline)
+                    } else {
+                        None
+                    },
+                    panel: style.code,
+                    raised: style.note,
+                },
+            }
+        })
+        .collect();
+    text::set(&pieces, width, Mode::Prose)
+}
+
+/// Draws a set line with its left edge at `x` and baseline at `y`.
+fn draw_line(pen: &mut Pen, line: &text::Line<Ink>, x: f32, y: f32, size: f32) {
+    for run in &line.runs {
+        let ink = run.tag;
+        if ink.panel {
+            pen.out.push(Element::Rect {
+                x: x + run.x - 4.0,
+                y: y - run.size * 0.95,
+                width: run.width + 8.0,
+                height: run.size * 1.25,
+                radius: 6.0,
+                colour: Colour::Panel,
+            });
+        }
+        let baseline = if ink.raised { y - size * 0.35 } else { y };
+        pen.out.push(Element::Text {
+            x: x + run.x,
+            y: baseline,
+            size: run.size,
+            face: run.face,
+            colour: ink.colour,
+            text: run.text.clone(),
+        });
+        if let Some(decoration) = ink.decoration {
+            let offset = match decoration {
+                Decoration::Underline => run.size * 0.12,
+                Decoration::Strike => -run.size * 0.3,
+            };
+            pen.out.push(Element::Rect {
+                x: x + run.x,
+                y: baseline + offset,
+                width: run.width,
+                height: (run.size * 0.06).max(1.5),
+                radius: 0.0,
+                colour: ink.colour,
+            });
+        }
+    }
+}
+
+/// Sets inline Markdown and draws it; returns the height used.
+fn paragraph(
+    pen: &mut Pen,
+    text: &str,
+    x: f32,
+    y: f32,
+    width: f32,
+    size: f32,
+    colour: Colour,
+) -> f32 {
+    paragraph_spans(pen, &markdown::spans(text), x, y, width, size, colour)
+}
+
+/// Sets inline spans and draws them; returns the height used.
+fn paragraph_spans(
+    pen: &mut Pen,
+    spans: &[Span],
+    x: f32,
+    y: f32,
+    width: f32,
+    size: f32,
+    colour: Colour,
+) -> f32 {
+    let set = set_spans(spans, size, width, colour);
+    pen.missing.extend(set.missing.iter().copied());
+    let line_height = size * LINE;
+    let mut baseline = y;
+    for line in &set.lines {
+        baseline += line_height;
+        draw_line(pen, line, x, baseline - size * 0.3, size);
+    }
+    set.lines.len() as f32 * line_height
+}
+
+/// Places one block at `y`; returns its height.
+fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {
+    match block {
+        Block::Heading { text, .. } => {
+            let spans: Vec<Span> = markdown::spans(text)
+                .into_iter()
+                .map(|mut s| {
+                    s.style.bold = true;
+                    s
+                })
+                .collect();
+            let size = sizes.body() * 1.1;
+            let set = set_spans(&spans, size, width, Colour::Title);
+            pen.missing.extend(set.missing.iter().copied());
+            let mut baseline = y;
+            for line in &set.lines {
+                baseline += size * LINE;
+                draw_line(pen, line, x, baseline - size * 0.3, size);
+            }
+            set.lines.len() as f32 * size * LINE
+        }
+        Block::Paragraph { text } => paragraph(pen, text, x, y, width, sizes.body(), Colour::Text),
+        Block::List { items } => list(pen, items, x, y, width, sizes),
+        Block::Code { language, text } => code(pen, language, text, x, y, width, sizes),
+        Block::Table {
+            alignments,
+            header,
+            rows,
+        } => table(pen, alignments, header, rows, x, y, width, sizes),
+        Block::Quote { text, attribution } => {
+            let size = sizes.body();
+            let indent = 44.0 * sizes.shrink;
+            let mut height = 0.0;
+            for line in text.lines() {
+                let mut spans = markdown::spans(line);
+                for span in &mut spans {
+                    span.style.italic = true;
+                }
+                height += paragraph_spans(
+                    pen,
+                    &spans,
+                    x + indent,
+                    y + height,
+                    width - indent,
+                    size,
+                    Colour::Text,
+                );
+            }
+            if let Some(who) = attribution {
+                let who = format!("— {}", who);
+                height += 8.0
+                    + paragraph(
+                        pen,
+                        &who,
+                        x + indent,
+                        y + height + 8.0,
+                        width - indent,
+                        size * 0.8,
+                        Colour::Muted,
+                    );
+            }
+            pen.out.push(Element::Rect {
+                x,
+                y: y + size * 0.2,
+                width: 8.0 * sizes.shrink,
+                height: height - size * 0.2,
+                radius: 4.0,
+                colour: Colour::Accent,
+            });
+            height
+        }
+        Block::Image { src, alt } => {
+            let index = pen.images_placed;
+            pen.images_placed += 1;
+            let height = pen
+                .image_heights
+                .get(index)
+                .copied()
+                .unwrap_or(IMAGE_HEIGHT);
+            let caption = if alt.is_empty() {
+                0.0
+            } else {
+                sizes.note() * LINE
+            };
+            let picture = (height - caption).max(40.0);
+            if src.contains("://") || src.starts_with("data:") {
+                // Not fetched: a panel with the alt text stands in for it.
+                pen.out.push(Element::Rect {
+                    x,
+                    y,
+                    width,
+                    height: picture,
+                    radius: 12.0,
+                    colour: Colour::Panel,
+                });
+                let shown = if alt.is_empty() { src.as_str() } else { alt };
+                paragraph(
+                    pen,
+                    &markdown::escape(shown),
+                    x + 30.0,
+                    y + picture / 2.0 - sizes.body(),
+                    width - 60.0,
+                    sizes.body(),
+                    Colour::Muted,
+                );
+            } else {
+                pen.out.push(Element::Image {
+                    x,
+                    y,
+                    width,
+                    height: picture,
+                    src: src.clone(),
+                });
+            }
+            if !alt.is_empty() {
+                let set = set_spans(
+                    &markdown::spans(&markdown::escape(alt)),
+                    sizes.note(),
+                    width,
+                    Colour::Muted,
+                );
+                pen.missing.extend(set.missing.iter().copied());
+                if let Some(line) = set.lines.first() {
+                    let left = x + (width - line.width).max(0.0) / 2.0;
+                    draw_line(
+                        pen,
+                        line,
+                        left,
+                        y + picture + sizes.note() * 1.05,
+                        sizes.note(),
+                    );
+                }
+            }
+            height
+        }
+        Block::Footnote { label, text } => {
+            let marked = format!("{}{text}", markdown::escape(&format!("[{label}] ")));
+            paragraph(pen, &marked, x, y, width, sizes.note(), Colour::Muted)
+        }
+    }
+}
+
+fn list(pen: &mut Pen, items: &[Item], x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {
+    let size = sizes.body();
+    let indent_step = 54.0 * sizes.shrink;
+    let marker_width = 54.0 * sizes.shrink;
+    let mut height = 0.0;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            height += size * 0.3;
+        }
+        let left = x + f32::from(item.depth.min(6)) * indent_step;
+        let marker = match (item.checked, item.number) {
+            (Some(true), _) => "☑".to_string(),
+            (Some(false), _) => "☐".to_string(),
+            (None, Some(n)) => format!("{n}."),
+            (None, None) => ["•", "◦", "▪"][usize::from(item.depth.min(2))].to_string(),
+        };
+        let baseline = y + height + size * LINE - size * 0.3;
+        let marker_size = if item.number.is_some() {
+            size * 0.9
+        } else {
+            size
+        };
+        let marker_x = if item.number.is_some() {
+            left + marker_width - text::width(&marker, Face::Regular, marker_size) - 10.0
+        } else {
+            left + 8.0
+        };
+        pen.out.push(Element::Text {
+            x: marker_x.max(left),
+            y: baseline,
+            size: marker_size,
+            face: Face::Regular,
+            colour: Colour::Accent,
+            text: marker,
+        });
+        let text_x = left + marker_width;
+        height += paragraph(
+            pen,
+            &item.text,
+            text_x,
+            y + height,
+            (x + width - text_x).max(size * 4.0),
+            size,
+            Colour::Text,
+        )
+        .max(size * LINE);
+    }
+    height
+}
+
+fn code(
+    pen: &mut Pen,
+    language: &str,
+    source: &str,
+    x: f32,
+    y: f32,
+    width: f32,
+    sizes: Sizes,
+) -> f32 {
+    let padding = 24.0 * sizes.shrink;
+    let inner = width - 2.0 * padding;
+    let highlighted = highlight::lines(language, source, pen.theme);
+    let pieces_at = |size: f32| -> Vec<Vec<Piece<Colour>>> {
+        highlighted
+            .iter()
+            .map(|line| {
+                line.iter()
+                    .map(|(colour, bold, text)| Piece {
+                        text: text.clone(),
+                        face: if *bold { Face::MonoBold } else { Face::Mono },
+                        size,
+                        tag: *colour,
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    // The longest line decides the size: shrink (to three quarters) before wrapping.
+    let mut size = sizes.code();
+    let longest = highlighted
+        .iter()
+        .map(|line| {
+            line.iter()
+                .map(|(_, _, t)| {
+                    t.chars()
+                        .map(|c| if c == '\t' { 4 } else { 1 })
+                        .sum::<usize>()
+                })
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0);
+    let advance = text::glyph('m', Face::Mono).map_or(0.6, |(_, a)| a);
+    let wanted = longest as f32 * advance * size;
+    if wanted > inner {
+        size = (size * inner / wanted).max(sizes.code() * 0.75);
+    }
+    let line_height = size * 1.32;
+    let mut rows = 0usize;
+    let mut body = Vec::new();
+    for pieces in pieces_at(size) {
+        let set = text::set(&pieces, inner, Mode::Code);
+        pen.missing.extend(set.missing.iter().copied());
+        if set.lines.is_empty() {
+            rows += 1;
+            continue;
+        }
+        for line in set.lines {
+            let baseline = y + padding + rows as f32 * line_height + size * 1.0;
+            for run in line.runs {
+                body.push(Element::Text {
+                    x: x + padding + run.x,
+                    y: baseline,
+                    size: run.size,
+                    face: run.face,
+                    colour: run.tag,
+                    text: run.text,
+                });
+            }
+            rows += 1;
+        }
+    }
+    let height = rows.max(1) as f32 * line_height + 2.0 * padding;
+    pen.out.push(Element::Rect {
+        x,
+        y,
+        width,
+        height,
+        radius: 14.0,
+        colour: highlight::background(pen.theme),
+    });
+    if !language.is_empty() {
+        let label = language.to_lowercase();
+        let label_size = sizes.note() * 0.8;
+        pen.out.push(Element::Text {
+            x: x + width - padding - text::width(&label, Face::Regular, label_size),
+            y: y + padding * 0.4 + label_size,
+            size: label_size,
+            face: Face::Regular,
+            colour: Colour::Muted,
+            text: label,
+        });
+    }
+    pen.out.extend(body);
+    height
+}
+
+#[allow(clippy::too_many_arguments)]
+fn table(
+    pen: &mut Pen,
+    alignments: &[Align],
+    header: &[String],
+    rows: &[Vec<String>],
+    x: f32,
+    y: f32,
+    width: f32,
+    sizes: Sizes,
+) -> f32 {
+    let pad_x = 18.0 * sizes.shrink;
+    let pad_y = 10.0 * sizes.shrink;
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0))
+        .max(1);
+    let cell = |row: &[String], c: usize| row.get(c).cloned().unwrap_or_default();
+    let all_rows: Vec<(bool, Vec<String>)> = std::iter::once((true, header.to_vec()))
+        .chain(rows.iter().map(|r| (false, r.clone())))
+        .collect();
+    // Column widths from content: each column's widest unbroken text, and its longest word (measured at
+    // size 1, then scaled).
+    let mut widest = vec![0.0f32; columns];
+    let mut longest_word = vec![0.0f32; columns];
+    for (head, row) in &all_rows {
+        for (c, (w, word)) in widest.iter_mut().zip(longest_word.iter_mut()).enumerate() {
+            let text = markdown::plain(&cell(row, c));
+            let face = if *head { Face::Bold } else { Face::Regular };
+            *w = w.max(text::width(&text, face, 1.0));
+            for part in text.split_whitespace() {
+                *word = word.max(text::width(part, face, 1.0));
+            }
+        }
+    }
+    let room = width - 2.0 * pad_x * columns as f32;
+    // A narrow table is set larger, up to the body's size.
+    let natural: f32 = widest.iter().sum();
+    let size = (room / natural.max(1.0))
+        .min(sizes.body())
+        .max(sizes.table());
+    for w in widest.iter_mut().chain(longest_word.iter_mut()) {
+        *w *= size;
+    }
+    let total: f32 = widest.iter().sum();
+    let minimum: f32 = longest_word.iter().sum();
+    let column_widths: Vec<f32> = if total <= room {
+        widest.clone()
+    } else if minimum < room {
+        let extra: f32 = widest.iter().zip(&longest_word).map(|(w, m)| w - m).sum();
+        widest
+            .iter()
+            .zip(&longest_word)
+            .map(|(w, m)| m + (room - minimum) * (w - m) / extra.max(1.0))
+            .collect()
+    } else {
+        longest_word.iter().map(|m| m * room / minimum).collect()
+    };
+    let table_width: f32 = column_widths.iter().sum::<f32>() + 2.0 * pad_x * columns as f32;
+    let mut height = 0.0;
+    for (index, (head, row)) in all_rows.iter().enumerate() {
+        let mut sets = Vec::new();
+        let mut row_height: f32 = 0.0;
+        for (c, cell_width) in column_widths.iter().enumerate() {
+            let mut spans = markdown::spans(&cell(row, c));
+            if *head {
+                for span in &mut spans {
+                    span.style.bold = true;
+                }
+            }
+            let set = set_spans(
+                &spans,
+                size,
+                cell_width.max(size),
+                if *head { Colour::Title } else { Colour::Text },
+            );
+            pen.missing.extend(set.missing.iter().copied());
+            row_height = row_height.max(set.lines.len().max(1) as f32 * size * LINE);
+            sets.push(set);
+        }
+        row_height += 2.0 * pad_y;
+        let fill = if *head {
+            Some(Colour::Panel)
+        } else if index % 2 == 0 {
+            Some(Colour::Stripe)
+        } else {
+            None
+        };
+        if let Some(colour) = fill {
+            pen.out.push(Element::Rect {
+                x,
+                y: y + height,
+                width: table_width,
+                height: row_height,
+                radius: 0.0,
+                colour,
+            });
+        }
+        let mut cell_x = x;
+        for (c, set) in sets.iter().enumerate() {
+            let cell_width = column_widths[c];
+            let mut baseline = y + height + pad_y;
+            for line in &set.lines {
+                baseline += size * LINE;
+                let free = (cell_width - line.width).max(0.0);
+                let shift = match alignments.get(c).copied().unwrap_or(Align::None) {
+                    Align::Center => free / 2.0,
+                    Align::Right => free,
+                    Align::Left | Align::None => 0.0,
+                };
+                draw_line(
+                    pen,
+                    line,
+                    cell_x + pad_x + shift,
+                    baseline - size * 0.3,
+                    size,
+                );
+            }
+            cell_x += cell_width + 2.0 * pad_x;
+        }
+        height += row_height;
+    }
+    pen.out.push(Element::Rect {
+        x,
+        y: y + height - 2.0,
+        width: table_width,
+        height: 2.0,
+        radius: 0.0,
+        colour: Colour::Accent,
+    });
+    height
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(laid: &Laid) -> Vec<String> {
+        laid.elements
+            .iter()
+            .filter_map(|e| match e {
+                Element::Text { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn page(blocks: &[Block]) -> Page<'_> {
+        Page {
+            title: "A `code` title",
+            blocks,
+            footer: "Course · Chapter",
+            number: 2,
+            picture: false,
+        }
+    }
+
+    #[test]
+    fn code_keeps_its_spaces_and_draws_every_line() {
+        let blocks = [Block::Code {
+            language: "python".into(),
+            text: "def f(x):\n    return  x  # two spaces".into(),
+        }];
+        let laid = layout(page(&blocks), STANDARD_HEIGHT, Theme::Dark);
+        let all = texts(&laid).concat();
+        assert!(all.contains("    return  x  "), "{all:?}");
+        assert!(all.contains("# two spaces"));
+        assert!(!laid.overflow);
+    }
+
+    #[test]
+    fn every_table_cell_is_drawn_in_its_column() {
+        let blocks = [Block::Table {
+            alignments: vec![Align::Left, Align::Right],
+            header: vec!["Strategy".into(), "Writes".into()],
+            rows: vec![
+                vec!["write-through".into(), "cache and store".into()],
+                vec!["write-back".into(), "cache".into()],
+            ],
+        }];
+        let laid = layout(page(&blocks), STANDARD_HEIGHT, Theme::Light);
+        let all = texts(&laid).join(" ");
+        for cell in [
+            "Strategy",
+            "Writes",
+            "write-through",
+            "cache and store",
+            "write-back",
+        ] {
+            assert!(all.contains(cell), "{cell}: {all}");
+        }
+    }
+
+    #[test]
+    fn too_much_shrinks_then_says_it_overflows_and_fits_tells_ahead() {
+        let long = Block::Paragraph {
+            text: "word ".repeat(60),
+        };
+        assert!(fits("T", std::slice::from_ref(&long)));
+        let many = vec![long; 12];
+        assert!(!fits("T", &many));
+        let laid = layout(page(&many), STANDARD_HEIGHT, Theme::Dark);
+        assert!(laid.overflow);
+    }
+
+    #[test]
+    fn lists_keep_numbers_nesting_and_boxes() {
+        let item = |text: &str, depth, number, checked| Item {
+            text: text.into(),
+            depth,
+            number,
+            checked,
+        };
+        let blocks = [Block::List {
+            items: vec![
+                item("first", 0, Some(3), None),
+                item("inner", 1, None, None),
+                item("todo", 0, None, Some(false)),
+            ],
+        }];
+        let laid = layout(page(&blocks), STANDARD_HEIGHT, Theme::Dark);
+        let all = texts(&laid);
+        for text in ["3.", "first", "◦", "inner", "☐", "todo"] {
+            assert!(all.iter().any(|t| t == text), "{text}: {all:?}");
+        }
+        let x_of = |wanted: &str| {
+            laid.elements.iter().find_map(|e| match e {
+                Element::Text { text, x, .. } if text == wanted => Some(*x),
+                _ => None,
+            })
+        };
+        assert!(x_of("inner").unwrap() > x_of("first").unwrap());
+    }
+}
