@@ -258,16 +258,7 @@ fn body_at(
 fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32) -> f32 {
     let width = WIDTH - 2.0 * MARGIN;
     let mut size = if card { 84.0 } else { TITLE_SIZE };
-    let bold = |spans: Vec<Span>| -> Vec<Span> {
-        spans
-            .into_iter()
-            .map(|mut s| {
-                s.style.bold = true;
-                s
-            })
-            .collect()
-    };
-    let spans = bold(markdown::spans(title));
+    let spans = restyled(title, |s| s.bold = true);
     let mut set = set_spans(&spans, size, width, Colour::Title);
     while set.lines.len() > 2 && size > 40.0 {
         size *= 0.9;
@@ -406,62 +397,61 @@ fn draw_line(pen: &mut Pen, line: &text::Line<Ink>, x: f32, y: f32, size: f32) {
     }
 }
 
-/// Sets inline Markdown and draws it; returns the height used.
-fn paragraph(
-    pen: &mut Pen,
-    text: &str,
+/// Where and how a run of text is set: its box's left edge, top and width, its size and colour.
+#[derive(Debug, Clone, Copy)]
+struct Text {
     x: f32,
     y: f32,
     width: f32,
     size: f32,
     colour: Colour,
-) -> f32 {
-    paragraph_spans(pen, &markdown::spans(text), x, y, width, size, colour)
 }
 
 /// Sets inline spans and draws them; returns the height used.
-fn paragraph_spans(
-    pen: &mut Pen,
-    spans: &[Span],
-    x: f32,
-    y: f32,
-    width: f32,
-    size: f32,
-    colour: Colour,
-) -> f32 {
-    let set = set_spans(spans, size, width, colour);
+fn paragraph(pen: &mut Pen, spans: &[Span], at: Text) -> f32 {
+    let set = set_spans(spans, at.size, at.width, at.colour);
     pen.missing.extend(set.missing.iter().copied());
-    let line_height = size * LINE;
-    let mut baseline = y;
+    let line_height = at.size * LINE;
+    let mut baseline = at.y;
     for line in &set.lines {
         baseline += line_height;
-        draw_line(pen, line, x, baseline - size * 0.3, size);
+        draw_line(pen, line, at.x, baseline - at.size * 0.3, at.size);
     }
     set.lines.len() as f32 * line_height
+}
+
+/// Inline Markdown's spans with `change` made to each one's style.
+fn restyled(text: &str, change: impl Fn(&mut markdown::Style)) -> Vec<Span> {
+    let mut spans = markdown::spans(text);
+    for span in &mut spans {
+        change(&mut span.style);
+    }
+    spans
 }
 
 /// Places one block at `y`; returns its height.
 fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {
     match block {
         Block::Heading { text, .. } => {
-            let spans: Vec<Span> = markdown::spans(text)
-                .into_iter()
-                .map(|mut s| {
-                    s.style.bold = true;
-                    s
-                })
-                .collect();
-            let size = sizes.body() * 1.1;
-            let set = set_spans(&spans, size, width, Colour::Title);
-            pen.missing.extend(set.missing.iter().copied());
-            let mut baseline = y;
-            for line in &set.lines {
-                baseline += size * LINE;
-                draw_line(pen, line, x, baseline - size * 0.3, size);
-            }
-            set.lines.len() as f32 * size * LINE
+            let at = Text {
+                x,
+                y,
+                width,
+                size: sizes.body() * 1.1,
+                colour: Colour::Title,
+            };
+            paragraph(pen, &restyled(text, |s| s.bold = true), at)
         }
-        Block::Paragraph { text } => paragraph(pen, text, x, y, width, sizes.body(), Colour::Text),
+        Block::Paragraph { text } => {
+            let at = Text {
+                x,
+                y,
+                width,
+                size: sizes.body(),
+                colour: Colour::Text,
+            };
+            paragraph(pen, &markdown::spans(text), at)
+        }
         Block::List { items } => list(pen, items, x, y, width, sizes),
         Block::Code { language, text } => code(pen, language, text, x, y, width, sizes),
         Block::Table {
@@ -473,33 +463,33 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             let size = sizes.body();
             let indent = 44.0 * sizes.shrink;
             let mut height = 0.0;
+            let at = Text {
+                x: x + indent,
+                y,
+                width: width - indent,
+                size,
+                colour: Colour::Text,
+            };
             for line in text.lines() {
-                let mut spans = markdown::spans(line);
-                for span in &mut spans {
-                    span.style.italic = true;
-                }
-                height += paragraph_spans(
+                let spans = restyled(line, |s| s.italic = true);
+                height += paragraph(
                     pen,
                     &spans,
-                    x + indent,
-                    y + height,
-                    width - indent,
-                    size,
-                    Colour::Text,
+                    Text {
+                        y: y + height,
+                        ..at
+                    },
                 );
             }
             if let Some(who) = attribution {
-                let who = format!("— {}", who);
-                height += 8.0
-                    + paragraph(
-                        pen,
-                        &who,
-                        x + indent,
-                        y + height + 8.0,
-                        width - indent,
-                        size * 0.8,
-                        Colour::Muted,
-                    );
+                let who = markdown::spans(&format!("— {who}"));
+                let credit = Text {
+                    y: y + height + 8.0,
+                    size: size * 0.8,
+                    colour: Colour::Muted,
+                    ..at
+                };
+                height += 8.0 + paragraph(pen, &who, credit);
             }
             pen.out.push(Element::Rect {
                 x,
@@ -536,15 +526,14 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
                     colour: Colour::Panel,
                 });
                 let shown = if alt.is_empty() { src.as_str() } else { alt };
-                paragraph(
-                    pen,
-                    &markdown::escape(shown),
-                    x + 30.0,
-                    y + picture / 2.0 - sizes.body(),
-                    width - 60.0,
-                    sizes.body(),
-                    Colour::Muted,
-                );
+                let at = Text {
+                    x: x + 30.0,
+                    y: y + picture / 2.0 - sizes.body(),
+                    width: width - 60.0,
+                    size: sizes.body(),
+                    colour: Colour::Muted,
+                };
+                paragraph(pen, &markdown::spans(&markdown::escape(shown)), at);
             } else {
                 pen.out.push(Element::Image {
                     x,
@@ -577,7 +566,14 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
         }
         Block::Footnote { label, text } => {
             let marked = format!("{}{text}", markdown::escape(&format!("[{label}] ")));
-            paragraph(pen, &marked, x, y, width, sizes.note(), Colour::Muted)
+            let at = Text {
+                x,
+                y,
+                width,
+                size: sizes.note(),
+                colour: Colour::Muted,
+            };
+            paragraph(pen, &markdown::spans(&marked), at)
         }
     }
 }
@@ -618,16 +614,14 @@ fn list(pen: &mut Pen, items: &[Item], x: f32, y: f32, width: f32, sizes: Sizes)
             text: marker,
         });
         let text_x = left + marker_width;
-        height += paragraph(
-            pen,
-            &item.text,
-            text_x,
-            y + height,
-            (x + width - text_x).max(size * 4.0),
+        let at = Text {
+            x: text_x,
+            y: y + height,
+            width: (x + width - text_x).max(size * 4.0),
             size,
-            Colour::Text,
-        )
-        .max(size * LINE);
+            colour: Colour::Text,
+        };
+        height += paragraph(pen, &markdown::spans(&item.text), at).max(size * LINE);
     }
     height
 }
@@ -793,12 +787,7 @@ fn table(
         let mut sets = Vec::new();
         let mut row_height: f32 = 0.0;
         for (c, cell_width) in column_widths.iter().enumerate() {
-            let mut spans = markdown::spans(&cell(row, c));
-            if *head {
-                for span in &mut spans {
-                    span.style.bold = true;
-                }
-            }
+            let spans = restyled(&cell(row, c), |s| s.bold |= *head);
             let set = set_spans(
                 &spans,
                 size,
