@@ -50,7 +50,7 @@ fn main() {
     let samples: Vec<i16> = (0..SECONDS * 24_000)
         .map(|i| ((i as f32 / 9.0).sin() * 3000.0) as i16)
         .collect();
-    let narration = audio::pad_to_frames(samples, FPS);
+    let narration = audio::pad_to_frames(samples, FPS, 0);
     let wav = dir.path().join("narration.wav");
     audio::write_wav(&narration.samples, &wav).expect("write wav");
     let frames = (SECONDS as u32 * FPS) as u64;

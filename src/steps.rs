@@ -121,6 +121,8 @@ pub enum Job {
         audio: Digest,
         image: Digest,
         fps: u32,
+        /// The slide is held at least this many samples of audio.
+        min_samples: usize,
     },
     Join {
         /// Each part's video and narration.
@@ -448,11 +450,13 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 [n.slide.expect("clip nodes have a slide")];
             let audio = done.entry(slide_nodes.audio).output("speech").clone();
             let image = done.entry(slide_nodes.image).output("slide").clone();
+            let min_samples = audio::samples_in(vf.video.min_slide_seconds);
             let mut signature = Signature::new("clip", 1);
             signature
                 .setting("encoder", clip::SETTINGS)
                 .setting("gstreamer", &ctx.tools.gstreamer)
                 .setting("fps", vf.video.fps)
+                .setting("min samples", min_samples)
                 .input("audio", &audio)
                 .input("image", &image);
             Prepared {
@@ -461,6 +465,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     audio,
                     image,
                     fps: vf.video.fps,
+                    min_samples,
                 },
             }
         }
@@ -505,7 +510,11 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     TimedNarration {
                         text: slide.speaker_notes.clone(),
                         spoken: seconds(samples),
-                        length: seconds(audio::padded_len(samples, vf.video.fps)),
+                        length: seconds(audio::padded_len(
+                            samples,
+                            vf.video.fps,
+                            audio::samples_in(vf.video.min_slide_seconds),
+                        )),
                     }
                 })
                 .collect();
@@ -726,9 +735,14 @@ impl Job {
                 }
                 Ok(produced)
             }
-            Job::Clip { audio, image, fps } => {
-                let narration =
-                    audio::pad_to_frames(audio::read_wav(&store.verified_blob(audio)?)?, *fps);
+            Job::Clip {
+                audio,
+                image,
+                fps,
+                min_samples,
+            } => {
+                let speech = audio::read_wav(&store.verified_blob(audio)?)?;
+                let narration = audio::pad_to_frames(speech, *fps, *min_samples);
                 let wav = scratch.join("narration.wav");
                 audio::write_wav(&narration.samples, &wav)?;
                 let frames = (narration.seconds() * f64::from(*fps)).round() as u64;

@@ -153,6 +153,8 @@ pub struct Video {
     pub height: u32,
     /// Frames per second; a still slide needs few.
     pub fps: u32,
+    /// The shortest time a slide is shown (a title card, a slide of code), in seconds.
+    pub min_slide_seconds: f64,
     pub subtitles: Vec<SubtitleFormat>,
 }
 
@@ -333,6 +335,8 @@ struct RawVideo {
     resolution: Spanned<String>,
     #[serde(default = "default_fps")]
     fps: Spanned<u32>,
+    #[serde(default = "default_min_slide_seconds")]
+    min_slide_seconds: Spanned<f64>,
     #[serde(default = "default_subtitles")]
     subtitles: Vec<SubtitleFormat>,
 }
@@ -342,6 +346,7 @@ impl Default for RawVideo {
         RawVideo {
             resolution: default_resolution(),
             fps: default_fps(),
+            min_slide_seconds: default_min_slide_seconds(),
             subtitles: default_subtitles(),
         }
     }
@@ -506,6 +511,9 @@ fn default_resolution() -> Spanned<String> {
 fn default_fps() -> Spanned<u32> {
     unspanned(10)
 }
+fn default_min_slide_seconds() -> Spanned<f64> {
+    unspanned(3.0)
+}
 fn default_subtitles() -> Vec<SubtitleFormat> {
     vec![SubtitleFormat::Srt, SubtitleFormat::Vtt]
 }
@@ -622,6 +630,15 @@ impl Videofile {
                 &raw.video.fps.span(),
                 format!(
                     "[video] fps = {fps}: expected a frame rate from 1 to 60 that divides {AUDIO_RATE} (e.g. 5, 10, 25, 30)"
+                ),
+            ));
+        }
+        let min_slide_seconds = *raw.video.min_slide_seconds.get_ref();
+        if !(0.0..=60.0).contains(&min_slide_seconds) {
+            return Err(locate.error(
+                &raw.video.min_slide_seconds.span(),
+                format!(
+                    "[video] min_slide_seconds = {min_slide_seconds}: expected seconds from 0 to 60"
                 ),
             ));
         }
@@ -838,6 +855,7 @@ impl Videofile {
                 width,
                 height,
                 fps,
+                min_slide_seconds,
                 subtitles: raw.video.subtitles,
             },
             script: Script {
@@ -924,6 +942,10 @@ impl Videofile {
                 toml(format!("{}x{}", self.video.width, self.video.height)),
             ),
             ("video.fps", toml(i64::from(self.video.fps))),
+            (
+                "video.min_slide_seconds",
+                toml(self.video.min_slide_seconds),
+            ),
             (
                 "video.subtitles",
                 list(

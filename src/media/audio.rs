@@ -92,16 +92,22 @@ pub fn decode(input: &Path) -> Result<Vec<i16>, MediaError> {
 pub const FORMAT: &str = "pcm s16le mono 24000 Hz";
 
 /// How many samples `spoken` samples of speech take once padded to whole frames at `fps` (at least one frame).
-pub fn padded_len(spoken: usize, fps: u32) -> usize {
+pub fn padded_len(spoken: usize, fps: u32, min_samples: usize) -> usize {
     let per_frame = (AUDIO_RATE / fps) as usize;
-    spoken.div_ceil(per_frame).max(1) * per_frame
+    spoken.max(min_samples).div_ceil(per_frame).max(1) * per_frame
 }
 
-/// Pads `samples` with silence to a whole number of frames at `fps` (at least one frame).
-pub fn pad_to_frames(mut samples: Vec<i16>, fps: u32) -> Narration {
+/// Pads `samples` with silence to at least `min_samples` and to a whole number of frames at `fps` (at least
+/// one frame).
+pub fn pad_to_frames(mut samples: Vec<i16>, fps: u32, min_samples: usize) -> Narration {
     let spoken = samples.len();
-    samples.resize(padded_len(spoken, fps), 0);
+    samples.resize(padded_len(spoken, fps, min_samples), 0);
     Narration { samples, spoken }
+}
+
+/// The samples in `seconds` of audio: how long a slide is held at least.
+pub fn samples_in(seconds: f64) -> usize {
+    (seconds.max(0.0) * f64::from(AUDIO_RATE)).round() as usize
 }
 
 /// Writes samples as a WAV file in the fixed format.
@@ -166,10 +172,13 @@ mod tests {
 
     #[test]
     fn padding_reaches_a_whole_frame() {
-        let narration = pad_to_frames(vec![1; 2401], 10);
+        let narration = pad_to_frames(vec![1; 2401], 10, 0);
         assert_eq!(narration.samples.len(), 4800);
         assert_eq!(narration.spoken, 2401);
-        assert_eq!(pad_to_frames(Vec::new(), 10).samples.len(), 2400);
+        assert_eq!(pad_to_frames(Vec::new(), 10, 0).samples.len(), 2400);
+        // A slide is held at least the minimum, in whole frames.
+        let held = pad_to_frames(vec![1; 100], 10, samples_in(3.05));
+        assert_eq!((held.samples.len(), held.spoken), (31 * 2400, 100));
     }
 
     #[test]
@@ -196,7 +205,7 @@ mod tests {
             samples.len()
         );
         let a = dir.path().join("a.wav");
-        write_wav(&pad_to_frames(samples, 10).samples, &a).unwrap();
+        write_wav(&pad_to_frames(samples, 10, 0).samples, &a).unwrap();
         let joined = dir.path().join("j.wav");
         assert_eq!(join_wavs(&[&a, &a], &joined).unwrap(), 2 * 24_000);
         assert!((wav_seconds(&joined).unwrap() - 2.0).abs() < 1e-9);

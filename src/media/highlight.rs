@@ -49,6 +49,46 @@ fn colour(c: syntect::highlighting::Color) -> Colour {
     Colour::Rgb(c.r, c.g, c.b)
 }
 
+/// The relative luminance of an sRGB colour (WCAG 2).
+fn luminance([r, g, b]: [u8; 3]) -> f64 {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+}
+
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The least contrast a token keeps against the code panel: dim comments stay readable on a compressed
+/// video (and to tesseract).
+const MIN_CONTRAST: f64 = 4.5;
+
+/// `token` moved towards `plain` until it stands out from `background` by [`MIN_CONTRAST`].
+fn readable(token: [u8; 3], plain: [u8; 3], background: [u8; 3]) -> [u8; 3] {
+    let mut mixed = token;
+    for step in 1..=10 {
+        if contrast(mixed, background) >= MIN_CONTRAST {
+            break;
+        }
+        let t = f64::from(step) / 10.0;
+        let mix = |a: u8, b: u8| (f64::from(a) * (1.0 - t) + f64::from(b) * t).round() as u8;
+        mixed = [
+            mix(token[0], plain[0]),
+            mix(token[1], plain[1]),
+            mix(token[2], plain[2]),
+        ];
+    }
+    mixed
+}
+
 /// The colour of a code block's panel.
 pub fn background(theme: Theme) -> Colour {
     scheme(theme)
@@ -79,6 +119,9 @@ pub fn lines(language: &str, source: &str, theme: Theme) -> Vec<Vec<(Colour, boo
     else {
         return plain();
     };
+    let rgb = |c: syntect::highlighting::Color| [c.r, c.g, c.b];
+    let foreground = scheme.settings.foreground.map_or([128; 3], rgb);
+    let panel = scheme.settings.background.map_or([0; 3], rgb);
     let mut highlighter = HighlightLines::new(syntax, scheme);
     let mut out = Vec::new();
     for line in LinesWithEndings::from(source) {
@@ -89,8 +132,9 @@ pub fn lines(language: &str, source: &str, theme: Theme) -> Vec<Vec<(Colour, boo
             regions
                 .into_iter()
                 .map(|(style, text)| {
+                    let [r, g, b] = readable(rgb(style.foreground), foreground, panel);
                     (
-                        colour(style.foreground),
+                        Colour::Rgb(r, g, b),
                         style.font_style.contains(FontStyle::BOLD),
                         text.trim_end_matches(['\n', '\r']).to_string(),
                     )
@@ -144,5 +188,20 @@ mod tests {
             assert_eq!(text.join("\n"), source, "{language}");
         }
         assert_eq!(lines("nosuch", "a  b", Theme::Light).len(), 1);
+        // Every token stands out from the panel, comments included.
+        for theme in [Theme::Dark, Theme::Light] {
+            let Colour::Rgb(r, g, b) = background(theme) else {
+                panic!()
+            };
+            for (colour, _, text) in lines("python", "x = 1  # note", theme).concat() {
+                let Colour::Rgb(cr, cg, cb) = colour else {
+                    panic!()
+                };
+                assert!(
+                    contrast([cr, cg, cb], [r, g, b]) >= MIN_CONTRAST,
+                    "{text:?}"
+                );
+            }
+        }
     }
 }

@@ -81,7 +81,9 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
             continued: false,
         });
         for block in blocks {
-            for part in parts(&block, source, settings.words_per_slide) {
+            let parts = parts(&block, source, settings.words_per_slide);
+            keep_together(&mut pages, start, &parts, settings);
+            for part in parts {
                 place(&mut pages, start, part, settings);
             }
             source += 1;
@@ -151,25 +153,59 @@ fn sections(chapter: &Chapter) -> Vec<(String, Vec<Block>)> {
     sections
 }
 
+/// True when `blocks` fit on one slide under `title`: their layout, their narration and their list.
+fn fits(title: &str, blocks: &[Block], settings: OutlineSettings) -> bool {
+    layout::fits(title, blocks)
+        && words(blocks) <= settings.words_per_slide
+        && items(blocks) <= settings.max_bullets
+}
+
+/// A continuation page of the section that starts at page `start`.
+fn continuation(pages: &[Page], start: usize) -> Page {
+    Page {
+        title: pages[start].title.clone(),
+        blocks: Vec::new(),
+        sources: Vec::new(),
+        continued: true,
+    }
+}
+
+/// Starts a new page for a block that fits on a slide of its own but not in what is left of this one, so
+/// that a block is split across slides only when it is too big for any one slide.
+fn keep_together(pages: &mut Vec<Page>, start: usize, parts: &[Part], settings: OutlineSettings) {
+    let page = pages.last().expect("a section has a page");
+    if page.blocks.is_empty() || parts.len() < 2 {
+        return;
+    }
+    let with = |base: &Page| {
+        let mut page = base.clone();
+        for part in parts {
+            add(&mut page, part);
+        }
+        page
+    };
+    let here = with(page);
+    if fits(&here.title, &here.blocks, settings) {
+        return;
+    }
+    let alone = with(&continuation(pages, start));
+    if fits(&alone.title, &alone.blocks, settings) {
+        let next = continuation(pages, start);
+        pages.push(next);
+    }
+}
+
 /// Adds `part` to the last page of the section that starts at page `start`, or continues it on a new page
 /// when it does not fit.
 fn place(pages: &mut Vec<Page>, start: usize, part: Part, settings: OutlineSettings) {
     let page = pages.last_mut().expect("a section has a page");
     let mut candidate = page.clone();
     add(&mut candidate, &part);
-    let fits = layout::fits(&candidate.title, &candidate.blocks)
-        && words(&candidate.blocks) <= settings.words_per_slide
-        && items(&candidate.blocks) <= settings.max_bullets;
-    if fits || page.blocks.is_empty() {
+    if page.blocks.is_empty() || fits(&candidate.title, &candidate.blocks, settings) {
         *page = candidate;
         return;
     }
-    let mut next = Page {
-        title: pages[start].title.clone(),
-        blocks: Vec::new(),
-        sources: Vec::new(),
-        continued: true,
-    };
+    let mut next = continuation(pages, start);
     add(&mut next, &part);
     pages.push(next);
 }
@@ -433,10 +469,7 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
                 text: b.title.clone(),
             });
             blocks.extend(b.blocks.iter().cloned());
-            let fits = layout::fits(&a.title, &blocks)
-                && words(&blocks) <= settings.words_per_slide
-                && items(&blocks) <= settings.max_bullets;
-            fits.then_some((i, blocks))
+            fits(&a.title, &blocks, settings).then_some((i, blocks))
         });
         let Some((i, blocks)) = joinable else {
             return;

@@ -235,3 +235,88 @@ pub fn append_to_videofile(dir: &Path, text: &str) {
     let before = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{before}\n{text}\n")).unwrap();
 }
+
+/// The frame of `video` shown at `seconds`, as PNG bytes.
+pub fn frame_png(video: &Path, seconds: f64) -> Vec<u8> {
+    use gstreamer_app as gst_app;
+    gst::init().expect("GStreamer");
+    let description = format!(
+        "filesrc location=\"{}\" ! qtdemux ! h264parse ! avdec_h264 ! videoconvert ! \
+         video/x-raw,format=RGBA ! appsink name=sink sync=false",
+        video.display()
+    );
+    let pipeline = gst::parse::launch(&description)
+        .expect("a frame pipeline")
+        .downcast::<gst::Pipeline>()
+        .expect("a pipeline");
+    let sink = pipeline
+        .by_name("sink")
+        .expect("the sink")
+        .downcast::<gst_app::AppSink>()
+        .expect("an app sink");
+    pipeline.set_state(gst::State::Paused).expect("paused");
+    pipeline
+        .state(gst::ClockTime::from_seconds(10))
+        .0
+        .expect("prerolled");
+    pipeline
+        .seek_simple(
+            gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+            gst::ClockTime::from_nseconds((seconds * 1e9) as u64),
+        )
+        .expect("a seek");
+    let sample = sink.pull_preroll().expect("a frame");
+    let caps = sample.caps().expect("caps");
+    let structure = caps.structure(0).expect("a structure");
+    let width = structure.get::<i32>("width").expect("a width") as u32;
+    let height = structure.get::<i32>("height").expect("a height") as u32;
+    let buffer = sample.buffer().expect("a buffer");
+    let map = buffer.map_readable().expect("readable");
+    let size = resvg::tiny_skia::IntSize::from_wh(width, height).expect("a size");
+    let pixmap = resvg::tiny_skia::Pixmap::from_vec(map.as_slice().to_vec(), size).expect("pixels");
+    pipeline.set_state(gst::State::Null).expect("stopped");
+    pixmap.encode_png().expect("a PNG")
+}
+
+/// The text tesseract reads in a PNG (English and Japanese).
+pub fn ocr(png: &[u8]) -> String {
+    let file = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile()
+        .expect("a temp file");
+    std::fs::write(file.path(), png).expect("write the frame");
+    let output = Command::new("tesseract")
+        .arg(file.path())
+        .arg("-")
+        .args(["-l", "eng+jpn", "--psm", "3"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("tesseract runs (the README's set-up command installs it)");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+/// Each slide of the course video in order: its clip node name, when it starts and how long it lasts.
+pub fn slide_times(report: &Value) -> Vec<(String, f64, f64)> {
+    let mut clips: Vec<(String, f64)> = report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["kind"] == "clip")
+        .map(|n| {
+            (
+                n["name"].as_str().expect("a name").to_string(),
+                n["meta"]["seconds"].as_f64().expect("seconds"),
+            )
+        })
+        .collect();
+    clips.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut start = 0.0;
+    clips
+        .into_iter()
+        .map(|(name, seconds)| {
+            let slide = (name, start, seconds);
+            start += seconds;
+            slide
+        })
+        .collect()
+}

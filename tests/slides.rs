@@ -1,0 +1,266 @@
+//! The video shows the lecture as written: a fixture with every Markdown construct the slides draw is built,
+//! frames are taken from the course MP4 at every slide, and tesseract reads them back.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn fixture_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/showcase")
+}
+
+/// A PNG of `width` x `height` in one colour with a band of another.
+fn picture(width: u32, height: u32, colour: [u8; 3], band: [u8; 3]) -> Vec<u8> {
+    use resvg::tiny_skia::{Color, Paint, Pixmap, Rect, Transform};
+    let mut pixmap = Pixmap::new(width, height).unwrap();
+    pixmap.fill(Color::from_rgba8(colour[0], colour[1], colour[2], 255));
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(band[0], band[1], band[2], 255);
+    let stripe =
+        Rect::from_xywh(0.0, height as f32 / 3.0, width as f32, height as f32 / 3.0).unwrap();
+    pixmap.fill_rect(stripe, &paint, Transform::identity(), None);
+    pixmap.encode_png().unwrap()
+}
+
+const MAGENTA: [u8; 3] = [230, 20, 230];
+
+/// A copy of the fixture with its picture drawn.
+fn showcase() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Videofile", "lecture.md"] {
+        std::fs::copy(fixture_dir().join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("diagram.png"),
+        picture(600, 300, MAGENTA, [250, 220, 0]),
+    )
+    .unwrap();
+    dir
+}
+
+/// Pixels of a frame close to `colour`.
+fn pixels_like(png: &[u8], colour: [u8; 3]) -> usize {
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).unwrap();
+    pixmap
+        .pixels()
+        .iter()
+        .filter(|p| {
+            let close = |a: u8, b: u8| (i32::from(a) - i32::from(b)).abs() < 40;
+            close(p.red(), colour[0]) && close(p.green(), colour[1]) && close(p.blue(), colour[2])
+        })
+        .count()
+}
+
+/// Lower case without white space, for comparing OCR with the lecture.
+fn squash(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `needle` occurs in `haystack` with at most three characters in twenty read wrong (OCR misreads
+/// `l` as `t`, `i` as `1`, and loses underscores): the smallest edit distance of `needle` to any part of
+/// `haystack` (Sellers' algorithm).
+fn read_back(haystack: &[char], needle: &[char]) -> bool {
+    let allowed = needle.len() * 3 / 20;
+    let mut previous: Vec<usize> = (0..=needle.len()).collect();
+    let mut best = previous[needle.len()];
+    for &c in haystack {
+        let mut current = vec![0; needle.len() + 1];
+        for j in 1..=needle.len() {
+            let substitute = previous[j - 1] + usize::from(needle[j - 1] != c);
+            current[j] = substitute.min(previous[j] + 1).min(current[j - 1] + 1);
+        }
+        best = best.min(current[needle.len()]);
+        previous = current;
+    }
+    best <= allowed
+}
+
+#[test]
+fn every_construct_of_the_lecture_is_on_screen_and_read_back() {
+    let dir = showcase();
+    let output = vbuild_ok(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    // The title is the lecture's level-1 heading (the Videofile sets none).
+    let video = dir.path().join("out/caching-in-practice.mp4");
+    assert!(video.is_file(), "{stderr}");
+    assert!(stderr.contains("no bundled font has 🦀"), "{stderr}");
+
+    let report = report(dir.path());
+    let slides = slide_times(&report);
+    let mut screens: Vec<(String, String)> = Vec::new();
+    let mut picture_pixels = 0;
+    for (name, start, seconds) in &slides {
+        let frame = frame_png(&video, start + seconds / 2.0);
+        if name.contains("pictures-and-other-scripts") {
+            picture_pixels = picture_pixels.max(pixels_like(&frame, MAGENTA));
+        }
+        screens.push((name.clone(), ocr(&frame)));
+    }
+    let text: String = screens
+        .iter()
+        .map(|(_, text)| text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let all = squash(&text);
+    let on_screen = |wanted: &str| {
+        assert!(
+            read_back(&all, &squash(wanted)),
+            "not on screen: {wanted:?}\n--- read back:\n{text}"
+        )
+    };
+
+    // Whole sentences of the 300-word paragraph, on consecutive slides.
+    for sentence in [
+        "Caches keep copies of data close to where it is used.",
+        "Least recently used eviction drops the entry nobody touched for the longest time.",
+        "Write back caches delay the write until the entry is evicted in round 2.",
+    ] {
+        on_screen(sentence);
+    }
+    // Code lines, exactly (spaces included), in three languages; a comment in code is code.
+    for line in [
+        "from functools import lru_cache",
+        "@lru_cache(maxsize=128)",
+        "# a comment is code, not a heading",
+        "return n if n < 2 else fib(n - 1) + fib(n - 2)",
+        "fn cached(map: &mut HashMap<u64, u64>, key: u64) -> u64 {",
+        "for f in *.log; do gzip \"$f\"; done",
+    ] {
+        on_screen(line);
+    }
+    // Every cell of the wide table, and every row of the long one.
+    for cell in [
+        "Strategy",
+        "Writes go to",
+        "Typical use",
+        "Risk",
+        "Latency",
+        "write-through",
+        "cache and store",
+        "session data",
+        "slow writes",
+        "12 ms",
+        "write-back",
+        "cache first",
+        "counters",
+        "lost writes",
+        "write-around",
+        "store only",
+        "cold reads",
+    ] {
+        on_screen(cell);
+    }
+    for i in 1..=30 {
+        on_screen(&format!("region {i:02} {}", i * 37));
+    }
+    // Lists keep their numbers and nesting; task boxes; the quote and its author; the footnote.
+    for text in [
+        "1. Measure the hit rate",
+        "per endpoint",
+        "per hour",
+        "2. Size the cache",
+        "start with the working set",
+        "3. Choose an eviction policy",
+        "add metrics",
+        "tune the time to live",
+        "There are only two hard things in computer science: cache invalidation and naming things.",
+        "Phil Karlton",
+        "Even your CPU has three levels of them.",
+        "A diagram of the cache layers",
+    ] {
+        on_screen(text);
+    }
+    on_screen("日本語のテキストもスライドに表示されます。");
+    assert!(!text.contains('…'), "an ellipsis on screen:\n{text}");
+    // The picture's own pixels are on its slide.
+    assert!(picture_pixels > 20_000, "{picture_pixels} magenta pixels");
+
+    // Heading-only chapters are title cards held for at least three seconds.
+    for chapter in ["summary", "questions"] {
+        let (_, _, seconds) = slides
+            .iter()
+            .find(|(name, _, _)| name.contains(chapter))
+            .unwrap();
+        assert!(*seconds >= 3.0, "{chapter}: {seconds} s");
+        let (_, text) = screens
+            .iter()
+            .find(|(name, _)| name.contains(chapter))
+            .unwrap();
+        assert!(
+            read_back(&squash(text), &squash(chapter)),
+            "{chapter}: {text}"
+        );
+    }
+    // Code and tables are shown, not read out.
+    let subtitles = std::fs::read_to_string(dir.path().join("out/caching-in-practice.srt"))
+        .unwrap()
+        .replace('\n', " ");
+    assert!(!subtitles.contains("lru_cache") && !subtitles.contains("region 07"));
+    assert!(subtitles.contains("Python keeps the result of a call with a decorator"));
+}
+
+#[test]
+fn editing_a_picture_redraws_exactly_its_slide_and_a_missing_one_stops_the_build() {
+    let dir = showcase();
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(&videofile, text.replace("1920x1080", "640x360")).unwrap();
+    vbuild_ok(dir.path(), &[]);
+    std::fs::write(
+        dir.path().join("diagram.png"),
+        picture(600, 300, [0, 160, 255], [250, 220, 0]),
+    )
+    .unwrap();
+    vbuild_ok(dir.path(), &[]);
+    let ran = nodes_in(&report(dir.path()), "ran");
+    assert_eq!(
+        ran,
+        [
+            "chapter-video:05-pictures-and-other-scripts",
+            "clip:05-pictures-and-other-scripts/01",
+            "course-video",
+            "image:05-pictures-and-other-scripts/01",
+        ]
+    );
+
+    std::fs::remove_file(dir.path().join("diagram.png")).unwrap();
+    let missing = vbuild(dir.path(), &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    let line = std::fs::read_to_string(dir.path().join("lecture.md"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("(diagram.png)"))
+        .unwrap()
+        + 1;
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains(&format!("lecture.md:{line}: image diagram.png not found")),
+        "{stderr}"
+    );
+    assert_eq!(nodes_in(&report(dir.path()), "ran").len(), 4, "nothing ran");
+}
+
+#[test]
+fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
+    let dir = small_course();
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(
+        &lecture,
+        text.replace("The moon pulls", "The \u{1b}[1mmoon\u{0} pulls")
+            + "\n<div class=\"note\">\nraw\n</div>\n",
+    )
+    .unwrap();
+    let output = vbuild_ok(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lecture.md:5: removed 2 control characters"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("raw HTML block is not drawn"), "{stderr}");
+}
