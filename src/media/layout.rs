@@ -13,7 +13,7 @@ use crate::markdown::{self, Align, Block, Item, Span};
 use crate::videofile::Theme;
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The width of the reference canvas; its height follows the picture's aspect ratio.
 pub const WIDTH: f32 = 1920.0;
@@ -759,11 +759,15 @@ fn table(
         }
     }
     let room = width - 2.0 * pad_x * columns as f32;
-    // A narrow table is set larger, up to the body's size.
+    // A narrow, short table is set larger, up to the body's size; a long one stays small to take more rows.
     let natural: f32 = widest.iter().sum();
-    let size = (room / natural.max(1.0))
-        .min(sizes.body())
-        .max(sizes.table());
+    let size = if rows.len() <= 8 {
+        (room / natural.max(1.0))
+            .min(sizes.body())
+            .max(sizes.table())
+    } else {
+        sizes.table()
+    };
     for w in widest.iter_mut().chain(longest_word.iter_mut()) {
         *w *= size;
     }

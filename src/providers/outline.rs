@@ -15,7 +15,7 @@ use crate::media::layout;
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -189,10 +189,30 @@ fn keep_together(pages: &mut Vec<Page>, start: usize, parts: &[Part], settings: 
         return;
     }
     let alone = with(&continuation(pages, start));
-    if fits(&alone.title, &alone.blocks, settings) {
-        let next = continuation(pages, start);
-        pages.push(next);
+    if !fits(&alone.title, &alone.blocks, settings) {
+        return;
     }
+    let mut next = continuation(pages, start);
+    // A paragraph that introduces the block ("...like this:") goes with it, when they fit together.
+    let page = pages.last_mut().expect("a section has a page");
+    if let (Some(Block::Paragraph { text }), Some(&source)) =
+        (page.blocks.last(), page.sources.last())
+        && page.blocks.len() > 1
+        && markdown::plain(text).trim_end().ends_with(':')
+    {
+        let mut together = next.clone();
+        together
+            .blocks
+            .push(Block::Paragraph { text: text.clone() });
+        together.sources.push(source);
+        let with_intro = with(&together);
+        if fits(&with_intro.title, &with_intro.blocks, settings) {
+            page.blocks.pop();
+            page.sources.pop();
+            next = together;
+        }
+    }
+    pages.push(next);
 }
 
 /// Adds `part` to the last page of the section that starts at page `start`, or continues it on a new page
@@ -444,11 +464,12 @@ fn words(blocks: &[Block]) -> usize {
         .sum()
 }
 
+/// The points of the lists on a slide: their outer items (an item's sub-items are its details).
 fn items(blocks: &[Block]) -> usize {
     blocks
         .iter()
         .map(|b| match b {
-            Block::List { items } => items.len(),
+            Block::List { items } => items.iter().filter(|i| i.depth == 0).count(),
             _ => 0,
         })
         .sum()
@@ -666,6 +687,8 @@ mod tests {
             .collect();
         assert_eq!(all.len(), 18);
         assert!(script.slides.iter().all(|s| items(&s.content) <= 5));
+        assert_eq!(script.slides[0].content.len(), 1);
+        assert!(matches!(&script.slides[0].content[0], Block::List { items } if items.len() == 10));
         assert_eq!(all[16].number, Some(9));
         assert_eq!(all[17].depth, 1);
     }
