@@ -264,3 +264,61 @@ fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
     );
     assert!(stderr.contains("raw HTML block is not drawn"), "{stderr}");
 }
+
+#[test]
+fn a_200_kb_word_and_a_200_kb_sentence_become_slides_that_show_all_of_them() {
+    use vbuild::lecture::split_chapters;
+    use vbuild::markdown::{Block, plain};
+    use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
+    use vbuild::providers::outline::{OutlineSettings, write_script};
+    use vbuild::videofile::{Split, Theme};
+
+    let word = "w".repeat(200_000);
+    let sentence = "all work and no play ".repeat(200_000 / 21);
+    for text in [word, sentence] {
+        let markdown = format!("# Long\n\n{text}\n");
+        let chapter = split_chapters(&markdown, Split::File, "x").remove(0).0;
+        let settings = OutlineSettings {
+            max_slides: 8,
+            max_bullets: 5,
+            words_per_slide: 90,
+        };
+        let script = write_script(&chapter, "01", settings);
+        let shown: String = script
+            .slides
+            .iter()
+            .flat_map(|s| &s.content)
+            .map(|b| match b {
+                Block::Paragraph { text } => plain(text),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let squash = |t: &str| t.split_whitespace().collect::<String>();
+        assert!(
+            squash(&shown) == squash(&text),
+            "{} of {} characters shown",
+            shown.len(),
+            text.len()
+        );
+        let style = SlideStyle {
+            width: 1920,
+            height: 1080,
+            theme: Theme::Dark,
+        };
+        let count = script.slides.len();
+        for index in [0, count / 2, count - 1] {
+            let slide = &script.slides[index];
+            let content = SlideContent {
+                course_title: "Course".into(),
+                chapter_title: "Long".into(),
+                title: slide.title.clone(),
+                blocks: slide.content.clone(),
+                number: index + 1,
+            };
+            let rendered = render_png(&content, style, None, &|_| None).unwrap();
+            assert!(!rendered.overflow, "slide {index} of {count} overflows");
+            assert!(rendered.missing.is_empty());
+        }
+    }
+}
