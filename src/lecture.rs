@@ -176,9 +176,11 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
             folder: path.parent().unwrap_or(Path::new("")),
             project: &videofile.project_dir,
         };
-        for (mut chapter, text) in
-            split_chapters(&markdown, videofile.course.split, &fallback_title)
-        {
+        let (chapters, notes) = cut(&markdown, videofile.course.split, &fallback_title);
+        for (line, message) in notes {
+            log::warn!("{shown}:{line}: {message}");
+        }
+        for (mut chapter, text) in chapters {
             source.resolve_images(&mut chapter, &text, &mut lecture.images)?;
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
@@ -320,19 +322,32 @@ pub fn split_chapters(
     split: Split,
     fallback_title: &str,
 ) -> Vec<(Chapter, String)> {
+    cut(markdown, split, fallback_title).0
+}
+
+/// [`split_chapters`], and what the parser skipped, by line.
+fn cut(
+    markdown: &str,
+    split: Split,
+    fallback_title: &str,
+) -> (Vec<(Chapter, String)>, Vec<(usize, String)>) {
     let split_level = match split {
         Split::H1 => Some(1),
         Split::H2 => Some(2),
         Split::File => None,
     };
     let parsed = markdown::parse(markdown);
-    for note in &parsed.notes {
-        let line = markdown[..note.offset.min(markdown.len())]
-            .matches('\n')
-            .count()
-            + 1;
-        log::warn!("line {line}: {}", note.message);
-    }
+    let notes = parsed
+        .notes
+        .iter()
+        .map(|note| {
+            let line = markdown[..note.offset.min(markdown.len())]
+                .matches('\n')
+                .count()
+                + 1;
+            (line, note.message.clone())
+        })
+        .collect();
     let mut chapters: Vec<(Chapter, usize)> = Vec::new();
     let mut preamble = Chapter {
         title: String::new(),
@@ -390,7 +405,7 @@ pub fn split_chapters(
     for ((chapter, start), end) in chapters.into_iter().zip(ends) {
         result.push((chapter, markdown[start..end].to_string()));
     }
-    result
+    (result, notes)
 }
 
 /// The text of the first level-1 heading of `markdown`, plain: a lecture's own title.

@@ -262,7 +262,16 @@ fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
         stderr.contains("lecture.md:5: removed 2 control characters"),
         "{stderr}"
     );
-    assert!(stderr.contains("raw HTML block is not drawn"), "{stderr}");
+    let line = std::fs::read_to_string(&lecture)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("<div"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("lecture.md:{line}: a raw HTML block is not drawn")),
+        "{stderr}"
+    );
 }
 
 #[test]
