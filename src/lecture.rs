@@ -321,16 +321,19 @@ pub fn split_chapters(
     markdown: &str,
     split: Split,
     fallback_title: &str,
-) -> Vec<(Chapter, String)> {
+) -> Vec<ChapterText> {
     cut(markdown, split, fallback_title).0
 }
 
-/// [`split_chapters`], and what the parser skipped, by line.
+/// A chapter and the Markdown it came from.
+type ChapterText = (Chapter, String);
+
+/// [`split_chapters`], and what the parser skipped: (line, message).
 fn cut(
     markdown: &str,
     split: Split,
     fallback_title: &str,
-) -> (Vec<(Chapter, String)>, Vec<(usize, String)>) {
+) -> (Vec<ChapterText>, Vec<(usize, String)>) {
     let split_level = match split {
         Split::H1 => Some(1),
         Split::H2 => Some(2),
