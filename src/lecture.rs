@@ -317,11 +317,7 @@ pub fn slug(title: &str) -> String {
 }
 
 /// Cuts one Markdown document into chapters with the Markdown text each came from.
-pub fn split_chapters(
-    markdown: &str,
-    split: Split,
-    fallback_title: &str,
-) -> Vec<ChapterText> {
+pub fn split_chapters(markdown: &str, split: Split, fallback_title: &str) -> Vec<ChapterText> {
     cut(markdown, split, fallback_title).0
 }
 

@@ -1345,7 +1345,10 @@ mod tests {
     fn environment_variables_set_the_schemas_own_keys() {
         let sections = sections();
         let keys = |name: &str| sections.iter().find(|(s, _)| *s == name).unwrap().1;
-        assert_eq!(keys("video"), ["resolution", "fps", "subtitles"]);
+        assert_eq!(
+            keys("video"),
+            ["resolution", "fps", "min_slide_seconds", "subtitles"]
+        );
         assert!(keys("script").contains(&"max_slides"));
         assert!(keys("cache").contains(&"token_env") && !keys("cache").contains(&"token"));
     }
