@@ -13,10 +13,10 @@ use crate::digest::Digest;
 use crate::lecture::{Chapter, ChapterSource, ImageFile, Images, slug};
 use crate::markdown::Block;
 use crate::media::subtitles::{self, Cue, TimedNarration};
-use crate::media::{self, MediaError, audio, clip, join, layout, slide};
+use crate::media::{self, MediaError, audio, clip, join, layout, narration, slide};
 use crate::plan::{NodeKind, Plan};
 use crate::providers::llm::ScriptRequest;
-use crate::providers::outline::{self, OutlineSettings};
+use crate::providers::outline::{self, OutlineSettings, split_sentences};
 use crate::providers::picture::{Painter, PictureRequest};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
 use crate::providers::{Clients, ProviderError, espeak};
@@ -300,7 +300,8 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                         .setting("provider", "espeak")
                         .setting("engine", &ctx.tools.espeak)
                         .setting("voice", &speech.voice)
-                        .setting("rate", speech.rate);
+                        .setting("rate", speech.rate)
+                        .setting("timing", narration::TIMING);
                     Voice::Espeak {
                         voice: speech.voice.clone(),
                         rate: speech.rate,
@@ -505,10 +506,20 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .zip(&script.slides)
                 .map(|(nodes, slide)| {
                     // Timed from the speech alone: the padding to whole frames is arithmetic.
-                    let samples = done.entry(nodes.audio).number("samples") as usize;
+                    let entry = done.entry(nodes.audio);
+                    let samples = entry.number("samples") as usize;
                     let seconds = |n: usize| n as f64 / f64::from(AUDIO_RATE);
+                    let sentences: Vec<(usize, usize)> = entry
+                        .meta
+                        .get("sentences")
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                        .unwrap_or_default();
                     TimedNarration {
                         text: slide.speaker_notes.clone(),
+                        sentences: sentences
+                            .into_iter()
+                            .map(|(start, end)| (seconds(start), seconds(end)))
+                            .collect(),
                         spoken: seconds(samples),
                         length: seconds(audio::padded_len(
                             samples,
@@ -520,9 +531,20 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                 .collect();
             let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
             for (i, s) in slides.iter().enumerate() {
+                let times: Vec<String> = s
+                    .sentences
+                    .iter()
+                    .map(|(start, end)| format!("{start:.6}-{end:.6}"))
+                    .collect();
                 signature.input(
                     &format!("slide {}", i + 1),
-                    format!("{:.6} {:.6} {}", s.spoken, s.length, s.text),
+                    format!(
+                        "{:.6} {:.6} [{}] {}",
+                        s.spoken,
+                        s.length,
+                        times.join(" "),
+                        s.text
+                    ),
                 );
             }
             Prepared {
@@ -668,20 +690,36 @@ impl Job {
                     .fact("slides", json!(slides)))
             }
             Job::Speech { text, voice } => {
-                let (samples, usage) = match voice {
+                let sentences = split_sentences(text);
+                let (speech, usage) = match voice {
                     Voice::Espeak { voice, rate } => {
-                        let spoken = scratch.join("spoken.wav");
-                        espeak::speak(text, voice, *rate, &spoken)?;
-                        (audio::decode(&spoken)?, produced.usage)
+                        let mut spoken = Vec::new();
+                        for (i, sentence) in sentences.iter().enumerate() {
+                            let wav = scratch.join(format!("sentence-{i}.wav"));
+                            espeak::speak(sentence, voice, *rate, &wav)?;
+                            spoken.push(audio::decode(&wav)?);
+                        }
+                        (narration::join(&spoken), produced.usage)
                     }
-                    Voice::Cloud(request) => request.speak(text, scratch)?,
+                    Voice::Cloud(request) => {
+                        let (samples, usage) = request.speak(text, scratch)?;
+                        let lengths: Vec<usize> =
+                            sentences.iter().map(|s| s.chars().count()).collect();
+                        let times = narration::align(&samples, &lengths);
+                        let speech = narration::Speech {
+                            samples,
+                            sentences: times,
+                        };
+                        (speech, usage)
+                    }
                 };
                 let wav = scratch.join("speech.wav");
-                audio::write_wav(&samples, &wav)?;
+                audio::write_wav(&speech.samples, &wav)?;
                 let produced = Produced { usage, ..produced };
                 Ok(produced
                     .file("speech", wav)
-                    .fact("samples", json!(samples.len())))
+                    .fact("samples", json!(speech.samples.len()))
+                    .fact("sentences", json!(speech.sentences)))
             }
             Job::Picture { prompt, request } => {
                 let (bytes, usage) = request.draw(prompt)?;

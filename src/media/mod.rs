@@ -9,6 +9,7 @@ pub mod highlight;
 pub mod join;
 pub mod layout;
 pub mod mp4;
+pub mod narration;
 pub mod slide;
 pub mod subtitles;
 pub mod text;

@@ -1,14 +1,16 @@
 //! Subtitles: cues timed from the measured narration, written as SRT and WebVTT.
 //!
 //! Each slide's narration is cut into cues of at most two short lines at sentence (or, for long sentences,
-//! word) boundaries; the slide's spoken time is shared among its cues by their length in characters.
+//! word) boundaries. A cue starts when its sentence is spoken: the audio node records where each sentence
+//! starts and ends, and a long sentence's cues share its time by their length. Narration recorded without
+//! sentence times (a cache entry of an older vbuild) shares the slide's spoken time by length instead.
 
 use serde::{Deserialize, Serialize};
 
 use crate::providers::outline::split_sentences;
 
 /// The cue writer's version: part of every subtitle key.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Longest cue text, in characters (two lines of about 42).
 const MAX_CUE_CHARS: usize = 84;
@@ -25,6 +27,8 @@ pub struct Cue {
 #[derive(Debug, Clone)]
 pub struct TimedNarration {
     pub text: String,
+    /// When each sentence is spoken (start, end seconds), if known.
+    pub sentences: Vec<(f64, f64)>,
     /// Seconds of speech.
     pub spoken: f64,
     /// Seconds the slide is on screen (speech plus padding).
@@ -36,22 +40,48 @@ pub fn cues_for(slides: &[TimedNarration]) -> Vec<Cue> {
     let mut cues = Vec::new();
     let mut offset = 0.0;
     for slide in slides {
-        let pieces = cue_texts(&slide.text);
-        let total: usize = pieces.iter().map(|p| p.chars().count()).sum();
-        let mut start = offset;
-        for piece in pieces {
-            let share = piece.chars().count() as f64 / total.max(1) as f64;
-            let end = start + share * slide.spoken;
-            cues.push(Cue {
-                start,
-                end,
-                text: piece,
-            });
-            start = end;
+        let sentences: Vec<Vec<String>> = split_sentences(&slide.text)
+            .iter()
+            .map(|s| cue_texts(s))
+            .collect();
+        let times: Vec<(f64, f64)> = if slide.sentences.len() == sentences.len() {
+            slide.sentences.clone()
+        } else {
+            // No sentence times: the whole speech shared by length.
+            let lengths: Vec<usize> = sentences
+                .iter()
+                .map(|pieces| pieces.iter().map(|p| p.chars().count()).sum())
+                .collect();
+            shares(&lengths, 0.0, slide.spoken)
+        };
+        for (pieces, (start, end)) in sentences.into_iter().zip(times) {
+            let lengths: Vec<usize> = pieces.iter().map(|p| p.chars().count()).collect();
+            for (piece, (from, to)) in pieces.into_iter().zip(shares(&lengths, start, end)) {
+                cues.push(Cue {
+                    start: offset + from,
+                    end: offset + to,
+                    text: piece,
+                });
+            }
         }
         offset += slide.length;
     }
     cues
+}
+
+/// Splits the time from `start` to `end` among parts of the given lengths.
+fn shares(lengths: &[usize], start: f64, end: f64) -> Vec<(f64, f64)> {
+    let total: usize = lengths.iter().sum::<usize>().max(1);
+    let mut from = start;
+    lengths
+        .iter()
+        .map(|length| {
+            let to = from + (end - start) * *length as f64 / total as f64;
+            let share = (from, to);
+            from = to;
+            share
+        })
+        .collect()
 }
 
 /// Joins cue lists of parts played one after another; `parts` holds each part's cues and length.
@@ -69,28 +99,25 @@ pub fn concat(parts: &[(Vec<Cue>, f64)]) -> Vec<Cue> {
     all
 }
 
-/// Cuts narration into cue texts of at most [`MAX_CUE_CHARS`] characters: one per sentence, a long sentence
-/// cut into pieces of about equal length.
-fn cue_texts(narration: &str) -> Vec<String> {
+/// Cuts a sentence into cue texts of at most [`MAX_CUE_CHARS`] characters, of about equal length.
+fn cue_texts(sentence: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
-    for sentence in split_sentences(narration) {
-        let length = sentence.chars().count();
-        let count = length.div_ceil(MAX_CUE_CHARS);
-        let target = length.div_ceil(count.max(1));
-        let mut line = String::new();
-        for word in sentence.split_whitespace() {
-            let longer = line.chars().count() + 1 + word.chars().count();
-            if !line.is_empty() && (longer > MAX_CUE_CHARS || line.chars().count() >= target) {
-                pieces.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
+    let length = sentence.chars().count();
+    let count = length.div_ceil(MAX_CUE_CHARS);
+    let target = length.div_ceil(count.max(1));
+    let mut line = String::new();
+    for word in sentence.split_whitespace() {
+        let longer = line.chars().count() + 1 + word.chars().count();
+        if !line.is_empty() && (longer > MAX_CUE_CHARS || line.chars().count() >= target) {
+            pieces.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
-            pieces.push(line);
+            line.push(' ');
         }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        pieces.push(line);
     }
     pieces
 }
@@ -159,30 +186,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cues_follow_the_narration_in_order() {
+    fn cues_start_when_their_sentences_are_spoken() {
         let slides = vec![
             TimedNarration {
                 text: "One two. Three four five six.".into(),
+                sentences: vec![(0.1, 0.9), (1.4, 2.9)],
                 spoken: 3.0,
                 length: 3.2,
             },
             TimedNarration {
                 text: "Next.".into(),
+                sentences: Vec::new(),
                 spoken: 1.0,
                 length: 1.1,
             },
         ];
         let cues = cues_for(&slides);
         assert_eq!(cues.len(), 3);
-        assert_eq!(cues[0].start, 0.0);
-        // The spoken time is shared by length: "One two." has 8 of the slide's 28 characters.
-        assert!((cues[0].end - 3.0 * 8.0 / 28.0).abs() < 1e-9);
-        assert!((cues[1].end - 3.0).abs() < 1e-9);
+        assert_eq!((cues[0].start, cues[0].end), (0.1, 0.9));
+        assert_eq!((cues[1].start, cues[1].end), (1.4, 2.9));
+        // Without sentence times the spoken time is shared by length.
         assert!((cues[2].start - 3.2).abs() < 1e-9);
         assert!((cues[2].end - 4.2).abs() < 1e-9);
         let srt = to_srt(&cues);
         assert!(
-            srt.starts_with("1\n00:00:00,000 --> 00:00:00,857\nOne two.\n\n"),
+            srt.starts_with("1\n00:00:00,100 --> 00:00:00,900\nOne two.\n\n"),
             "{srt}"
         );
         assert!(to_vtt(&cues).contains("00:00:03.200 --> 00:00:04.200\nNext."));
@@ -193,6 +221,7 @@ mod tests {
         let text = "word ".repeat(60);
         let cues = cues_for(&[TimedNarration {
             text,
+            sentences: vec![(0.0, 10.0)],
             spoken: 10.0,
             length: 10.0,
         }]);
