@@ -132,12 +132,13 @@ fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
             );
         }
         assert!(cues.last().unwrap().1 <= course.seconds + 0.001);
-        // The cues hold the narration word for word, and are shown for as long as it is spoken.
+        // The cues hold the narration word for word, and are shown while it is spoken (not in the pauses
+        // between sentences).
         let cue_words: Vec<String> = cues.iter().flat_map(|c| words(&c.2)).collect();
         assert_eq!(cue_words, narration_words(dir.path()));
         let shown: f64 = cues.iter().map(|c| c.1 - c.0).sum();
         assert!(
-            (shown - spoken).abs() < 0.05 * slides,
+            shown <= spoken && shown > 0.8 * spoken,
             "cues {shown} s, speech {spoken} s"
         );
     }
