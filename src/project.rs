@@ -13,7 +13,7 @@ use crate::lecture::{self, ChapterSource, Images};
 use crate::output::{self, OutputError};
 use crate::plan::NodeKind;
 use crate::progress::Progress;
-use crate::providers::{Clients, llm};
+use crate::providers::{Clients, ProviderError, llm, piper};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
 use crate::secrets;
@@ -51,6 +51,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Target(_) => 2,
+            Error::Tools(StepError::Provider(ProviderError::Missing { .. })) => 2,
             Error::Store(_) | Error::Tools(_) | Error::Output(_) | Error::Write { .. } => 1,
         }
     }
@@ -296,7 +297,8 @@ impl Project {
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
-        let tools = Tools::detect(self.videofile.speech.provider == "espeak")?;
+        let piper_variable = self.environment.get(piper::VARIABLE).map(String::as_str);
+        let tools = Tools::detect(&self.videofile.speech, piper_variable)?;
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,

@@ -18,12 +18,13 @@ use crate::plan::{NodeKind, Plan};
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings, split_sentences};
 use crate::providers::picture::{Painter, PictureRequest};
+use crate::providers::piper::{Delivery, Piper};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
-use crate::providers::{Clients, ProviderError, espeak};
+use crate::providers::{Clients, ProviderError, espeak, piper};
 use crate::script::{self, Script};
 use crate::signature::Signature;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
-use crate::videofile::{AUDIO_RATE, Api, Videofile};
+use crate::videofile::{AUDIO_RATE, Api, Speech, Videofile};
 
 /// A node's work failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,21 +52,34 @@ pub enum StepError {
 /// Versions of the external programs whose output lands in the cache.
 #[derive(Debug, Clone)]
 pub struct Tools {
-    /// Empty when the build does not speak with espeak-ng (a cloud voice), so it need not be installed.
+    /// Empty when the build does not speak with espeak-ng, so it need not be installed.
     pub espeak: String,
+    /// piper and its voice, when the build speaks with piper.
+    pub piper: Option<Piper>,
     pub gstreamer: String,
 }
 
 impl Tools {
-    /// Asks the installed programs for their versions; espeak-ng only if the build uses it.
-    pub fn detect(uses_espeak: bool) -> Result<Tools, StepError> {
+    /// Asks the installed programs for their versions: espeak-ng or piper only if the build speaks with it
+    /// (`piper_variable` is the `VBUILD_PIPER` variable, if set).
+    pub fn detect(speech: &Speech, piper_variable: Option<&str>) -> Result<Tools, StepError> {
         media::init()?;
+        let piper = (speech.provider == "piper")
+            .then(|| {
+                piper::find(
+                    speech.piper.location.as_deref(),
+                    piper_variable,
+                    speech.piper.model.as_deref(),
+                )
+            })
+            .transpose()?;
         Ok(Tools {
-            espeak: if uses_espeak {
+            espeak: if speech.provider == "espeak" {
                 espeak::version()?
             } else {
                 String::new()
             },
+            piper,
             gstreamer: media::gstreamer_version(),
         })
     }
@@ -153,6 +167,7 @@ pub enum Writer {
 #[derive(Debug, Clone)]
 pub enum Voice {
     Espeak { voice: String, rate: u32 },
+    Piper { piper: Piper, delivery: Delivery },
     Cloud(SpeechRequest),
 }
 
@@ -295,6 +310,24 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             signature.setting("format", audio::FORMAT);
             let speech = &vf.speech;
             let voice = match vf.providers.get(&speech.provider) {
+                None if speech.provider == "piper" => {
+                    let piper = ctx
+                        .tools
+                        .piper
+                        .clone()
+                        .expect("piper is found before a build that speaks with it");
+                    let delivery = speech.piper.delivery;
+                    signature
+                        .setting("provider", "piper")
+                        .setting("engine", format!("piper-tts {}", piper.version))
+                        .setting("voice", &piper.voice_hash)
+                        .setting("speaker", delivery.speaker)
+                        .setting("length scale", delivery.length_scale)
+                        .setting("noise scale", delivery.noise_scale)
+                        .setting("noise w scale", delivery.noise_w_scale)
+                        .setting("timing", narration::TIMING);
+                    Voice::Piper { piper, delivery }
+                }
                 None => {
                     signature
                         .setting("provider", "espeak")
@@ -625,7 +658,7 @@ impl Job {
             Job::Speech { text, voice } => Usage {
                 characters: text.chars().count() as u64,
                 requests: match voice {
-                    Voice::Espeak { .. } => 0,
+                    Voice::Espeak { .. } | Voice::Piper { .. } => 0,
                     Voice::Cloud(request) => {
                         tts::split_for_requests(text, request.max_chars.max(1)).len() as u64
                     }
@@ -697,6 +730,16 @@ impl Job {
                         for (i, sentence) in sentences.iter().enumerate() {
                             let wav = scratch.join(format!("sentence-{i}.wav"));
                             espeak::speak(sentence, voice, *rate, &wav)?;
+                            spoken.push(audio::decode(&wav)?);
+                        }
+                        (narration::join(&spoken), produced.usage)
+                    }
+                    Voice::Piper { piper, delivery } => {
+                        let mut spoken = Vec::new();
+                        for (i, sentence) in sentences.iter().enumerate() {
+                            let (samples, rate) = piper.speak(sentence, *delivery)?;
+                            let wav = scratch.join(format!("sentence-{i}.wav"));
+                            audio::write_wav_at(&samples, rate, &wav)?;
                             spoken.push(audio::decode(&wav)?);
                         }
                         (narration::join(&spoken), produced.usage)

@@ -180,7 +180,7 @@ pub struct Script {
 /// `[speech]`: how narration becomes audio.
 #[derive(Debug, Clone)]
 pub struct Speech {
-    /// `espeak` or the name of a `[providers.NAME]` section.
+    /// `espeak`, `piper` or the name of a `[providers.NAME]` section.
     pub provider: String,
     pub voice: String,
     /// Speaking rate in words per minute (espeak).
@@ -189,6 +189,18 @@ pub struct Speech {
     pub model: String,
     /// The language code (Google Text-to-Speech), e.g. `en-US`.
     pub language: String,
+    /// piper: where it is and how it speaks.
+    pub piper: PiperSettings,
+}
+
+/// `[speech]` settings of the `piper` provider.
+#[derive(Debug, Clone, Default)]
+pub struct PiperSettings {
+    /// A piper virtual environment or its Python (else the documented search).
+    pub location: Option<PathBuf>,
+    /// A voice file (`.onnx`, with its `.onnx.json` beside it), else the installed joe voice.
+    pub model: Option<PathBuf>,
+    pub delivery: crate::providers::piper::Delivery,
 }
 
 /// `[images]`: how slides become pictures.
@@ -391,8 +403,13 @@ struct RawSpeech {
     provider: Spanned<String>,
     voice: Option<Spanned<String>>,
     rate: Spanned<u32>,
-    model: Option<String>,
+    model: Option<Spanned<String>>,
     language: Option<String>,
+    piper: Option<String>,
+    length_scale: Spanned<f64>,
+    noise_scale: Spanned<f64>,
+    noise_w_scale: Spanned<f64>,
+    speaker: u32,
 }
 
 impl Default for RawSpeech {
@@ -403,6 +420,11 @@ impl Default for RawSpeech {
             rate: unspanned(165),
             model: None,
             language: None,
+            piper: None,
+            length_scale: unspanned(1.0),
+            noise_scale: unspanned(0.667),
+            noise_w_scale: unspanned(0.8),
+            speaker: 0,
         }
     }
 }
@@ -643,20 +665,50 @@ impl Videofile {
             ));
         }
         let providers = validate_providers(&locate, raw.providers)?;
-        let uses = |section, provider: &Spanned<String>, builtin, apis: &[Api]| {
-            check_provider(&locate, &providers, section, provider, builtin, apis)
+        let uses = |section, provider: &Spanned<String>, builtins: &[&str], apis: &[Api]| {
+            check_provider(&locate, &providers, section, provider, builtins, apis)
         };
-        let script_api = uses("script", &raw.script.provider, "outline", &[Api::OpenAi])?;
+        let script_api = uses("script", &raw.script.provider, &["outline"], &[Api::OpenAi])?;
         let speech_api = uses(
             "speech",
             &raw.speech.provider,
-            "espeak",
+            &["espeak", "piper"],
             &[Api::OpenAi, Api::Google],
         )?;
+        for (key, value) in [
+            ("length_scale", &raw.speech.length_scale),
+            ("noise_scale", &raw.speech.noise_scale),
+            ("noise_w_scale", &raw.speech.noise_w_scale),
+        ] {
+            let v = *value.get_ref();
+            if !(v.is_finite() && (0.0..=10.0).contains(&v) && (v > 0.0 || key != "length_scale")) {
+                return Err(locate.error(
+                    &value.span(),
+                    format!("[speech] {key} = {v}: expected a number from 0 to 10"),
+                ));
+            }
+        }
+        let piper_location = raw.speech.piper.as_ref().map(|p| project_dir.join(p));
+        let piper_model = match (&raw.speech.model, raw.speech.provider.get_ref().as_str()) {
+            (Some(model), "piper") => {
+                let full = project_dir.join(model.get_ref());
+                if !full.is_file() {
+                    return Err(locate.error(
+                        &model.span(),
+                        format!(
+                            "[speech] model = {:?}: no such piper voice file in the project (a .onnx with its .onnx.json beside it)",
+                            model.get_ref()
+                        ),
+                    ));
+                }
+                Some(full)
+            }
+            _ => None,
+        };
         let images_api = uses(
             "images",
             &raw.images.provider,
-            "slides",
+            &["slides"],
             &[Api::OpenAi, Api::Stability],
         )?;
         check_range(
@@ -875,7 +927,7 @@ impl Videofile {
                 fallback_to_outline,
             },
             speech: Speech {
-                provider: raw.speech.provider.into_inner(),
+                provider: raw.speech.provider.clone().into_inner(),
                 language: raw.speech.language.unwrap_or_else(|| {
                     // Google voice names start with their language: en-US-Standard-C.
                     voice_spanned
@@ -887,13 +939,27 @@ impl Videofile {
                 }),
                 voice: voice_spanned.into_inner(),
                 rate: raw.speech.rate.into_inner(),
-                model: raw.speech.model.unwrap_or_else(|| {
-                    if speech_api == Some(Api::OpenAi) {
-                        "tts-1".into()
-                    } else {
-                        String::new()
-                    }
-                }),
+                model: raw
+                    .speech
+                    .model
+                    .map(Spanned::into_inner)
+                    .unwrap_or_else(|| {
+                        if speech_api == Some(Api::OpenAi) {
+                            "tts-1".into()
+                        } else {
+                            String::new()
+                        }
+                    }),
+                piper: PiperSettings {
+                    location: piper_location,
+                    model: piper_model,
+                    delivery: crate::providers::piper::Delivery {
+                        speaker: raw.speech.speaker,
+                        length_scale: raw.speech.length_scale.into_inner(),
+                        noise_scale: raw.speech.noise_scale.into_inner(),
+                        noise_w_scale: raw.speech.noise_w_scale.into_inner(),
+                    },
+                },
             },
             images: Images {
                 provider: raw.images.provider.into_inner(),
@@ -1129,19 +1195,24 @@ fn check_provider(
     providers: &BTreeMap<String, ProviderSettings>,
     section: &str,
     provider: &Spanned<String>,
-    builtin: &str,
+    builtins: &[&str],
     apis: &[Api],
 ) -> Result<Option<Api>, ConfigError> {
     let name = provider.get_ref();
-    if name == builtin {
+    if builtins.contains(&name.as_str()) {
         return Ok(None);
     }
+    let builtin = builtins
+        .iter()
+        .map(|b| format!("{b:?}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
     let Some(settings) = providers.get(name) else {
         let defined: Vec<&str> = providers.keys().map(String::as_str).collect();
         return Err(locate.error(
             &provider.span(),
             format!(
-                "[{section}] provider = {name:?} is not available; choose {builtin:?} or a [providers.NAME] section{}",
+                "[{section}] provider = {name:?} is not available; choose {builtin} or a [providers.NAME] section{}",
                 if defined.is_empty() { String::new() } else { format!(" ({})", defined.join(", ")) }
             ),
         ));

@@ -68,3 +68,89 @@ fn cues_start_within_100_ms_of_their_speech_with_espeak() {
     vbuild_ok(dir.path(), &[]);
     assert_cues_on_speech(dir.path(), "small-course");
 }
+
+const LECTURE: &str = "# Sea\n\n## Tides\n\nThe moon pulls the sea. Tides rise twice a day. Sailors have known this \
+for a very long time, and they plan their trips around it. Spring tides are the largest.\n\n## Winds\n\nAir moves. \
+Warm air rises, and cold air sinks under it. That is all.\n";
+
+/// True where piper is installed (`.ci/install-deps` installs it, so CI runs the piper tests); says why not.
+fn piper_installed() -> bool {
+    let installed = Path::new("/opt/vbuild/piper/bin/python").exists()
+        || std::env::var_os("VBUILD_PIPER").is_some();
+    if !installed {
+        println!(
+            "skipped: piper is not installed (./.ci/install-deps installs it in /opt/vbuild/piper)"
+        );
+    }
+    installed
+}
+
+/// A small course spoken by piper.
+fn piper_course() -> tempfile::TempDir {
+    let dir = small_course();
+    std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+    append_to_videofile(dir.path(), "[speech]\nprovider = \"piper\"");
+    dir
+}
+
+#[test]
+fn piper_speaks_the_course_offline_and_its_settings_are_in_the_key() {
+    if !piper_installed() {
+        return;
+    }
+    let dir = piper_course();
+    vbuild_ok(dir.path(), &[]);
+    // Plausible speech: between one and five words a second.
+    let seconds = meta_sum(&report(dir.path()), "audio", "samples") / 24_000.0;
+    let words = LECTURE.split_whitespace().count() as f64;
+    assert!(
+        seconds > words / 5.0 && seconds < words,
+        "{seconds} s for {words} words"
+    );
+    assert_cues_on_speech(dir.path(), "small-course");
+
+    vbuild_ok(dir.path(), &[]);
+    assert_eq!(report_counts(dir.path()), (0, 16));
+
+    // A slower voice re-speaks every slide and re-makes what depends on the sound, nothing else.
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(&videofile, format!("{text}length_scale = 1.2\n")).unwrap();
+    vbuild_ok(dir.path(), &[]);
+    let ran = nodes_in(&report(dir.path()), "ran");
+    assert!(
+        ran.iter().all(|n| {
+            [
+                "audio:",
+                "clip:",
+                "chapter-video:",
+                "chapter-subtitles:",
+                "course-",
+            ]
+            .iter()
+            .any(|k| n.starts_with(k))
+        }),
+        "{ran:?}"
+    );
+    let slides = report(dir.path())["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "audio")
+        .count();
+    assert_eq!(
+        ran.iter().filter(|n| n.starts_with("audio:")).count(),
+        slides
+    );
+    let slower = meta_sum(&report(dir.path()), "audio", "samples") / 24_000.0;
+    assert!(slower > seconds * 1.1, "{slower} s, was {seconds} s");
+}
+
+/// (run, cached) of the last build.
+fn report_counts(dir: &Path) -> (u64, u64) {
+    let counts = &report(dir)["counts"];
+    (
+        counts["ran"].as_u64().unwrap(),
+        counts["cached"].as_u64().unwrap(),
+    )
+}

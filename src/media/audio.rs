@@ -112,7 +112,17 @@ pub fn samples_in(seconds: f64) -> usize {
 
 /// Writes samples as a WAV file in the fixed format.
 pub fn write_wav(samples: &[i16], out: &Path) -> Result<(), MediaError> {
-    let mut writer = hound::WavWriter::create(out, spec()).map_err(|e| wav_error(out, e))?;
+    write_wav_at(samples, AUDIO_RATE, out)
+}
+
+/// Writes mono 16-bit samples at `rate` as a WAV file (an engine's own rate, to be decoded to the fixed
+/// format).
+pub fn write_wav_at(samples: &[i16], rate: u32, out: &Path) -> Result<(), MediaError> {
+    let spec = hound::WavSpec {
+        sample_rate: rate,
+        ..spec()
+    };
+    let mut writer = hound::WavWriter::create(out, spec).map_err(|e| wav_error(out, e))?;
     let mut fast = writer.get_i16_writer(samples.len() as u32);
     for &sample in samples {
         fast.write_sample(sample);

@@ -9,6 +9,7 @@ pub mod http;
 pub mod llm;
 pub mod outline;
 pub mod picture;
+pub mod piper;
 pub mod tts;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,9 @@ pub enum ProviderError {
         program: String,
         source: std::io::Error,
     },
+    /// A program the Videofile's provider needs is not installed (a configuration problem: exit code 2).
+    #[error("{program} is not installed: {message}")]
+    Missing { program: String, message: String },
     /// The program ran and reported a failure.
     #[error("{program} failed: {message}")]
     Failed { program: String, message: String },

