@@ -3,17 +3,30 @@
 use std::path::{Path, PathBuf};
 
 use crate::project::Error;
+use crate::providers::piper;
 use crate::videofile::ConfigError;
 
-const FILES: &[(&str, &str)] = &[
-    ("Videofile", include_str!("../assets/init/Videofile")),
-    ("lecture.md", include_str!("../assets/init/lecture.md")),
-];
+const VIDEOFILE: &str = include_str!("../assets/init/Videofile");
+const LECTURE: &str = include_str!("../assets/init/lecture.md");
 
-/// Writes the sample project into `dir` (created if missing); refuses to overwrite any file. With `dry_run`,
-/// writes nothing. Returns the files written (or that would be).
+/// The `[speech]` section: piper when it is installed, else espeak-ng.
+fn speech_section(piper_installed: bool) -> &'static str {
+    if piper_installed {
+        "[speech]\nprovider = \"piper\"           # a natural voice, offline (installed by .ci/install-deps)\n"
+    } else {
+        "[speech]\nprovider = \"espeak\"          # espeak-ng, offline (install piper for a natural voice)\nvoice = \"en-us\"\n"
+    }
+}
+
+/// Writes the sample project into `dir` (created if missing); refuses to overwrite any file. The Videofile
+/// speaks with piper if it is installed. With `dry_run`, writes nothing. Returns the files written (or that
+/// would be).
 pub fn scaffold(dir: &Path, dry_run: bool) -> Result<Vec<PathBuf>, Error> {
-    for (name, _) in FILES {
+    let piper_variable = std::env::var(piper::VARIABLE).ok();
+    let piper_installed = piper::find(None, piper_variable.as_deref(), None).is_ok();
+    let videofile = VIDEOFILE.replace("{speech}", speech_section(piper_installed));
+    let files = [("Videofile", videofile.as_str()), ("lecture.md", LECTURE)];
+    for (name, _) in &files {
         let path = dir.join(name);
         if path.exists() {
             return Err(Error::Config(ConfigError::Layer {
@@ -22,12 +35,12 @@ pub fn scaffold(dir: &Path, dry_run: bool) -> Result<Vec<PathBuf>, Error> {
             }));
         }
     }
-    let paths: Vec<PathBuf> = FILES.iter().map(|(name, _)| dir.join(name)).collect();
+    let paths: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();
     if dry_run {
         return Ok(paths);
     }
     std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
-    for (path, (_, text)) in paths.iter().zip(FILES) {
+    for (path, (_, text)) in paths.iter().zip(files) {
         std::fs::write(path, text).map_err(Error::write(path))?;
     }
     Ok(paths)

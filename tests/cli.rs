@@ -283,12 +283,8 @@ fn history_reports_metrics_and_json_logs() {
 #[test]
 fn configuration_layers_override_in_order_and_say_where_values_came_from() {
     let dir = example_copy();
-    edit(
-        dir.path(),
-        "Videofile",
-        "[images]",
-        "[profile.draft.video]\nresolution = \"640x360\"\nfps = 5\n\n[profile.draft.speech]\nrate = 200\n\n[images]",
-    );
+    // The example's draft profile renders small and speaks with espeak at 175 words a minute; 200 here.
+    edit(dir.path(), "Videofile", "rate = 175", "rate = 200");
     std::fs::write(
         dir.path().join(".env"),
         "VBUILD_SPEECH_VOICE=en-gb\nVBUILD_VIDEO_FPS=2\n",
@@ -384,9 +380,26 @@ fn init_scaffolds_a_course_that_builds_offline() {
     let dir = tempfile::tempdir().unwrap();
     vbuild_ok(dir.path(), &["init", "course"]);
     let course = dir.path().join("course");
+    // The Videofile speaks with piper where it is installed, and its draft profile with espeak-ng.
+    let videofile = std::fs::read_to_string(course.join("Videofile")).unwrap();
+    let piper = std::path::Path::new("/opt/vbuild/piper/bin/python").exists();
+    assert_eq!(
+        videofile.contains("provider = \"piper\""),
+        piper,
+        "{videofile}"
+    );
+    assert!(videofile.contains("[profile.draft.speech]\nprovider = \"espeak\""));
     vbuild_ok(&course, &["--profile", "draft"]);
     let video = probe(&course.join("out/my-first-course.mp4"));
     assert!(video.seconds > 5.0);
+    let audio = report_of(&course)["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "audio")
+        .unwrap()
+        .clone();
+    assert_eq!(audio["provider"], "espeak");
     let again = vbuild(dir.path(), &["init", "course"]);
     assert_eq!(again.status.code(), Some(2), "init must not overwrite");
     let dry = vbuild_ok(dir.path(), &["init", "-n", "other"]);

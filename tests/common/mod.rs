@@ -20,12 +20,20 @@ pub fn example_dir() -> PathBuf {
 /// The files of the bundled example: its Videofile, Markdown and pictures.
 pub const EXAMPLE_FILES: &[&str] = &["Videofile", "lecture.md", "bowl.svg"];
 
-/// A temp folder holding a copy of the example's files (no cache, no outputs).
+/// A temp folder holding a copy of the example's files (no cache, no outputs). The copy speaks with
+/// espeak-ng, which is many times faster than the example's piper voice; tests/speech.rs tests piper.
 pub fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in EXAMPLE_FILES {
         std::fs::copy(example_dir().join(name), dir.path().join(name)).expect("copy example");
     }
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).expect("the example's Videofile");
+    let espeak = text.replace(
+        "provider = \"piper\"",
+        "provider = \"espeak\"\nvoice = \"en-us\"\nrate = 175",
+    );
+    std::fs::write(&videofile, espeak).expect("write the Videofile");
     dir
 }
 
