@@ -72,6 +72,8 @@ impl Chapter {
                 }
                 Block::Image { src, alt } => out.push_str(&format!("![{alt}]({src})\n")),
                 Block::Footnote { label, text } => out.push_str(&format!("[^{label}]: {text}\n")),
+                Block::Notes { text } => out.push_str(&format!("<!-- say: {text} -->\n")),
+                Block::Directive { .. } => {}
             }
         }
         out

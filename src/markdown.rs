@@ -51,6 +51,22 @@ pub enum Block {
         label: String,
         text: String,
     },
+    /// Speaker notes: what to say, never drawn (`<!-- say: ... -->`, `<!-- ... -->`, `::: notes`).
+    Notes {
+        text: String,
+    },
+    /// An instruction to vbuild: `<!-- vbuild: language=fr -->`.
+    Directive {
+        name: String,
+        value: String,
+    },
+}
+
+impl Block {
+    /// True for blocks drawn on a slide (not speaker notes or directives).
+    pub fn is_drawn(&self) -> bool {
+        !matches!(self, Block::Notes { .. } | Block::Directive { .. })
+    }
 }
 
 /// One list item.
@@ -351,8 +367,66 @@ pub fn plain(text: &str) -> String {
         .collect()
 }
 
+/// An HTML comment as a block: `<!-- vbuild: name=value -->` a directive, `<!-- say: text -->` or any other
+/// comment speaker notes (as Marp reads them). `None` for HTML that is not one comment.
+fn comment(html: &str) -> Option<Block> {
+    let inner = html
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
+    if inner.contains("-->") {
+        return None;
+    }
+    if let Some(directive) = inner.strip_prefix("vbuild:") {
+        let (name, value) = directive.split_once('=')?;
+        return Some(Block::Directive {
+            name: name.trim().to_string(),
+            value: value.trim().to_string(),
+        });
+    }
+    let text = inner.strip_prefix("say:").unwrap_or(inner);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(Block::Notes { text })
+}
+
+/// Pandoc's `::: notes` fenced divs as HTML comments (which [`comment`] reads as notes), line for line, so
+/// offsets and line numbers stay those of the source.
+fn pandoc_notes(markdown: &str) -> std::borrow::Cow<'_, str> {
+    let is_open = |line: &str| {
+        let rest = line.trim_start_matches(':');
+        line.starts_with(":::") && matches!(rest.trim(), "notes" | "{.notes}" | ".notes")
+    };
+    if !markdown.lines().any(is_open) {
+        return std::borrow::Cow::Borrowed(markdown);
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut inside = false;
+    for line in markdown.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[bare.len()..];
+        if !inside && is_open(bare) {
+            inside = true;
+            out.push_str("<!--");
+            out.push_str(&" ".repeat(bare.len().saturating_sub(4)));
+        } else if inside
+            && bare.starts_with(":::")
+            && bare.trim_start_matches(':').trim().is_empty()
+        {
+            inside = false;
+            out.push_str("-->");
+            out.push_str(&" ".repeat(bare.len().saturating_sub(3)));
+        } else {
+            out.push_str(bare);
+        }
+        out.push_str(ending);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Parses Markdown into blocks.
 pub fn parse(markdown: &str) -> Parsed {
+    let markdown = &*pandoc_notes(markdown);
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS
@@ -375,6 +449,8 @@ struct Builder {
     start: usize,
     /// Images met inside the current paragraph, emitted after it.
     images: Vec<Block>,
+    /// Notes and directives met inside the current paragraph, emitted after it.
+    pending: Vec<Block>,
     /// An image whose alt text is being collected: its source and alt so far.
     image: Option<(String, String)>,
     /// Open lists: each with its next number (ordered) or none.
@@ -389,8 +465,8 @@ struct Builder {
     code: Option<(String, String)>,
     table: Option<Table>,
     footnote: Option<String>,
-    /// Inside a raw HTML block.
-    html: bool,
+    /// Inside a raw HTML block: its text so far.
+    html: Option<String>,
     /// Inside a definition list's term or definition.
     definition: Option<u8>,
 }
@@ -448,12 +524,32 @@ impl Builder {
         for image in std::mem::take(&mut self.images) {
             self.push(image);
         }
+        for block in std::mem::take(&mut self.pending) {
+            self.push(block);
+        }
+    }
+
+    /// A raw HTML block: a comment is notes or a directive; anything else is skipped, and said so.
+    fn html_block(&mut self, html: &str, offset: usize) {
+        match comment(html) {
+            Some(block) => self.push(block),
+            None => self.parsed.notes.push(Note {
+                offset: self.start.min(offset),
+                message: "a raw HTML block is not drawn on slides; skipped".into(),
+            }),
+        }
     }
 
     fn event(&mut self, event: Event, offset: usize) {
-        if self.html {
-            if let Event::End(TagEnd::HtmlBlock) = event {
-                self.html = false;
+        if let Some(html) = &mut self.html {
+            match event {
+                Event::End(TagEnd::HtmlBlock) => {
+                    let html = std::mem::take(html);
+                    self.html = None;
+                    self.html_block(&html, offset);
+                }
+                Event::Html(text) | Event::Text(text) => html.push_str(&text),
+                _ => {}
             }
             return;
         }
@@ -492,7 +588,13 @@ impl Builder {
                     message: "raw HTML is not drawn on slides; skipped".into(),
                 });
             }
-            Event::InlineHtml(_) | Event::InlineMath(_) | Event::DisplayMath(_) | Event::Rule => {}
+            Event::InlineHtml(html) => {
+                // A comment inside a paragraph is a note too; other inline tags are dropped, their text kept.
+                if let Some(block) = comment(&html) {
+                    self.pending.push(block);
+                }
+            }
+            Event::InlineMath(_) | Event::DisplayMath(_) | Event::Rule => {}
         }
     }
 
@@ -570,11 +672,8 @@ impl Builder {
                 self.text.clear();
             }
             Tag::HtmlBlock => {
-                self.html = true;
-                self.parsed.notes.push(Note {
-                    offset,
-                    message: "a raw HTML block is not drawn on slides; skipped".into(),
-                });
+                self.start = offset;
+                self.html = Some(String::new());
             }
             Tag::Emphasis => self.text.push('*'),
             Tag::Strong => self.text.push_str("**"),
@@ -794,6 +893,39 @@ mod tests {
         assert_eq!(plain(&join(&parts[0])), "A bold x move.");
         assert_eq!(plain(&join(&parts[1])), "Then more link and a`b. End");
         assert!(parts[0].iter().any(|s| s.style.bold && s.style.code));
+    }
+
+    #[test]
+    fn comments_and_pandoc_divs_are_notes_and_directives_never_text() {
+        let parsed = blocks(
+            "<!-- vbuild: language=fr -->\n\nShown.\n\n<!-- say: Said, not shown. -->\n\n\
+             Text <!-- an inline note --> here.\n\n::: notes\nPandoc's notes,\non two lines.\n:::\n\n<div>x</div>\n",
+        );
+        assert_eq!(
+            parsed,
+            [
+                Block::Directive {
+                    name: "language".into(),
+                    value: "fr".into()
+                },
+                Block::Paragraph {
+                    text: "Shown.".into()
+                },
+                Block::Notes {
+                    text: "Said, not shown.".into()
+                },
+                Block::Paragraph {
+                    text: "Text here.".into()
+                },
+                Block::Notes {
+                    text: "an inline note".into()
+                },
+                Block::Notes {
+                    text: "Pandoc's notes, on two lines.".into()
+                },
+            ]
+        );
+        assert_eq!(parse("<div>x</div>\n").notes.len(), 1);
     }
 
     #[test]

@@ -223,7 +223,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
     match n.kind {
         NodeKind::Chapter => {
             let source = chapter.expect("chapter nodes have a chapter");
-            let mut signature = Signature::new("chapter", 2);
+            let mut signature = Signature::new("chapter", 3);
             signature
                 .setting("split", vf.course.split)
                 .input("markdown", &source.markdown);

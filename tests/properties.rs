@@ -140,7 +140,7 @@ fn ink(blocks: &[Block]) -> String {
     let mut add = |text: &str| out.extend(plain(text).chars().filter(|c| !c.is_whitespace()));
     for block in blocks {
         match block {
-            Block::Heading { .. } => {}
+            Block::Heading { .. } | Block::Notes { .. } | Block::Directive { .. } => {}
             Block::Paragraph { text }
             | Block::Quote { text, .. }
             | Block::Footnote { text, .. } => add(text),

@@ -154,3 +154,47 @@ fn report_counts(dir: &Path) -> (u64, u64) {
         counts["cached"].as_u64().unwrap(),
     )
 }
+
+#[test]
+fn speaker_notes_are_said_and_never_drawn() {
+    let dir = small_course();
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# Sea\n\n## Tides\n\n- Spring tides\n- Neap tides\n\n<!-- say: Twice a month the sun and the moon pull together. -->\n\n\
+         ## Winds\n\nAir moves.\n\n::: notes\nWarm air rises while cold air sinks.\n:::\n",
+    )
+    .unwrap();
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(&videofile, text.replace("320x180", "1280x720")).unwrap();
+    vbuild_ok(dir.path(), &[]);
+    let srt = std::fs::read_to_string(dir.path().join("out/small-course.srt"))
+        .unwrap()
+        .replace('\n', " ");
+    assert!(
+        srt.contains("Twice a month the sun and the moon pull together."),
+        "{srt}"
+    );
+    assert!(
+        srt.contains("Warm air rises while cold air sinks."),
+        "{srt}"
+    );
+    assert!(
+        !srt.contains("Spring tides") && !srt.contains("Air moves"),
+        "{srt}"
+    );
+    let video = dir.path().join("out/small-course.mp4");
+    let screens: String = slide_times(&report(dir.path()))
+        .iter()
+        .map(|(_, start, seconds)| ocr(&frame_png(&video, start + seconds / 2.0)))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    assert!(
+        screens.contains("spring tides") && screens.contains("air moves"),
+        "{screens}"
+    );
+    for note in ["twice a month", "warm air rises"] {
+        assert!(!screens.contains(note), "{note:?} drawn: {screens}");
+    }
+}

@@ -158,7 +158,7 @@ struct Pen {
 /// Lays out a slide on a canvas of `height` (width [`WIDTH`]).
 pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     let mut title_pen = pen(theme, Vec::new());
-    let card = page.blocks.is_empty() && !page.picture;
+    let card = !page.blocks.iter().any(Block::is_drawn) && !page.picture;
     let top = place_title(&mut title_pen, page.title, card, height);
     let full = WIDTH - 2.0 * MARGIN;
     let frame = Frame {
@@ -212,7 +212,8 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
 /// asks before it adds a block to a slide.
 pub fn fits(title: &str, blocks: &[Block]) -> bool {
     let mut title_pen = pen(Theme::Dark, Vec::new());
-    let top = place_title(&mut title_pen, title, blocks.is_empty(), STANDARD_HEIGHT);
+    let card = !blocks.iter().any(Block::is_drawn);
+    let top = place_title(&mut title_pen, title, card, STANDARD_HEIGHT);
     let frame = Frame {
         left: MARGIN,
         width: WIDTH - 2.0 * MARGIN,
@@ -244,7 +245,7 @@ fn body_at(
 ) -> (Pen, f32) {
     let mut pen = pen(theme, image_heights);
     let mut y = frame.top;
-    for (i, block) in blocks.iter().enumerate() {
+    for (i, block) in blocks.iter().filter(|b| b.is_drawn()).enumerate() {
         if i > 0 {
             y += sizes.gap();
         }
@@ -564,6 +565,7 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             }
             height
         }
+        Block::Notes { .. } | Block::Directive { .. } => 0.0,
         Block::Footnote { label, text } => {
             let marked = format!("{}{text}", markdown::escape(&format!("[{label}] ")));
             let at = Text {

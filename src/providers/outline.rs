@@ -15,7 +15,7 @@ use crate::media::layout;
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -66,6 +66,8 @@ struct Page {
     /// The block each of `blocks` came from.
     sources: Vec<usize>,
     continued: bool,
+    /// Its section has speaker notes: they are what is said, not the blocks.
+    notes: bool,
 }
 
 /// Writes the slide script of `chapter`; slide ids are `ID_PREFIX-01`, `ID_PREFIX-02`, ...
@@ -79,8 +81,21 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
             blocks: Vec::new(),
             sources: Vec::new(),
             continued: false,
+            notes: blocks.iter().any(|b| matches!(b, Block::Notes { .. })),
         });
         for block in blocks {
+            match block {
+                // Notes go with the slide they are written on, taking no room on it.
+                Block::Notes { .. } => {
+                    let page = pages.last_mut().expect("a section has a page");
+                    page.blocks.push(block);
+                    page.sources.push(source);
+                    source += 1;
+                    continue;
+                }
+                Block::Directive { .. } => continue,
+                _ => {}
+            }
             let parts = parts(&block, source, settings.words_per_slide);
             keep_together(&mut pages, start, &parts, settings);
             for part in parts {
@@ -95,11 +110,11 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
         .enumerate()
         .map(|(index, page)| {
             let mut narration: Vec<String> = Vec::new();
-            if index == 0 {
+            if index == 0 && !page.notes {
                 narration.push(sentence(&chapter.title));
             }
-            let said = narration_of(&page.blocks);
-            if said.is_empty() && index > 0 {
+            let said = narration_of(&page.blocks, page.notes);
+            if said.is_empty() && (index > 0 || page.notes) {
                 narration.push(sentence(&markdown::plain(&page.title)));
             }
             narration.extend(said);
@@ -167,6 +182,7 @@ fn continuation(pages: &[Page], start: usize) -> Page {
         blocks: Vec::new(),
         sources: Vec::new(),
         continued: true,
+        notes: pages[start].notes,
     }
 }
 
@@ -375,7 +391,12 @@ fn parts(block: &Block, source: usize, words_per_slide: usize) -> Vec<Part> {
                 )
             })
             .collect(),
-        Block::Image { .. } | Block::Heading { .. } => vec![part(block.clone(), Glue::NewLine)],
+        Block::Image { .. }
+        | Block::Heading { .. }
+        | Block::Notes { .. }
+        | Block::Directive { .. } => {
+            vec![part(block.clone(), Glue::NewLine)]
+        }
     }
 }
 
@@ -436,10 +457,17 @@ fn pieces(text: &str, words_per_slide: usize) -> Vec<(String, Glue)> {
         .collect()
 }
 
-/// What a speaker says for these blocks: prose, list items and quotes; not code, tables or pictures.
-fn narration_of(blocks: &[Block]) -> Vec<String> {
+/// What a speaker says for these blocks: with `notes`, the speaker notes alone; else the prose, list items
+/// and quotes, not code, tables or pictures.
+fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
     let mut said = Vec::new();
     for block in blocks {
+        if notes {
+            if let Block::Notes { text } = block {
+                said.push(text.clone());
+            }
+            continue;
+        }
         match block {
             Block::Paragraph { text } => said.push(markdown::plain(text)),
             Block::Heading { text, .. } => said.push(sentence(&markdown::plain(text))),
@@ -450,7 +478,9 @@ fn narration_of(blocks: &[Block]) -> Vec<String> {
             Block::Code { .. }
             | Block::Table { .. }
             | Block::Image { .. }
-            | Block::Footnote { .. } => {}
+            | Block::Footnote { .. }
+            | Block::Notes { .. }
+            | Block::Directive { .. } => {}
         }
     }
     said.retain(|s| !s.trim().is_empty());
@@ -458,7 +488,7 @@ fn narration_of(blocks: &[Block]) -> Vec<String> {
 }
 
 fn words(blocks: &[Block]) -> usize {
-    narration_of(blocks)
+    narration_of(blocks, false)
         .iter()
         .map(|s| s.split_whitespace().count())
         .sum()
@@ -481,7 +511,7 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
     while pages.len() > settings.max_slides {
         let joinable = (0..pages.len() - 1).find_map(|i| {
             let (a, b) = (&pages[i], &pages[i + 1]);
-            if b.continued {
+            if b.continued || a.notes != b.notes {
                 return None;
             }
             let mut blocks = a.blocks.clone();
@@ -740,6 +770,22 @@ mod tests {
         for word in ["Alpha", "Beta", "Gamma"] {
             assert!(all.contains(word), "{all}");
         }
+    }
+
+    #[test]
+    fn a_section_with_notes_says_the_notes_and_shows_the_blocks() {
+        let ch = chapter(
+            "# Notes\n\n- shown point\n\n<!-- say: We say this instead. -->\n\n## Plain\n\nRead aloud.\n",
+        );
+        let script = write_script(&ch, "01", settings());
+        assert_eq!(script.slides[0].speaker_notes, "We say this instead.");
+        assert!(
+            script.slides[0]
+                .content
+                .iter()
+                .any(|b| matches!(b, Block::List { .. }))
+        );
+        assert_eq!(script.slides[1].speaker_notes, "Read aloud.");
     }
 
     #[test]
