@@ -21,6 +21,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod project;
+pub mod pronounce;
 pub mod providers;
 pub mod reason;
 pub mod remote;

@@ -15,6 +15,7 @@ use crate::markdown::Block;
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{self, MediaError, audio, clip, join, layout, narration, slide};
 use crate::plan::{NodeKind, Plan};
+use crate::pronounce::Dictionary;
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings, split_sentences};
 use crate::providers::picture::{Painter, PictureRequest};
@@ -115,8 +116,11 @@ pub enum Job {
         slide_ids: String,
         writer: Writer,
     },
+    /// Narration, as it is said (the pronunciation dictionary applied): whole, and in sentences (as many
+    /// as the written narration has, so the subtitles can follow them).
     Speech {
-        text: String,
+        spoken: String,
+        sentences: Vec<String>,
         voice: Voice,
     },
     Picture {
@@ -370,10 +374,26 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                     })
                 }
             };
+            // The written narration and the dictionary entries that change it decide what is said; a
+            // dictionary that changes nothing here leaves the key as it was.
+            let dictionary = Dictionary::new(&speech.pronounce);
+            let used = dictionary.used(&text);
+            if !used.is_empty() {
+                signature.setting("pronounce", used.join("; "));
+            }
             signature.input("narration", &text);
+            let sentences = split_sentences(&text)
+                .iter()
+                .map(|s| dictionary.apply(s))
+                .collect();
+            let spoken = dictionary.apply(&text);
             Prepared {
                 signature,
-                job: Job::Speech { text, voice },
+                job: Job::Speech {
+                    spoken,
+                    sentences,
+                    voice,
+                },
             }
         }
         NodeKind::Picture => {
@@ -655,12 +675,12 @@ impl Job {
                 writer: Writer::Model { estimate, .. },
                 ..
             } => *estimate,
-            Job::Speech { text, voice } => Usage {
-                characters: text.chars().count() as u64,
+            Job::Speech { spoken, voice, .. } => Usage {
+                characters: spoken.chars().count() as u64,
                 requests: match voice {
                     Voice::Espeak { .. } | Voice::Piper { .. } => 0,
                     Voice::Cloud(request) => {
-                        tts::split_for_requests(text, request.max_chars.max(1)).len() as u64
+                        tts::split_for_requests(spoken, request.max_chars.max(1)).len() as u64
                     }
                 },
                 ..Usage::default()
@@ -722,8 +742,11 @@ impl Job {
                     )
                     .fact("slides", json!(slides)))
             }
-            Job::Speech { text, voice } => {
-                let sentences = split_sentences(text);
+            Job::Speech {
+                spoken,
+                sentences,
+                voice,
+            } => {
                 let (speech, usage) = match voice {
                     Voice::Espeak { voice, rate } => {
                         let mut spoken = Vec::new();
@@ -745,7 +768,7 @@ impl Job {
                         (narration::join(&spoken), produced.usage)
                     }
                     Voice::Cloud(request) => {
-                        let (samples, usage) = request.speak(text, scratch)?;
+                        let (samples, usage) = request.speak(spoken, scratch)?;
                         let lengths: Vec<usize> =
                             sentences.iter().map(|s| s.chars().count()).collect();
                         let times = narration::align(&samples, &lengths);

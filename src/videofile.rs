@@ -191,6 +191,8 @@ pub struct Speech {
     pub language: String,
     /// piper: where it is and how it speaks.
     pub piper: PiperSettings,
+    /// How words are said (`[speech.pronounce]`, or the file `pronounce` names): written form to spoken form.
+    pub pronounce: BTreeMap<String, String>,
 }
 
 /// `[speech]` settings of the `piper` provider.
@@ -410,6 +412,15 @@ struct RawSpeech {
     noise_scale: Spanned<f64>,
     noise_w_scale: Spanned<f64>,
     speaker: u32,
+    pronounce: Option<RawPronounce>,
+}
+
+/// `[speech] pronounce`: a table of words, or a TOML file of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPronounce {
+    File(String),
+    Words(BTreeMap<String, String>),
 }
 
 impl Default for RawSpeech {
@@ -425,6 +436,7 @@ impl Default for RawSpeech {
             noise_scale: unspanned(0.667),
             noise_w_scale: unspanned(0.8),
             speaker: 0,
+            pronounce: None,
         }
     }
 }
@@ -689,6 +701,24 @@ impl Videofile {
             }
         }
         let piper_location = raw.speech.piper.as_ref().map(|p| project_dir.join(p));
+        let pronounce = match &raw.speech.pronounce {
+            None => BTreeMap::new(),
+            Some(RawPronounce::Words(words)) => words.clone(),
+            Some(RawPronounce::File(file)) => {
+                let full = project_dir.join(file);
+                let bad = |message: String| ConfigError::Layer {
+                    path: full.clone(),
+                    message: format!("[speech] pronounce = {file:?}: {message}"),
+                };
+                let text = std::fs::read_to_string(&full).map_err(|e| bad(e.to_string()))?;
+                toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
+                    bad(format!(
+                        "expected lines such as SQL = \"sequel\": {}",
+                        e.message()
+                    ))
+                })?
+            }
+        };
         let piper_model = match (&raw.speech.model, raw.speech.provider.get_ref().as_str()) {
             (Some(model), "piper") => {
                 let full = project_dir.join(model.get_ref());
@@ -950,6 +980,7 @@ impl Videofile {
                             String::new()
                         }
                     }),
+                pronounce,
                 piper: PiperSettings {
                     location: piper_location,
                     model: piper_model,

@@ -198,3 +198,54 @@ fn speaker_notes_are_said_and_never_drawn() {
         assert!(!screens.contains(note), "{note:?} drawn: {screens}");
     }
 }
+
+#[test]
+fn the_pronunciation_dictionary_changes_what_is_said_not_the_subtitles() {
+    let dir = small_course();
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# Data\n\n## Queries\n\nSQL reads tables. MySQL is a database.\n\n## Files\n\nFiles hold bytes.\n",
+    )
+    .unwrap();
+    vbuild_ok(dir.path(), &[]);
+    let samples = |dir: &Path, name: &str| {
+        report(dir)["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == name)
+            .unwrap()["meta"]["samples"]
+            .as_f64()
+            .unwrap()
+    };
+    let before = samples(dir.path(), "audio:01-queries/01");
+    append_to_videofile(dir.path(), "[speech.pronounce]\nSQL = \"sequel\"");
+    vbuild_ok(dir.path(), &[]);
+    let ran = nodes_in(&report(dir.path()), "ran");
+    assert!(ran.contains(&"audio:01-queries/01".to_string()), "{ran:?}");
+    assert!(!ran.iter().any(|n| n.starts_with("audio:02")), "{ran:?}");
+    assert_ne!(samples(dir.path(), "audio:01-queries/01"), before);
+    // The key says which entries changed the narration.
+    let key = report(dir.path())["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "audio:01-queries/01")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entry = std::fs::read_to_string(
+        dir.path()
+            .join(".vbuild/actions")
+            .join(&key[..2])
+            .join(format!("{key}.json")),
+    )
+    .unwrap();
+    assert!(entry.contains("SQL = sequel"), "{entry}");
+    let srt = std::fs::read_to_string(dir.path().join("out/small-course.srt")).unwrap();
+    assert!(
+        srt.contains("SQL reads tables.") && !srt.contains("sequel"),
+        "{srt}"
+    );
+}
