@@ -100,6 +100,8 @@ pub struct ChapterSource {
     pub id: String,
     pub chapter: Chapter,
     pub markdown: String,
+    /// The language it is spoken in: its `<!-- vbuild: language=... -->`, else the course's.
+    pub language: String,
 }
 
 /// Finds the Videofile's sources on disk, in the order the Videofile lists them.
@@ -184,12 +186,14 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
         }
         for (mut chapter, text) in chapters {
             source.resolve_images(&mut chapter, &text, &mut lecture.images)?;
+            let language = source.language(&chapter, &text, &videofile.course.language)?;
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
                 number,
                 id: format!("{number:02}-{}", slug(&chapter.title)),
                 chapter,
                 markdown: text,
+                language,
             });
         }
     }
@@ -216,6 +220,37 @@ impl Source<'_> {
             .find(needle)
             .map_or(chapter_start, |i| chapter_start + i);
         self.markdown[..at].matches('\n').count() + 1
+    }
+
+    /// The chapter's language: its `<!-- vbuild: language=... -->` directive, else `course`'s. An unknown
+    /// directive is said and ignored; a language that is not a BCP 47 tag is an error at its line.
+    fn language(&self, chapter: &Chapter, text: &str, course: &str) -> Result<String, ConfigError> {
+        let mut language = course.to_string();
+        for block in &chapter.blocks {
+            let Block::Directive { name, value } = block else {
+                continue;
+            };
+            let line = self.line_of(text, "vbuild:");
+            match name.as_str() {
+                "language" => {
+                    if !crate::providers::voices::is_language_tag(value) {
+                        return Err(ConfigError::Source {
+                            file: self.shown.to_string(),
+                            line,
+                            message: format!(
+                                "language={value:?}: expected a BCP 47 tag such as \"fr\" or \"pt-BR\""
+                            ),
+                        });
+                    }
+                    language = value.clone();
+                }
+                other => log::warn!(
+                    "{}:{line}: vbuild has no directive {other:?} (it knows language=...); ignored",
+                    self.shown
+                ),
+            }
+        }
+        Ok(language)
     }
 
     /// Rewrites each local image's path to the project-relative path of the file, checks that it exists and

@@ -298,7 +298,13 @@ impl Project {
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
         let piper_variable = self.environment.get(piper::VARIABLE).map(String::as_str);
-        let tools = Tools::detect(&self.videofile.speech, piper_variable)?;
+        let languages = self
+            .chapters
+            .iter()
+            .map(|c| c.language.clone())
+            .chain([self.videofile.course.language.clone()])
+            .collect();
+        let tools = Tools::detect(&self.videofile, &languages, piper_variable)?;
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,

@@ -2,7 +2,7 @@
 //! outputs). Both are made by one function, [`prepare`], from the same values, so the key covers exactly
 //! what the job uses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
@@ -21,11 +21,11 @@ use crate::providers::outline::{self, OutlineSettings, split_sentences};
 use crate::providers::picture::{Painter, PictureRequest};
 use crate::providers::piper::{Delivery, Piper};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
-use crate::providers::{Clients, ProviderError, espeak, piper};
+use crate::providers::{Clients, ProviderError, espeak, piper, voices};
 use crate::script::{self, Script};
 use crate::signature::Signature;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
-use crate::videofile::{AUDIO_RATE, Api, Speech, Videofile};
+use crate::videofile::{AUDIO_RATE, Api, Videofile};
 
 /// A node's work failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,32 +55,85 @@ pub enum StepError {
 pub struct Tools {
     /// Empty when the build does not speak with espeak-ng, so it need not be installed.
     pub espeak: String,
-    /// piper and its voice, when the build speaks with piper.
-    pub piper: Option<Piper>,
+    /// The voice that speaks each language of the course.
+    pub speakers: BTreeMap<String, Speaker>,
     pub gstreamer: String,
 }
 
+/// Who speaks one language of the course.
+#[derive(Debug, Clone)]
+pub enum Speaker {
+    /// An espeak-ng voice.
+    Espeak(String),
+    Piper(Piper),
+    /// A cloud voice name (empty: the service's default for the language) and language code.
+    Cloud {
+        voice: String,
+        language: String,
+    },
+}
+
 impl Tools {
-    /// Asks the installed programs for their versions: espeak-ng or piper only if the build speaks with it
-    /// (`piper_variable` is the `VBUILD_PIPER` variable, if set).
-    pub fn detect(speech: &Speech, piper_variable: Option<&str>) -> Result<Tools, StepError> {
+    /// Asks the installed programs for their versions and finds the voice of each of `languages` (the
+    /// course's and its chapters'): a voice that does not exist, or piper without a voice for a language,
+    /// is an error before any work (`piper_variable` is the `VBUILD_PIPER` variable, if set).
+    pub fn detect(
+        videofile: &Videofile,
+        languages: &BTreeSet<String>,
+        piper_variable: Option<&str>,
+    ) -> Result<Tools, StepError> {
         media::init()?;
-        let piper = (speech.provider == "piper")
-            .then(|| {
-                piper::find(
-                    speech.piper.location.as_deref(),
-                    piper_variable,
-                    speech.piper.model.as_deref(),
-                )
-            })
-            .transpose()?;
+        let speech = &videofile.speech;
+        let course = &videofile.course.language;
+        let espeak = if speech.provider == "espeak" {
+            espeak::version()?
+        } else {
+            String::new()
+        };
+        let mut speakers = BTreeMap::new();
+        for language in languages {
+            let named = voices::named(speech, course, language);
+            let speaker = match speech.provider.as_str() {
+                "espeak" => {
+                    let voice = named.unwrap_or_else(|| voices::espeak_voice(language));
+                    espeak::check_voice(&voice, language)?;
+                    Speaker::Espeak(voice)
+                }
+                "piper" => {
+                    let english = language.to_lowercase().split('-').next() == Some("en");
+                    let model = named.map(|m| videofile.project_dir.join(m));
+                    if model.is_none() && !english {
+                        return Err(StepError::Provider(ProviderError::Missing {
+                            program: "a piper voice".into(),
+                            message: format!(
+                                "nothing speaks {language}: name a voice file with [speech.voices] {language} = \"voices/x.onnx\" (the installed voice is English)"
+                            ),
+                        }));
+                    }
+                    Speaker::Piper(piper::find(
+                        speech.piper.location.as_deref(),
+                        piper_variable,
+                        model.as_deref(),
+                    )?)
+                }
+                provider => Speaker::Cloud {
+                    // OpenAI's voices speak every language; Google's default voice is the language's own.
+                    voice: named.unwrap_or_else(|| match videofile.providers.get(provider) {
+                        Some(settings) if settings.api == Api::Google => String::new(),
+                        _ => speech.voice.clone(),
+                    }),
+                    language: if language == course {
+                        speech.language.clone()
+                    } else {
+                        language.clone()
+                    },
+                },
+            };
+            speakers.insert(language.clone(), speaker);
+        }
         Ok(Tools {
-            espeak: if speech.provider == "espeak" {
-                espeak::version()?
-            } else {
-                String::new()
-            },
-            piper,
+            espeak,
+            speakers,
             gstreamer: media::gstreamer_version(),
         })
     }
@@ -313,13 +366,14 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
             let mut signature = Signature::new("audio", 1);
             signature.setting("format", audio::FORMAT);
             let speech = &vf.speech;
-            let voice = match vf.providers.get(&speech.provider) {
-                None if speech.provider == "piper" => {
-                    let piper = ctx
-                        .tools
-                        .piper
-                        .clone()
-                        .expect("piper is found before a build that speaks with it");
+            let language = &chapter.expect("audio nodes have a chapter").language;
+            let speaker = ctx
+                .tools
+                .speakers
+                .get(language)
+                .expect("every language of the course has a speaker");
+            let voice = match (speaker, vf.providers.get(&speech.provider)) {
+                (Speaker::Piper(piper), _) => {
                     let delivery = speech.piper.delivery;
                     signature
                         .setting("provider", "piper")
@@ -330,49 +384,53 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                         .setting("noise scale", delivery.noise_scale)
                         .setting("noise w scale", delivery.noise_w_scale)
                         .setting("timing", narration::TIMING);
-                    Voice::Piper { piper, delivery }
+                    Voice::Piper {
+                        piper: piper.clone(),
+                        delivery,
+                    }
                 }
-                None => {
+                (Speaker::Espeak(voice), _) => {
                     signature
                         .setting("provider", "espeak")
                         .setting("engine", &ctx.tools.espeak)
-                        .setting("voice", &speech.voice)
+                        .setting("voice", voice)
                         .setting("rate", speech.rate)
                         .setting("timing", narration::TIMING);
                     Voice::Espeak {
-                        voice: speech.voice.clone(),
+                        voice: voice.clone(),
                         rate: speech.rate,
                     }
                 }
-                Some(settings) => {
-                    let voice = match settings.api {
+                (Speaker::Cloud { voice, language }, Some(settings)) => {
+                    let cloud = match settings.api {
                         Api::Google => {
                             signature
                                 .setting("provider", "google-tts")
-                                .setting("voice", &speech.voice)
-                                .setting("language", &speech.language);
+                                .setting("voice", voice)
+                                .setting("language", language);
                             CloudVoice::Google {
-                                voice: speech.voice.clone(),
-                                language: speech.language.clone(),
+                                voice: voice.clone(),
+                                language: language.clone(),
                             }
                         }
                         _ => {
                             signature
                                 .setting("provider", "openai-speech")
                                 .setting("model", &speech.model)
-                                .setting("voice", &speech.voice);
+                                .setting("voice", voice);
                             CloudVoice::OpenAi {
                                 model: speech.model.clone(),
-                                voice: speech.voice.clone(),
+                                voice: voice.clone(),
                             }
                         }
                     };
                     Voice::Cloud(SpeechRequest {
                         client: ctx.clients.get(&speech.provider),
-                        voice,
+                        voice: cloud,
                         max_chars: settings.max_chars,
                     })
                 }
+                (Speaker::Cloud { .. }, None) => unreachable!("cloud speakers have a provider"),
             };
             // The written narration and the dictionary entries that change it decide what is said; a
             // dictionary that changes nothing here leaves the key as it was.

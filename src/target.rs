@@ -206,6 +206,7 @@ mod tests {
                     blocks: Vec::new(),
                 },
                 markdown: String::new(),
+                language: "en".into(),
             })
             .collect()
     }

@@ -139,6 +139,8 @@ pub struct Videofile {
 pub struct Course {
     /// The Videofile's title; empty until the lecture's level-1 heading fills it when the Videofile has none.
     pub title: String,
+    /// The lecture's language (BCP 47, e.g. `en`, `fr-CA`); a chapter may say it is in another.
+    pub language: String,
     /// Files or glob patterns relative to the project folder, in order.
     pub sources: Vec<String>,
     pub split: Split,
@@ -193,6 +195,9 @@ pub struct Speech {
     pub piper: PiperSettings,
     /// How words are said (`[speech.pronounce]`, or the file `pronounce` names): written form to spoken form.
     pub pronounce: BTreeMap<String, String>,
+    /// The voice of each other language (`[speech.voices]`): an espeak-ng voice, a piper voice file, a cloud
+    /// voice name.
+    pub voices: BTreeMap<String, String>,
 }
 
 /// `[speech]` settings of the `piper` provider.
@@ -335,6 +340,8 @@ struct RawCache {
 #[serde(deny_unknown_fields)]
 struct RawCourse {
     title: Option<Spanned<String>>,
+    #[serde(default = "default_language")]
+    language: Spanned<String>,
     sources: Spanned<Vec<String>>,
     #[serde(default = "default_split")]
     split: Split,
@@ -413,6 +420,7 @@ struct RawSpeech {
     noise_w_scale: Spanned<f64>,
     speaker: u32,
     pronounce: Option<RawPronounce>,
+    voices: BTreeMap<String, String>,
 }
 
 /// `[speech] pronounce`: a table of words, or a TOML file of them.
@@ -437,6 +445,7 @@ impl Default for RawSpeech {
             noise_w_scale: unspanned(0.8),
             speaker: 0,
             pronounce: None,
+            voices: BTreeMap::new(),
         }
     }
 }
@@ -532,6 +541,9 @@ fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
 
 fn unspanned<T>(value: T) -> Spanned<T> {
     Spanned::new(0..0, value)
+}
+fn default_language() -> Spanned<String> {
+    unspanned("en".into())
 }
 fn default_split() -> Split {
     Split::H2
@@ -799,17 +811,37 @@ impl Videofile {
             10..=1000,
         )?;
         check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
+        let language = course.language.get_ref().trim().to_string();
+        let bcp47 = crate::providers::voices::is_language_tag;
+        if !bcp47(&language) {
+            return Err(locate.error(
+                &course.language.span(),
+                format!("[course] language = {language:?}: expected a BCP 47 tag such as \"en\", \"fr\" or \"pt-BR\""),
+            ));
+        }
+        if let Some(tag) = raw.speech.voices.keys().find(|tag| !bcp47(tag)) {
+            return Err(ConfigError::Layer {
+                path: path.to_path_buf(),
+                message: format!(
+                    "[speech.voices] {tag:?}: expected a BCP 47 language tag such as \"fr\""
+                ),
+            });
+        }
+        let course_language = language.clone();
         let default_voice = match speech_api {
-            None => "en-us",
-            Some(Api::Google) => "en-US-Standard-C",
-            Some(_) => "alloy",
+            None => crate::providers::voices::espeak_voice(&language),
+            Some(Api::Google) if language == "en" => "en-US-Standard-C".to_string(),
+            Some(Api::Google) => String::new(),
+            Some(_) => "alloy".to_string(),
         };
+        let voice_given = raw.speech.voice.is_some();
         let voice_spanned = raw
             .speech
             .voice
-            .unwrap_or_else(|| unspanned(default_voice.to_string()));
+            .unwrap_or_else(|| unspanned(default_voice.clone()));
         let voice = voice_spanned.get_ref();
-        if voice.is_empty()
+        let may_be_empty = speech_api == Some(Api::Google) && !voice_given;
+        if (voice.is_empty() && !may_be_empty)
             || !voice
                 .chars()
                 .all(|c| c.is_alphanumeric() || "-_+/".contains(c))
@@ -929,6 +961,7 @@ impl Videofile {
             project_dir,
             course: Course {
                 title,
+                language: course_language.clone(),
                 sources: course.sources.into_inner(),
                 split: course.split,
                 output: PathBuf::from(output),
@@ -960,12 +993,17 @@ impl Videofile {
                 provider: raw.speech.provider.clone().into_inner(),
                 language: raw.speech.language.unwrap_or_else(|| {
                     // Google voice names start with their language: en-US-Standard-C.
-                    voice_spanned
+                    let from_voice = voice_spanned
                         .get_ref()
                         .splitn(3, '-')
                         .take(2)
                         .collect::<Vec<_>>()
-                        .join("-")
+                        .join("-");
+                    if from_voice.is_empty() {
+                        course_language.clone()
+                    } else {
+                        from_voice
+                    }
                 }),
                 voice: voice_spanned.into_inner(),
                 rate: raw.speech.rate.into_inner(),
@@ -981,6 +1019,7 @@ impl Videofile {
                         }
                     }),
                 pronounce,
+                voices: raw.speech.voices,
                 piper: PiperSettings {
                     location: piper_location,
                     model: piper_model,
@@ -1460,7 +1499,7 @@ mod tests {
         let msg =
             message("[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[speech]\nprovider = \"x\"\n");
         assert!(
-            msg.contains("choose \"espeak\" or a [providers.NAME] section"),
+            msg.contains("choose \"espeak\" or \"piper\" or a [providers.NAME] section"),
             "{msg}"
         );
     }

@@ -130,6 +130,7 @@ fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
             id: format!("{:02}-{}", index + 1, vbuild::lecture::slug(&chapter.title)),
             chapter,
             markdown: text,
+            language: "en".into(),
         })
         .collect()
 }

@@ -326,8 +326,8 @@ fn a_failed_build_keeps_the_previous_good_outputs() {
     let lecture = dir.path().join("lecture.md");
     let text = std::fs::read_to_string(&lecture).unwrap();
     std::fs::write(&lecture, text.replace("Air moves", "Warm air moves")).unwrap();
-    append_to_videofile(dir.path(), "[speech]\nvoice = \"nosuchvoice\"");
-    let output = vbuild(dir.path(), &[]);
+    let broken = failing_espeak();
+    let output = vbuild_with_programs(dir.path(), broken.path(), &[]);
     assert_eq!(output.status.code(), Some(1));
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("-> failed"), "{summary}");

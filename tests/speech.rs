@@ -249,3 +249,84 @@ fn the_pronunciation_dictionary_changes_what_is_said_not_the_subtitles() {
         "{srt}"
     );
 }
+
+#[test]
+fn a_chapter_language_reaches_the_engine() {
+    let dir = small_course();
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(
+        &lecture,
+        text.replace(
+            "## Winds\n\nAir moves from high to low pressure.",
+            "## Vents\n\n<!-- vbuild: language=fr -->\n\nL'air va des hautes vers les basses pressions.",
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("espeak-calls.log");
+    // Records each call's arguments and the text it reads from stdin.
+    let recorder = espeak_wrapper(&format!(
+        "case \"$*\" in *--stdin*) text=$(cat); echo \"$* :: $text\" >> '{}'; \
+         printf '%s' \"$text\" | /usr/bin/espeak-ng \"$@\"; exit $?;; esac",
+        log.display()
+    ));
+    let output = vbuild_with_programs(dir.path(), recorder.path(), &["subtitles"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let voice_of = |words: &str| -> Vec<&str> {
+        calls
+            .lines()
+            .filter(|call| call.contains(words))
+            .map(|call| call.split_once("-v ").unwrap().1.split(' ').next().unwrap())
+            .collect()
+    };
+    // The French chapter is spoken by espeak-ng's French voice, the rest by the course's (English) voice.
+    assert_eq!(voice_of("hautes vers les basses"), ["fr"], "{calls}");
+    assert_eq!(voice_of("The moon pulls the sea"), ["en-us"], "{calls}");
+
+    // A directive that is not a language tag is an error at its line, before any work.
+    std::fs::write(
+        &lecture,
+        "# C\n\n## A\n\nWords.\n\n<!-- vbuild: language=fr_FR -->\n",
+    )
+    .unwrap();
+    let output = vbuild(dir.path(), &["subtitles"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lecture.md:7") && stderr.contains("BCP 47"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_voice_espeak_does_not_have_is_a_configuration_error_before_any_work() {
+    let dir = small_course();
+    append_to_videofile(dir.path(), "[speech]\nvoice = \"xx-nowhere\"");
+    let output = vbuild(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"xx-nowhere\"") && stderr.contains("espeak-ng --voices"),
+        "{stderr}"
+    );
+    assert!(action_keys(dir.path()).is_empty(), "no node ran");
+
+    // The same for the voice of a chapter's language.
+    let dir = small_course();
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(&lecture, format!("{text}\n<!-- vbuild: language=qq -->\n")).unwrap();
+    let output = vbuild(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("qq") && stderr.contains("espeak-ng --voices"),
+        "{stderr}"
+    );
+    assert!(action_keys(dir.path()).is_empty(), "no node ran");
+}

@@ -30,6 +30,28 @@ pub fn version() -> Result<String, ProviderError> {
         .to_string())
 }
 
+/// Checks that espeak-ng has `voice` (for chapters in `language`): a configuration error if not.
+pub fn check_voice(voice: &str, language: &str) -> Result<(), ProviderError> {
+    let status = Command::new(PROGRAM)
+        .args(["-v", voice, "-q", "x"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|source| ProviderError::Spawn {
+            program: PROGRAM.into(),
+            source,
+        })?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(ProviderError::Missing {
+        program: format!("the espeak-ng voice {voice:?}"),
+        message: format!(
+            "it would speak {language}; `espeak-ng --voices` lists the voices there are (set [speech] voice, or [speech.voices] {language} = \"...\")"
+        ),
+    })
+}
+
 /// Speaks `text` with `voice` at `rate` words per minute into the WAV file `out`.
 pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), ProviderError> {
     let mut child = Command::new(PROGRAM)

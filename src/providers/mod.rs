@@ -11,6 +11,7 @@ pub mod outline;
 pub mod picture;
 pub mod piper;
 pub mod tts;
+pub mod voices;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

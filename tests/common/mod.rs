@@ -328,3 +328,42 @@ pub fn slide_times(report: &Value) -> Vec<(String, f64, f64)> {
         })
         .collect()
 }
+
+/// A folder holding an `espeak-ng` that runs the shell lines `before` and then the real espeak-ng with the
+/// same arguments; put first on PATH (see [`vbuild_with_programs`]).
+pub fn espeak_wrapper(before: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("espeak-ng");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n{before}\nexec /usr/bin/espeak-ng \"$@\"\n"),
+    )
+    .expect("write the script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// An `espeak-ng` that answers like the real one but fails whenever it is asked to write speech: it makes
+/// every audio node fail at run time.
+pub fn failing_espeak() -> tempfile::TempDir {
+    espeak_wrapper(
+        "case \"$*\" in *-w*) echo \"Error: the test's espeak-ng does not speak\" >&2; exit 1;; esac",
+    )
+}
+
+/// Runs `vbuild ARGS` in `dir` with the programs in the folder `programs` found first on PATH.
+pub fn vbuild_with_programs(dir: &Path, programs: &Path, args: &[&str]) -> Output {
+    let path = format!(
+        "{}:{}",
+        programs.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("vbuild runs")
+}
