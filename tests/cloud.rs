@@ -550,6 +550,43 @@ fn google_speech_and_stability_pictures_speak_their_apis() {
 }
 
 #[test]
+fn cloud_voices_speak_each_chapters_language_and_say_the_dictionarys_words() {
+    let cloud = FakeCloud::start();
+    let providers = format!(
+        "[providers.google]\napi = \"google\"\nbase_url = \"{0}/google/v1\"\napi_key_env = \"FAKE_KEY\"\n",
+        cloud.address
+    );
+    let sections = "[speech]\nprovider = \"google\"\n\n[speech.pronounce]\nSQL = \"sequel\"";
+    let dir = project(sections, &providers);
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# Cloud course\n\n## Tables\n\nSQL reads tables.\n\n## Nuages\n\n<!-- vbuild: language=fr -->\n\nLes nuages flottent.\n",
+    )
+    .unwrap();
+    ok(run(dir.path(), &[]));
+    let voice_for = |words: &str| -> Value {
+        let seen = cloud.seen("/google/v1/text:synthesize");
+        let body: Value = seen
+            .iter()
+            .map(|s| serde_json::from_str::<Value>(&s.body).unwrap())
+            .find(|b| b["input"]["text"].as_str().unwrap().contains(words))
+            .unwrap_or_else(|| panic!("no request says {words:?}"));
+        body["voice"].clone()
+    };
+    // The course's language with the default voice; the French chapter with Google's default French voice.
+    assert_eq!(
+        voice_for("sequel reads tables"),
+        json!({"languageCode": "en-US", "name": "en-US-Standard-C"})
+    );
+    assert_eq!(voice_for("Les nuages"), json!({"languageCode": "fr"}));
+    let srt = std::fs::read_to_string(dir.path().join("out/cloud-course.srt")).unwrap();
+    assert!(
+        srt.contains("SQL reads tables.") && !srt.contains("sequel"),
+        "{srt}"
+    );
+}
+
+#[test]
 fn requests_are_paced_and_limited_per_provider() {
     let cloud = FakeCloud::start();
     let dir = project(

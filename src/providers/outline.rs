@@ -15,7 +15,7 @@ use crate::media::layout;
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -464,7 +464,7 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
     for block in blocks {
         if notes {
             if let Block::Notes { text } = block {
-                said.push(text.clone());
+                said.push(markdown::plain(text));
             }
             continue;
         }
@@ -775,7 +775,7 @@ mod tests {
     #[test]
     fn a_section_with_notes_says_the_notes_and_shows_the_blocks() {
         let ch = chapter(
-            "# Notes\n\n- shown point\n\n<!-- say: We say this instead. -->\n\n## Plain\n\nRead aloud.\n",
+            "# Notes\n\n- shown point\n\n<!-- say: We say *this* instead. -->\n\n## Plain\n\nRead aloud.\n",
         );
         let script = write_script(&ch, "01", settings());
         assert_eq!(script.slides[0].speaker_notes, "We say this instead.");

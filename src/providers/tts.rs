@@ -89,9 +89,14 @@ impl SpeechRequest {
                 Ok((response.body, response.attempts))
             }
             CloudVoice::Google { voice, language } => {
+                // No name: the service's default voice for the language.
+                let mut selection = json!({"languageCode": language});
+                if !voice.is_empty() {
+                    selection["name"] = json!(voice);
+                }
                 let body = json!({
                     "input": {"text": text},
-                    "voice": {"languageCode": language, "name": voice},
+                    "voice": selection,
                     "audioConfig": {"audioEncoding": "LINEAR16", "sampleRateHertz": AUDIO_RATE},
                 });
                 let response =
