@@ -12,6 +12,7 @@ use walkdir::WalkDir;
 
 pub use crate::markdown::Block;
 use crate::markdown::{self, Item};
+use crate::providers::voices;
 use crate::store::hash_file;
 use crate::videofile::{ConfigError, Split, Videofile};
 
@@ -186,7 +187,7 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
         }
         for (mut chapter, text) in chapters {
             source.resolve_images(&mut chapter, &text, &mut lecture.images)?;
-            let language = source.language(&chapter, &text, &videofile.course.language)?;
+            let language = source.language(&chapter, &text, videofile)?;
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
                 number,
@@ -223,9 +224,15 @@ impl Source<'_> {
     }
 
     /// The chapter's language: its `<!-- vbuild: language=... -->` directive, else `course`'s. An unknown
-    /// directive is said and ignored; a language that is not a BCP 47 tag is an error at its line.
-    fn language(&self, chapter: &Chapter, text: &str, course: &str) -> Result<String, ConfigError> {
-        let mut language = course.to_string();
+    /// directive is said and ignored; a language that is not a BCP 47 tag is an error at its line. Text the
+    /// voice would spell out letter by letter is warned about.
+    fn language(
+        &self,
+        chapter: &Chapter,
+        text: &str,
+        videofile: &Videofile,
+    ) -> Result<String, ConfigError> {
+        let mut language = videofile.course.language.clone();
         for block in &chapter.blocks {
             let Block::Directive { name, value } = block else {
                 continue;
@@ -233,7 +240,7 @@ impl Source<'_> {
             let line = self.line_of(text, "vbuild:");
             match name.as_str() {
                 "language" => {
-                    if !crate::providers::voices::is_language_tag(value) {
+                    if !voices::is_language_tag(value) {
                         return Err(ConfigError::Source {
                             file: self.shown.to_string(),
                             line,
@@ -249,6 +256,22 @@ impl Source<'_> {
                     self.shown
                 ),
             }
+        }
+        let heading = self.line_of(text, "#");
+        if let Some(suggested) = voices::unread_script(text, &language) {
+            log::warn!(
+                "{}:{heading}: this chapter is mostly written in a script the {language} voice reads letter by \
+                 letter; say its language with <!-- vbuild: language={suggested} --> (or set [course] language)",
+                self.shown
+            );
+        } else if videofile.speech.provider == "espeak"
+            && voices::espeak_spells_kanji(text, &language)
+        {
+            log::warn!(
+                "{}:{heading}: espeak-ng reads Japanese kana but not kanji (it says \"Chinese letter\" for each); \
+                 a cloud voice (Google, language ja-JP) reads both",
+                self.shown
+            );
         }
         Ok(language)
     }

@@ -58,14 +58,43 @@ fn assert_cues_on_speech(dir: &Path, video: &str) {
 #[test]
 fn cues_start_within_100_ms_of_their_speech_with_espeak() {
     let dir = small_course();
+    std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+    vbuild_ok(dir.path(), &[]);
+    assert_cues_on_speech(dir.path(), "small-course");
+}
+
+#[test]
+fn a_chinese_course_is_spoken_and_cued_sentence_by_sentence() {
+    let dir = small_course();
     std::fs::write(
         dir.path().join("lecture.md"),
-        "# Sea\n\n## Tides\n\nThe moon pulls the sea. Tides rise twice a day. Sailors have known this for a very \
-         long time, and they plan their trips around it. Spring tides are the largest.\n\n## Winds\n\nAir moves. \
-         Warm air rises, and cold air sinks under it. That is all.\n",
+        "# 海洋\n\n## 潮汐\n\n月亮吸引海水。潮汐每天涨落两次。水手们很早就知道这一点。\n\n## 风\n\n空气在流动。暖空气上升，冷空气下沉。\n",
     )
     .unwrap();
-    vbuild_ok(dir.path(), &[]);
+    append_to_videofile(dir.path(), "[speech]\nrate = 150");
+    let videofile = dir.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(
+        &videofile,
+        text.replace("[course]\n", "[course]\nlanguage = \"zh\"\n"),
+    )
+    .unwrap();
+    let output = vbuild_ok(dir.path(), &[]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("WARN"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let srt = std::fs::read_to_string(dir.path().join("out/small-course.srt")).unwrap();
+    // One cue per sentence: the headings and each sentence ended by 。
+    for cue in [
+        "潮汐。",
+        "月亮吸引海水。",
+        "潮汐每天涨落两次。",
+        "暖空气上升，冷空气下沉。",
+    ] {
+        assert!(srt.contains(&format!("\n{cue}\n")), "{cue} {srt}");
+    }
     assert_cues_on_speech(dir.path(), "small-course");
 }
 

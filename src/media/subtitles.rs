@@ -6,14 +6,15 @@
 //! sentence times (a cache entry of an older vbuild) shares the slide's spoken time by length instead.
 
 use serde::{Deserialize, Serialize};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::providers::outline::split_sentences;
 
 /// The cue writer's version: part of every subtitle key.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
-/// Longest cue text, in characters (two lines of about 42).
-const MAX_CUE_CHARS: usize = 84;
+/// Widest cue text, in columns (two lines of about 42; a Chinese or Japanese character takes two).
+const MAX_CUE_WIDTH: usize = 84;
 
 /// One subtitle: text shown from `start` to `end` seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,22 +100,73 @@ pub fn concat(parts: &[(Vec<Cue>, f64)]) -> Vec<Cue> {
     all
 }
 
-/// Cuts a sentence into cue texts of at most [`MAX_CUE_CHARS`] characters, of about equal length.
+/// A piece of text a cue or a line may break after: a word, or in Chinese, Japanese and Korean text one
+/// character with the punctuation that closes on it.
+struct Token<'a> {
+    text: &'a str,
+    /// Whether a space comes before it (between words; none between CJK characters).
+    spaced: bool,
+}
+
+/// Punctuation no line may start with.
+fn closes(c: char) -> bool {
+    "。、，．！？）」』】〕〉》：；…ー・.,!?;:)]}\"'".contains(c)
+}
+
+/// Punctuation no line may end with.
+fn opens(c: char) -> bool {
+    "（「『【〔〈《([{".contains(c)
+}
+
+fn is_wide(c: char) -> bool {
+    c.width() == Some(2)
+}
+
+/// `text` cut where a cue or a line may break: at spaces, and between wide characters.
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let mut start = 0;
+        let mut spaced = true;
+        let mut chars = word.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            let Some(&(next_at, next)) = chars.peek() else {
+                break;
+            };
+            if (is_wide(c) || is_wide(next)) && !closes(next) && !opens(c) {
+                out.push(Token {
+                    text: &word[start..next_at],
+                    spaced,
+                });
+                spaced = false;
+                start = next_at;
+            }
+        }
+        out.push(Token {
+            text: &word[start..],
+            spaced,
+        });
+    }
+    out
+}
+
+/// Cuts a sentence into cue texts at most [`MAX_CUE_WIDTH`] columns wide, of about equal width.
 fn cue_texts(sentence: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
-    let length = sentence.chars().count();
-    let count = length.div_ceil(MAX_CUE_CHARS);
-    let target = length.div_ceil(count.max(1));
+    let width = sentence.width();
+    let count = width.div_ceil(MAX_CUE_WIDTH);
+    let target = width.div_ceil(count.max(1));
     let mut line = String::new();
-    for word in sentence.split_whitespace() {
-        let longer = line.chars().count() + 1 + word.chars().count();
-        if !line.is_empty() && (longer > MAX_CUE_CHARS || line.chars().count() >= target) {
+    for token in tokens(sentence) {
+        let gap = usize::from(token.spaced && !line.is_empty());
+        let longer = line.width() + gap + token.text.width();
+        if !line.is_empty() && (longer > MAX_CUE_WIDTH || line.width() >= target) {
             pieces.push(std::mem::take(&mut line));
         }
-        if !line.is_empty() {
+        if token.spaced && !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(token.text);
     }
     if !line.is_empty() {
         pieces.push(line);
@@ -122,19 +174,29 @@ fn cue_texts(sentence: &str) -> Vec<String> {
     pieces
 }
 
-/// Breaks a cue's text into at most two lines at the space nearest its middle.
+/// Tokens written out, with their spaces.
+fn joined(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for (index, token) in tokens.iter().enumerate() {
+        if token.spaced && index > 0 {
+            out.push(' ');
+        }
+        out.push_str(token.text);
+    }
+    out
+}
+
+/// Breaks a cue's text into at most two lines where it may break nearest its middle.
 fn two_lines(text: &str) -> String {
-    if text.chars().count() <= MAX_CUE_CHARS / 2 {
+    let width = text.width();
+    if width <= MAX_CUE_WIDTH / 2 {
         return text.to_string();
     }
-    let middle = text.len() / 2;
-    let split = text
-        .char_indices()
-        .filter(|(_, c)| *c == ' ')
-        .min_by_key(|(i, _)| i.abs_diff(middle))
-        .map(|(i, _)| i);
+    let tokens = tokens(text);
+    let split =
+        (1..tokens.len()).min_by_key(|&count| joined(&tokens[..count]).width().abs_diff(width / 2));
     match split {
-        Some(i) => format!("{}\n{}", &text[..i], &text[i + 1..]),
+        Some(count) => format!("{}\n{}", joined(&tokens[..count]), joined(&tokens[count..])),
         None => text.to_string(),
     }
 }
@@ -227,10 +289,38 @@ mod tests {
         }]);
         assert!(cues.len() >= 3);
         for cue in &cues {
-            assert!(cue.text.chars().count() <= MAX_CUE_CHARS);
+            assert!(cue.text.width() <= MAX_CUE_WIDTH);
             assert!(two_lines(&cue.text).lines().count() <= 2);
         }
         let joined = concat(&[(cues.clone(), 10.0), (cues.clone(), 10.0)]);
         assert!((joined[cues.len()].start - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn chinese_and_japanese_cues_break_between_characters_and_never_before_closing_punctuation() {
+        let sentence = "機械学習は、データから規則を見つけて、まだ見ていないデータについて予測する方法であり、\
+                        統計学と計算機科学の両方に基づいています。";
+        let pieces = cue_texts(sentence);
+        assert!(pieces.len() >= 2, "{pieces:?}");
+        assert_eq!(
+            pieces.concat(),
+            sentence,
+            "nothing lost and no spaces added"
+        );
+        for piece in &pieces {
+            assert!(piece.width() <= MAX_CUE_WIDTH, "{piece}");
+            let lines = two_lines(piece);
+            assert!(lines.lines().count() <= 2);
+            for line in lines.lines() {
+                assert!(line.width() <= MAX_CUE_WIDTH / 2 + 2, "{lines}");
+                assert!(!line.starts_with(['、', '。']), "{lines}");
+            }
+        }
+        // Words keep their spaces; a mixed sentence breaks at both.
+        assert_eq!(
+            two_lines("Python は、データを扱うためのとても人気のある言語のひとつです")
+                .replace('\n', ""),
+            "Python は、データを扱うためのとても人気のある言語のひとつです"
+        );
     }
 }

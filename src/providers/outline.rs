@@ -15,7 +15,7 @@ use crate::media::layout;
 use crate::script::{Script, Slide};
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -532,15 +532,24 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
     }
 }
 
-/// Splits prose into sentences at `.`, `!` or `?` followed by white space.
+/// Splits prose into sentences at `.`, `!` or `?` followed by white space, and after `。`, `！` or `？` (with
+/// the quotes that close on them).
 pub fn split_sentences(text: &str) -> Vec<String> {
     let mut sentences = Vec::new();
     let mut current = String::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         current.push(c);
+        // A full stop of Chinese or Japanese ends a sentence where it stands; a Latin one before a space,
+        // after more than one word (not "Dr." or "e.g.").
+        let wide_stop = |c: char| matches!(c, '。' | '！' | '？');
+        // A quote closing on a full stop ends the sentence only before a space: 「本当？」と聞いた is one.
+        let wide_end = wide_stop(c) && chars.peek().is_none_or(|n| !closes_quote(*n))
+            || closes_quote(c)
+                && current.chars().rev().nth(1).is_some_and(wide_stop)
+                && chars.peek().is_none_or(|n| n.is_whitespace());
         let at_end = matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|n| n.is_whitespace());
-        if at_end && current.split_whitespace().count() > 1 {
+        if wide_end || at_end && current.split_whitespace().count() > 1 {
             sentences.push(current.trim().to_string());
             current.clear();
         }
@@ -551,13 +560,22 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     sentences
 }
 
-/// Makes a heading or list item a sentence a narrator can read.
+/// A closing quote or bracket that belongs to the sentence before it.
+fn closes_quote(c: char) -> bool {
+    "」』）\"'”’".contains(c)
+}
+
+/// Makes a heading or list item a sentence a narrator can read: a full stop after Latin text, `。` after
+/// Chinese or Japanese.
 fn sentence(text: &str) -> String {
     let text = text.trim();
-    if text.is_empty() || text.ends_with(['.', '!', '?', ':', '。', '！', '？']) {
-        text.to_string()
-    } else {
-        format!("{text}.")
+    match text.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?' | ':' | '。' | '！' | '？' | '：') => text.to_string(),
+        Some(last) if matches!(u32::from(last), 0x3040..=0x30FF | 0x3400..=0x9FFF) => {
+            format!("{text}。")
+        }
+        Some(_) => format!("{text}."),
     }
 }
 
@@ -786,6 +804,29 @@ mod tests {
                 .any(|b| matches!(b, Block::List { .. }))
         );
         assert_eq!(script.slides[1].speaker_notes, "Read aloud.");
+    }
+
+    #[test]
+    fn sentences_end_at_latin_and_cjk_full_stops() {
+        assert_eq!(
+            split_sentences("Dr. Smith came. He left! Did he?"),
+            ["Dr. Smith came.", "He left!", "Did he?"]
+        );
+        assert_eq!(
+            split_sentences(
+                "机器学习是一个分支。它从数据中学习！「本当？」と聞いた。「はい。」 次へ。"
+            ),
+            [
+                "机器学习是一个分支。",
+                "它从数据中学习！",
+                "「本当？」と聞いた。",
+                "「はい。」",
+                "次へ。"
+            ]
+        );
+        assert_eq!(sentence("机器学习"), "机器学习。");
+        assert_eq!(sentence("Tides"), "Tides.");
+        assert_eq!(sentence("Why?"), "Why?");
     }
 
     #[test]
