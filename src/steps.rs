@@ -933,6 +933,7 @@ impl Job {
                 audio::join_wavs(
                     &narrations.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
                     &wav,
+                    0,
                 )?;
                 let mp4 = scratch.join("muxed.mp4");
                 join::mux_with_audio(&video, &wav, &mp4)?;

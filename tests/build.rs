@@ -145,6 +145,70 @@ fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
 }
 
 #[test]
+fn the_course_audio_plays_in_time_with_the_narration_it_was_made_from() {
+    let dir = small_course();
+    vbuild_ok(dir.path(), &[]);
+    // The joined narration the course video's AAC track was encoded from, from the cache.
+    let key = report(dir.path())["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "course-video")
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entry: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            dir.path()
+                .join(format!(".vbuild/actions/{}/{key}.json", &key[..2])),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let blob = entry["outputs"]["narration"].as_str().unwrap();
+    let narration = vbuild::media::audio::read_wav(
+        &dir.path()
+            .join(format!(".vbuild/cas/{}/{blob}", &blob[..2])),
+    )
+    .unwrap();
+    vbuild::media::init().unwrap();
+    let played = vbuild::media::audio::decode(&dir.path().join("out/small-course.mp4")).unwrap();
+    // Every onset of speech is heard when it was placed (within 1 ms), not after the encoder's priming.
+    let onsets = |samples: &[i16]| -> Vec<usize> {
+        let mut quiet = 4800;
+        let mut out = Vec::new();
+        for (at, sample) in samples.iter().enumerate() {
+            if sample.unsigned_abs() > 3000 {
+                if quiet >= 4800 {
+                    out.push(at);
+                }
+                quiet = 0;
+            } else {
+                quiet += 1;
+            }
+        }
+        out
+    };
+    let (placed, heard) = (onsets(&narration), onsets(&played));
+    assert!(placed.len() >= 4, "{placed:?}");
+    for p in &placed {
+        let nearest = heard.iter().map(|h| h.abs_diff(*p)).min().unwrap();
+        assert!(
+            nearest <= 24,
+            "placed at {p}, heard {nearest} samples away: {heard:?}"
+        );
+    }
+    // And it lasts as long (to within one AAC frame).
+    assert!(
+        narration.len().abs_diff(played.len()) <= 1024,
+        "{} {}",
+        narration.len(),
+        played.len()
+    );
+}
+
+#[test]
 fn second_run_runs_nothing_and_a_removed_output_folder_is_restored_from_the_cache() {
     let dir = example_copy();
     vbuild_ok(dir.path(), &[]);

@@ -153,9 +153,9 @@ pub fn read_wav(path: &Path) -> Result<Vec<i16>, MediaError> {
         .map_err(|e| wav_error(path, e))
 }
 
-/// Joins WAV files in order into `out`, streaming (a long course is never held in memory); returns the
-/// number of samples written.
-pub fn join_wavs(parts: &[&Path], out: &Path) -> Result<usize, MediaError> {
+/// Joins WAV files in order into `out`, then `silence` samples of silence, streaming (a long course is never
+/// held in memory); returns the number of samples of the parts.
+pub fn join_wavs(parts: &[&Path], out: &Path, silence: usize) -> Result<usize, MediaError> {
     let mut writer = hound::WavWriter::create(out, spec()).map_err(|e| wav_error(out, e))?;
     let mut written = 0;
     for part in parts {
@@ -165,6 +165,9 @@ pub fn join_wavs(parts: &[&Path], out: &Path) -> Result<usize, MediaError> {
                 .map_err(|e| wav_error(out, e))?;
             written += 1;
         }
+    }
+    for _ in 0..silence {
+        writer.write_sample(0i16).map_err(|e| wav_error(out, e))?;
     }
     writer.finalize().map_err(|e| wav_error(out, e))?;
     Ok(written)
@@ -217,7 +220,7 @@ mod tests {
         let a = dir.path().join("a.wav");
         write_wav(&pad_to_frames(samples, 10, 0).samples, &a).unwrap();
         let joined = dir.path().join("j.wav");
-        assert_eq!(join_wavs(&[&a, &a], &joined).unwrap(), 2 * 24_000);
+        assert_eq!(join_wavs(&[&a, &a], &joined, 0).unwrap(), 2 * 24_000);
         assert!((wav_seconds(&joined).unwrap() - 2.0).abs() < 1e-9);
     }
 }

@@ -39,6 +39,9 @@ pub enum MediaError {
     /// A WAV file could not be read or written.
     #[error("WAV {path}: {message}")]
     Wav { path: String, message: String },
+    /// An MP4 file the muxer wrote is not laid out as expected.
+    #[error("MP4 {0}")]
+    Mp4(String),
     /// Drawing a slide failed.
     #[error("slide rendering: {0}")]
     Render(String),
