@@ -383,6 +383,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
                         .setting("length scale", delivery.length_scale)
                         .setting("noise scale", delivery.noise_scale)
                         .setting("noise w scale", delivery.noise_w_scale)
+                        .setting("peak", piper::PEAK)
                         .setting("timing", narration::TIMING);
                     Voice::Piper {
                         piper: piper.clone(),

@@ -137,6 +137,10 @@ fn piper_speaks_the_course_offline_and_its_settings_are_in_the_key() {
         "{seconds} s for {words} words"
     );
     assert_cues_on_speech(dir.path(), "small-course");
+    // Loud, but with headroom: the AAC track never reaches full scale (piper normalises to it).
+    let samples = vbuild::media::audio::decode(&dir.path().join("out/small-course.mp4")).unwrap();
+    let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert!((16_000..32_000).contains(&peak), "peak {peak}");
 
     vbuild_ok(dir.path(), &[]);
     assert_eq!(report_counts(dir.path()), (0, 16));
@@ -144,7 +148,7 @@ fn piper_speaks_the_course_offline_and_its_settings_are_in_the_key() {
     // A slower voice re-speaks every slide and re-makes what depends on the sound, nothing else.
     let videofile = dir.path().join("Videofile");
     let text = std::fs::read_to_string(&videofile).unwrap();
-    std::fs::write(&videofile, format!("{text}length_scale = 1.2\n")).unwrap();
+    std::fs::write(&videofile, format!("{text}length_scale = 1.5\n")).unwrap();
     vbuild_ok(dir.path(), &[]);
     let ran = nodes_in(&report(dir.path()), "ran");
     assert!(
@@ -172,7 +176,7 @@ fn piper_speaks_the_course_offline_and_its_settings_are_in_the_key() {
         slides
     );
     let slower = meta_sum(&report(dir.path()), "audio", "samples") / 24_000.0;
-    assert!(slower > seconds * 1.1, "{slower} s, was {seconds} s");
+    assert!(slower > seconds * 1.25, "{slower} s, was {seconds} s");
 }
 
 /// (run, cached) of the last build.

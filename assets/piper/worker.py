@@ -29,6 +29,7 @@ def main() -> None:
             length_scale=request.get("length_scale"),
             noise_scale=request.get("noise_scale"),
             noise_w_scale=request.get("noise_w_scale"),
+            volume=request.get("volume", 1.0),
         )
         pcm = b"".join(
             chunk.audio_int16_bytes for chunk in voice.synthesize(request["text"], syn_config=settings)

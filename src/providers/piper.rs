@@ -46,6 +46,10 @@ pub struct Piper {
     pub voice_hash: String,
 }
 
+/// piper scales each sentence to full scale; this brings its peaks to -1 dBFS, headroom for the AAC encoder
+/// (whose decoded output overshoots a full-scale input). Part of the audio key.
+pub const PEAK: f64 = 0.891;
+
 /// How piper speaks (part of the audio key).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delivery {
@@ -258,6 +262,7 @@ impl Piper {
             "length_scale": delivery.length_scale,
             "noise_scale": delivery.noise_scale,
             "noise_w_scale": delivery.noise_w_scale,
+            "volume": PEAK,
         });
         writeln!(worker.stdin, "{request}")?;
         worker.stdin.flush()?;
