@@ -5,6 +5,7 @@ use std::ops::AddAssign;
 
 use serde::{Deserialize, Serialize};
 
+use crate::node::NodeKind;
 use crate::videofile::Api;
 
 /// What one node consumed from its provider.
@@ -65,37 +66,38 @@ impl Price {
 }
 
 /// Built-in list prices (US dollars) of well-known models, used when the Videofile has no `[prices.NAME]`
-/// for the provider; unknown models are free. `kind` is the node kind (`script`, `audio`, `picture`).
-pub fn default_price(api: Api, kind: &str, model: &str) -> Price {
+/// for the provider; unknown models are free. `kind` is the node kind that pays.
+pub fn default_price(api: Api, kind: NodeKind, model: &str) -> Price {
+    use NodeKind::{Audio, Picture, Script};
     let zero = Price::default();
     match (api, kind, model) {
-        (Api::OpenAi, "script", "gpt-4o-mini") => Price {
+        (Api::OpenAi, Script, "gpt-4o-mini") => Price {
             per_million_input_tokens: 0.15,
             per_million_output_tokens: 0.60,
             ..zero
         },
-        (Api::OpenAi, "script", "gpt-4o") => Price {
+        (Api::OpenAi, Script, "gpt-4o") => Price {
             per_million_input_tokens: 2.50,
             per_million_output_tokens: 10.0,
             ..zero
         },
-        (Api::OpenAi, "audio", "tts-1") => Price {
+        (Api::OpenAi, Audio, "tts-1") => Price {
             per_million_characters: 15.0,
             ..zero
         },
-        (Api::OpenAi, "audio", "tts-1-hd") => Price {
+        (Api::OpenAi, Audio, "tts-1-hd") => Price {
             per_million_characters: 30.0,
             ..zero
         },
-        (Api::Google, "audio", _) => Price {
+        (Api::Google, Audio, _) => Price {
             per_million_characters: 16.0,
             ..zero
         },
-        (Api::OpenAi, "picture", "dall-e-3") => Price {
+        (Api::OpenAi, Picture, "dall-e-3") => Price {
             per_image: 0.04,
             ..zero
         },
-        (Api::Stability, "picture", "core") => Price {
+        (Api::Stability, Picture, "core") => Price {
             per_image: 0.03,
             ..zero
         },

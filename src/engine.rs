@@ -15,7 +15,8 @@ use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::history::LastKeys;
 use crate::interrupt;
-use crate::plan::{NodeKind, Plan};
+use crate::node::{Address, ChapterId, NodeKind};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::reason::Reason;
 use crate::remote::Remote;
@@ -61,15 +62,8 @@ impl Shard {
     /// What a shard builds: the expensive nodes (scripts, audio, pictures, images, clips), not the joins.
     pub fn target() -> Target {
         Target {
-            kinds: vec![
-                NodeKind::Script,
-                NodeKind::Audio,
-                NodeKind::Picture,
-                NodeKind::Image,
-                NodeKind::Clip,
-            ],
-            chapter: None,
-            slide: None,
+            kinds: NodeKind::all().filter(|k| k.info().shardable).collect(),
+            at: Address::Course,
             text: "shard".into(),
         }
     }
@@ -123,6 +117,11 @@ impl Outcome {
         &self.states[node.index()]
     }
 
+    /// The cache entry of the finished node of `kind` at `at`.
+    pub fn entry_of(&self, kind: NodeKind, at: Address) -> Option<&ActionEntry> {
+        self.plan.node(kind, at).and_then(|node| self.entry(node))
+    }
+
     /// The cache entry of a finished node.
     pub fn entry(&self, node: NodeIndex) -> Option<&ActionEntry> {
         match self.state(node) {
@@ -156,35 +155,16 @@ impl Finished for Board {
         }
     }
 
-    fn script(&self, chapter: usize) -> &Script {
-        self.scripts[chapter]
+    fn script(&self, chapter: ChapterId) -> &Script {
+        self.scripts[chapter.0]
             .as_ref()
             .expect("scripts are read after their node finished")
     }
 }
 
-/// Marks the nodes no target needs: a node is needed when a target wants it, when it is the script whose
-/// per-slide nodes a target wants, or when a needed node depends on it.
+/// Marks the nodes no target needs (see [`Plan::needed`]).
 fn mark_needed(plan: &Plan, targets: &[Target], states: &mut [State]) {
-    let mut needed = vec![false; plan.graph.node_count()];
-    let mut stack: Vec<NodeIndex> = plan
-        .graph
-        .node_indices()
-        .filter(|&n| {
-            let node = &plan.graph[n];
-            targets.iter().any(|t| {
-                t.wants(node)
-                    || (node.kind == NodeKind::Script
-                        && node.chapter.is_some_and(|c| t.needs_script_of(c)))
-            })
-        })
-        .collect();
-    while let Some(node) = stack.pop() {
-        if !std::mem::replace(&mut needed[node.index()], true) {
-            stack.extend(plan.graph.neighbors_directed(node, Direction::Incoming));
-        }
-    }
-    for (state, needed) in states.iter_mut().zip(needed) {
+    for (state, needed) in states.iter_mut().zip(plan.needed(targets)) {
         match (&state, needed) {
             (State::Waiting, false) => *state = State::NotWanted,
             (State::NotWanted, true) => *state = State::Waiting,
@@ -388,7 +368,10 @@ impl<'a> Scheduler<'a> {
             .videofile
             .providers
             .contains_key(&ctx.videofile.images.provider);
-        let plan = Plan::new(ctx.chapters, pictures);
+        let plan = Plan::new(
+            ctx.chapters.iter().map(|c| c.id.clone()).collect(),
+            pictures,
+        );
         let mut board = Board {
             states: vec![State::Waiting; plan.graph.node_count()],
             scripts: vec![None; ctx.chapters.len()],
@@ -696,10 +679,11 @@ impl<'a> Scheduler<'a> {
     fn finish(&mut self, node: NodeIndex) {
         self.progress.advance();
         let n = self.plan.graph[node];
-        if let (NodeKind::Script, State::Done { entry, ran }) =
-            (n.kind, &self.board.states[node.index()])
-        {
-            let chapter = n.chapter.expect("script nodes have a chapter");
+        if let (true, Some(chapter), State::Done { entry, ran }) = (
+            n.kind.info().expands,
+            n.at.chapter(),
+            &self.board.states[node.index()],
+        ) {
             let script = self
                 .store
                 .read_blob(entry.output("script"))
@@ -720,7 +704,7 @@ impl<'a> Scheduler<'a> {
                     self.board
                         .states
                         .extend(added.iter().map(|_| State::Waiting));
-                    self.board.scripts[chapter] = Some(script);
+                    self.board.scripts[chapter.0] = Some(script);
                     mark_needed(&self.plan, &self.targets, &mut self.board.states);
                     self.progress.set_total(count_needed(&self.board.states));
                 }

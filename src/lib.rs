@@ -17,6 +17,7 @@ pub mod lecture;
 pub mod logging;
 pub mod markdown;
 pub mod media;
+pub mod node;
 pub mod output;
 pub mod plan;
 pub mod progress;

@@ -11,7 +11,7 @@ use vbuild::engine::{Options, Shard};
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Error, Invocation, Project};
-use vbuild::target::KINDS;
+use vbuild::target;
 use vbuild::{gc, history, interrupt, secrets};
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
@@ -460,17 +460,13 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
 /// The targets of this course, with each chapter's slide count where its script is known.
 fn list_targets(project: &Project, built: &Build) -> String {
     let mut out = String::new();
-    for (name, what, takes_chapter) in KINDS {
-        let name = if *takes_chapter {
-            format!("{name}:CHAPTER")
-        } else {
-            name.to_string()
-        };
-        out.push_str(&format!("{name:<20} {what}\n"));
+    for (spelled, what) in target::spellings() {
+        out.push_str(&format!("{spelled:<20} {what}\n"));
     }
     out.push_str("\nCHAPTER is a number, a slug or an id:\n");
-    for (chapter, nodes) in project.chapters.iter().zip(&built.outcome.plan.chapters) {
-        let slides = match nodes.slides.len() {
+    let plan = &built.outcome.plan;
+    for (chapter, id) in project.chapters.iter().zip(plan.chapters()) {
+        let slides = match plan.slide_count(id) {
             0 => "slides known once its script has run".to_string(),
             n => format!(
                 "{n} slides: audio:{0}/1..{n}, image:{0}/1..{n}, clip:{0}/1..{n}",

@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::digest::Digest;
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
+use crate::node::{Address, NodeKind};
 use crate::store::{Store, StoreError, hash_file, write_atomic};
 use crate::videofile::Videofile;
 
@@ -89,26 +90,26 @@ pub fn materialise(
                 wanted.push((entry.output(ext).clone(), base.with_extension(ext)));
             }
         };
-    for (chapter, nodes) in chapters.iter().zip(&plan.chapters) {
-        if let Some(entry) = outcome.entry(nodes.script) {
+    for (chapter, at) in chapters.iter().zip(plan.chapters().map(Address::Chapter)) {
+        if let Some(entry) = outcome.entry_of(NodeKind::Script, at) {
             wanted.push((
                 entry.output("script").clone(),
                 out.join("scripts").join(format!("{}.json", chapter.id)),
             ));
         }
         let base = out.join("chapters").join(&chapter.id);
-        if let Some(entry) = outcome.entry(nodes.video) {
+        if let Some(entry) = outcome.entry_of(NodeKind::ChapterVideo, at) {
             wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
         }
-        if let Some(entry) = outcome.entry(nodes.subtitles) {
+        if let Some(entry) = outcome.entry_of(NodeKind::ChapterSubtitles, at) {
             subtitle_files(&base, entry, &mut wanted);
         }
     }
     let base = course_base(videofile);
-    if let Some(entry) = outcome.entry(plan.course_video) {
+    if let Some(entry) = outcome.entry_of(NodeKind::CourseVideo, Address::Course) {
         wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
     }
-    if let Some(entry) = outcome.entry(plan.course_subtitles) {
+    if let Some(entry) = outcome.entry_of(NodeKind::CourseSubtitles, Address::Course) {
         subtitle_files(&base, entry, &mut wanted);
         wanted.push((
             entry.output("chapters").clone(),

@@ -1,299 +1,307 @@
 //! The build graph: a petgraph DAG of nodes, known in two stages.
 //!
-//! At first the graph holds, per chapter, the chapter text, its script, its video and its subtitles, and the
-//! course video and subtitles. The per-slide nodes (audio, image, clip) exist only once a chapter's script is
-//! known; [`Plan::expand`] adds them, like ninja's dyndep.
+//! At first the graph holds the course's and the chapters' nodes. The per-slide nodes exist only once a
+//! chapter's script is known; [`Plan::expand`] adds them, like ninja's dyndep. Edges come from the kinds'
+//! inputs in [`crate::node::KINDS`]: a node reads the nodes of its input kinds at its own address, around it
+//! (a slide's audio reads its chapter's script) or inside it (a chapter video reads the chapter's clips).
 
+use std::collections::HashMap;
+
+use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::Serialize;
 
-use crate::lecture::ChapterSource;
-
-/// What a node makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NodeKind {
-    /// A chapter's Markdown, parsed.
-    Chapter,
-    /// A chapter's slide script.
-    Script,
-    /// One slide's narration audio.
-    Audio,
-    /// One slide's generated picture (cloud image providers only).
-    Picture,
-    /// One slide's picture.
-    Image,
-    /// One slide's encoded video and frame-aligned narration.
-    Clip,
-    /// A chapter's clips joined.
-    ChapterVideo,
-    ChapterSubtitles,
-    /// The chapter videos joined.
-    CourseVideo,
-    CourseSubtitles,
-}
-
-impl NodeKind {
-    /// Every kind.
-    pub const ALL: [NodeKind; 10] = [
-        NodeKind::Chapter,
-        NodeKind::Script,
-        NodeKind::Audio,
-        NodeKind::Picture,
-        NodeKind::Image,
-        NodeKind::Clip,
-        NodeKind::ChapterVideo,
-        NodeKind::ChapterSubtitles,
-        NodeKind::CourseVideo,
-        NodeKind::CourseSubtitles,
-    ];
-
-    /// The kind of a node name such as `audio:02-gradient-descent/03`.
-    pub fn of_node(name: &str) -> Option<NodeKind> {
-        let kind = name.split(':').next()?;
-        NodeKind::ALL.into_iter().find(|k| k.name() == kind)
-    }
-
-    /// The kind's name as used in node names and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            NodeKind::Chapter => "chapter",
-            NodeKind::Script => "script",
-            NodeKind::Audio => "audio",
-            NodeKind::Picture => "picture",
-            NodeKind::Image => "image",
-            NodeKind::Clip => "clip",
-            NodeKind::ChapterVideo => "chapter-video",
-            NodeKind::ChapterSubtitles => "chapter-subtitles",
-            NodeKind::CourseVideo => "course-video",
-            NodeKind::CourseSubtitles => "course-subtitles",
-        }
-    }
-
-    /// True for the kinds with one node per slide, which exist once their chapter's script is known.
-    pub fn per_slide(self) -> bool {
-        matches!(
-            self,
-            NodeKind::Audio | NodeKind::Picture | NodeKind::Image | NodeKind::Clip
-        )
-    }
-
-    /// The names of the outputs a node of this kind makes: a cache entry of the kind must hold exactly these.
-    pub fn outputs(self) -> &'static [&'static str] {
-        match self {
-            NodeKind::Chapter => &["chapter"],
-            NodeKind::Script => &["script"],
-            NodeKind::Audio => &["speech"],
-            NodeKind::Picture => &["picture"],
-            NodeKind::Image => &["slide"],
-            NodeKind::Clip => &["narration", "video"],
-            NodeKind::ChapterVideo | NodeKind::CourseVideo => &["mp4", "narration", "video"],
-            NodeKind::ChapterSubtitles => &["cues", "srt", "vtt"],
-            NodeKind::CourseSubtitles => &["chapters", "srt", "vtt"],
-        }
-    }
-}
-
-/// A node: a kind, and the chapter and slide it belongs to (0-based indices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Node {
-    pub kind: NodeKind,
-    pub chapter: Option<usize>,
-    pub slide: Option<usize>,
-}
-
-/// The per-slide nodes of one slide.
-#[derive(Debug, Clone, Copy)]
-pub struct SlideNodes {
-    pub audio: NodeIndex,
-    /// Only when a cloud provider draws pictures.
-    pub picture: Option<NodeIndex>,
-    pub image: NodeIndex,
-    pub clip: NodeIndex,
-}
-
-/// The nodes of one chapter.
-#[derive(Debug, Clone)]
-pub struct ChapterNodes {
-    pub text: NodeIndex,
-    pub script: NodeIndex,
-    pub video: NodeIndex,
-    pub subtitles: NodeIndex,
-    /// Empty until the script is known.
-    pub slides: Vec<SlideNodes>,
-}
+use crate::node::{Address, ChapterId, Node, NodeKind, Scope, SlideId};
+use crate::target::Target;
 
 /// The build graph.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub graph: DiGraph<Node, ()>,
-    pub chapters: Vec<ChapterNodes>,
-    pub course_video: NodeIndex,
-    pub course_subtitles: NodeIndex,
+    /// Every node's index, by kind and address.
+    index: HashMap<Node, NodeIndex>,
     chapter_ids: Vec<String>,
-    /// Whether slides get a generated picture node.
-    pictures: bool,
+    /// Each chapter's slide count, 0 until its script is known.
+    slide_counts: Vec<usize>,
+    /// The kinds this course has nodes of.
+    kinds: Vec<NodeKind>,
 }
 
 impl Plan {
-    /// The first-stage graph of a course; `pictures` when a cloud provider draws a picture per slide.
-    pub fn new(chapters: &[ChapterSource], pictures: bool) -> Plan {
-        let mut graph = DiGraph::new();
-        let course_video = graph.add_node(Node {
-            kind: NodeKind::CourseVideo,
-            chapter: None,
-            slide: None,
-        });
-        let course_subtitles = graph.add_node(Node {
-            kind: NodeKind::CourseSubtitles,
-            chapter: None,
-            slide: None,
-        });
-        let mut nodes = Vec::new();
-        for index in 0..chapters.len() {
-            let mut add = |kind| {
-                graph.add_node(Node {
-                    kind,
-                    chapter: Some(index),
-                    slide: None,
-                })
-            };
-            let text = add(NodeKind::Chapter);
-            let script = add(NodeKind::Script);
-            let video = add(NodeKind::ChapterVideo);
-            let subtitles = add(NodeKind::ChapterSubtitles);
-            for (from, to) in [
-                (text, script),
-                (script, video),
-                (script, subtitles),
-                (video, course_video),
-                (subtitles, course_subtitles),
-            ] {
-                graph.add_edge(from, to, ());
+    /// The first-stage graph of a course whose chapters have ids `chapter_ids`; `pictures` when a cloud
+    /// provider draws a picture per slide.
+    pub fn new(chapter_ids: Vec<String>, pictures: bool) -> Plan {
+        let kinds = NodeKind::all()
+            .filter(|k| pictures || !k.info().needs_pictures)
+            .collect();
+        let mut plan = Plan {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            slide_counts: vec![0; chapter_ids.len()],
+            chapter_ids,
+            kinds,
+        };
+        for kind in plan.kinds_of(Scope::Course) {
+            plan.add(Node::new(kind, Address::Course));
+        }
+        for chapter in plan.chapters().collect::<Vec<_>>() {
+            for kind in plan.kinds_of(Scope::Chapter) {
+                plan.add(Node::new(kind, Address::Chapter(chapter)));
             }
-            nodes.push(ChapterNodes {
-                text,
-                script,
-                video,
-                subtitles,
-                slides: Vec::new(),
-            });
         }
-        Plan {
-            graph,
-            chapters: nodes,
-            course_video,
-            course_subtitles,
-            chapter_ids: chapters.iter().map(|c| c.id.clone()).collect(),
-            pictures,
+        plan
+    }
+
+    /// The kinds of `scope` this course has, in table order.
+    fn kinds_of(&self, scope: Scope) -> Vec<NodeKind> {
+        self.kinds
+            .iter()
+            .copied()
+            .filter(|k| k.scope() == scope)
+            .collect()
+    }
+
+    /// Adds `node` with its edges to the nodes already in the graph that it reads or that read it.
+    fn add(&mut self, node: Node) -> NodeIndex {
+        let index = self.graph.add_node(node);
+        self.index.insert(node, index);
+        for input in node.kind.info().inputs {
+            for from in self.related(*input, node.at) {
+                self.graph.add_edge(from, index, ());
+            }
         }
+        let readers: Vec<NodeKind> = self
+            .kinds
+            .iter()
+            .copied()
+            .filter(|k| k.info().inputs.contains(&node.kind))
+            .collect();
+        for reader in readers {
+            for to in self.related(reader, node.at) {
+                self.graph.add_edge(index, to, ());
+            }
+        }
+        index
+    }
+
+    /// The nodes of `kind` already in the graph that belong with `at`: the one around it or at it, or every
+    /// one inside it.
+    fn related(&self, kind: NodeKind, at: Address) -> Vec<NodeIndex> {
+        if kind.scope() <= at.scope() {
+            return self
+                .node(kind, at.within(kind.scope()))
+                .into_iter()
+                .collect();
+        }
+        let chapters: Vec<ChapterId> = match at {
+            Address::Course => self.chapters().collect(),
+            Address::Chapter(chapter) => vec![chapter],
+            Address::Slide(_) => Vec::new(),
+        };
+        chapters
+            .into_iter()
+            .flat_map(|chapter| match kind.scope() {
+                Scope::Slide => self.slides(chapter).map(Address::Slide).collect::<Vec<_>>(),
+                _ => vec![Address::Chapter(chapter)],
+            })
+            .filter_map(|inside| self.node(kind, inside))
+            .collect()
     }
 
     /// Adds the per-slide nodes of `chapter` once its script, with `slide_count` slides, is known.
-    pub fn expand(&mut self, chapter: usize, slide_count: usize) -> Vec<NodeIndex> {
-        let ChapterNodes {
-            script,
-            video,
-            subtitles,
-            ..
-        } = self.chapters[chapter];
+    pub fn expand(&mut self, chapter: ChapterId, slide_count: usize) -> Vec<NodeIndex> {
         let mut added = Vec::new();
         for slide in 0..slide_count {
-            let mut add = |kind| {
-                let index = self.graph.add_node(Node {
-                    kind,
-                    chapter: Some(chapter),
-                    slide: Some(slide),
-                });
-                added.push(index);
-                index
-            };
-            let picture = self.pictures.then(|| add(NodeKind::Picture));
-            let nodes = SlideNodes {
-                audio: add(NodeKind::Audio),
-                picture,
-                image: add(NodeKind::Image),
-                clip: add(NodeKind::Clip),
-            };
-            if let Some(picture) = picture {
-                self.graph.add_edge(script, picture, ());
-                self.graph.add_edge(picture, nodes.image, ());
+            self.slide_counts[chapter.0] = slide + 1;
+            let at = Address::Slide(SlideId { chapter, slide });
+            for kind in self.kinds_of(Scope::Slide) {
+                added.push(self.add(Node::new(kind, at)));
             }
-            for (from, to) in [
-                (script, nodes.audio),
-                (script, nodes.image),
-                (nodes.audio, nodes.clip),
-                (nodes.image, nodes.clip),
-                (nodes.clip, video),
-                (nodes.audio, subtitles),
-            ] {
-                self.graph.add_edge(from, to, ());
-            }
-            self.chapters[chapter].slides.push(nodes);
         }
         added
+    }
+
+    /// Which nodes `targets` need, by node index: those a target wants, the nodes that tell the slides of a
+    /// chapter whose per-slide nodes a target wants, and every node a needed node reads.
+    pub fn needed(&self, targets: &[Target]) -> Vec<bool> {
+        let mut needed = vec![false; self.graph.node_count()];
+        let mut stack: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&n| {
+                let node = &self.graph[n];
+                targets.iter().any(|t| {
+                    t.wants(node)
+                        || (node.kind.info().expands
+                            && node.at.chapter().is_some_and(|c| t.needs_slides_of(c)))
+                })
+            })
+            .collect();
+        while let Some(node) = stack.pop() {
+            if !std::mem::replace(&mut needed[node.index()], true) {
+                stack.extend(self.graph.neighbors_directed(node, Direction::Incoming));
+            }
+        }
+        needed
+    }
+
+    /// The node of `kind` at `at`, if the graph has it.
+    pub fn node(&self, kind: NodeKind, at: Address) -> Option<NodeIndex> {
+        self.index.get(&Node { kind, at }).copied()
+    }
+
+    /// The course's chapters.
+    pub fn chapters(&self) -> impl Iterator<Item = ChapterId> + use<> {
+        (0..self.chapter_ids.len()).map(ChapterId)
+    }
+
+    /// The slides of `chapter` known so far (none until its script is known).
+    pub fn slides(&self, chapter: ChapterId) -> impl Iterator<Item = SlideId> + use<> {
+        (0..self.slide_counts[chapter.0]).map(move |slide| SlideId { chapter, slide })
+    }
+
+    /// How many slides `chapter` has (0 until its script is known).
+    pub fn slide_count(&self, chapter: ChapterId) -> usize {
+        self.slide_counts[chapter.0]
     }
 
     /// The node's readable name, e.g. `script:02-gradient-descent` or `clip:02-gradient-descent/03`.
     pub fn name(&self, index: NodeIndex) -> String {
         let node = self.graph[index];
-        match (node.chapter, node.slide) {
-            (Some(chapter), Some(slide)) => {
-                format!(
-                    "{}:{}/{:02}",
-                    node.kind.name(),
-                    self.chapter_ids[chapter],
-                    slide + 1
-                )
+        match node.at {
+            Address::Slide(SlideId { chapter, slide }) => format!(
+                "{}:{}/{:02}",
+                node.kind.name(),
+                self.chapter_ids[chapter.0],
+                slide + 1
+            ),
+            Address::Chapter(chapter) => {
+                format!("{}:{}", node.kind.name(), self.chapter_ids[chapter.0])
             }
-            (Some(chapter), None) => format!("{}:{}", node.kind.name(), self.chapter_ids[chapter]),
-            _ => node.kind.name().to_string(),
+            Address::Course => node.kind.name().to_string(),
         }
     }
 
     /// The id of the chapter a node belongs to, if any.
     pub fn chapter_id(&self, index: NodeIndex) -> Option<&str> {
         self.graph[index]
-            .chapter
-            .map(|c| self.chapter_ids[c].as_str())
+            .at
+            .chapter()
+            .map(|c| self.chapter_ids[c.0].as_str())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lecture::Chapter;
+    use petgraph::Direction::Incoming;
     use petgraph::algo::is_cyclic_directed;
 
-    fn chapters(n: usize) -> Vec<ChapterSource> {
-        (1..=n)
-            .map(|number| ChapterSource {
-                number,
-                id: format!("{number:02}-c"),
-                chapter: Chapter {
-                    title: "c".into(),
-                    blocks: Vec::new(),
-                },
-                markdown: String::new(),
-                language: "en".into(),
-            })
-            .collect()
+    fn ids(n: usize) -> Vec<String> {
+        (1..=n).map(|number| format!("{number:02}-c")).collect()
     }
 
     #[test]
     fn expansion_adds_three_nodes_per_slide_and_stays_acyclic() {
-        let mut plan = Plan::new(&chapters(2), false);
+        let mut plan = Plan::new(ids(2), false);
         assert_eq!(plan.graph.node_count(), 2 + 2 * 4);
-        let added = plan.expand(1, 3);
+        let added = plan.expand(ChapterId(1), 3);
         assert_eq!(added.len(), 9);
         assert!(!is_cyclic_directed(&plan.graph));
-        let video = plan.chapters[1].video;
-        assert_eq!(
-            plan.graph
-                .neighbors_directed(video, petgraph::Incoming)
-                .count(),
-            4
+        let video = plan
+            .node(NodeKind::ChapterVideo, Address::Chapter(ChapterId(1)))
+            .unwrap();
+        // The script and the three clips.
+        assert_eq!(plan.graph.neighbors_directed(video, Incoming).count(), 4);
+        let clip = plan
+            .node(
+                NodeKind::Clip,
+                Address::Slide(SlideId {
+                    chapter: ChapterId(1),
+                    slide: 2,
+                }),
+            )
+            .unwrap();
+        assert_eq!(plan.name(clip), "clip:02-c/03");
+        let inputs: Vec<String> = plan
+            .graph
+            .neighbors_directed(clip, Incoming)
+            .map(|n| plan.name(n))
+            .collect();
+        assert_eq!(inputs.len(), 2);
+        assert!(
+            inputs.contains(&"audio:02-c/03".to_string())
+                && inputs.contains(&"image:02-c/03".to_string())
         );
-        assert_eq!(plan.name(plan.chapters[1].slides[2].clip), "clip:02-c/03");
+    }
+
+    #[test]
+    fn pictures_are_read_by_their_slides_images_only_when_the_course_draws_them() {
+        let mut plan = Plan::new(ids(1), true);
+        plan.expand(ChapterId(0), 2);
+        assert_eq!(plan.graph.node_count(), 2 + 4 + 2 * 4);
+        let at = Address::Slide(SlideId {
+            chapter: ChapterId(0),
+            slide: 1,
+        });
+        let image = plan.node(NodeKind::Image, at).unwrap();
+        let picture = plan.node(NodeKind::Picture, at).unwrap();
+        assert!(plan.graph.contains_edge(picture, image));
+        let course = plan.node(NodeKind::CourseVideo, Address::Course).unwrap();
+        assert_eq!(plan.graph.neighbors_directed(course, Incoming).count(), 1);
+        assert!(plan.node(NodeKind::Picture, at).is_some());
+        assert!(
+            Plan::new(ids(1), false)
+                .node(NodeKind::Picture, at)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn every_kind_with_a_target_plans_its_nodes_in_every_spelling() {
+        let c = crate::target::tests::chapters();
+        let mut plan = Plan::new(c.iter().map(|c| c.id.clone()).collect(), true);
+        for chapter in plan.chapters().collect::<Vec<_>>() {
+            plan.expand(chapter, 2);
+        }
+        for row in crate::node::KINDS.iter() {
+            let Some(spelling) = row.target else {
+                continue;
+            };
+            let texts = match row.scope {
+                Scope::Course => vec![spelling.word.to_string(), row.name.to_string()],
+                Scope::Chapter => vec![
+                    format!("{}:2", spelling.word),
+                    format!("{}:linear-regression", row.name),
+                ],
+                Scope::Slide => vec![
+                    format!("{}:2", spelling.word),
+                    format!("{}:02-linear-regression/2", spelling.word),
+                ],
+            };
+            for text in texts {
+                let target =
+                    crate::target::Target::parse(&text, &c).unwrap_or_else(|e| panic!("{e}"));
+                let needed = plan.needed(&[target]);
+                let planned = plan
+                    .graph
+                    .node_indices()
+                    .filter(|n| needed[n.index()] && plan.graph[*n].kind == row.kind)
+                    .count();
+                assert!(planned >= 1, "{text} plans no {} node", row.name);
+            }
+        }
+        let listed: Vec<String> = crate::target::spellings()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        for word in [
+            "course",
+            "video",
+            "chapter:CHAPTER",
+            "picture:CHAPTER",
+            "subtitles:CHAPTER",
+        ] {
+            assert!(listed.contains(&word.to_string()), "{listed:?}");
+        }
     }
 }

@@ -10,8 +10,8 @@ use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
 use crate::history::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
+use crate::node::{Address, NodeKind};
 use crate::output::{self, OutputError};
-use crate::plan::NodeKind;
 use crate::progress::Progress;
 use crate::providers::{Clients, ProviderError, llm, piper};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
@@ -324,12 +324,12 @@ impl Project {
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         progress.finish();
         for target in &options.targets {
-            if let (Some(chapter), Some(slide)) = (target.chapter, target.slide) {
-                let slides = outcome.plan.chapters[chapter].slides.len();
-                if slides > 0 && slide >= slides {
+            if let Address::Slide(slide) = target.at {
+                let slides = outcome.plan.slide_count(slide.chapter);
+                if slides > 0 && slide.slide >= slides {
                     log::warn!(
                         "target {target}: chapter {} has {slides} slides; nothing to build",
-                        self.chapters[chapter].id
+                        self.chapters[slide.chapter.0].id
                     );
                 }
             }
@@ -362,7 +362,10 @@ impl Project {
                     .to_path_buf()
             };
             report.outputs = written.iter().map(|p| relative(p)).collect();
-            if outcome.entry(outcome.plan.course_video).is_some() {
+            if outcome
+                .entry_of(NodeKind::CourseVideo, Address::Course)
+                .is_some()
+            {
                 let video = output::course_base(&self.videofile).with_extension("mp4");
                 report.course_video = Some(relative(&video));
             }
@@ -387,23 +390,21 @@ impl Project {
 }
 
 impl Pricing for Videofile {
-    fn provider(&self, kind: &str) -> Option<String> {
-        self.provider_of(kind).map(str::to_string)
+    fn provider(&self, kind: NodeKind) -> Option<String> {
+        kind.info()
+            .provider
+            .map(|section| self.provider_of(section).to_string())
     }
 
     /// The Videofile's `[prices.NAME]` for the node's provider, else the built-in price of its API and model.
-    fn cost(&self, kind: &str, usage: &Usage) -> f64 {
-        let Some(provider) = self.provider_of(kind) else {
+    fn cost(&self, kind: NodeKind, usage: &Usage) -> f64 {
+        let Some(section) = kind.info().provider else {
             return 0.0;
         };
+        let provider = self.provider_of(section);
         let price = self.prices.get(provider).copied().or_else(|| {
             let api = self.providers.get(provider)?.api;
-            let model = match kind {
-                "script" => &self.script.model,
-                "audio" => &self.speech.model,
-                _ => &self.images.model,
-            };
-            Some(cost::default_price(api, kind, model))
+            Some(cost::default_price(api, kind, self.model_of(section)))
         });
         price.map_or(0.0, |price| price.cost(usage))
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::engine::{Outcome, State};
+use crate::node::NodeKind;
 use crate::reason::Reason;
 use crate::secrets;
 use crate::store::{StoreError, write_atomic};
@@ -93,9 +94,9 @@ pub struct Report {
 /// Facts about a node the report needs from the project: its provider and the cost of its usage.
 pub trait Pricing {
     /// The provider of a node of `kind`, if it has one.
-    fn provider(&self, kind: &str) -> Option<String>;
+    fn provider(&self, kind: NodeKind) -> Option<String>;
     /// The cost of a finished node's recorded usage.
-    fn cost(&self, kind: &str, usage: &crate::cost::Usage) -> f64;
+    fn cost(&self, kind: NodeKind, usage: &crate::cost::Usage) -> f64;
 }
 
 impl Report {
@@ -117,12 +118,12 @@ impl Report {
         let mut nodes = Vec::new();
         for index in plan.graph.node_indices() {
             let node = plan.graph[index];
-            let kind = node.kind.name();
+            let kind = node.kind;
             let mut report = NodeReport {
                 name: plan.name(index),
-                kind: kind.to_string(),
+                kind: kind.name().to_string(),
                 chapter: plan.chapter_id(index).map(str::to_string),
-                slide: node.slide.map(|s| s + 1),
+                slide: node.at.slide().map(|s| s.slide + 1),
                 key: None,
                 state: String::new(),
                 reason: None,

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::lecture::ChapterSource;
-use crate::plan::{Node, NodeKind};
+use crate::node::{Address, ChapterId, KINDS, Node, NodeKind, Scope, SlideId};
 
 /// A target that does not name anything in this course (exit code 2 at the CLI).
 #[derive(Debug, thiserror::Error)]
@@ -14,66 +14,60 @@ pub struct TargetError {
     pub message: String,
 }
 
-/// A set of nodes a command line asks for: those of `kinds`, in one chapter (or all) and one slide (or all).
+/// A set of nodes a command line asks for: those of `kinds` at or inside `at` (the course, a chapter or a
+/// slide).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub kinds: Vec<NodeKind>,
-    /// 0-based chapter index; `None` for every chapter.
-    pub chapter: Option<usize>,
-    /// 0-based slide index; `None` for every slide.
-    pub slide: Option<usize>,
+    pub at: Address,
     /// The text it was parsed from.
     pub text: String,
 }
 
-/// The target names, what they build, and whether they take a chapter; shown by `vbuild targets`.
-pub const KINDS: &[(&str, &str, bool)] = &[
+/// Targets that stand for several kinds: (word, its kinds, takes a chapter, what `vbuild targets` says).
+const GROUPS: &[(&str, &[NodeKind], bool, &str)] = &[
     (
         "course",
+        &[NodeKind::CourseVideo, NodeKind::CourseSubtitles],
+        false,
         "the course video, subtitles and chapter marks (the default)",
-        false,
     ),
     (
-        "video",
-        "the course video, or with :CHAPTER that chapter's video",
-        false,
-    ),
-    (
-        "subtitles",
-        "the course subtitles, or with :CHAPTER that chapter's subtitles",
-        false,
-    ),
-    ("chapter", "a chapter's video and subtitles", true),
-    ("script", "a chapter's slide script", true),
-    (
-        "audio",
-        "a chapter's narration audio (all slides, or /SLIDE)",
+        "chapter",
+        &[NodeKind::ChapterVideo, NodeKind::ChapterSubtitles],
         true,
-    ),
-    (
-        "image",
-        "a chapter's slide pictures (all slides, or /SLIDE)",
-        true,
-    ),
-    (
-        "picture",
-        "a chapter's generated pictures, with a cloud [images] provider (all slides, or /SLIDE)",
-        true,
-    ),
-    (
-        "clip",
-        "a chapter's encoded clips (all slides, or /SLIDE)",
-        true,
+        "a chapter's video and subtitles",
     ),
 ];
+
+/// Every target spelling and what it builds, for `vbuild targets`: `video`, `audio:CHAPTER`, ...
+pub fn spellings() -> Vec<(String, &'static str)> {
+    let groups = GROUPS
+        .iter()
+        .map(|(word, _, chapter, builds)| (*word, *chapter, *builds));
+    let kinds = KINDS.iter().filter_map(|row| {
+        row.target
+            .map(|t| (t.word, row.scope != Scope::Course, t.builds))
+    });
+    groups
+        .chain(kinds)
+        .map(|(word, chapter, builds)| {
+            let spelled = if chapter {
+                format!("{word}:CHAPTER")
+            } else {
+                word.to_string()
+            };
+            (spelled, builds)
+        })
+        .collect()
+}
 
 impl Target {
     /// The default target: everything.
     pub fn course() -> Target {
         Target {
             kinds: vec![NodeKind::CourseVideo, NodeKind::CourseSubtitles],
-            chapter: None,
-            slide: None,
+            at: Address::Course,
             text: "course".into(),
         }
     }
@@ -85,12 +79,12 @@ impl Target {
             target: text.to_string(),
             message,
         };
-        let (kind, rest) = match text.split_once(':') {
-            Some((kind, rest)) => (kind, Some(rest)),
+        let (word, rest) = match text.split_once(':') {
+            Some((word, rest)) => (word, Some(rest)),
             None => (text, None),
         };
-        let (chapter, slide) = match rest {
-            None => (None, None),
+        let at = match rest {
+            None => Address::Course,
             Some(rest) => {
                 let (chapter, slide) = match rest.split_once('/') {
                     Some((c, s)) => (c, Some(s)),
@@ -103,72 +97,71 @@ impl Target {
                         ids.join(", ")
                     ))
                 })?;
-                let slide = match slide {
-                    None => None,
-                    Some(s) => Some(
-                        s.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                            error(format!("slide {s:?} is not a slide number (1, 2, ...)"))
-                        })? - 1,
-                    ),
-                };
-                (Some(chapter), slide)
+                match slide {
+                    None => Address::Chapter(chapter),
+                    Some(s) => {
+                        let number =
+                            s.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                                error(format!("slide {s:?} is not a slide number (1, 2, ...)"))
+                            })?;
+                        Address::Slide(SlideId {
+                            chapter,
+                            slide: number - 1,
+                        })
+                    }
+                }
             }
         };
-        use NodeKind::*;
-        let kinds = match (kind, chapter.is_some()) {
-            ("course", false) => vec![CourseVideo, CourseSubtitles],
-            ("video" | "course-video", false) => vec![CourseVideo],
-            ("subtitles" | "course-subtitles", false) => vec![CourseSubtitles],
-            ("video" | "chapter-video", true) => vec![ChapterVideo],
-            ("subtitles" | "chapter-subtitles", true) => vec![ChapterSubtitles],
-            ("chapter", true) => vec![ChapterVideo, ChapterSubtitles],
-            ("script", true) => vec![Script],
-            ("audio", true) => vec![Audio],
-            ("image", true) => vec![Image],
-            ("picture", true) => vec![Picture],
-            ("clip", true) => vec![Clip],
-            _ => {
-                let names: Vec<String> = KINDS
-                    .iter()
-                    .map(|(name, _, takes)| {
-                        if *takes {
-                            format!("{name}:CHAPTER")
-                        } else {
-                            name.to_string()
-                        }
-                    })
-                    .collect();
-                return Err(error(format!(
-                    "unknown target; targets are {}",
-                    names.join(", ")
-                )));
-            }
-        };
-        if slide.is_some() && !kinds.iter().all(|k| k.per_slide()) {
-            return Err(error(
-                "only audio, picture, image and clip targets take a /SLIDE".into(),
-            ));
+        let kinds = kinds_spelled(word, at != Address::Course).ok_or_else(|| {
+            let names: Vec<String> = spellings().into_iter().map(|(s, _)| s).collect();
+            error(format!("unknown target; targets are {}", names.join(", ")))
+        })?;
+        if at.scope() == Scope::Slide && !kinds.iter().all(|k| k.per_slide()) {
+            let words: Vec<&str> = KINDS
+                .iter()
+                .filter(|row| row.scope == Scope::Slide)
+                .filter_map(|row| row.target.map(|t| t.word))
+                .collect();
+            return Err(error(format!(
+                "only {} targets take a /SLIDE",
+                words.join(", ")
+            )));
         }
         Ok(Target {
             kinds,
-            chapter,
-            slide,
+            at,
             text: text.to_string(),
         })
     }
 
     /// True when `node` is one this target asks for.
     pub fn wants(&self, node: &Node) -> bool {
-        self.kinds.contains(&node.kind)
-            && (self.chapter.is_none() || node.chapter == self.chapter)
-            && (self.slide.is_none() || node.slide == self.slide)
+        self.kinds.contains(&node.kind) && self.at.holds(node.at)
     }
 
-    /// True when this target asks for per-slide nodes of chapter `chapter`, which exist only once its script
-    /// has run: that script must run even before the nodes are known.
-    pub fn needs_script_of(&self, chapter: usize) -> bool {
-        self.kinds.iter().any(|k| k.per_slide()) && self.chapter.is_none_or(|c| c == chapter)
+    /// True when this target asks for per-slide nodes of `chapter`, which exist only once the chapter's
+    /// slides are known: the node that tells them must run even before the nodes are known.
+    pub fn needs_slides_of(&self, chapter: ChapterId) -> bool {
+        self.kinds.iter().any(|k| k.per_slide()) && self.at.chapter().is_none_or(|c| c == chapter)
     }
+}
+
+/// The kinds a target word stands for, with a chapter or without: a group, a kind's target word (`video`
+/// is the course's video without a chapter and a chapter's with one) or a kind's name.
+fn kinds_spelled(word: &str, with_chapter: bool) -> Option<Vec<NodeKind>> {
+    if let Some((_, kinds, _, _)) = GROUPS
+        .iter()
+        .find(|(w, _, chapter, _)| *w == word && *chapter == with_chapter)
+    {
+        return Some(kinds.to_vec());
+    }
+    KINDS
+        .iter()
+        .find(|row| {
+            (row.scope != Scope::Course) == with_chapter
+                && (row.target.is_some_and(|t| t.word == word) || row.name == word)
+        })
+        .map(|row| vec![row.kind])
 }
 
 impl fmt::Display for Target {
@@ -177,24 +170,27 @@ impl fmt::Display for Target {
     }
 }
 
-fn find_chapter(selector: &str, chapters: &[ChapterSource]) -> Option<usize> {
-    if let Ok(number) = selector.parse::<usize>() {
-        return chapters.iter().position(|c| c.number == number);
-    }
-    chapters.iter().position(|c| {
-        c.id == selector
-            || c.id
-                .split_once('-')
-                .is_some_and(|(_, slug)| slug == selector)
-    })
+fn find_chapter(selector: &str, chapters: &[ChapterSource]) -> Option<ChapterId> {
+    let position = if let Ok(number) = selector.parse::<usize>() {
+        chapters.iter().position(|c| c.number == number)
+    } else {
+        chapters.iter().position(|c| {
+            c.id == selector
+                || c.id
+                    .split_once('-')
+                    .is_some_and(|(_, slug)| slug == selector)
+        })
+    };
+    position.map(ChapterId)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lecture::Chapter;
 
-    fn chapters() -> Vec<ChapterSource> {
+    /// Two chapters: 01-intro and 02-linear-regression.
+    pub(crate) fn chapters() -> Vec<ChapterSource> {
         ["intro", "linear-regression"]
             .iter()
             .enumerate()
@@ -222,24 +218,20 @@ mod tests {
         ] {
             let target = Target::parse(text, &c).unwrap();
             assert_eq!(
-                (target.kinds.as_slice(), target.chapter),
-                (&[NodeKind::Script][..], Some(1)),
+                (target.kinds.as_slice(), target.at),
+                (&[NodeKind::Script][..], Address::Chapter(ChapterId(1))),
                 "{text}"
             );
         }
         let audio = Target::parse("audio:1/3", &c).unwrap();
-        assert_eq!((audio.chapter, audio.slide), (Some(0), Some(2)));
-        assert!(audio.needs_script_of(0) && !audio.needs_script_of(1));
-        assert!(audio.wants(&Node {
-            kind: NodeKind::Audio,
-            chapter: Some(0),
-            slide: Some(2)
-        }));
-        assert!(!audio.wants(&Node {
-            kind: NodeKind::Audio,
-            chapter: Some(0),
-            slide: Some(1)
-        }));
+        let slide = |slide| SlideId {
+            chapter: ChapterId(0),
+            slide,
+        };
+        assert_eq!(audio.at, Address::Slide(slide(2)));
+        assert!(audio.needs_slides_of(ChapterId(0)) && !audio.needs_slides_of(ChapterId(1)));
+        assert!(audio.wants(&Node::new(NodeKind::Audio, Address::Slide(slide(2)))));
+        assert!(!audio.wants(&Node::new(NodeKind::Audio, Address::Slide(slide(1)))));
     }
 
     #[test]
@@ -249,7 +241,11 @@ mod tests {
         assert!(err.contains("01-intro, 02-linear-regression"), "{err}");
         let err = Target::parse("movie", &c).unwrap_err().to_string();
         assert!(err.contains("chapter:CHAPTER"), "{err}");
-        assert!(Target::parse("script:1/2", &c).is_err());
+        let err = Target::parse("script:1/2", &c).unwrap_err().to_string();
+        assert!(
+            err.contains("only audio, picture, image, clip targets take a /SLIDE"),
+            "{err}"
+        );
         assert!(Target::parse("chapter", &c).is_err());
     }
 }

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
-use crate::plan::NodeKind;
+use crate::node::NodeKind;
 use crate::store::{ActionEntry, Store, StoreError, hash_file, io_error};
 
 /// One damaged thing in the cache.

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
+use crate::node::Section;
 use crate::providers::http::Limits;
 use crate::secrets;
 use toml::Spanned;
@@ -1198,13 +1199,21 @@ impl Videofile {
         settings
     }
 
-    /// The provider that does the work of nodes of `kind` (`script`, `audio`, `image`), if any.
-    pub fn provider_of(&self, kind: &str) -> Option<&str> {
-        match kind {
-            "script" => Some(&self.script.provider),
-            "audio" => Some(&self.speech.provider),
-            "image" | "picture" => Some(&self.images.provider),
-            _ => None,
+    /// The provider `section` names.
+    pub fn provider_of(&self, section: Section) -> &str {
+        match section {
+            Section::Script => &self.script.provider,
+            Section::Speech => &self.speech.provider,
+            Section::Images => &self.images.provider,
+        }
+    }
+
+    /// The model `section` names (for cloud providers).
+    pub fn model_of(&self, section: Section) -> &str {
+        match section {
+            Section::Script => &self.script.model,
+            Section::Speech => &self.speech.model,
+            Section::Images => &self.images.model,
         }
     }
 

@@ -9,7 +9,8 @@ use vbuild::config::{Overrides, Variable};
 use vbuild::digest::Digest;
 use vbuild::lecture::{ChapterSource, split_chapters};
 use vbuild::markdown::{Block, escape, plain};
-use vbuild::plan::{NodeKind, Plan};
+use vbuild::node::{ChapterId, NodeKind};
+use vbuild::plan::Plan;
 use vbuild::providers::outline::{OutlineSettings, write_script};
 use vbuild::store::Store;
 use vbuild::target::Target;
@@ -207,7 +208,7 @@ proptest! {
     ) {
         let chapters = chapter_sources(&text, split);
         let settings = OutlineSettings { max_slides, max_bullets, words_per_slide };
-        let mut plan = Plan::new(&chapters, false);
+        let mut plan = Plan::new(chapters.iter().map(|c| c.id.clone()).collect(), false);
         for (index, source) in chapters.iter().enumerate() {
             let script = write_script(&source.chapter, "01", settings);
             prop_assert!(!script.slides.is_empty());
@@ -223,14 +224,14 @@ proptest! {
                 // No ellipsis but the author's own.
                 prop_assert!(!slide.speaker_notes.contains('…') || text.contains('…'));
             }
-            plan.expand(index, script.slides.len());
+            plan.expand(ChapterId(index), script.slides.len());
         }
         for node in plan.graph.node_indices() {
             prop_assert!(!plan.name(node).is_empty());
         }
         for text in targets {
             match Target::parse(&text, &chapters) {
-                Ok(target) => { let _ = target.needs_script_of(0); }
+                Ok(target) => { let _ = plan.needed(&[target]); }
                 Err(err) => prop_assert!(!err.to_string().trim().is_empty()),
             }
         }
@@ -257,7 +258,7 @@ proptest! {
         ),
         names in prop::collection::vec(prop::sample::select(vec!["chapter", "script", "speech", "video", "x"]), 0..4),
         bytes in prop_oneof![Just(7u64), any::<u64>()],
-        kind in prop::sample::select(NodeKind::ALL.to_vec()),
+        kind in prop::sample::select(NodeKind::all().collect::<Vec<_>>()),
         key_text in prop_oneof![Just(String::new()), "\\PC{0,70}"],
     ) {
         let dir = tempfile::tempdir().unwrap();

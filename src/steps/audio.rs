@@ -1,0 +1,183 @@
+//! `audio`: one slide's narration spoken, sentence by sentence, with where each sentence starts and ends
+//! (the subtitles follow those times). The pronunciation dictionary changes what is said, never what is shown.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{Inputs, Job, Prepared, Produced, Speaker, StepError};
+use crate::cost::Usage;
+use crate::media::{audio, narration};
+use crate::node::SlideId;
+use crate::pronounce::Dictionary;
+use crate::providers::espeak;
+use crate::providers::outline::split_sentences;
+use crate::providers::piper::{self, Delivery, Piper};
+use crate::providers::tts::{self, CloudVoice, SpeechRequest};
+use crate::signature::Signature;
+use crate::store::Store;
+use crate::videofile::Api;
+
+/// Speaks a slide's narration, as it is said (the pronunciation dictionary applied): whole, and in
+/// sentences (as many as the written narration has, so the subtitles can follow them).
+struct Speak {
+    spoken: String,
+    sentences: Vec<String>,
+    voice: Voice,
+}
+
+/// Who speaks the narration.
+enum Voice {
+    Espeak { voice: String, rate: u32 },
+    Piper { piper: Piper, delivery: Delivery },
+    Cloud(SpeechRequest),
+}
+
+pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
+    let ctx = inputs.ctx;
+    let vf = ctx.videofile;
+    let text = inputs.slide(slide).speaker_notes.clone();
+    let mut signature = Signature::new("audio", 1);
+    signature.setting("format", audio::FORMAT);
+    let speech = &vf.speech;
+    let language = &inputs.chapter(slide.chapter).language;
+    let speaker = ctx
+        .tools
+        .speakers
+        .get(language)
+        .expect("every language of the course has a speaker");
+    let voice = match (speaker, vf.providers.get(&speech.provider)) {
+        (Speaker::Piper(piper), _) => {
+            let delivery = speech.piper.delivery;
+            signature
+                .setting("provider", "piper")
+                .setting("engine", format!("piper-tts {}", piper.version))
+                .setting("voice", &piper.voice_hash)
+                .setting("speaker", delivery.speaker)
+                .setting("length scale", delivery.length_scale)
+                .setting("noise scale", delivery.noise_scale)
+                .setting("noise w scale", delivery.noise_w_scale)
+                .setting("peak", piper::PEAK)
+                .setting("timing", narration::TIMING);
+            Voice::Piper {
+                piper: piper.clone(),
+                delivery,
+            }
+        }
+        (Speaker::Espeak(voice), _) => {
+            signature
+                .setting("provider", "espeak")
+                .setting("engine", &ctx.tools.espeak)
+                .setting("voice", voice)
+                .setting("rate", speech.rate)
+                .setting("timing", narration::TIMING);
+            Voice::Espeak {
+                voice: voice.clone(),
+                rate: speech.rate,
+            }
+        }
+        (Speaker::Cloud { voice, language }, Some(settings)) => {
+            let cloud = match settings.api {
+                Api::Google => {
+                    signature
+                        .setting("provider", "google-tts")
+                        .setting("voice", voice)
+                        .setting("language", language);
+                    CloudVoice::Google {
+                        voice: voice.clone(),
+                        language: language.clone(),
+                    }
+                }
+                _ => {
+                    signature
+                        .setting("provider", "openai-speech")
+                        .setting("model", &speech.model)
+                        .setting("voice", voice);
+                    CloudVoice::OpenAi {
+                        model: speech.model.clone(),
+                        voice: voice.clone(),
+                    }
+                }
+            };
+            Voice::Cloud(SpeechRequest {
+                client: ctx.clients.get(&speech.provider),
+                voice: cloud,
+                max_chars: settings.max_chars,
+            })
+        }
+        (Speaker::Cloud { .. }, None) => unreachable!("cloud speakers have a provider"),
+    };
+    // The written narration and the dictionary entries that change it decide what is said; a dictionary that
+    // changes nothing here leaves the key as it was.
+    let dictionary = Dictionary::new(&speech.pronounce);
+    let used = dictionary.used(&text);
+    if !used.is_empty() {
+        signature.setting("pronounce", used.join("; "));
+    }
+    signature.input("narration", &text);
+    let sentences = split_sentences(&text)
+        .iter()
+        .map(|s| dictionary.apply(s))
+        .collect();
+    let spoken = dictionary.apply(&text);
+    Prepared::new(
+        signature,
+        Speak {
+            spoken,
+            sentences,
+            voice,
+        },
+    )
+}
+
+impl Job for Speak {
+    fn usage(&self) -> Usage {
+        Usage {
+            characters: self.spoken.chars().count() as u64,
+            requests: match &self.voice {
+                Voice::Espeak { .. } | Voice::Piper { .. } => 0,
+                Voice::Cloud(request) => {
+                    tts::split_for_requests(&self.spoken, request.max_chars.max(1)).len() as u64
+                }
+            },
+            ..Usage::default()
+        }
+    }
+
+    fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let (speech, usage) = match &self.voice {
+            Voice::Espeak { voice, rate } => {
+                let mut spoken = Vec::new();
+                for (i, sentence) in self.sentences.iter().enumerate() {
+                    let wav = scratch.join(format!("sentence-{i}.wav"));
+                    espeak::speak(sentence, voice, *rate, &wav)?;
+                    spoken.push(audio::decode(&wav)?);
+                }
+                (narration::join(&spoken), self.usage())
+            }
+            Voice::Piper { piper, delivery } => {
+                let mut spoken = Vec::new();
+                for (i, sentence) in self.sentences.iter().enumerate() {
+                    let (samples, rate) = piper.speak(sentence, *delivery)?;
+                    let wav = scratch.join(format!("sentence-{i}.wav"));
+                    audio::write_wav_at(&samples, rate, &wav)?;
+                    spoken.push(audio::decode(&wav)?);
+                }
+                (narration::join(&spoken), self.usage())
+            }
+            Voice::Cloud(request) => {
+                let (samples, usage) = request.speak(&self.spoken, scratch)?;
+                let lengths: Vec<usize> =
+                    self.sentences.iter().map(|s| s.chars().count()).collect();
+                let sentences = narration::align(&samples, &lengths);
+                (narration::Speech { samples, sentences }, usage)
+            }
+        };
+        let wav = scratch.join("speech.wav");
+        audio::write_wav(&speech.samples, &wav)?;
+        Ok(Produced::using(usage)
+            .file("speech", wav)
+            .fact("samples", json!(speech.samples.len()))
+            .fact("sentences", json!(speech.sentences)))
+    }
+}

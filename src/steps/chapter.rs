@@ -1,0 +1,28 @@
+//! `chapter`: a chapter's Markdown, parsed into blocks (signed by its Markdown text and how chapters split).
+
+use std::path::Path;
+
+use super::{Inputs, Job, Prepared, Produced, StepError, write};
+use crate::lecture::Chapter;
+use crate::node::ChapterId;
+use crate::signature::Signature;
+use crate::store::Store;
+
+/// Writes the parsed chapter as JSON.
+struct ParsedChapter(Chapter);
+
+pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
+    let source = inputs.chapter(chapter);
+    let mut signature = Signature::new("chapter", 3);
+    signature
+        .setting("split", inputs.ctx.videofile.course.split)
+        .input("markdown", &source.markdown);
+    Prepared::new(signature, ParsedChapter(source.chapter.clone()))
+}
+
+impl Job for ParsedChapter {
+    fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let json = serde_json::to_vec_pretty(&self.0).expect("a chapter always serialises");
+        Ok(Produced::default().file("chapter", write(scratch.join("chapter.json"), &json)?))
+    }
+}

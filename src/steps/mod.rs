@@ -1,0 +1,229 @@
+//! What each node kind does, one file per kind: its signature (what goes into its key) and its job (the work
+//! that makes its outputs). A kind's `prepare` makes both from the same values, so the key covers exactly
+//! what the job uses. The static facts of each kind (scope, inputs, outputs, provider) are in
+//! [`crate::node::KINDS`].
+
+mod audio;
+mod chapter;
+mod chapter_subtitles;
+mod clip;
+mod course_subtitles;
+mod image;
+mod join;
+mod picture;
+mod script;
+mod tools;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::NodeIndex;
+
+use crate::cost::Usage;
+use crate::digest::Digest;
+use crate::lecture::{ChapterSource, Images};
+use crate::media::MediaError;
+use crate::node::{Address, ChapterId, Node, NodeKind, SlideId};
+use crate::plan::Plan;
+use crate::providers::{Clients, ProviderError};
+use crate::script::{Script, Slide};
+use crate::signature::Signature;
+use crate::store::{ActionEntry, Store, StoreError, io_error};
+use crate::videofile::Videofile;
+
+pub use tools::{Speaker, Tools};
+
+/// A node's work failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The shard that builds a node did not publish it in time.
+    #[error("shard {owner} did not publish it within {}", humantime::format_duration(*waited))]
+    NotPublished {
+        owner: String,
+        waited: std::time::Duration,
+    },
+    /// The job panicked (a bug in vbuild); the build goes on as after any failure.
+    #[error("internal error (please report it): {0}")]
+    Panic(String),
+    /// A cached chapter, script or cue list could not be read back.
+    #[error("invalid {what}: {message}")]
+    Invalid { what: &'static str, message: String },
+}
+
+/// Everything a node's signature and job are made from, besides its inputs.
+pub struct Context<'a> {
+    pub videofile: &'a Videofile,
+    pub chapters: &'a [ChapterSource],
+    /// The local images the lecture shows.
+    pub images: &'a Images,
+    pub tools: &'a Tools,
+    pub clients: &'a Clients,
+    /// The script prompt template (the Videofile's file, or the built-in one).
+    pub script_template: &'a str,
+}
+
+/// The finished nodes a node can read: their cache entries and the parsed scripts.
+pub trait Finished {
+    /// The entry of a finished node.
+    fn entry(&self, node: NodeIndex) -> &ActionEntry;
+    /// The script of a chapter whose script node has finished.
+    fn script(&self, chapter: ChapterId) -> &Script;
+}
+
+/// What a preparing node reads: the context, and its finished inputs by kind and address.
+pub struct Inputs<'a> {
+    pub ctx: &'a Context<'a>,
+    plan: &'a Plan,
+    done: &'a dyn Finished,
+}
+
+impl Inputs<'_> {
+    /// The cache entry of the finished node of `kind` at `at` (an input of the node being prepared).
+    pub fn entry(&self, kind: NodeKind, at: Address) -> &ActionEntry {
+        let node = self
+            .plan
+            .node(kind, at)
+            .unwrap_or_else(|| panic!("{kind:?} at {at:?} is read but not planned"));
+        self.done.entry(node)
+    }
+
+    /// The chapter's source.
+    pub fn chapter(&self, chapter: ChapterId) -> &ChapterSource {
+        &self.ctx.chapters[chapter.0]
+    }
+
+    /// The script of `chapter`.
+    pub fn script(&self, chapter: ChapterId) -> &Script {
+        self.done.script(chapter)
+    }
+
+    /// One slide of a finished script.
+    pub fn slide(&self, slide: SlideId) -> &Slide {
+        &self.script(slide.chapter).slides[slide.slide]
+    }
+
+    /// The slides of `chapter`.
+    pub fn slides(&self, chapter: ChapterId) -> impl Iterator<Item = SlideId> + use<> {
+        self.plan.slides(chapter)
+    }
+
+    /// The course's chapters.
+    pub fn chapters(&self) -> impl Iterator<Item = ChapterId> + use<> {
+        self.plan.chapters()
+    }
+
+    /// True when the plan has a node of `kind` (a course without cloud pictures has no picture nodes).
+    pub fn has(&self, kind: NodeKind, at: Address) -> bool {
+        self.plan.node(kind, at).is_some()
+    }
+}
+
+/// The work a node does, with everything it needs (input blobs by hash).
+pub trait Job: Send {
+    /// What the job asks of its provider: characters to speak, tokens, pictures to draw.
+    fn usage(&self) -> Usage {
+        Usage::default()
+    }
+
+    /// Does the work in `scratch`, reading input blobs from `store`.
+    fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError>;
+}
+
+/// A node ready to be looked up in the cache and, on a miss, run.
+pub struct Prepared {
+    pub signature: Signature,
+    pub job: Box<dyn Job>,
+}
+
+impl Prepared {
+    fn new(signature: Signature, job: impl Job + 'static) -> Prepared {
+        Prepared {
+            signature,
+            job: Box::new(job),
+        }
+    }
+}
+
+/// Makes the signature and the job of `node` from its context and its finished inputs.
+pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished) -> Prepared {
+    let inputs = Inputs { ctx, plan, done };
+    let Node { kind, at } = plan.graph[node];
+    match (kind, at) {
+        (NodeKind::Chapter, Address::Chapter(c)) => chapter::prepare(c, &inputs),
+        (NodeKind::Script, Address::Chapter(c)) => script::prepare(c, &inputs),
+        (NodeKind::Audio, Address::Slide(s)) => audio::prepare(s, &inputs),
+        (NodeKind::Picture, Address::Slide(s)) => picture::prepare(s, &inputs),
+        (NodeKind::Image, Address::Slide(s)) => image::prepare(s, &inputs),
+        (NodeKind::Clip, Address::Slide(s)) => clip::prepare(s, &inputs),
+        (NodeKind::ChapterVideo, Address::Chapter(c)) => join::prepare_chapter(c, &inputs),
+        (NodeKind::ChapterSubtitles, Address::Chapter(c)) => chapter_subtitles::prepare(c, &inputs),
+        (NodeKind::CourseVideo, Address::Course) => join::prepare_course(&inputs),
+        (NodeKind::CourseSubtitles, Address::Course) => course_subtitles::prepare(&inputs),
+        (kind, at) => {
+            unreachable!("a {kind:?} node at {at:?}: nodes are placed by their kind's scope")
+        }
+    }
+}
+
+/// What a node is expected to ask of its provider before its inputs are known (dry runs).
+pub fn estimate(plan: &Plan, node: NodeIndex, ctx: &Context) -> Usage {
+    match plan.graph[node] {
+        Node {
+            kind: NodeKind::Script,
+            at: Address::Chapter(c),
+        } => script::estimate(c, ctx),
+        _ => Usage::default(),
+    }
+}
+
+/// The files a job made (output name to path), the facts it measured and what it consumed.
+#[derive(Debug, Default)]
+pub struct Produced {
+    pub files: Vec<(&'static str, PathBuf)>,
+    pub meta: BTreeMap<String, serde_json::Value>,
+    pub usage: Usage,
+}
+
+impl Produced {
+    /// Nothing yet, having consumed `usage`.
+    fn using(usage: Usage) -> Produced {
+        Produced {
+            usage,
+            ..Produced::default()
+        }
+    }
+
+    fn file(mut self, name: &'static str, path: PathBuf) -> Produced {
+        self.files.push((name, path));
+        self
+    }
+
+    fn fact(mut self, name: &str, value: serde_json::Value) -> Produced {
+        self.meta.insert(name.to_string(), value);
+        self
+    }
+}
+
+/// Writes a job's output file and returns its path.
+fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, StepError> {
+    std::fs::write(&path, bytes).map_err(io_error(&path))?;
+    Ok(path)
+}
+
+/// Reads the JSON blob `hash` (a cached chapter, script or cue list) as a `T`.
+fn read_json<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    hash: &Digest,
+    what: &'static str,
+) -> Result<T, StepError> {
+    serde_json::from_slice(&store.read_blob(hash)?).map_err(|e| StepError::Invalid {
+        what,
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,68 @@
+//! `picture`: one slide's generated picture, drawn by a cloud image provider from the slide's visual prompt.
+
+use std::path::Path;
+
+use super::{Inputs, Job, Prepared, Produced, StepError, write};
+use crate::cost::Usage;
+use crate::node::SlideId;
+use crate::providers::picture::{Painter, PictureRequest};
+use crate::signature::Signature;
+use crate::store::Store;
+use crate::videofile::Api;
+
+/// Asks the provider for a picture of `prompt`.
+struct Draw {
+    prompt: String,
+    request: PictureRequest,
+}
+
+pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
+    let ctx = inputs.ctx;
+    let prompt = inputs.slide(slide).visual_prompt.clone();
+    let images = &ctx.videofile.images;
+    let api = ctx
+        .videofile
+        .providers
+        .get(&images.provider)
+        .expect("picture nodes exist for cloud image providers")
+        .api;
+    let mut signature = Signature::new("picture", 1);
+    let painter = if api == Api::Stability {
+        signature
+            .setting("provider", "stability")
+            .setting("model", &images.model);
+        Painter::Stability {
+            model: images.model.clone(),
+        }
+    } else {
+        signature
+            .setting("provider", "openai-images")
+            .setting("model", &images.model)
+            .setting("size", &images.size);
+        Painter::OpenAi {
+            model: images.model.clone(),
+            size: images.size.clone(),
+        }
+    };
+    signature.input("prompt", &prompt);
+    let request = PictureRequest {
+        client: ctx.clients.get(&images.provider),
+        painter,
+    };
+    Prepared::new(signature, Draw { prompt, request })
+}
+
+impl Job for Draw {
+    fn usage(&self) -> Usage {
+        Usage {
+            images: 1,
+            requests: 1,
+            ..Usage::default()
+        }
+    }
+
+    fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let (bytes, usage) = self.request.draw(&self.prompt)?;
+        Ok(Produced::using(usage).file("picture", write(scratch.join("picture"), &bytes)?))
+    }
+}

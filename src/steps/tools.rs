@@ -1,0 +1,98 @@
+//! The programs and voices a build uses, found before any work: a missing one is an error up front.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::StepError;
+use crate::media;
+use crate::providers::piper::{self, Piper};
+use crate::providers::{ProviderError, espeak, voices};
+use crate::videofile::{Api, Videofile};
+
+/// Versions of the external programs whose output lands in the cache.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    /// Empty when the build does not speak with espeak-ng, so it need not be installed.
+    pub espeak: String,
+    /// The voice that speaks each language of the course.
+    pub speakers: BTreeMap<String, Speaker>,
+    pub gstreamer: String,
+}
+
+/// Who speaks one language of the course.
+#[derive(Debug, Clone)]
+pub enum Speaker {
+    /// An espeak-ng voice.
+    Espeak(String),
+    Piper(Piper),
+    /// A cloud voice name (empty: the service's default for the language) and language code.
+    Cloud {
+        voice: String,
+        language: String,
+    },
+}
+
+impl Tools {
+    /// Asks the installed programs for their versions and finds the voice of each of `languages` (the
+    /// course's and its chapters'): a voice that does not exist, or piper without a voice for a language,
+    /// is an error before any work (`piper_variable` is the `VBUILD_PIPER` variable, if set).
+    pub fn detect(
+        videofile: &Videofile,
+        languages: &BTreeSet<String>,
+        piper_variable: Option<&str>,
+    ) -> Result<Tools, StepError> {
+        media::init()?;
+        let speech = &videofile.speech;
+        let course = &videofile.course.language;
+        let espeak = if speech.provider == "espeak" {
+            espeak::version()?
+        } else {
+            String::new()
+        };
+        let mut speakers = BTreeMap::new();
+        for language in languages {
+            let named = voices::named(speech, course, language);
+            let speaker = match speech.provider.as_str() {
+                "espeak" => {
+                    let voice = named.unwrap_or_else(|| voices::espeak_voice(language));
+                    espeak::check_voice(&voice, language)?;
+                    Speaker::Espeak(voice)
+                }
+                "piper" => {
+                    let english = language.to_lowercase().split('-').next() == Some("en");
+                    let model = named.map(|m| videofile.project_dir.join(m));
+                    if model.is_none() && !english {
+                        return Err(StepError::Provider(ProviderError::Missing {
+                            program: "a piper voice".into(),
+                            message: format!(
+                                "nothing speaks {language}: name a voice file with [speech.voices] {language} = \"voices/x.onnx\" (the installed voice is English)"
+                            ),
+                        }));
+                    }
+                    Speaker::Piper(piper::find(
+                        speech.piper.location.as_deref(),
+                        piper_variable,
+                        model.as_deref(),
+                    )?)
+                }
+                provider => Speaker::Cloud {
+                    // OpenAI's voices speak every language; Google's default voice is the language's own.
+                    voice: named.unwrap_or_else(|| match videofile.providers.get(provider) {
+                        Some(settings) if settings.api == Api::Google => String::new(),
+                        _ => speech.voice.clone(),
+                    }),
+                    language: if language == course {
+                        speech.language.clone()
+                    } else {
+                        language.clone()
+                    },
+                },
+            };
+            speakers.insert(language.clone(), speaker);
+        }
+        Ok(Tools {
+            espeak,
+            speakers,
+            gstreamer: media::gstreamer_version(),
+        })
+    }
+}
