@@ -252,7 +252,8 @@ pub fn state_name(state: &State) -> &'static str {
         State::WouldRun { .. } => "would-run",
         State::Failed { .. } => "failed",
         State::NotWanted => "not-wanted",
-        State::Waiting | State::Running { .. } | State::Skipped => "skipped",
+        // Skipped (a finished build holds no other state).
+        _ => "skipped",
     }
 }
 

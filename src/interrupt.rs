@@ -15,13 +15,12 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Installs the handler (once per process; later calls do nothing).
 pub fn install() {
     let installed = ctrlc::set_handler(|| {
+        // The build says it was interrupted when it notices (from its own thread, so the line is never lost
+        // to a process that ends first).
         if REQUESTED.swap(true, Ordering::SeqCst) {
             eprintln!("vbuild: interrupted again; stopping at once");
             std::process::exit(i32::from(EXIT_CODE));
         }
-        log::warn!(
-            "interrupted: starting nothing new and stopping the running jobs (interrupt again to stop at once)"
-        );
     });
     if let Err(err) = installed {
         log::debug!("no interrupt handler: {err}");

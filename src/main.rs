@@ -33,7 +33,7 @@ struct Cli {
         global = true
     )]
     file: PathBuf,
-    /// Run N jobs at once (default: the number of cores).
+    /// Run N local jobs at once (default: the number of cores); cloud requests are bounded by each provider's concurrency instead.
     #[arg(short = 'j', long = "jobs", value_name = "N", global = true)]
     jobs: Option<usize>,
     /// Dry run: list the nodes that would run, why, and what they would cost; write nothing.

@@ -172,7 +172,8 @@ impl Report {
                     counts.failed += 1;
                     "failed"
                 }
-                State::Waiting | State::Running { .. } | State::Skipped => {
+                // Skipped (a finished build holds no other state).
+                _ => {
                     counts.skipped += 1;
                     "skipped"
                 }

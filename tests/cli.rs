@@ -235,7 +235,8 @@ fn history_reports_metrics_and_json_logs() {
     assert_eq!(built["chapter"], "02-data-and-features");
     assert_eq!(built["level"], "INFO");
     assert!(
-        built["timestamp"].as_str().unwrap().ends_with('Z') && built["module"] == "vbuild::engine"
+        built["timestamp"].as_str().unwrap().ends_with('Z')
+            && built["module"] == "vbuild::engine::scheduler"
     );
 
     let metrics = dir.path().join("metrics.prom");

@@ -612,7 +612,8 @@ fn an_interrupted_build_does_not_repeat_paid_requests() {
     *cloud.speech_delay.lock().unwrap() = Duration::from_millis(400);
     let sections =
         "[script]\nprovider = \"outline\"\nwords_per_slide = 10\n\n[speech]\nprovider = \"openai\"";
-    let dir = project(sections, &openai(&cloud, ""));
+    // One request in flight at a time (a provider's concurrency, not -j, bounds its requests).
+    let dir = project(sections, &openai(&cloud, "concurrency = 1\n"));
     let sentences: Vec<String> = (1..=12)
         .map(|i| format!("Sentence number {i} has a few words in it."))
         .collect();

@@ -1,8 +1,9 @@
 //! The one HTTP client every cloud provider shares: authentication, timeouts, retries with exponential backoff
-//! and jitter (honouring `Retry-After`), a per-provider limit on concurrent requests and requests per second,
-//! and errors that carry the server's message but never the API key.
+//! and jitter (honouring `Retry-After`), a per-provider limit on requests per second, and errors that carry
+//! the server's message but never the API key. A provider's limit on concurrent requests is a pool of the
+//! scheduler (each job sends its requests one after another), so no thread waits here for a slot.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ProviderError;
@@ -35,6 +36,7 @@ pub struct Limits {
     /// The first backoff; each retry doubles it (with jitter of -50%..+50%).
     pub backoff: Duration,
     pub requests_per_second: f64,
+    /// Jobs of this provider running at once (enforced by the scheduler's provider pool).
     pub concurrency: usize,
 }
 
@@ -60,8 +62,6 @@ pub struct Client {
     auth: Auth,
     limits: Limits,
     agent: ureq::Agent,
-    in_flight: Mutex<usize>,
-    slot_free: Condvar,
     next_start: Mutex<Instant>,
 }
 
@@ -91,8 +91,6 @@ impl Client {
             auth,
             limits,
             agent,
-            in_flight: Mutex::new(0),
-            slot_free: Condvar::new(),
             next_start: Mutex::new(Instant::now()),
         }
     }
@@ -106,11 +104,8 @@ impl Client {
             if interrupt::requested() {
                 return Err(ProviderError::Interrupted);
             }
-            let outcome = {
-                let _slot = self.take_slot();
-                self.wait_for_rate();
-                self.attempt(&url, body, accept)
-            };
+            self.wait_for_rate();
+            let outcome = self.attempt(&url, body, accept);
             match outcome {
                 Attempt::Done(body) => return Ok(Response { body, attempts }),
                 Attempt::Fatal(message) => return Err(self.failure(path, message)),
@@ -203,16 +198,6 @@ impl Client {
         doubled.mul_f64(0.5 + fastrand::f64())
     }
 
-    /// Waits for one of the provider's concurrent request slots; the slot frees itself when dropped.
-    fn take_slot(&self) -> Slot<'_> {
-        let mut in_flight = self.in_flight.lock().expect("never poisoned");
-        while *in_flight >= self.limits.concurrency.max(1) {
-            in_flight = self.slot_free.wait(in_flight).expect("never poisoned");
-        }
-        *in_flight += 1;
-        Slot { client: self }
-    }
-
     /// Spaces request starts `1 / requests_per_second` apart.
     fn wait_for_rate(&self) {
         if self.limits.requests_per_second <= 0.0 {
@@ -239,17 +224,6 @@ impl std::fmt::Debug for Client {
             .field("name", &self.name)
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
-    }
-}
-
-struct Slot<'a> {
-    client: &'a Client,
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *self.client.in_flight.lock().expect("never poisoned") -= 1;
-        self.client.slot_free.notify_one();
     }
 }
 

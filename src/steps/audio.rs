@@ -144,6 +144,13 @@ impl Job for Speak {
         }
     }
 
+    fn provider(&self) -> Option<&str> {
+        match &self.voice {
+            Voice::Cloud(request) => Some(&request.client.name),
+            Voice::Espeak { .. } | Voice::Piper { .. } => None,
+        }
+    }
+
     fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
         let (speech, usage) = match &self.voice {
             Voice::Espeak { voice, rate } => {

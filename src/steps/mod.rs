@@ -42,12 +42,6 @@ pub enum StepError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The shard that builds a node did not publish it in time.
-    #[error("shard {owner} did not publish it within {}", humantime::format_duration(*waited))]
-    NotPublished {
-        owner: String,
-        waited: std::time::Duration,
-    },
     /// The job panicked (a bug in vbuild); the build goes on as after any failure.
     #[error("internal error (please report it): {0}")]
     Panic(String),
@@ -131,6 +125,12 @@ pub trait Job: Send {
         Usage::default()
     }
 
+    /// The cloud provider it calls (by its Videofile name), whose concurrency it counts against; `None` for
+    /// local work.
+    fn provider(&self) -> Option<&str> {
+        None
+    }
+
     /// Does the work in `scratch`, reading input blobs from `store`.
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError>;
 }
@@ -139,6 +139,15 @@ pub trait Job: Send {
 pub struct Prepared {
     pub signature: Signature,
     pub job: Box<dyn Job>,
+}
+
+/// Shows the key, not the job's inputs.
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("key", &self.signature.key())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Prepared {

@@ -61,6 +61,10 @@ impl Job for Draw {
         }
     }
 
+    fn provider(&self) -> Option<&str> {
+        Some(&self.request.client.name)
+    }
+
     fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
         let (bytes, usage) = self.request.draw(&self.prompt)?;
         Ok(Produced::using(usage).file("picture", write(scratch.join("picture"), &bytes)?))

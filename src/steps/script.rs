@@ -137,6 +137,13 @@ impl Job for WriteScript {
         }
     }
 
+    fn provider(&self) -> Option<&str> {
+        match &self.writer {
+            Writer::Model { request, .. } => Some(&request.client.name),
+            Writer::Outline(_) => None,
+        }
+    }
+
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
         let chapter: Chapter = read_json(store, &self.chapter, "chapter")?;
         let outline = |settings: &OutlineSettings| {

@@ -1,0 +1,754 @@
+//! The scheduler: walks the graph in dependency order, looks every needed node's key up in the caches, hands
+//! the misses to a [`Runner`] as slots of their pools free up, and expands a chapter's per-slide nodes once
+//! its script is known.
+//!
+//! The main thread owns the graph and every state; work runs on a rayon pool of `-j` local workers (jobs
+//! that compute) or on threads of their own (jobs that wait for a cloud provider, remote look-ups, waits for
+//! other shards), so a job waiting for its provider's slot is only a queued node, and one waiting out a
+//! provider's backoff holds that provider's slot, never a local worker.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+
+use super::Options;
+use super::executor::{Runner, catch_panic};
+use super::shard::Shard;
+use super::state::{Outcome, Pool, State, States};
+use crate::digest::Digest;
+use crate::history::LastKeys;
+use crate::node::ChapterId;
+use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::reason::Reason;
+use crate::script::Script;
+use crate::steps::{self, Context, Finished, Prepared, StepError};
+use crate::store::{ActionEntry, Store};
+use crate::target::Target;
+
+/// Remote look-ups in flight at once: enough to hide network latency, few enough to be polite to the store.
+const LOOKUPS_IN_FLIGHT: usize = 8;
+
+/// Builds the course of `ctx` with `runner`; `stopped` tells when an interrupt asks the build to stop.
+pub fn run<R: Runner>(
+    ctx: &Context,
+    store: &Store,
+    last_keys: &LastKeys,
+    options: &Options,
+    progress: &Progress,
+    runner: &R,
+    stopped: &(dyn Fn() -> bool + Sync),
+) -> Outcome {
+    let started = Instant::now();
+    let mut scheduler = Scheduler::new(
+        ctx,
+        store,
+        last_keys,
+        options,
+        progress,
+        runner.has_remote(),
+    );
+    let workers = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .thread_name(|i| format!("vbuild-worker-{i}"))
+        .build()
+        .expect("the worker pool starts");
+    let (sender, receiver) = mpsc::channel::<Message>();
+    std::thread::scope(|threads| {
+        workers.in_place_scope(|local| {
+            loop {
+                for work in scheduler.next_work() {
+                    let sender = sender.clone();
+                    // The receiver outlives every job and thread: the loop waits for all of them.
+                    let send = move |message| {
+                        let _ = sender.send(message);
+                    };
+                    match work {
+                        Work::Run {
+                            node,
+                            name,
+                            key,
+                            prepared,
+                            pool: Pool::Local,
+                        } => local
+                            .spawn(move |_| send(run_job(runner, node, &name, &key, *prepared))),
+                        Work::Run {
+                            node,
+                            name,
+                            key,
+                            prepared,
+                            ..
+                        } => {
+                            threads
+                                .spawn(move || send(run_job(runner, node, &name, &key, *prepared)));
+                        }
+                        Work::LookUp { node, key, outputs } => {
+                            threads.spawn(move || {
+                                let entry = catch_panic(|| runner.look_up(&key, outputs))
+                                    .unwrap_or_else(|message| {
+                                        log::error!("remote cache look-up failed: {message}");
+                                        None
+                                    });
+                                send(Message::LookedUp { node, entry });
+                            });
+                        }
+                        Work::FromShard { node, key, outputs } => {
+                            threads.spawn(move || {
+                                let entry =
+                                    catch_panic(|| runner.wait_for_shard(&key, outputs, stopped))
+                                        .unwrap_or_else(|message| {
+                                            log::error!(
+                                                "waiting for another shard failed: {message}"
+                                            );
+                                            None
+                                        });
+                                send(Message::FromShard { node, entry });
+                            });
+                        }
+                    }
+                }
+                if scheduler.states.nothing_in_flight() {
+                    break;
+                }
+                // Woken at least every tenth of a second to notice an interrupt.
+                match receiver.recv_timeout(Duration::from_millis(100)) {
+                    Ok(Message::Ran { node, result }) => scheduler.ran(node, result),
+                    Ok(Message::LookedUp { node, entry }) => scheduler.looked_up(node, entry),
+                    Ok(Message::FromShard { node, entry }) => {
+                        scheduler.shard_answered(node, entry, runner.shard_wait())
+                    }
+                    Err(_) => {}
+                }
+                if stopped() {
+                    scheduler.interrupt();
+                }
+            }
+        })
+    });
+    scheduler.into_outcome(started)
+}
+
+/// Runs a node's job, turning a panic into the node's failure.
+fn run_job<R: Runner>(
+    runner: &R,
+    node: NodeIndex,
+    name: &str,
+    key: &Digest,
+    prepared: Prepared,
+) -> Message {
+    let result = catch_panic(|| runner.run(name, key, prepared))
+        .unwrap_or_else(|message| Err(StepError::Panic(message)));
+    Message::Ran { node, result }
+}
+
+/// What a worker or a helper thread reports back.
+enum Message {
+    /// A node's job ran.
+    Ran {
+        node: NodeIndex,
+        result: Result<ActionEntry, StepError>,
+    },
+    /// The remote cache was asked for a node missing locally.
+    LookedUp {
+        node: NodeIndex,
+        entry: Option<ActionEntry>,
+    },
+    /// Another shard published the node in time, or did not.
+    FromShard {
+        node: NodeIndex,
+        entry: Option<ActionEntry>,
+    },
+}
+
+/// Work the scheduler hands out.
+enum Work {
+    /// Run the node's job in `pool`.
+    Run {
+        node: NodeIndex,
+        name: String,
+        key: Digest,
+        prepared: Box<Prepared>,
+        pool: Pool,
+    },
+    /// Ask the remote cache for the node with this key (and these outputs).
+    LookUp {
+        node: NodeIndex,
+        key: Digest,
+        outputs: &'static [&'static str],
+    },
+    /// Wait for another shard to publish the node with this key (and these outputs).
+    FromShard {
+        node: NodeIndex,
+        key: Digest,
+        outputs: &'static [&'static str],
+    },
+}
+
+/// Finished nodes' entries and the parsed scripts: what a preparing node reads.
+struct Board<'s> {
+    states: &'s States,
+    scripts: &'s [Option<Script>],
+}
+
+impl Finished for Board<'_> {
+    fn entry(&self, node: NodeIndex) -> &ActionEntry {
+        match self.states.get(node) {
+            State::Done { entry, .. } => entry,
+            other => panic!("node {node:?} read before it finished: {other:?}"),
+        }
+    }
+
+    fn script(&self, chapter: ChapterId) -> &Script {
+        self.scripts[chapter.0]
+            .as_ref()
+            .expect("scripts are read after their node finished")
+    }
+}
+
+/// The build between the loop's steps: the graph, every node's state and the pools' queues.
+struct Scheduler<'a> {
+    ctx: &'a Context<'a>,
+    store: &'a Store,
+    last_keys: &'a LastKeys,
+    options: &'a Options,
+    progress: &'a Progress,
+    /// A remote cache can be asked for local misses.
+    has_remote: bool,
+    targets: Vec<Target>,
+    plan: Plan,
+    states: States,
+    scripts: Vec<Option<Script>>,
+    /// Nodes whose inputs are all finished, to be looked up.
+    ready: VecDeque<NodeIndex>,
+    /// Nodes waiting for a slot, by pool, in the order they came.
+    queues: HashMap<Pool, VecDeque<NodeIndex>>,
+    /// Keys queued or running, with the twins (nodes of the same key) waiting for that one result: two
+    /// slides saying the same words share one job, so a paid request is never sent twice in one build.
+    twins: HashMap<Digest, Vec<NodeIndex>>,
+    /// Nothing new starts (after a failure without -k, or an interrupt).
+    stopping: bool,
+    interrupted: bool,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(
+        ctx: &'a Context<'a>,
+        store: &'a Store,
+        last_keys: &'a LastKeys,
+        options: &'a Options,
+        progress: &'a Progress,
+        has_remote: bool,
+    ) -> Scheduler<'a> {
+        let targets = if options.shard.is_some() {
+            vec![Shard::target()]
+        } else if options.targets.is_empty() {
+            vec![Target::course()]
+        } else {
+            options.targets.clone()
+        };
+        let pictures = ctx
+            .videofile
+            .providers
+            .contains_key(&ctx.videofile.images.provider);
+        let plan = Plan::new(
+            ctx.chapters.iter().map(|c| c.id.clone()).collect(),
+            pictures,
+        );
+        let mut scheduler = Scheduler {
+            ctx,
+            store,
+            last_keys,
+            options,
+            progress,
+            has_remote,
+            targets,
+            states: States::new(plan.graph.node_count()),
+            scripts: (0..ctx.chapters.len()).map(|_| None).collect(),
+            plan,
+            ready: VecDeque::new(),
+            queues: HashMap::new(),
+            twins: HashMap::new(),
+            stopping: false,
+            interrupted: false,
+        };
+        scheduler.mark_needed();
+        scheduler.ready = scheduler
+            .plan
+            .graph
+            .node_indices()
+            .filter(|&n| matches!(scheduler.states.get(n), State::Waiting))
+            .filter(|&n| {
+                scheduler
+                    .plan
+                    .graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .next()
+                    .is_none()
+            })
+            .collect();
+        scheduler
+    }
+
+    /// Changes a node's state (through [`States::set`]) and shows it on the progress bar.
+    fn set(&mut self, node: NodeIndex, state: State) -> State {
+        let (old, change) = self.states.set(node, state);
+        if change.started {
+            self.progress.started(&self.plan.name(node));
+        }
+        if change.stopped {
+            self.progress.stopped(&self.plan.name(node));
+        }
+        if change.finished {
+            self.progress.advance();
+        }
+        old
+    }
+
+    /// Takes a node's state out to change it (leaving it waiting, which holds nothing and is not final).
+    fn take(&mut self, node: NodeIndex) -> State {
+        self.set(node, State::Waiting)
+    }
+
+    /// Marks the nodes no target needs (see [`Plan::needed`]), and takes back those a target now needs.
+    fn mark_needed(&mut self) {
+        let needed = self.plan.needed(&self.targets);
+        for node in self.plan.graph.node_indices() {
+            match (self.states.get(node), needed[node.index()]) {
+                (State::Waiting, false) => {
+                    self.set(node, State::NotWanted);
+                }
+                (State::NotWanted, true) => {
+                    self.set(node, State::Waiting);
+                }
+                _ => {}
+            }
+        }
+        self.progress.set_total(self.states.needed());
+    }
+
+    /// How many slots `pool` has.
+    fn depth(&self, pool: &Pool) -> usize {
+        match pool {
+            Pool::Local => self.options.jobs.max(1),
+            Pool::Provider(name) => self
+                .ctx
+                .videofile
+                .providers
+                .get(name)
+                .map_or(1, |p| p.limits.concurrency.max(1)),
+            Pool::Remote => LOOKUPS_IN_FLIGHT,
+            Pool::Shards => usize::MAX,
+        }
+    }
+
+    /// Settles every ready node (from the cache, as a dry-run plan, or queued) and hands out the work that
+    /// can start now: look-ups always (they are free), runs and waits for shards unless the build stops.
+    fn next_work(&mut self) -> Vec<Work> {
+        while let Some(node) = self.ready.pop_front() {
+            self.settle(node);
+        }
+        let mut work = Vec::new();
+        let pools: Vec<Pool> = self.queues.keys().cloned().collect();
+        for pool in pools {
+            if self.stopping && pool != Pool::Remote {
+                continue;
+            }
+            while self.states.in_use(&pool) < self.depth(&pool) {
+                let Some(node) = self.queues.get_mut(&pool).and_then(VecDeque::pop_front) else {
+                    break;
+                };
+                work.push(self.start(node, pool.clone()));
+            }
+        }
+        work
+    }
+
+    /// Starts the queued `node` in `pool`.
+    fn start(&mut self, node: NodeIndex, pool: Pool) -> Work {
+        let outputs = self.plan.graph[node].kind.outputs();
+        let name = self.plan.name(node);
+        match self.take(node) {
+            State::LookUp { prepared, .. } => {
+                let key = prepared.signature.key();
+                self.set(
+                    node,
+                    State::LookUp {
+                        prepared,
+                        asking: true,
+                    },
+                );
+                Work::LookUp { node, key, outputs }
+            }
+            State::Queued {
+                key,
+                reason,
+                prepared,
+            } if pool == Pool::Shards => {
+                log::debug!(node = name.as_str(); "waits for shard {}", self.shard_of(&key));
+                self.set(
+                    node,
+                    State::FromShard {
+                        key: key.clone(),
+                        reason,
+                        prepared,
+                    },
+                );
+                Work::FromShard { node, key, outputs }
+            }
+            State::Queued {
+                key,
+                reason,
+                prepared,
+            } => {
+                log::debug!(node = name.as_str(); "runs");
+                self.set(
+                    node,
+                    State::Running {
+                        key: key.clone(),
+                        reason,
+                        pool: pool.clone(),
+                    },
+                );
+                Work::Run {
+                    node,
+                    name,
+                    key,
+                    prepared,
+                    pool,
+                }
+            }
+            other => unreachable!("only queued nodes start: {other:?}"),
+        }
+    }
+
+    fn shard_of(&self, key: &Digest) -> String {
+        self.options
+            .shard
+            .map(|s| s.owner_name(key))
+            .unwrap_or_default()
+    }
+
+    /// Stops the build after an interrupt: nothing new starts; what runs is let stop.
+    fn interrupt(&mut self) {
+        if !self.interrupted {
+            log::warn!(
+                "interrupted: starting nothing new and stopping the running jobs (interrupt again to stop at once)"
+            );
+            self.interrupted = true;
+            self.stopping = true;
+            self.queues.clear();
+        }
+    }
+
+    /// Looks a ready node up in the local cache; a miss goes to the remote (if any) or is settled as a miss.
+    fn settle(&mut self, node: NodeIndex) {
+        let first_input = self
+            .plan
+            .graph
+            .neighbors_directed(node, Direction::Incoming)
+            .find(|p| matches!(self.states.get(*p), State::WouldRun { .. }));
+        if let Some(input) = first_input {
+            let reason = Reason::InputRunsFirst {
+                input: self.plan.name(input),
+            };
+            let usage = steps::estimate(&self.plan, node, self.ctx);
+            self.set(
+                node,
+                State::WouldRun {
+                    key: None,
+                    reason,
+                    usage,
+                    seconds: None,
+                },
+            );
+            self.finish(node);
+            return;
+        }
+        let board = Board {
+            states: &self.states,
+            scripts: &self.scripts,
+        };
+        let prepared = steps::prepare(&self.plan, node, self.ctx, &board);
+        let key = prepared.signature.key();
+        if let Some(entry) = self
+            .store
+            .action(&key, self.plan.graph[node].kind.outputs())
+        {
+            self.cached(node, entry);
+            return;
+        }
+        // A dry run writes nothing, so it does not check entries out of the remote.
+        if self.has_remote && !self.options.dry_run {
+            self.set(
+                node,
+                State::LookUp {
+                    prepared: Box::new(prepared),
+                    asking: false,
+                },
+            );
+            self.queue(Pool::Remote, node);
+            return;
+        }
+        self.missed(node, prepared, key);
+    }
+
+    fn queue(&mut self, pool: Pool, node: NodeIndex) {
+        self.queues.entry(pool).or_default().push_back(node);
+    }
+
+    /// A node the remote was asked for: cached if it had it, else a miss.
+    fn looked_up(&mut self, node: NodeIndex, entry: Option<ActionEntry>) {
+        let State::LookUp { prepared, .. } = self.take(node) else {
+            unreachable!("only looked-up nodes report a look-up");
+        };
+        match entry {
+            Some(entry) => self.cached(node, entry),
+            None => {
+                let key = prepared.signature.key();
+                self.missed(node, *prepared, key);
+            }
+        }
+    }
+
+    /// A node whose output the cache has.
+    fn cached(&mut self, node: NodeIndex, entry: ActionEntry) {
+        log::debug!(node = self.plan.name(node).as_str(); "cached ({})", entry.key.short());
+        self.set(node, State::Done { entry, ran: None });
+        self.finish(node);
+    }
+
+    /// A node no cache has: why, and then a dry-run plan, a twin of a node already queued with its key, a
+    /// wait for another shard, or its pool's queue.
+    fn missed(&mut self, node: NodeIndex, prepared: Prepared, key: Digest) {
+        let name = self.plan.name(node);
+        let previous = self
+            .last_keys
+            .get(&name)
+            .and_then(|k| Digest::parse(k).ok())
+            .map(|k| {
+                let entry = self.store.record_of(&k);
+                (k, entry)
+            });
+        let reason = Reason::between(
+            previous
+                .as_ref()
+                .map(|(k, entry)| (k.as_str(), entry.as_ref().map(|e| e.signature.as_slice()))),
+            &key,
+            prepared.signature.fields(),
+        );
+        if self.options.dry_run {
+            let seconds = previous.and_then(|(_, entry)| entry).map(|e| e.seconds);
+            let usage = prepared.job.usage();
+            self.set(
+                node,
+                State::WouldRun {
+                    key: Some(key),
+                    reason,
+                    usage,
+                    seconds,
+                },
+            );
+            self.finish(node);
+            return;
+        }
+        if let Some(twins) = self.twins.get_mut(&key) {
+            log::debug!(node = name.as_str(); "waits for a node with the same key");
+            twins.push(node);
+            self.set(node, State::Twin { key, reason });
+            return;
+        }
+        self.twins.insert(key.clone(), Vec::new());
+        let pool = match self.options.shard {
+            Some(shard) if self.plan.graph[node].kind.info().shardable && !shard.owns(&key) => {
+                Pool::Shards
+            }
+            _ => match prepared.job.provider() {
+                Some(provider) => Pool::Provider(provider.to_string()),
+                None => Pool::Local,
+            },
+        };
+        self.set(
+            node,
+            State::Queued {
+                key,
+                reason,
+                prepared: Box::new(prepared),
+            },
+        );
+        self.queue(pool, node);
+    }
+
+    /// Another shard's result: taken if it came, else the node is built here.
+    fn shard_answered(&mut self, node: NodeIndex, entry: Option<ActionEntry>, waited: Duration) {
+        let State::FromShard {
+            key,
+            reason,
+            prepared,
+        } = self.take(node)
+        else {
+            unreachable!("only nodes waiting for a shard report a shard's result");
+        };
+        let name = self.plan.name(node);
+        let chapter = self.plan.chapter_id(node).unwrap_or_default().to_string();
+        match entry {
+            Some(entry) => {
+                log::info!(node = name.as_str(), chapter = chapter.as_str(); "taken from the shard that built it");
+                self.finished_with(node, &key, entry, None);
+            }
+            None if self.interrupted => self.skip_with_twins(node, &key),
+            None => {
+                log::warn!(
+                    node = name.as_str(), chapter = chapter.as_str();
+                    "shard {} did not publish it within {}; building it here",
+                    self.shard_of(&key),
+                    humantime::format_duration(waited)
+                );
+                let pool = match prepared.job.provider() {
+                    Some(provider) => Pool::Provider(provider.to_string()),
+                    None => Pool::Local,
+                };
+                self.set(
+                    node,
+                    State::Queued {
+                        key,
+                        reason,
+                        prepared,
+                    },
+                );
+                self.queue(pool, node);
+            }
+        }
+    }
+
+    /// A job's result.
+    fn ran(&mut self, node: NodeIndex, result: Result<ActionEntry, StepError>) {
+        let State::Running { key, reason, .. } = self.take(node) else {
+            unreachable!("only running nodes report back");
+        };
+        let name = self.plan.name(node);
+        let chapter = self.plan.chapter_id(node).unwrap_or_default().to_string();
+        match result {
+            Ok(entry) => {
+                log::info!(node = name.as_str(), chapter = chapter.as_str(); "built in {:.2} s", entry.seconds);
+                self.finished_with(node, &key, entry, Some(reason));
+            }
+            // An interrupted job did not fail: it was stopped.
+            Err(_) if self.interrupted => self.skip_with_twins(node, &key),
+            Err(error) => {
+                log::error!(node = name.as_str(), chapter = chapter.as_str(); "{error}");
+                let error = error.to_string();
+                for twin in self.twins.remove(&key).unwrap_or_default() {
+                    if let State::Twin { key, reason } = self.take(twin) {
+                        let error = error.clone();
+                        self.set(twin, State::Failed { key, reason, error });
+                    }
+                }
+                self.set(node, State::Failed { key, reason, error });
+                self.stopping |= !self.options.keep_going;
+            }
+        }
+    }
+
+    /// `node` and its twins finished with `entry` (`ran`: why the node itself ran).
+    fn finished_with(
+        &mut self,
+        node: NodeIndex,
+        key: &Digest,
+        entry: ActionEntry,
+        ran: Option<Reason>,
+    ) {
+        for twin in self.twins.remove(key).unwrap_or_default() {
+            self.set(
+                twin,
+                State::Done {
+                    entry: entry.clone(),
+                    ran: None,
+                },
+            );
+            self.finish(twin);
+        }
+        self.set(node, State::Done { entry, ran });
+        self.finish(node);
+    }
+
+    fn skip_with_twins(&mut self, node: NodeIndex, key: &Digest) {
+        for twin in self.twins.remove(key).unwrap_or_default() {
+            self.set(twin, State::Skipped);
+        }
+        self.set(node, State::Skipped);
+    }
+
+    /// Marks `node` finished: expands the slides its script tells, then queues the needed readers that
+    /// became ready.
+    fn finish(&mut self, node: NodeIndex) {
+        let n = self.plan.graph[node];
+        if let (true, Some(chapter)) = (n.kind.info().expands, n.at.chapter())
+            && let State::Done { entry, .. } = self.states.get(node)
+        {
+            match self.read_script(entry) {
+                Ok(script) => {
+                    let added = self.plan.expand(chapter, script.slides.len());
+                    self.states.grow(added.len());
+                    self.scripts[chapter.0] = Some(script);
+                    self.mark_needed();
+                }
+                Err(error) => {
+                    log::error!(node = self.plan.name(node).as_str(); "{error}");
+                    let key = entry.key.clone();
+                    let reason = match self.states.get(node) {
+                        State::Done {
+                            ran: Some(reason), ..
+                        } => reason.clone(),
+                        _ => Reason::OutputMissing,
+                    };
+                    self.set(node, State::Failed { key, reason, error });
+                    return;
+                }
+            }
+        }
+        for next in self
+            .plan
+            .graph
+            .neighbors_directed(node, Direction::Outgoing)
+        {
+            let all_inputs_finished = self
+                .plan
+                .graph
+                .neighbors_directed(next, Direction::Incoming)
+                .all(|p| self.states.get(p).lets_readers_go());
+            if all_inputs_finished && matches!(self.states.get(next), State::Waiting) {
+                self.ready.push_back(next);
+            }
+        }
+    }
+
+    /// The script a finished script node made.
+    fn read_script(&self, entry: &ActionEntry) -> Result<Script, String> {
+        let bytes = self
+            .store
+            .read_blob(entry.output("script"))
+            .map_err(|e| e.to_string())?;
+        let script = Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}"))?;
+        if script.slides.is_empty() {
+            return Err("the script has no slides".into());
+        }
+        Ok(script)
+    }
+
+    fn into_outcome(mut self, started: Instant) -> Outcome {
+        for node in self.plan.graph.node_indices() {
+            if !self.states.get(node).is_final() {
+                self.set(node, State::Skipped);
+            }
+        }
+        Outcome {
+            plan: self.plan,
+            states: self.states.into_vec(),
+            seconds: started.elapsed().as_secs_f64(),
+            interrupted: self.interrupted,
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The scheduler with fake jobs: a real Videofile, lecture, plan, keys and local cache, but a runner that
+//! records what it is asked to run and makes small blobs instead of media (milliseconds a build).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use super::executor::Runner;
+use super::scheduler;
+use super::state::State;
+use super::{Options, Outcome};
+use crate::config::Overrides;
+use crate::digest::Digest;
+use crate::history::LastKeys;
+use crate::lecture::{self, ChapterSource, Images};
+use crate::node::NodeKind;
+use crate::progress::Progress;
+use crate::providers::Clients;
+use crate::script::{Script, Slide};
+use crate::steps::{Context, Prepared, Speaker, StepError, Tools};
+use crate::store::{ActionEntry, Store};
+use crate::videofile::Videofile;
+
+/// A project in a temporary folder: `chapters` chapters, and `extra` TOML after `[course]`.
+struct Course {
+    _dir: tempfile::TempDir,
+    videofile: Videofile,
+    chapters: Vec<ChapterSource>,
+    images: Images,
+    store: Store,
+    tools: Tools,
+    clients: Clients,
+}
+
+fn course(chapters: usize, extra: &str) -> Course {
+    let dir = tempfile::tempdir().unwrap();
+    let lecture: String = (1..=chapters)
+        .map(|i| format!("## Chapter {i}\n\nThe text of chapter {i}.\n\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        format!("# Fake\n\n{lecture}"),
+    )
+    .unwrap();
+    let path = dir.path().join("Videofile");
+    let text = format!("[course]\ntitle = \"Fake\"\nsources = [\"lecture.md\"]\n\n{extra}");
+    std::fs::write(&path, &text).unwrap();
+    let videofile = Videofile::parse(&path, &text, &Overrides::default()).unwrap();
+    let lecture = lecture::load(&videofile).unwrap();
+    let cloud = videofile.providers.contains_key(&videofile.speech.provider);
+    let speaker = if cloud {
+        Speaker::Cloud {
+            voice: "alloy".into(),
+            language: "en".into(),
+        }
+    } else {
+        Speaker::Espeak("en-us".into())
+    };
+    let tools = Tools {
+        espeak: "fake espeak".into(),
+        speakers: lecture
+            .chapters
+            .iter()
+            .map(|c| (c.language.clone(), speaker.clone()))
+            .collect(),
+        gstreamer: "fake gstreamer".into(),
+    };
+    let clients = Clients::connect(&videofile, &|_| None, false).unwrap();
+    Course {
+        store: Store::open(&dir.path().join(".vbuild")).unwrap(),
+        _dir: dir,
+        videofile,
+        chapters: lecture.chapters,
+        images: lecture.images,
+        tools,
+        clients,
+    }
+}
+
+/// Jobs that make small blobs: a script node writes a script of `slides` narrations (each followed by the
+/// script node's name); `failing` nodes fail.
+struct Fake<'a> {
+    store: &'a Store,
+    slides: Vec<&'static str>,
+    failing: BTreeSet<String>,
+    /// Every node run, in the order they started.
+    ran: Mutex<Vec<String>>,
+    /// Each job takes this long.
+    work: Duration,
+    /// Jobs running now and the most seen at once: all, and those calling a cloud provider.
+    now: [AtomicUsize; 2],
+    most: [AtomicUsize; 2],
+    /// A cloud job and a local job ran at the same time.
+    overlapped: AtomicBool,
+}
+
+impl<'a> Fake<'a> {
+    fn new(store: &'a Store, slides: &[&'static str]) -> Fake<'a> {
+        Fake {
+            store,
+            slides: slides.to_vec(),
+            failing: BTreeSet::new(),
+            ran: Mutex::default(),
+            work: Duration::ZERO,
+            now: Default::default(),
+            most: Default::default(),
+            overlapped: AtomicBool::new(false),
+        }
+    }
+
+    fn ran(&self) -> Vec<String> {
+        self.ran.lock().unwrap().clone()
+    }
+
+    fn blob(&self, bytes: &[u8]) -> Digest {
+        let mut file = self.store.scratch_file().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        let (_, path) = file.keep().unwrap();
+        self.store.put_file(&path).unwrap()
+    }
+}
+
+impl Runner for Fake<'_> {
+    fn run(&self, name: &str, key: &Digest, prepared: Prepared) -> Result<ActionEntry, StepError> {
+        self.ran.lock().unwrap().push(name.to_string());
+        let cloud = usize::from(prepared.job.provider().is_some());
+        for counter in [0, cloud] {
+            let now = self.now[counter].fetch_add(1, Ordering::SeqCst) + 1;
+            self.most[counter].fetch_max(now, Ordering::SeqCst);
+        }
+        if self.now[0].load(Ordering::SeqCst) > self.now[1].load(Ordering::SeqCst)
+            && self.now[1].load(Ordering::SeqCst) > 0
+        {
+            self.overlapped.store(true, Ordering::SeqCst);
+        }
+        std::thread::sleep(self.work);
+        for counter in [0, cloud] {
+            self.now[counter].fetch_sub(1, Ordering::SeqCst);
+        }
+        if self.failing.contains(name) {
+            return Err(StepError::Invalid {
+                what: "fake",
+                message: format!("{name} fails"),
+            });
+        }
+        let kind = NodeKind::of_node(name).unwrap();
+        let mut outputs = BTreeMap::new();
+        for output in kind.outputs() {
+            let bytes = if *output == "script" {
+                let slides = self.slides.iter().enumerate().map(|(i, notes)| Slide {
+                    id: format!("s{i}"),
+                    title: format!("Slide {i}"),
+                    bullets: Vec::new(),
+                    content: Vec::new(),
+                    visual_prompt: String::new(),
+                    estimated_duration_sec: 1.0,
+                    // Each chapter says its own words.
+                    speaker_notes: format!("{notes} ({name})"),
+                });
+                Script {
+                    slides: slides.collect(),
+                }
+                .to_json()
+            } else {
+                format!("{name} {output} {key}").into_bytes()
+            };
+            outputs.insert(output.to_string(), self.blob(&bytes));
+        }
+        let entry = ActionEntry {
+            key: key.clone(),
+            node: name.to_string(),
+            outputs,
+            meta: BTreeMap::new(),
+            seconds: 0.0,
+            bytes: None,
+            usage: prepared.job.usage(),
+            signature: prepared.signature.fields().to_vec(),
+        };
+        self.store.record(&entry).unwrap();
+        Ok(entry)
+    }
+}
+
+fn options(jobs: usize, keep_going: bool) -> Options {
+    Options {
+        jobs,
+        dry_run: false,
+        keep_going,
+        targets: Vec::new(),
+        shard: None,
+    }
+}
+
+/// Builds `course` with `runner`; `stop` says when to act as if interrupted.
+fn build(
+    course: &Course,
+    options: &Options,
+    runner: &Fake,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Outcome {
+    let ctx = Context {
+        videofile: &course.videofile,
+        chapters: &course.chapters,
+        images: &course.images,
+        tools: &course.tools,
+        clients: &course.clients,
+        script_template: "",
+    };
+    scheduler::run(
+        &ctx,
+        &course.store,
+        &LastKeys::default(),
+        options,
+        &Progress::hidden(),
+        runner,
+        stop,
+    )
+}
+
+/// The names of the nodes in states that `pick` selects.
+fn nodes(outcome: &Outcome, pick: impl Fn(&State) -> bool) -> Vec<String> {
+    outcome
+        .plan
+        .graph
+        .node_indices()
+        .filter(|n| pick(outcome.state(*n)))
+        .map(|n| outcome.plan.name(n))
+        .collect()
+}
+
+fn never() -> bool {
+    false
+}
+
+#[test]
+fn a_script_expands_into_its_slides_which_all_run_and_join() {
+    let course = course(2, "");
+    let fake = Fake::new(&course.store, &["One.", "Two.", "Three."]);
+    let outcome = build(&course, &options(2, false), &fake, &never);
+    assert!(outcome.succeeded());
+    // Per chapter: chapter, script, 3 x (audio, image, clip), video, subtitles; and the course's two.
+    assert_eq!(outcome.plan.graph.node_count(), 2 * (2 + 9 + 2) + 2);
+    assert_eq!(fake.ran().len(), outcome.plan.graph.node_count());
+    assert!(fake.ran().contains(&"clip:02-chapter-2/03".to_string()));
+    // A second build finds everything in the cache.
+    let again = Fake::new(&course.store, &["One.", "Two.", "Three."]);
+    let outcome = build(&course, &options(2, false), &again, &never);
+    assert!(outcome.succeeded() && again.ran().is_empty());
+}
+
+#[test]
+fn slides_that_say_the_same_words_are_spoken_once() {
+    let course = course(1, "");
+    let fake = Fake::new(
+        &course.store,
+        &["Same words.", "Other words.", "Same words."],
+    );
+    let outcome = build(&course, &options(2, false), &fake, &never);
+    assert!(outcome.succeeded());
+    let spoken: Vec<String> = fake
+        .ran()
+        .into_iter()
+        .filter(|n| n.starts_with("audio:"))
+        .collect();
+    assert_eq!(spoken.len(), 2, "{spoken:?}");
+    // The twin that did not run took the same entry.
+    let audio = nodes(&outcome, |s| matches!(s, State::Done { .. }))
+        .into_iter()
+        .filter(|n| n.starts_with("audio:"))
+        .count();
+    assert_eq!(audio, 3);
+}
+
+#[test]
+fn a_failure_stops_the_build_unless_keep_going() {
+    let course = course(3, "");
+    let failing = "script:01-chapter-1".to_string();
+    let mut fake = Fake::new(&course.store, &["One."]);
+    fake.failing.insert(failing.clone());
+    let outcome = build(&course, &options(1, false), &fake, &never);
+    assert!(!outcome.succeeded());
+    let ran = fake.ran();
+    // With one job, nothing starts after the failure.
+    assert_eq!(ran.last(), Some(&failing), "{ran:?}");
+    assert_eq!(
+        nodes(&outcome, |s| matches!(s, State::Failed { .. })),
+        std::slice::from_ref(&failing)
+    );
+    assert!(nodes(&outcome, |s| matches!(s, State::Skipped)).contains(&"course-video".to_string()));
+
+    // With -k, everything that does not read the failed script still runs.
+    let course = self::course(3, "");
+    let mut fake = Fake::new(&course.store, &["One."]);
+    fake.failing.insert(failing.clone());
+    let outcome = build(&course, &options(1, true), &fake, &never);
+    let done = nodes(&outcome, |s| matches!(s, State::Done { .. }));
+    for chapter in ["02-chapter-2", "03-chapter-3"] {
+        assert!(
+            done.contains(&format!("chapter-video:{chapter}")),
+            "{done:?}"
+        );
+    }
+    let skipped = nodes(&outcome, |s| matches!(s, State::Skipped));
+    assert_eq!(
+        skipped,
+        [
+            "course-video",
+            "course-subtitles",
+            "chapter-video:01-chapter-1",
+            "chapter-subtitles:01-chapter-1"
+        ]
+    );
+}
+
+#[test]
+fn a_failed_job_fails_its_twins_too() {
+    let course = course(1, "");
+    let mut fake = Fake::new(&course.store, &["Same.", "Same."]);
+    fake.failing.insert("audio:01-chapter-1/01".into());
+    fake.failing.insert("audio:01-chapter-1/02".into());
+    let outcome = build(&course, &options(2, true), &fake, &never);
+    let failed = nodes(&outcome, |s| matches!(s, State::Failed { .. }));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(
+        fake.ran()
+            .iter()
+            .filter(|n| n.starts_with("audio:"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn an_interrupt_starts_nothing_new_and_skips_the_rest() {
+    let course = course(4, "");
+    let mut fake = Fake::new(&course.store, &["One.", "Two."]);
+    fake.work = Duration::from_millis(5);
+    let stop = || fake.ran.lock().unwrap().len() >= 5;
+    let outcome = build(&course, &options(1, false), &fake, &stop);
+    assert!(outcome.interrupted);
+    assert!(!outcome.succeeded());
+    // The one job running when the stop came was let finish; nothing started after it.
+    assert!(fake.ran().len() <= 6, "{:?}", fake.ran());
+    assert!(outcome.states.iter().all(State::is_final));
+}
+
+#[test]
+fn a_job_waiting_for_its_provider_holds_no_local_worker() {
+    let course = course(
+        1,
+        "[speech]\nprovider = \"cloud\"\n\n[providers.cloud]\napi = \"openai\"\napi_key_env = \"FAKE_KEY\"\nconcurrency = 1\n",
+    );
+    let narrations = ["One.", "Two.", "Three.", "Four.", "Five.", "Six."];
+    let mut fake = Fake::new(&course.store, &narrations);
+    fake.work = Duration::from_millis(30);
+    let outcome = build(&course, &options(2, false), &fake, &never);
+    assert!(outcome.succeeded());
+    // One request at a time, as the provider allows, while the two local workers drew and encoded.
+    assert_eq!(fake.most[1].load(Ordering::SeqCst), 1);
+    assert!(fake.overlapped.load(Ordering::SeqCst));
+    assert!(
+        fake.most[0].load(Ordering::SeqCst) >= 3,
+        "a cloud job and two local jobs at once"
+    );
+}
