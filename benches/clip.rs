@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::{audio, clip, join};
-use vbuild::videofile::Theme;
 
 const FPS: u32 = 10;
 const SECONDS: usize = 20;

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use vbuild::lecture::split_chapters;
+use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::providers::outline::{OutlineSettings, write_script};
-use vbuild::videofile::{Split, Theme};
+use vbuild::videofile::Split;
 
 /// Writes the scripts of `markdown` and draws every slide at 1080p; returns (slides, milliseconds per slide).
 fn draw_all(markdown: &str, split: Split, folder: &Path) -> (usize, f64) {

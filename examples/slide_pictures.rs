@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use vbuild::lecture::{slug, split_chapters};
+use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::providers::outline::{OutlineSettings, write_script};
-use vbuild::videofile::{Split, Theme};
+use vbuild::videofile::Split;
 
 fn main() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");

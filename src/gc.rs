@@ -39,25 +39,6 @@ pub struct Summary {
     pub removed_nodes: Vec<String>,
 }
 
-/// Parses a size such as `500M`, `2G`, `750K` or `1048576` (bytes; K, M, G are powers of 1024).
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => (&text[..i], text[i..].to_ascii_uppercase()),
-        None => (text, String::new()),
-    };
-    let factor: u64 = match unit.trim_end_matches('B').trim_end_matches('I') {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        "T" => 1 << 40,
-        _ => return None,
-    };
-    let number: f64 = number.trim().parse().ok()?;
-    (number >= 0.0).then_some((number * factor as f64) as u64)
-}
-
 /// An action entry file: the entry, or `None` when the file is damaged (it is garbage either way).
 type EntryFile = (PathBuf, Option<ActionEntry>);
 
@@ -248,19 +229,4 @@ fn prune_reports(
         }
     }
     Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_with_units() {
-        assert_eq!(parse_size("500M"), Some(500 << 20));
-        assert_eq!(parse_size("2G"), Some(2 << 30));
-        assert_eq!(parse_size("1.5KiB"), Some(1536));
-        assert_eq!(parse_size("1024"), Some(1024));
-        assert_eq!(parse_size("12X"), None);
-        assert_eq!(parse_size("-1"), None);
-    }
 }

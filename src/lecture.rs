@@ -10,9 +10,9 @@ use globset::Glob;
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
+use crate::language;
 pub use crate::markdown::Block;
 use crate::markdown::{self, Item};
-use crate::providers::voices;
 use crate::store::hash_file;
 use crate::videofile::{ConfigError, Split, Videofile};
 
@@ -240,7 +240,7 @@ impl Source<'_> {
             let line = self.line_of(text, "vbuild:");
             match name.as_str() {
                 "language" => {
-                    if !voices::is_language_tag(value) {
+                    if !language::is_language_tag(value) {
                         return Err(ConfigError::Source {
                             file: self.shown.to_string(),
                             line,
@@ -258,14 +258,14 @@ impl Source<'_> {
             }
         }
         let heading = self.line_of(text, "#");
-        if let Some(suggested) = voices::unread_script(text, &language) {
+        if let Some(suggested) = language::unread_script(text, &language) {
             log::warn!(
                 "{}:{heading}: this chapter is mostly written in a script the {language} voice reads letter by \
                  letter; say its language with <!-- vbuild: language={suggested} --> (or set [course] language)",
                 self.shown
             );
         } else if videofile.speech.provider == "espeak"
-            && voices::espeak_spells_kanji(text, &language)
+            && language::espeak_spells_kanji(text, &language)
         {
             log::warn!(
                 "{}:{heading}: espeak-ng reads Japanese kana but not kanji (it says \"Chinese letter\" for each); \

@@ -185,7 +185,7 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
-    gc::parse_size(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
+    vbuild::size::parse(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
 }
 
 fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {

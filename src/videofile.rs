@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
+use crate::media::audio::AUDIO_RATE;
+use crate::media::slide::Theme;
 use crate::node::Section;
 use crate::providers::http::Limits;
 use crate::secrets;
@@ -88,24 +90,6 @@ impl SubtitleFormat {
             SubtitleFormat::Srt => "srt",
             SubtitleFormat::Vtt => "vtt",
         }
-    }
-}
-
-/// The colour scheme of the built-in slide renderer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Theme {
-    #[default]
-    Dark,
-    Light,
-}
-
-impl fmt::Display for Theme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Theme::Dark => "dark",
-            Theme::Light => "light",
-        })
     }
 }
 
@@ -295,9 +279,6 @@ pub struct ProviderSettings {
     /// The longest text one speech request may carry.
     pub max_chars: usize,
 }
-
-/// The sample rate every narration is converted to; every supported frame rate divides it.
-pub const AUDIO_RATE: u32 = 24_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -813,7 +794,7 @@ impl Videofile {
         )?;
         check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
         let language = course.language.get_ref().trim().to_string();
-        let bcp47 = crate::providers::voices::is_language_tag;
+        let bcp47 = crate::language::is_language_tag;
         if !bcp47(&language) {
             return Err(locate.error(
                 &course.language.span(),
@@ -830,7 +811,7 @@ impl Videofile {
         }
         let course_language = language.clone();
         let default_voice = match speech_api {
-            None => crate::providers::voices::espeak_voice(&language),
+            None => crate::language::espeak_voice(&language),
             Some(Api::Google) if language == "en" => "en-US-Standard-C".to_string(),
             Some(Api::Google) => String::new(),
             Some(_) => "alloy".to_string(),
@@ -917,7 +898,7 @@ impl Videofile {
         )?;
         let max_blob_bytes = match &raw.cache.max_blob_size {
             None => 2 << 30,
-            Some(size) => crate::gc::parse_size(size.get_ref())
+            Some(size) => crate::size::parse(size.get_ref())
                 .filter(|&n| n > 0)
                 .ok_or_else(|| {
                     locate.error(

@@ -364,3 +364,60 @@ fn a_job_waiting_for_its_provider_holds_no_local_worker() {
         "a cloud job and two local jobs at once"
     );
 }
+
+/// The keys of every node that calls a provider, for a course whose providers are `providers`.
+fn paid_keys(sections: &str) -> Vec<(String, String)> {
+    let course = course(1, sections);
+    let fake = Fake::new(&course.store, &["Paid words."]);
+    let outcome = build(&course, &options(1, false), &fake, &never);
+    assert!(outcome.succeeded());
+    outcome
+        .plan
+        .graph
+        .node_indices()
+        .filter(|n| outcome.plan.graph[*n].kind.info().provider.is_some())
+        .filter_map(|n| {
+            let entry = outcome.entry(n)?;
+            Some((outcome.plan.name(n), entry.key.to_string()))
+        })
+        .collect()
+}
+
+/// Keys of paid work must not change when vbuild's code is reorganised: a changed key asks the provider
+/// (and the user's account) again. A change here must be deliberate (a kind's version bump).
+#[test]
+fn the_keys_of_paid_work_stay_as_they_were() {
+    let openai = "[script]\nprovider = \"cloud\"\n\n[speech]\nprovider = \"cloud\"\n\n[images]\nprovider = \"cloud\"\n\n\
+                  [providers.cloud]\napi = \"openai\"\napi_key_env = \"FAKE_KEY\"\n";
+    let others = "[speech]\nprovider = \"g\"\n\n[images]\nprovider = \"s\"\n\n\
+                  [providers.g]\napi = \"google\"\napi_key_env = \"FAKE_KEY\"\n\n\
+                  [providers.s]\napi = \"stability\"\napi_key_env = \"FAKE_KEY\"\n";
+    let short = |keys: Vec<(String, String)>| -> Vec<(String, String)> {
+        keys.into_iter()
+            .map(|(name, key)| (name, key[..16].to_string()))
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, k)| (n.to_string(), k.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        short(paid_keys(openai)),
+        pairs(&[
+            ("script:01-chapter-1", "008782874a7b12aa"),
+            ("audio:01-chapter-1/01", "281b04b288cdebd1"),
+            ("picture:01-chapter-1/01", "66caf8919b44e7c8"),
+            ("image:01-chapter-1/01", "a4f65c2b12c327b2"),
+        ])
+    );
+    assert_eq!(
+        short(paid_keys(others)),
+        pairs(&[
+            ("script:01-chapter-1", "85600324d3c72ea1"),
+            ("audio:01-chapter-1/01", "655107021b37664f"),
+            ("picture:01-chapter-1/01", "7ac5fd04f923e387"),
+            ("image:01-chapter-1/01", "b3e426392e1309e3"),
+        ])
+    );
+}

@@ -10,7 +10,9 @@ use gstreamer::prelude::*;
 use gstreamer_app::AppSink;
 
 use super::MediaError;
-use crate::videofile::AUDIO_RATE;
+
+/// The sample rate every narration is converted to; every supported frame rate divides it.
+pub const AUDIO_RATE: u32 = 24_000;
 
 /// Narration samples in the fixed format, with how many of them are speech (the rest is padding).
 #[derive(Debug, Clone)]

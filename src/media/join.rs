@@ -10,7 +10,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 
 use super::{MediaError, audio};
-use crate::videofile::AUDIO_RATE;
+use crate::media::audio::AUDIO_RATE;
 
 /// The joiner's version and AAC settings: part of every chapter and course video key.
 pub const SETTINGS: &str =

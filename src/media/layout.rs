@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::highlight;
 use super::text::{self, Face, Mode, Piece, Set};
 use crate::markdown::{self, Align, Block, Item, Span};
-use crate::videofile::Theme;
+use crate::media::slide::Theme;
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
 pub const VERSION: u32 = 2;

@@ -6,7 +6,7 @@
 //! voice) is aligned instead: its sentence boundaries are put in the pauses nearest to where the sentences'
 //! lengths say they fall.
 
-use crate::videofile::AUDIO_RATE;
+use crate::media::audio::AUDIO_RATE;
 
 /// The pause between two sentences, and after the last, in seconds.
 pub const PAUSE_SECONDS: f64 = 0.35;

@@ -6,17 +6,35 @@
 //! slide gives the same bytes on every machine.
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use resvg::{tiny_skia, usvg};
+use serde::Deserialize;
 
 use super::MediaError;
 use super::layout::{self, Colour, Element, Page};
 use super::text::Face;
 use crate::markdown::{Block, Item};
-use crate::videofile::Theme;
+
+/// The colour scheme of the built-in slide renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    Dark,
+    Light,
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+        })
+    }
+}
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
 pub const VERSION: u32 = 2;

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::providers::outline::split_sentences;
+use crate::sentences;
 
 /// The cue writer's version: part of every subtitle key.
 pub const VERSION: u32 = 4;
@@ -41,7 +41,7 @@ pub fn cues_for(slides: &[TimedNarration]) -> Vec<Cue> {
     let mut cues = Vec::new();
     let mut offset = 0.0;
     for slide in slides {
-        let sentences: Vec<Vec<String>> = split_sentences(&slide.text)
+        let sentences: Vec<Vec<String>> = sentences::split(&slide.text)
             .iter()
             .map(|s| cue_texts(s))
             .collect();

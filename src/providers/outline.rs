@@ -13,6 +13,7 @@ use crate::lecture::Chapter;
 use crate::markdown::{self, Block, Item, Span};
 use crate::media::layout;
 use crate::script::{Script, Slide};
+use crate::sentences;
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
 pub const VERSION: u32 = 7;
@@ -111,11 +112,11 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
         .map(|(index, page)| {
             let mut narration: Vec<String> = Vec::new();
             if index == 0 && !page.notes {
-                narration.push(sentence(&chapter.title));
+                narration.push(sentences::as_sentence(&chapter.title));
             }
             let said = narration_of(&page.blocks, page.notes);
             if said.is_empty() && (index > 0 || page.notes) {
-                narration.push(sentence(&markdown::plain(&page.title)));
+                narration.push(sentences::as_sentence(&markdown::plain(&page.title)));
             }
             narration.extend(said);
             let title = if page.continued {
@@ -470,10 +471,14 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
         }
         match block {
             Block::Paragraph { text } => said.push(markdown::plain(text)),
-            Block::Heading { text, .. } => said.push(sentence(&markdown::plain(text))),
-            Block::List { items } => {
-                said.extend(items.iter().map(|i| sentence(&markdown::plain(&i.text))))
+            Block::Heading { text, .. } => {
+                said.push(sentences::as_sentence(&markdown::plain(text)))
             }
+            Block::List { items } => said.extend(
+                items
+                    .iter()
+                    .map(|i| sentences::as_sentence(&markdown::plain(&i.text))),
+            ),
             Block::Quote { text, .. } => said.push(markdown::plain(&text.replace('\n', " "))),
             Block::Code { .. }
             | Block::Table { .. }
@@ -529,53 +534,6 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
         pages[i].sources.push(usize::MAX);
         pages[i].sources.extend(b.sources);
         pages[i].blocks = blocks;
-    }
-}
-
-/// Splits prose into sentences at `.`, `!` or `?` followed by white space, and after `。`, `！` or `？` (with
-/// the quotes that close on them).
-pub fn split_sentences(text: &str) -> Vec<String> {
-    let mut sentences = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        current.push(c);
-        // A full stop of Chinese or Japanese ends a sentence where it stands; a Latin one before a space,
-        // after more than one word (not "Dr." or "e.g.").
-        let wide_stop = |c: char| matches!(c, '。' | '！' | '？');
-        // A quote closing on a full stop ends the sentence only before a space: 「本当？」と聞いた is one.
-        let wide_end = wide_stop(c) && chars.peek().is_none_or(|n| !closes_quote(*n))
-            || closes_quote(c)
-                && current.chars().rev().nth(1).is_some_and(wide_stop)
-                && chars.peek().is_none_or(|n| n.is_whitespace());
-        let at_end = matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|n| n.is_whitespace());
-        if wide_end || at_end && current.split_whitespace().count() > 1 {
-            sentences.push(current.trim().to_string());
-            current.clear();
-        }
-    }
-    if !current.trim().is_empty() {
-        sentences.push(current.trim().to_string());
-    }
-    sentences
-}
-
-/// A closing quote or bracket that belongs to the sentence before it.
-fn closes_quote(c: char) -> bool {
-    "」』）\"'”’".contains(c)
-}
-
-/// Makes a heading or list item a sentence a narrator can read: a full stop after Latin text, `。` after
-/// Chinese or Japanese.
-fn sentence(text: &str) -> String {
-    let text = text.trim();
-    match text.chars().last() {
-        None => String::new(),
-        Some('.' | '!' | '?' | ':' | '。' | '！' | '？' | '：') => text.to_string(),
-        Some(last) if matches!(u32::from(last), 0x3040..=0x30FF | 0x3400..=0x9FFF) => {
-            format!("{text}。")
-        }
-        Some(_) => format!("{text}."),
     }
 }
 
@@ -804,29 +762,6 @@ mod tests {
                 .any(|b| matches!(b, Block::List { .. }))
         );
         assert_eq!(script.slides[1].speaker_notes, "Read aloud.");
-    }
-
-    #[test]
-    fn sentences_end_at_latin_and_cjk_full_stops() {
-        assert_eq!(
-            split_sentences("Dr. Smith came. He left! Did he?"),
-            ["Dr. Smith came.", "He left!", "Did he?"]
-        );
-        assert_eq!(
-            split_sentences(
-                "机器学习是一个分支。它从数据中学习！「本当？」と聞いた。「はい。」 次へ。"
-            ),
-            [
-                "机器学习是一个分支。",
-                "它从数据中学习！",
-                "「本当？」と聞いた。",
-                "「はい。」",
-                "次へ。"
-            ]
-        );
-        assert_eq!(sentence("机器学习"), "机器学习。");
-        assert_eq!(sentence("Tides"), "Tides.");
-        assert_eq!(sentence("Why?"), "Why?");
     }
 
     #[test]

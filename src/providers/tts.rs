@@ -12,9 +12,9 @@ use super::ProviderError;
 use super::http::{Body, Client};
 use crate::cost::Usage;
 use crate::media::audio;
-use crate::providers::outline::split_sentences;
+use crate::media::audio::AUDIO_RATE;
+use crate::sentences;
 use crate::steps::StepError;
-use crate::videofile::AUDIO_RATE;
 
 /// Which speech API and voice.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub struct SpeechRequest {
 pub fn split_for_requests(text: &str, max_chars: usize) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     let mut current = String::new();
-    let words = split_sentences(text).into_iter().flat_map(|sentence| {
+    let words = sentences::split(text).into_iter().flat_map(|sentence| {
         if sentence.chars().count() <= max_chars {
             vec![sentence]
         } else {

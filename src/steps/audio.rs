@@ -11,9 +11,9 @@ use crate::media::{audio, narration};
 use crate::node::SlideId;
 use crate::pronounce::Dictionary;
 use crate::providers::espeak;
-use crate::providers::outline::split_sentences;
 use crate::providers::piper::{self, Delivery, Piper};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
+use crate::sentences;
 use crate::signature::Signature;
 use crate::store::Store;
 use crate::videofile::Api;
@@ -115,7 +115,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
         signature.setting("pronounce", used.join("; "));
     }
     signature.input("narration", &text);
-    let sentences = split_sentences(&text)
+    let sentences = sentences::split(&text)
         .iter()
         .map(|s| dictionary.apply(s))
         .collect();

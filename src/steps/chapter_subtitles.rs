@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
 use crate::media::audio;
+use crate::media::audio::AUDIO_RATE;
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::node::{Address, ChapterId, NodeKind};
 use crate::signature::Signature;
 use crate::store::Store;
-use crate::videofile::AUDIO_RATE;
 
 /// Times a chapter's cues and writes them as JSON, SRT and WebVTT.
 struct TimeCues {

@@ -53,7 +53,7 @@ impl Tools {
             let named = voices::named(speech, course, language);
             let speaker = match speech.provider.as_str() {
                 "espeak" => {
-                    let voice = named.unwrap_or_else(|| voices::espeak_voice(language));
+                    let voice = named.unwrap_or_else(|| crate::language::espeak_voice(language));
                     espeak::check_voice(&voice, language)?;
                     Speaker::Espeak(voice)
                 }
