@@ -65,11 +65,17 @@ pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), Provi
             program: PROGRAM.into(),
             source,
         })?;
-    child
+    let written = child
         .stdin
         .take()
         .expect("stdin is piped")
-        .write_all(text.as_bytes())?;
+        .write_all(text.as_bytes());
+    // A program that stopped before reading all of it closed the pipe: what it said on the way out (its
+    // status and message) is the error to report, not the broken pipe.
+    let pipe_broke = match written {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
+        other => other.is_err(),
+    };
     // Polled, so that an interrupt stops the child rather than waiting for it.
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -92,6 +98,12 @@ pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), Provi
         return Err(ProviderError::Failed {
             program: PROGRAM.into(),
             message: format!("voice {voice:?}: {message}"),
+        });
+    }
+    if pipe_broke {
+        return Err(ProviderError::Failed {
+            program: PROGRAM.into(),
+            message: format!("voice {voice:?}: it stopped reading the text before its end"),
         });
     }
     Ok(())
