@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
+use vbuild::media::theme::Theme;
 use vbuild::media::{audio, clip, join};
 
 const FPS: u32 = 10;

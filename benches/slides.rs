@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use vbuild::lecture::split_chapters;
-use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
+use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
 use vbuild::videofile::Split;
 

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use vbuild::providers::piper::{self, Delivery};
+use vbuild::providers::piper;
+use vbuild::videofile::Delivery;
 
 /// Builds a fresh copy of the example with `speech` as its speech provider; returns (wall seconds, seconds
 /// of speech, seconds the audio nodes took, seconds of video).

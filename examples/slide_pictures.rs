@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use vbuild::lecture::{slug, split_chapters};
-use vbuild::media::slide::Theme;
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
+use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
 use vbuild::videofile::Split;
 

@@ -1,12 +1,10 @@
 //! Usage and cost: what a provider consumed for a node (characters spoken, tokens, images, requests), and what
-//! that costs at the provider's unit prices (from the Videofile's `[prices.NAME]`, built-in providers free).
+//! that costs at the provider's unit prices (the Videofile's `[prices.NAME]`, else its API's list prices;
+//! built-in providers are free).
 
 use std::ops::AddAssign;
 
 use serde::{Deserialize, Serialize};
-
-use crate::node::NodeKind;
-use crate::videofile::Api;
 
 /// What one node consumed from its provider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -62,46 +60,6 @@ impl Price {
         ]
         .iter()
         .any(|p| !p.is_finite() || *p < 0.0)
-    }
-}
-
-/// Built-in list prices (US dollars) of well-known models, used when the Videofile has no `[prices.NAME]`
-/// for the provider; unknown models are free. `kind` is the node kind that pays.
-pub fn default_price(api: Api, kind: NodeKind, model: &str) -> Price {
-    use NodeKind::{Audio, Picture, Script};
-    let zero = Price::default();
-    match (api, kind, model) {
-        (Api::OpenAi, Script, "gpt-4o-mini") => Price {
-            per_million_input_tokens: 0.15,
-            per_million_output_tokens: 0.60,
-            ..zero
-        },
-        (Api::OpenAi, Script, "gpt-4o") => Price {
-            per_million_input_tokens: 2.50,
-            per_million_output_tokens: 10.0,
-            ..zero
-        },
-        (Api::OpenAi, Audio, "tts-1") => Price {
-            per_million_characters: 15.0,
-            ..zero
-        },
-        (Api::OpenAi, Audio, "tts-1-hd") => Price {
-            per_million_characters: 30.0,
-            ..zero
-        },
-        (Api::Google, Audio, _) => Price {
-            per_million_characters: 16.0,
-            ..zero
-        },
-        (Api::OpenAi, Picture, "dall-e-3") => Price {
-            per_image: 0.04,
-            ..zero
-        },
-        (Api::Stability, Picture, "core") => Price {
-            per_image: 0.03,
-            ..zero
-        },
-        _ => zero,
     }
 }
 

@@ -4,6 +4,7 @@
 //! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
 //! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
 
+pub mod apis;
 pub mod config;
 pub mod cost;
 pub mod describe;
@@ -14,6 +15,7 @@ pub mod history;
 pub mod init;
 pub mod interrupt;
 pub mod language;
+pub mod last_keys;
 pub mod lecture;
 pub mod logging;
 pub mod markdown;

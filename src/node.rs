@@ -49,6 +49,17 @@ pub enum Section {
     Images,
 }
 
+impl Section {
+    /// The section's name in the Videofile: `script` for `[script]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Script => "script",
+            Section::Speech => "speech",
+            Section::Images => "images",
+        }
+    }
+}
+
 /// How a command line asks for a kind's nodes: `word` (a course node) or `word:CHAPTER[/SLIDE]`.
 #[derive(Debug, Clone, Copy)]
 pub struct TargetSpelling {

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::{self, Overrides};
-use crate::cost::{self, Usage};
+use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
-use crate::history::LastKeys;
+use crate::last_keys::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
 use crate::node::{Address, NodeKind};
 use crate::output::{self, OutputError};
@@ -404,7 +404,7 @@ impl Pricing for Videofile {
         let provider = self.provider_of(section);
         let price = self.prices.get(provider).copied().or_else(|| {
             let api = self.providers.get(provider)?.api;
-            Some(cost::default_price(api, kind, self.model_of(section)))
+            Some(api.list_price(section, self.model_of(section)))
         });
         price.map_or(0.0, |price| price.cost(usage))
     }

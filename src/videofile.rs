@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::apis::{Api, AuthKind, Limits};
 use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::cost::Price;
 use crate::media::audio::AUDIO_RATE;
-use crate::media::slide::Theme;
+use crate::media::theme::Theme;
 use crate::node::Section;
-use crate::providers::http::Limits;
 use crate::secrets;
 use toml::Spanned;
 
@@ -192,7 +192,7 @@ pub struct PiperSettings {
     pub location: Option<PathBuf>,
     /// A voice file (`.onnx`, with its `.onnx.json` beside it), else the installed joe voice.
     pub model: Option<PathBuf>,
-    pub delivery: crate::providers::piper::Delivery,
+    pub delivery: Delivery,
 }
 
 /// `[images]`: how slides become pictures.
@@ -231,39 +231,25 @@ pub struct CacheSettings {
     pub shard_wait: Duration,
 }
 
-/// The API a `[providers.NAME]` section speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Api {
-    /// OpenAI-compatible: `/chat/completions`, `/audio/speech`, `/images/generations`.
-    #[serde(rename = "openai")]
-    OpenAi,
-    /// Google Cloud Text-to-Speech: `text:synthesize`.
-    #[serde(rename = "google")]
-    Google,
-    /// Stability AI's image API: `/v2beta/stable-image/generate/...`.
-    #[serde(rename = "stability")]
-    Stability,
+/// How piper speaks (part of the audio key).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delivery {
+    pub speaker: u32,
+    /// Longer is slower (1.0: the voice's own pace).
+    pub length_scale: f64,
+    pub noise_scale: f64,
+    pub noise_w_scale: f64,
 }
 
-impl Api {
-    /// The API's name as written in the Videofile.
-    pub fn name(self) -> &'static str {
-        match self {
-            Api::OpenAi => "openai",
-            Api::Google => "google",
-            Api::Stability => "stability",
+impl Default for Delivery {
+    fn default() -> Delivery {
+        Delivery {
+            speaker: 0,
+            length_scale: 1.0,
+            noise_scale: 0.667,
+            noise_w_scale: 0.8,
         }
     }
-}
-
-/// How a provider's key is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuthKind {
-    /// `Authorization: Bearer KEY`.
-    Bearer,
-    /// The API's own key header (`X-Goog-Api-Key` for Google, `api-key` for OpenAI-compatible servers).
-    ApiKey,
 }
 
 /// `[providers.NAME]`: a cloud service, its credentials (by environment variable name) and its limits.
@@ -671,16 +657,11 @@ impl Videofile {
             ));
         }
         let providers = validate_providers(&locate, raw.providers)?;
-        let uses = |section, provider: &Spanned<String>, builtins: &[&str], apis: &[Api]| {
-            check_provider(&locate, &providers, section, provider, builtins, apis)
+        let uses = |section, provider: &Spanned<String>, builtins: &[&str]| {
+            check_provider(&locate, &providers, section, provider, builtins)
         };
-        let script_api = uses("script", &raw.script.provider, &["outline"], &[Api::OpenAi])?;
-        let speech_api = uses(
-            "speech",
-            &raw.speech.provider,
-            &["espeak", "piper"],
-            &[Api::OpenAi, Api::Google],
-        )?;
+        let script_api = uses(Section::Script, &raw.script.provider, &["outline"])?;
+        let speech_api = uses(Section::Speech, &raw.speech.provider, &["espeak", "piper"])?;
         for (key, value) in [
             ("length_scale", &raw.speech.length_scale),
             ("noise_scale", &raw.speech.noise_scale),
@@ -729,12 +710,7 @@ impl Videofile {
             }
             _ => None,
         };
-        let images_api = uses(
-            "images",
-            &raw.images.provider,
-            &["slides"],
-            &[Api::OpenAi, Api::Stability],
-        )?;
+        let images_api = uses(Section::Images, &raw.images.provider, &["slides"])?;
         check_range(
             &locate,
             "script",
@@ -812,9 +788,7 @@ impl Videofile {
         let course_language = language.clone();
         let default_voice = match speech_api {
             None => crate::language::espeak_voice(&language),
-            Some(Api::Google) if language == "en" => "en-US-Standard-C".to_string(),
-            Some(Api::Google) => String::new(),
-            Some(_) => "alloy".to_string(),
+            Some(api) => (api.descriptor().default_voice)(&language).to_string(),
         };
         let voice_given = raw.speech.voice.is_some();
         let voice_spanned = raw
@@ -822,7 +796,9 @@ impl Videofile {
             .voice
             .unwrap_or_else(|| unspanned(default_voice.clone()));
         let voice = voice_spanned.get_ref();
-        let may_be_empty = speech_api == Some(Api::Google) && !voice_given;
+        // A service that has its own voice for each language may be left to pick it.
+        let may_be_empty =
+            speech_api.is_some_and(|api| !api.descriptor().multilingual_voices) && !voice_given;
         if (voice.is_empty() && !may_be_empty)
             || !voice
                 .chars()
@@ -961,11 +937,9 @@ impl Videofile {
                 max_bullets: raw.script.max_bullets.into_inner(),
                 words_per_slide: raw.script.words_per_slide.into_inner(),
                 model: raw.script.model.unwrap_or_else(|| {
-                    if script_api.is_some() {
-                        "gpt-4o-mini".into()
-                    } else {
-                        String::new()
-                    }
+                    script_api
+                        .map_or("", |api| api.default_model(Section::Script))
+                        .into()
                 }),
                 prompt,
                 max_attempts: raw.script.max_attempts.into_inner(),
@@ -994,18 +968,16 @@ impl Videofile {
                     .model
                     .map(Spanned::into_inner)
                     .unwrap_or_else(|| {
-                        if speech_api == Some(Api::OpenAi) {
-                            "tts-1".into()
-                        } else {
-                            String::new()
-                        }
+                        speech_api
+                            .map_or("", |api| api.default_model(Section::Speech))
+                            .into()
                     }),
                 pronounce,
                 voices: raw.speech.voices,
                 piper: PiperSettings {
                     location: piper_location,
                     model: piper_model,
-                    delivery: crate::providers::piper::Delivery {
+                    delivery: Delivery {
                         speaker: raw.speech.speaker,
                         length_scale: raw.speech.length_scale.into_inner(),
                         noise_scale: raw.speech.noise_scale.into_inner(),
@@ -1016,10 +988,10 @@ impl Videofile {
             images: Images {
                 provider: raw.images.provider.into_inner(),
                 theme: raw.images.theme,
-                model: raw.images.model.unwrap_or_else(|| match images_api {
-                    Some(Api::Stability) => "core".into(),
-                    Some(_) => "dall-e-3".into(),
-                    None => String::new(),
+                model: raw.images.model.unwrap_or_else(|| {
+                    images_api
+                        .map_or("", |api| api.default_model(Section::Images))
+                        .into()
                 }),
                 size: raw.images.size,
             },
@@ -1253,12 +1225,12 @@ fn parse_resolution(text: &str) -> Option<(u32, u32)> {
 fn check_provider(
     locate: &Locator,
     providers: &BTreeMap<String, ProviderSettings>,
-    section: &str,
+    section: Section,
     provider: &Spanned<String>,
     builtins: &[&str],
-    apis: &[Api],
 ) -> Result<Option<Api>, ConfigError> {
     let name = provider.get_ref();
+    let key = section.key();
     if builtins.contains(&name.as_str()) {
         return Ok(None);
     }
@@ -1272,17 +1244,21 @@ fn check_provider(
         return Err(locate.error(
             &provider.span(),
             format!(
-                "[{section}] provider = {name:?} is not available; choose {builtin} or a [providers.NAME] section{}",
+                "[{key}] provider = {name:?} is not available; choose {builtin} or a [providers.NAME] section{}",
                 if defined.is_empty() { String::new() } else { format!(" ({})", defined.join(", ")) }
             ),
         ));
     };
-    if !apis.contains(&settings.api) {
-        let names: Vec<&str> = apis.iter().map(|a| a.name()).collect();
+    if !settings.api.serves(section) {
+        let names: Vec<&str> = Api::ALL
+            .iter()
+            .filter(|api| api.serves(section))
+            .map(|api| api.name())
+            .collect();
         return Err(locate.error(
             &provider.span(),
             format!(
-                "[{section}] provider = {name:?}: its api {:?} cannot do this; [{section}] takes {}",
+                "[{key}] provider = {name:?}: its api {:?} cannot do this; [{key}] takes {}",
                 settings.api.name(),
                 names.join(" or ")
             ),
@@ -1332,15 +1308,7 @@ fn validate_providers(
             &p.api_key_env,
             &format!("[providers.{name}] api_key_env"),
         )?;
-        let (base_url, auth, max_chars) = match p.api {
-            Api::OpenAi => ("https://api.openai.com/v1", AuthKind::Bearer, 4096),
-            Api::Google => (
-                "https://texttospeech.googleapis.com/v1",
-                AuthKind::ApiKey,
-                5000,
-            ),
-            Api::Stability => ("https://api.stability.ai", AuthKind::Bearer, 0),
-        };
+        let api = p.api.descriptor();
         let max_chars = match &p.max_chars {
             Some(n) => {
                 check_range(
@@ -1352,15 +1320,15 @@ fn validate_providers(
                 )?;
                 *n.get_ref() as usize
             }
-            None => max_chars,
+            None => api.max_chars,
         };
         providers.insert(
             name.clone(),
             ProviderSettings {
                 api: p.api,
-                base_url: p.base_url.unwrap_or_else(|| base_url.to_string()),
+                base_url: p.base_url.unwrap_or_else(|| api.base_url.to_string()),
                 api_key_env: env.clone(),
-                auth: p.auth.unwrap_or(auth),
+                auth: p.auth.unwrap_or(api.auth),
                 limits: Limits {
                     connect_timeout: Duration::from_secs_f64(connect),
                     read_timeout: Duration::from_secs_f64(read),

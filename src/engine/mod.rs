@@ -13,8 +13,8 @@ pub use executor::{Executor, Runner, catch_panic};
 pub use shard::Shard;
 pub use state::{Outcome, Pool, State};
 
-use crate::history::LastKeys;
 use crate::interrupt;
+use crate::last_keys::LastKeys;
 use crate::progress::Progress;
 use crate::remote::Remote;
 use crate::steps::Context;

@@ -19,7 +19,7 @@ use super::executor::{Runner, catch_panic};
 use super::shard::Shard;
 use super::state::{Outcome, Pool, State, States};
 use crate::digest::Digest;
-use crate::history::LastKeys;
+use crate::last_keys::LastKeys;
 use crate::node::ChapterId;
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -142,6 +142,14 @@ fn run_job<R: Runner>(
     let result = catch_panic(|| runner.run(name, key, prepared))
         .unwrap_or_else(|message| Err(StepError::Panic(message)));
     Message::Ran { node, result }
+}
+
+/// The pool a job runs in: its cloud provider's, or the local workers'.
+fn pool_of(prepared: &Prepared) -> Pool {
+    match prepared.job.provider() {
+        Some(provider) => Pool::Provider(provider.to_string()),
+        None => Pool::Local,
+    }
 }
 
 /// What a worker or a helper thread reports back.
@@ -489,14 +497,10 @@ impl<'a> Scheduler<'a> {
                     asking: false,
                 },
             );
-            self.queue(Pool::Remote, node);
+            self.queues.entry(Pool::Remote).or_default().push_back(node);
             return;
         }
         self.missed(node, prepared, key);
-    }
-
-    fn queue(&mut self, pool: Pool, node: NodeIndex) {
-        self.queues.entry(pool).or_default().push_back(node);
     }
 
     /// A node the remote was asked for: cached if it had it, else a miss.
@@ -565,20 +569,29 @@ impl<'a> Scheduler<'a> {
             Some(shard) if self.plan.graph[node].kind.info().shardable && !shard.owns(&key) => {
                 Pool::Shards
             }
-            _ => match prepared.job.provider() {
-                Some(provider) => Pool::Provider(provider.to_string()),
-                None => Pool::Local,
-            },
+            _ => pool_of(&prepared),
         };
+        self.enqueue(node, key, reason, Box::new(prepared), pool);
+    }
+
+    /// Queues `node` (to run `prepared`, whose key is `key`) for a slot of `pool`.
+    fn enqueue(
+        &mut self,
+        node: NodeIndex,
+        key: Digest,
+        reason: Reason,
+        prepared: Box<Prepared>,
+        pool: Pool,
+    ) {
         self.set(
             node,
             State::Queued {
                 key,
                 reason,
-                prepared: Box::new(prepared),
+                prepared,
             },
         );
-        self.queue(pool, node);
+        self.queues.entry(pool).or_default().push_back(node);
     }
 
     /// Another shard's result: taken if it came, else the node is built here.
@@ -606,19 +619,8 @@ impl<'a> Scheduler<'a> {
                     self.shard_of(&key),
                     humantime::format_duration(waited)
                 );
-                let pool = match prepared.job.provider() {
-                    Some(provider) => Pool::Provider(provider.to_string()),
-                    None => Pool::Local,
-                };
-                self.set(
-                    node,
-                    State::Queued {
-                        key,
-                        reason,
-                        prepared,
-                    },
-                );
-                self.queue(pool, node);
+                let pool = pool_of(&prepared);
+                self.enqueue(node, key, reason, prepared, pool);
             }
         }
     }

@@ -12,7 +12,7 @@ use super::state::State;
 use super::{Options, Outcome};
 use crate::config::Overrides;
 use crate::digest::Digest;
-use crate::history::LastKeys;
+use crate::last_keys::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
 use crate::node::NodeKind;
 use crate::progress::Progress;

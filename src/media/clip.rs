@@ -37,8 +37,8 @@ pub fn encode(image: &Path, frames: u64, fps: u32, out: &Path) -> Result<(), Med
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::slide::Theme;
     use crate::media::slide::{SlideContent, SlideStyle, render_png};
+    use crate::media::theme::Theme;
 
     #[test]
     fn the_same_slide_encodes_to_the_same_bytes() {

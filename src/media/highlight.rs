@@ -9,8 +9,7 @@ use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 use two_face::theme::EmbeddedThemeName;
 
-use super::layout::Colour;
-use crate::media::slide::Theme;
+use super::theme::{Colour, Theme};
 
 fn syntaxes() -> &'static SyntaxSet {
     static SYNTAXES: OnceLock<SyntaxSet> = OnceLock::new();

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use super::highlight;
 use super::text::{self, Face, Mode, Piece, Set};
+use super::theme::{Colour, Theme};
 use crate::markdown::{self, Align, Block, Item, Span};
-use crate::media::slide::Theme;
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
 pub const VERSION: u32 = 2;
@@ -37,19 +37,6 @@ const LINE: f32 = 1.35;
 const BLOCK_GAP: f32 = 30.0;
 /// The smallest a slide's sizes shrink to (as a share of the normal sizes).
 const MIN_SHRINK: f32 = 0.6;
-
-/// A colour on the slide: a role the theme decides, or a highlighter's colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Colour {
-    Title,
-    Text,
-    Muted,
-    Accent,
-    Link,
-    Panel,
-    Stripe,
-    Rgb(u8, u8, u8),
-}
 
 /// A line drawn through or under text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod narration;
 pub mod slide;
 pub mod subtitles;
 pub mod text;
+pub mod theme;
 
 use std::path::Path;
 

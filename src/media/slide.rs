@@ -6,35 +6,17 @@
 //! slide gives the same bytes on every machine.
 
 use std::collections::BTreeSet;
-use std::fmt::{self, Write};
+use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use resvg::{tiny_skia, usvg};
-use serde::Deserialize;
 
 use super::MediaError;
-use super::layout::{self, Colour, Element, Page};
+use super::layout::{self, Element, Page};
 use super::text::Face;
+use super::theme::{Theme, paint, palette};
 use crate::markdown::{Block, Item};
-
-/// The colour scheme of the built-in slide renderer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Theme {
-    #[default]
-    Dark,
-    Light,
-}
-
-impl fmt::Display for Theme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Theme::Dark => "dark",
-            Theme::Light => "light",
-        })
-    }
-}
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
 pub const VERSION: u32 = 2;
@@ -88,55 +70,6 @@ pub struct Rendered {
     pub missing: BTreeSet<char>,
     /// The blocks did not fit even at the smallest sizes.
     pub overflow: bool,
-}
-
-struct Palette {
-    background: [&'static str; 2],
-    title: &'static str,
-    text: &'static str,
-    accent: &'static str,
-    muted: &'static str,
-    link: &'static str,
-    panel: &'static str,
-    stripe: &'static str,
-}
-
-fn palette(theme: Theme) -> Palette {
-    match theme {
-        Theme::Dark => Palette {
-            background: ["#0f172a", "#1e293b"],
-            title: "#f8fafc",
-            text: "#e2e8f0",
-            accent: "#38bdf8",
-            muted: "#94a3b8",
-            link: "#7dd3fc",
-            panel: "#334155",
-            stripe: "#1e293b",
-        },
-        Theme::Light => Palette {
-            background: ["#ffffff", "#f1f5f9"],
-            title: "#0f172a",
-            text: "#1e293b",
-            accent: "#0284c7",
-            muted: "#64748b",
-            link: "#0369a1",
-            panel: "#e2e8f0",
-            stripe: "#f1f5f9",
-        },
-    }
-}
-
-fn paint(colour: Colour, palette: &Palette) -> String {
-    match colour {
-        Colour::Title => palette.title.into(),
-        Colour::Text => palette.text.into(),
-        Colour::Muted => palette.muted.into(),
-        Colour::Accent => palette.accent.into(),
-        Colour::Link => palette.link.into(),
-        Colour::Panel => palette.panel.into(),
-        Colour::Stripe => palette.stripe.into(),
-        Colour::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
-    }
 }
 
 /// The MIME type of a picture's bytes, if resvg can draw it.

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ProviderError;
+pub use crate::apis::Limits;
 use crate::{interrupt, secrets};
 
 /// How requests prove who they are.
@@ -24,20 +25,6 @@ impl Auth {
             Auth::Bearer(key) | Auth::Header(_, key) => key,
         }
     }
-}
-
-/// Connection and pacing settings of one provider.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    /// Retries after the first attempt, for 429, 5xx, timeouts and connection failures.
-    pub max_retries: u32,
-    /// The first backoff; each retry doubles it (with jitter of -50%..+50%).
-    pub backoff: Duration,
-    pub requests_per_second: f64,
-    /// Jobs of this provider running at once (enforced by the scheduler's provider pool).
-    pub concurrency: usize,
 }
 
 /// A request body.

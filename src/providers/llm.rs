@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::ProviderError;
+use super::answer::{self, Answer};
 use super::http::{Body, Client};
 use crate::cost::Usage;
 use crate::script::{self, Script};
@@ -64,27 +65,10 @@ impl ScriptRequest {
                 self.client
                     .post("chat/completions", &Body::Json(body), "application/json")?;
             usage.requests += u64::from(response.attempts);
-            let answer: serde_json::Value =
-                serde_json::from_slice(&response.body).map_err(|e| {
-                    self.answer_error(format!(
-                        "the chat answer is not JSON ({e}): {}",
-                        super::http::server_message(&response.body)
-                    ))
-                })?;
-            usage.input_tokens += answer
-                .pointer("/usage/prompt_tokens")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0);
-            usage.output_tokens += answer
-                .pointer("/usage/completion_tokens")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0);
-            let content = answer
-                .pointer("/choices/0/message/content")
-                .and_then(|c| c.as_str())
-                .ok_or_else(|| {
-                    self.answer_error("the chat answer has no choices[0].message.content".into())
-                })?;
+            let answer = Answer::parse(&self.client.name, "the chat answer", &response.body)?;
+            usage.input_tokens += answer.count("/usage/prompt_tokens");
+            usage.output_tokens += answer.count("/usage/completion_tokens");
+            let content = answer.text("/choices/0/message/content")?;
             match script::validate(content, self.max_slides, self.max_bullets) {
                 Ok(script) => return Ok((script, usage)),
                 Err(found) => {
@@ -102,17 +86,13 @@ impl ScriptRequest {
                 }
             }
         }
-        Err(self.answer_error(format!(
-            "no valid script after {} attempts; last errors: {}",
-            self.max_attempts,
-            errors.join("; ")
-        )))
-    }
-
-    fn answer_error(&self, message: String) -> ProviderError {
-        ProviderError::Answer {
-            provider: self.client.name.clone(),
-            message: crate::secrets::redact(&message),
-        }
+        Err(answer::error(
+            &self.client.name,
+            &format!(
+                "no valid script after {} attempts; last errors: {}",
+                self.max_attempts,
+                errors.join("; ")
+            ),
+        ))
     }
 }

@@ -4,6 +4,7 @@
 //! ([`crate::media::slide`]). Cloud providers (`[providers.NAME]` sections) share one HTTP client each
 //! ([`http::Client`]): `openai` (chat scripts, speech, images), `google` (speech), `stability` (images).
 
+pub mod answer;
 pub mod espeak;
 pub mod http;
 pub mod llm;
@@ -16,7 +17,8 @@ pub mod voices;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::videofile::{Api, AuthKind, ConfigError, Videofile};
+use crate::apis::AuthKind;
+use crate::videofile::{ConfigError, Videofile};
 
 /// A provider failed to produce its output.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,9 @@ pub enum ProviderError {
     /// Reading or writing the provider's files failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The audio a provider answered with could not be read.
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
     /// An interrupt stopped the work before it was done.
     #[error("interrupted")]
     Interrupted,
@@ -87,10 +92,9 @@ impl Clients {
                     });
                 }
             };
-            let auth = match (settings.auth, settings.api) {
-                (AuthKind::Bearer, _) => http::Auth::Bearer(key),
-                (AuthKind::ApiKey, Api::Google) => http::Auth::Header("X-Goog-Api-Key", key),
-                (AuthKind::ApiKey, _) => http::Auth::Header("api-key", key),
+            let auth = match settings.auth {
+                AuthKind::Bearer => http::Auth::Bearer(key),
+                AuthKind::ApiKey => http::Auth::Header(settings.api.descriptor().key_header, key),
             };
             let client = http::Client::new(name, &settings.base_url, auth, settings.limits);
             clients.insert(name.clone(), Arc::new(client));

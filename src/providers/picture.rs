@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
 use serde_json::json;
 
 use super::ProviderError;
+use super::answer::{self, Answer};
 use super::http::{Body, Client};
 use crate::cost::Usage;
 
@@ -35,17 +35,8 @@ impl PictureRequest {
                     &Body::Json(body),
                     "application/json",
                 )?;
-                let answer: serde_json::Value = serde_json::from_slice(&response.body)
-                    .map_err(|e| self.answer_error(format!("the answer is not JSON: {e}")))?;
-                let data = answer
-                    .pointer("/data/0/b64_json")
-                    .and_then(|d| d.as_str())
-                    .ok_or_else(|| {
-                        self.answer_error("the answer has no data[0].b64_json".into())
-                    })?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .map_err(|e| self.answer_error(format!("b64_json is not base64: {e}")))?;
+                let answer = Answer::parse(&self.client.name, "the answer", &response.body)?;
+                let bytes = answer.base64("/data/0/b64_json")?;
                 (bytes, response.attempts)
             }
             Painter::Stability { model } => {
@@ -68,7 +59,10 @@ impl PictureRequest {
             }
         };
         if !(bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"\xff\xd8")) {
-            return Err(self.answer_error("the picture is neither PNG nor JPEG".into()));
+            return Err(answer::error(
+                &self.client.name,
+                "the picture is neither PNG nor JPEG",
+            ));
         }
         Ok((
             bytes,
@@ -78,12 +72,5 @@ impl PictureRequest {
                 ..Usage::default()
             },
         ))
-    }
-
-    fn answer_error(&self, message: String) -> ProviderError {
-        ProviderError::Answer {
-            provider: self.client.name.clone(),
-            message,
-        }
     }
 }

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use super::ProviderError;
 use crate::interrupt;
+use crate::videofile::Delivery;
 
 /// The worker script.
 const WORKER: &str = include_str!("../../assets/piper/worker.py");
@@ -49,27 +50,6 @@ pub struct Piper {
 /// piper scales each sentence to full scale; this brings its peaks to -1 dBFS, headroom for the AAC encoder
 /// (whose decoded output overshoots a full-scale input). Part of the audio key.
 pub const PEAK: f64 = 0.891;
-
-/// How piper speaks (part of the audio key).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Delivery {
-    pub speaker: u32,
-    /// Longer is slower (1.0: the voice's own pace).
-    pub length_scale: f64,
-    pub noise_scale: f64,
-    pub noise_w_scale: f64,
-}
-
-impl Default for Delivery {
-    fn default() -> Delivery {
-        Delivery {
-            speaker: 0,
-            length_scale: 1.0,
-            noise_scale: 0.667,
-            noise_w_scale: 0.8,
-        }
-    }
-}
 
 fn missing(message: String) -> ProviderError {
     ProviderError::Missing {

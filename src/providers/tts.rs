@@ -5,16 +5,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use base64::Engine;
 use serde_json::json;
 
 use super::ProviderError;
+use super::answer::Answer;
 use super::http::{Body, Client};
 use crate::cost::Usage;
 use crate::media::audio;
 use crate::media::audio::AUDIO_RATE;
 use crate::sentences;
-use crate::steps::StepError;
 
 /// Which speech API and voice.
 #[derive(Debug, Clone)]
@@ -60,7 +59,7 @@ pub fn split_for_requests(text: &str, max_chars: usize) -> Vec<String> {
 
 impl SpeechRequest {
     /// Speaks `text` and returns its samples in the fixed format, with the characters and requests used.
-    pub fn speak(&self, text: &str, scratch: &Path) -> Result<(Vec<i16>, Usage), StepError> {
+    pub fn speak(&self, text: &str, scratch: &Path) -> Result<(Vec<i16>, Usage), ProviderError> {
         let mut samples = Vec::new();
         let mut usage = Usage {
             characters: text.chars().count() as u64,
@@ -73,7 +72,7 @@ impl SpeechRequest {
             let (bytes, attempts) = self.request(piece)?;
             usage.requests += u64::from(attempts);
             let file = scratch.join(format!("part-{i}.audio"));
-            std::fs::write(&file, bytes).map_err(ProviderError::Io)?;
+            std::fs::write(&file, bytes)?;
             samples.extend(audio::decode(&file)?);
         }
         Ok((samples, usage))
@@ -102,24 +101,10 @@ impl SpeechRequest {
                 let response =
                     self.client
                         .post("text:synthesize", &Body::Json(body), "application/json")?;
-                let answer: serde_json::Value = serde_json::from_slice(&response.body)
-                    .map_err(|e| self.answer_error(format!("the answer is not JSON: {e}")))?;
-                let content = answer
-                    .get("audioContent")
-                    .and_then(|c| c.as_str())
-                    .ok_or_else(|| self.answer_error("the answer has no audioContent".into()))?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(content)
-                    .map_err(|e| self.answer_error(format!("audioContent is not base64: {e}")))?;
+                let answer = Answer::parse(&self.client.name, "the answer", &response.body)?;
+                let bytes = answer.base64("/audioContent")?;
                 Ok((bytes, response.attempts))
             }
-        }
-    }
-
-    fn answer_error(&self, message: String) -> ProviderError {
-        ProviderError::Answer {
-            provider: self.client.name.clone(),
-            message,
         }
     }
 }

@@ -5,18 +5,19 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Inputs, Job, Prepared, Produced, Speaker, StepError};
+use super::{Inputs, Job, Prepared, Produced, Speaker, StepError, sign_api};
+use crate::apis::{Api, Signed};
 use crate::cost::Usage;
 use crate::media::{audio, narration};
-use crate::node::SlideId;
+use crate::node::{Section, SlideId};
 use crate::pronounce::Dictionary;
 use crate::providers::espeak;
-use crate::providers::piper::{self, Delivery, Piper};
+use crate::providers::piper::{self, Piper};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
 use crate::sentences;
 use crate::signature::Signature;
 use crate::store::Store;
-use crate::videofile::Api;
+use crate::videofile::Delivery;
 
 /// Speaks a slide's narration, as it is said (the pronunciation dictionary applied): whole, and in
 /// sentences (as many as the written narration has, so the subtitles can follow them).
@@ -77,27 +78,27 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
             }
         }
         (Speaker::Cloud { voice, language }, Some(settings)) => {
+            sign_api(
+                &mut signature,
+                "provider",
+                settings.api,
+                Section::Speech,
+                |setting| match setting {
+                    Signed::Model => speech.model.clone(),
+                    Signed::Voice => voice.clone(),
+                    Signed::Language => language.clone(),
+                    Signed::Size => unreachable!("speech has no size"),
+                },
+            );
             let cloud = match settings.api {
-                Api::Google => {
-                    signature
-                        .setting("provider", "google-tts")
-                        .setting("voice", voice)
-                        .setting("language", language);
-                    CloudVoice::Google {
-                        voice: voice.clone(),
-                        language: language.clone(),
-                    }
-                }
-                _ => {
-                    signature
-                        .setting("provider", "openai-speech")
-                        .setting("model", &speech.model)
-                        .setting("voice", voice);
-                    CloudVoice::OpenAi {
-                        model: speech.model.clone(),
-                        voice: voice.clone(),
-                    }
-                }
+                Api::Google => CloudVoice::Google {
+                    voice: voice.clone(),
+                    language: language.clone(),
+                },
+                _ => CloudVoice::OpenAi {
+                    model: speech.model.clone(),
+                    voice: voice.clone(),
+                },
             };
             Voice::Cloud(SpeechRequest {
                 client: ctx.clients.get(&speech.provider),

@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
 
+use crate::apis::{Api, Signed};
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::lecture::{ChapterSource, Images};
 use crate::media::MediaError;
-use crate::node::{Address, ChapterId, Node, NodeKind, SlideId};
+use crate::node::{Address, ChapterId, Node, NodeKind, Section, SlideId};
 use crate::plan::Plan;
 use crate::providers::{Clients, ProviderError};
 use crate::script::{Script, Slide};
@@ -235,4 +236,20 @@ fn read_json<T: serde::de::DeserializeOwned>(
         what,
         message: e.to_string(),
     })
+}
+
+/// Signs the cloud API `api` doing `section`'s work: `field` = the name the API signs with, then the settings
+/// its descriptor lists, in its order, with their values from `value`.
+fn sign_api(
+    signature: &mut Signature,
+    field: &str,
+    api: Api,
+    section: Section,
+    value: impl Fn(Signed) -> String,
+) {
+    let (name, signed) = api.signs(section);
+    signature.setting(field, name);
+    for setting in signed {
+        signature.setting(setting.name(), value(*setting));
+    }
 }

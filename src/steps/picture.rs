@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use super::{Inputs, Job, Prepared, Produced, StepError, write};
+use super::{Inputs, Job, Prepared, Produced, StepError, sign_api, write};
+use crate::apis::{Api, Signed};
 use crate::cost::Usage;
-use crate::node::SlideId;
+use crate::node::{Section, SlideId};
 use crate::providers::picture::{Painter, PictureRequest};
 use crate::signature::Signature;
 use crate::store::Store;
-use crate::videofile::Api;
 
 /// Asks the provider for a picture of `prompt`.
 struct Draw {
@@ -27,22 +27,25 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
         .expect("picture nodes exist for cloud image providers")
         .api;
     let mut signature = Signature::new("picture", 1);
-    let painter = if api == Api::Stability {
-        signature
-            .setting("provider", "stability")
-            .setting("model", &images.model);
-        Painter::Stability {
+    sign_api(
+        &mut signature,
+        "provider",
+        api,
+        Section::Images,
+        |setting| match setting {
+            Signed::Model => images.model.clone(),
+            Signed::Size => images.size.clone(),
+            Signed::Voice | Signed::Language => unreachable!("pictures have no voice"),
+        },
+    );
+    let painter = match api {
+        Api::Stability => Painter::Stability {
             model: images.model.clone(),
-        }
-    } else {
-        signature
-            .setting("provider", "openai-images")
-            .setting("model", &images.model)
-            .setting("size", &images.size);
-        Painter::OpenAi {
+        },
+        _ => Painter::OpenAi {
             model: images.model.clone(),
             size: images.size.clone(),
-        }
+        },
     };
     signature.input("prompt", &prompt);
     let request = PictureRequest {

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Context, Inputs, Job, Prepared, Produced, StepError, read_json, write};
+use super::{Context, Inputs, Job, Prepared, Produced, StepError, read_json, sign_api, write};
+use crate::apis::Signed;
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::lecture::{Chapter, slug};
 use crate::media::layout;
-use crate::node::{Address, ChapterId, NodeKind};
+use crate::node::{Address, ChapterId, NodeKind, Section};
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings};
 use crate::script::{self as schema};
@@ -68,9 +69,18 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         (Writer::Outline(settings), format!("{:02}", chapter.0 + 1))
     } else {
         let fallback = vf.script.fallback_to_outline.then_some(settings);
+        let api = vf.providers[&vf.script.provider].api;
+        sign_api(
+            &mut signature,
+            "writer",
+            api,
+            Section::Script,
+            |setting| match setting {
+                Signed::Model => vf.script.model.clone(),
+                _ => unreachable!("scripts sign their model"),
+            },
+        );
         signature
-            .setting("writer", "openai-chat")
-            .setting("model", &vf.script.model)
             .setting("prompt template", ctx.script_template)
             .setting(
                 "fallback",

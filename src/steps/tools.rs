@@ -6,7 +6,7 @@ use super::StepError;
 use crate::media;
 use crate::providers::piper::{self, Piper};
 use crate::providers::{ProviderError, espeak, voices};
-use crate::videofile::{Api, Videofile};
+use crate::videofile::Videofile;
 
 /// Versions of the external programs whose output lands in the cache.
 #[derive(Debug, Clone)]
@@ -75,9 +75,12 @@ impl Tools {
                     )?)
                 }
                 provider => Speaker::Cloud {
-                    // OpenAI's voices speak every language; Google's default voice is the language's own.
+                    // A service whose voices speak every language keeps the course's voice; another
+                    // picks its own voice for the language.
                     voice: named.unwrap_or_else(|| match videofile.providers.get(provider) {
-                        Some(settings) if settings.api == Api::Google => String::new(),
+                        Some(settings) if !settings.api.descriptor().multilingual_voices => {
+                            String::new()
+                        }
                         _ => speech.voice.clone(),
                     }),
                     language: if language == course {
