@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::apis::{Api, AuthKind};
 use crate::engine::{Outcome, State};
 use crate::report::{NodeReport, Report};
 use crate::target::Target;
+use crate::videofile::Videofile;
 
 /// Seconds as `1.2 s`, `3 min 04 s` or `1 h 02 min`.
 pub fn duration(seconds: f64) -> String {
@@ -375,10 +377,10 @@ fn secret_keys_are_recognised_by_their_words() {
 }
 
 /// The effective configuration as TOML, each value with where it came from; secrets redacted.
-pub fn config(videofile: &crate::videofile::Videofile) -> String {
+pub fn config(videofile: &Videofile) -> String {
     let mut out = String::new();
     let mut section = String::new();
-    for (path, value) in videofile.settings() {
+    for (path, value) in settings(videofile) {
         let (head, key) = path.rsplit_once('.').expect("settings have a section");
         if head != section {
             let _ = writeln!(
@@ -401,4 +403,156 @@ pub fn config(videofile: &crate::videofile::Videofile) -> String {
         let _ = writeln!(out, "{:<40} # {origin}", format!("{key} = {value}"));
     }
     out
+}
+
+/// Every effective setting of `videofile` as (`section.key`, value as TOML), in Videofile order.
+fn settings(videofile: &Videofile) -> Vec<(String, String)> {
+    fn toml<T: Into<toml::Value>>(value: T) -> String {
+        value.into().to_string()
+    }
+    let list = |items: Vec<String>| {
+        toml(toml::Value::Array(
+            items.into_iter().map(toml::Value::String).collect(),
+        ))
+    };
+    let mut settings = vec![
+        ("course.title", toml(videofile.course.title.as_str())),
+        ("course.sources", list(videofile.course.sources.clone())),
+        ("course.split", toml(videofile.course.split.to_string())),
+        (
+            "course.output",
+            toml(videofile.course.output.display().to_string()),
+        ),
+        (
+            "video.resolution",
+            toml(format!(
+                "{}x{}",
+                videofile.video.width, videofile.video.height
+            )),
+        ),
+        ("video.fps", toml(i64::from(videofile.video.fps))),
+        (
+            "video.min_slide_seconds",
+            toml(videofile.video.min_slide_seconds),
+        ),
+        (
+            "video.subtitles",
+            list(
+                videofile
+                    .video
+                    .subtitles
+                    .iter()
+                    .map(|f| f.extension().to_string())
+                    .collect(),
+            ),
+        ),
+        ("script.provider", toml(videofile.script.provider.as_str())),
+        (
+            "script.max_slides",
+            toml(i64::from(videofile.script.max_slides)),
+        ),
+        (
+            "script.max_bullets",
+            toml(i64::from(videofile.script.max_bullets)),
+        ),
+        (
+            "script.words_per_slide",
+            toml(i64::from(videofile.script.words_per_slide)),
+        ),
+        ("speech.provider", toml(videofile.speech.provider.as_str())),
+        ("speech.voice", toml(videofile.speech.voice.as_str())),
+        ("speech.rate", toml(i64::from(videofile.speech.rate))),
+        ("images.provider", toml(videofile.images.provider.as_str())),
+        ("images.theme", toml(videofile.images.theme.to_string())),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_string(), value))
+    .collect::<Vec<_>>();
+    let mut add = |key: String, value: String| settings.push((key, value));
+    if videofile.providers.contains_key(&videofile.script.provider) {
+        add("script.model".into(), toml(videofile.script.model.as_str()));
+        if let Some(prompt) = &videofile.script.prompt {
+            let shown = prompt
+                .strip_prefix(&videofile.project_dir)
+                .unwrap_or(prompt);
+            add("script.prompt".into(), toml(shown.display().to_string()));
+        }
+        add(
+            "script.max_attempts".into(),
+            toml(i64::from(videofile.script.max_attempts)),
+        );
+        if videofile.script.fallback_to_outline {
+            add("script.fallback".into(), toml("outline"));
+        }
+    }
+    if let Some(provider) = videofile.providers.get(&videofile.speech.provider) {
+        if provider.api == Api::Google {
+            add(
+                "speech.language".into(),
+                toml(videofile.speech.language.as_str()),
+            );
+        } else {
+            add("speech.model".into(), toml(videofile.speech.model.as_str()));
+        }
+    }
+    if videofile.providers.contains_key(&videofile.images.provider) {
+        add("images.model".into(), toml(videofile.images.model.as_str()));
+        add("images.size".into(), toml(videofile.images.size.as_str()));
+    }
+    for (name, p) in &videofile.providers {
+        let auth = match p.auth {
+            AuthKind::Bearer => "bearer",
+            AuthKind::ApiKey => "api-key",
+        };
+        let values = [
+            ("api", toml(p.api.name())),
+            ("base_url", toml(p.base_url.as_str())),
+            ("api_key_env", toml(p.api_key_env.as_str())),
+            ("auth", toml(auth)),
+            (
+                "connect_timeout_sec",
+                toml(p.limits.connect_timeout.as_secs_f64()),
+            ),
+            (
+                "read_timeout_sec",
+                toml(p.limits.read_timeout.as_secs_f64()),
+            ),
+            ("max_retries", toml(i64::from(p.limits.max_retries))),
+            ("backoff_sec", toml(p.limits.backoff.as_secs_f64())),
+            ("requests_per_second", toml(p.limits.requests_per_second)),
+            ("concurrency", toml(p.limits.concurrency as i64)),
+            ("max_chars", toml(p.max_chars as i64)),
+        ];
+        for (key, value) in values {
+            add(format!("providers.{name}.{key}"), value);
+        }
+    }
+    for (provider, price) in &videofile.prices {
+        let table = toml::Value::try_from(price).expect("prices serialise");
+        for (key, value) in table.as_table().into_iter().flatten() {
+            settings.push((format!("prices.{provider}.{key}"), value.to_string()));
+        }
+    }
+    if let Some(remote) = &videofile.cache.remote {
+        settings.push(("cache.remote".into(), toml(remote.as_str())));
+    }
+    if let Some(token_env) = &videofile.cache.token_env {
+        settings.push(("cache.token_env".into(), toml(token_env.as_str())));
+    }
+    // Group by section, in Videofile order (a stable sort keeps each section's own order).
+    let sections = [
+        "course",
+        "video",
+        "script",
+        "speech",
+        "images",
+        "providers",
+        "prices",
+    ];
+    settings.sort_by_key(|(key, _)| {
+        sections
+            .iter()
+            .position(|s| key.split('.').next() == Some(s))
+    });
+    settings
 }
