@@ -2,9 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::project::Error;
+use crate::error::Error;
 use crate::providers::piper;
-use crate::videofile::ConfigError;
 
 const VIDEOFILE: &str = include_str!("../assets/init/Videofile");
 const LECTURE: &str = include_str!("../assets/init/lecture.md");
@@ -29,19 +28,16 @@ pub fn scaffold(dir: &Path, dry_run: bool) -> Result<Vec<PathBuf>, Error> {
     for (name, _) in &files {
         let path = dir.join(name);
         if path.exists() {
-            return Err(Error::Config(ConfigError::Layer {
-                path,
-                message: "already exists; vbuild init does not overwrite files".into(),
-            }));
+            return Err(Error::WouldOverwrite { path });
         }
     }
     let paths: Vec<PathBuf> = files.iter().map(|(name, _)| dir.join(name)).collect();
     if dry_run {
         return Ok(paths);
     }
-    std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
+    std::fs::create_dir_all(dir).map_err(Error::write("the folder", dir))?;
     for (path, (_, text)) in paths.iter().zip(files) {
-        std::fs::write(path, text).map_err(Error::write(path))?;
+        std::fs::write(path, text).map_err(Error::write("the file", path))?;
     }
     Ok(paths)
 }

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod describe;
 pub mod digest;
 pub mod engine;
+pub mod error;
 pub mod gc;
 pub mod history;
 pub mod init;

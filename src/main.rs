@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
+use vbuild::error::Error;
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
-use vbuild::project::{Build, Error, Invocation, Project};
+use vbuild::project::{Build, Invocation, Project};
 use vbuild::target;
 use vbuild::{gc, history, interrupt, secrets};
 
@@ -167,7 +168,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("vbuild: {}", secrets::redact(&err.to_string()));
-            ExitCode::from(err.exit_code() as u8)
+            if let Some(hint) = err.hint() {
+                eprintln!("  hint: {}", secrets::redact(&hint));
+            }
+            ExitCode::from(err.code())
         }
     }
 }
@@ -405,7 +409,8 @@ fn build(
         return Ok(0);
     }
     if let Some(path) = &cli.metrics_file {
-        std::fs::write(path, built.report.prometheus()).map_err(Error::write(path))?;
+        std::fs::write(path, built.report.prometheus())
+            .map_err(Error::write("the metrics file", path))?;
     }
     print_summary(cli, &project.videofile.project_dir, &built);
     Ok(match built.report.result() {

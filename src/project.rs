@@ -8,62 +8,20 @@ use crate::config::{self, Overrides};
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
+use crate::error::Error;
 use crate::last_keys::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
 use crate::node::{Address, NodeKind};
-use crate::output::{self, OutputError};
+use crate::output;
 use crate::progress::Progress;
-use crate::providers::{Clients, ProviderError, llm, piper};
+use crate::providers::{Clients, llm, piper};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
 use crate::secrets;
-use crate::steps::{Context, StepError, Tools};
-use crate::store::{Store, StoreError};
+use crate::steps::{Context, Tools};
+use crate::store::Store;
 use crate::target::{Target, TargetError};
 use crate::videofile::{ConfigError, Videofile};
-
-/// Why a build could not start or finish.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A program vbuild needs is missing or broken.
-    #[error(transparent)]
-    Tools(#[from] StepError),
-    /// A target on the command line names nothing in this course.
-    #[error(transparent)]
-    Target(#[from] TargetError),
-    /// Writing the outputs to the output folder failed.
-    #[error(transparent)]
-    Output(#[from] OutputError),
-    /// Writing a file the command line asked for (a metrics file, `vbuild init`) failed.
-    #[error("{path}: {source}")]
-    Write {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
-}
-
-impl Error {
-    /// The process exit code for this error: 2 for configuration problems, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Config(_) | Error::Target(_) => 2,
-            Error::Tools(StepError::Provider(ProviderError::Missing { .. })) => 2,
-            Error::Store(_) | Error::Tools(_) | Error::Output(_) | Error::Write { .. } => 1,
-        }
-    }
-
-    /// Wraps an I/O error writing `path`.
-    pub fn write(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
 
 /// What the command line and the process bring to a project's configuration.
 #[derive(Debug, Clone, Default)]
@@ -84,7 +42,7 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, Error> {
         return Ok(BTreeMap::new());
     }
     let malformed = |message: String| {
-        Error::Config(ConfigError::Layer {
+        Error::Config(ConfigError::DotEnv {
             path: path.to_path_buf(),
             message,
         })
@@ -130,10 +88,12 @@ impl Project {
         };
         let mut videofile = Videofile::load(videofile, &overrides)?;
         let script_template = match &videofile.script.prompt {
-            Some(file) => std::fs::read_to_string(file).map_err(|e| ConfigError::Layer {
-                path: file.clone(),
-                message: format!("cannot read the [script] prompt template: {e}"),
-            })?,
+            Some(file) => {
+                std::fs::read_to_string(file).map_err(|source| ConfigError::PromptTemplate {
+                    path: file.clone(),
+                    source,
+                })?
+            }
             None => llm::DEFAULT_TEMPLATE.to_string(),
         };
         let mut environment = dotenv;
@@ -141,11 +101,8 @@ impl Project {
         let lecture = lecture::load(&videofile)?;
         if videofile.course.title.is_empty() {
             // The Videofile's title wins; without one, the lecture's level-1 heading is the course's title.
-            videofile.course.title = lecture.title.clone().ok_or_else(|| ConfigError::Layer {
+            videofile.course.title = lecture.title.clone().ok_or_else(|| ConfigError::NoTitle {
                 path: videofile.path.clone(),
-                message: "[course] title is not set and the lecture has no level-1 heading to take it from; \
-                          set title = \"...\" in [course]"
-                    .into(),
             })?;
         }
         Ok(Project {
@@ -166,11 +123,10 @@ impl Project {
         // Tokens and credentials are registered as secrets as they are read, so no message shows them.
         let variable = |name: &str| -> Result<String, Error> {
             let value = self.environment.get(name).cloned().ok_or_else(|| {
-                Error::Config(ConfigError::Layer {
+                Error::Config(ConfigError::MissingVariable {
                     path: self.videofile.path.clone(),
-                    message: format!(
-                        "[cache] needs the environment variable {name}, which is not set"
-                    ),
+                    section: "cache".into(),
+                    variable: name.to_string(),
                 })
             })?;
             secrets::register(&value);
@@ -188,7 +144,7 @@ impl Project {
                     .clone()
                     .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", cache.s3_region));
                 let bad = |message: String| {
-                    Error::Config(ConfigError::Layer {
+                    Error::Config(ConfigError::Setting {
                         path: self.videofile.path.clone(),
                         message,
                     })
@@ -285,15 +241,7 @@ impl Project {
 
     /// Builds the course (or, with `dry_run`, finds what would run without writing anything).
     pub fn build(&self, options: &Options, progress: &Progress) -> Result<Build, Error> {
-        let store = self.store(!options.dry_run)?;
-        // A dry run only reads (every write is atomic), so it may look while another build runs.
-        let _lock = if options.dry_run {
-            None
-        } else {
-            let lock = store.lock()?;
-            store.clear_scratch()?;
-            Some(lock)
-        };
+        // What the configuration needs (keys, programs, a remote) is checked before the cache is touched.
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
@@ -305,6 +253,21 @@ impl Project {
             .chain([self.videofile.course.language.clone()])
             .collect();
         let tools = Tools::detect(&self.videofile, &languages, piper_variable)?;
+        let remote = self.remote()?;
+        if options.shard.is_some() && remote.is_none() {
+            return Err(Error::Config(ConfigError::ShardWithoutRemote {
+                path: self.videofile.path.clone(),
+            }));
+        }
+        let store = self.store(!options.dry_run)?;
+        // A dry run only reads (every write is atomic), so it may look while another build runs.
+        let _lock = if options.dry_run {
+            None
+        } else {
+            let lock = store.lock()?;
+            store.clear_scratch()?;
+            Some(lock)
+        };
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,
@@ -314,13 +277,6 @@ impl Project {
             script_template: &self.script_template,
         };
         let mut last_keys = LastKeys::load(store.root());
-        let remote = self.remote()?;
-        if options.shard.is_some() && remote.is_none() {
-            return Err(Error::Config(ConfigError::Layer {
-                path: self.videofile.path.clone(),
-                message: "--shard needs a shared [cache] remote, where the shards publish what they build".into(),
-            }));
-        }
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         progress.finish();
         for target in &options.targets {

@@ -26,9 +26,7 @@ use crate::interrupt;
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// GStreamer could not be initialised or a pipeline could not be built (a missing plugin, usually).
-    #[error(
-        "GStreamer: {0} (are the GStreamer plugins installed? see the README's set-up command)"
-    )]
+    #[error("GStreamer: {message} ({hint})", message = .0, hint = install_hint(.0))]
     Setup(String),
     /// A pipeline reported an error while running.
     #[error("GStreamer pipeline {pipeline}: {element}: {message}")]
@@ -63,6 +61,44 @@ impl From<gst::glib::BoolError> for MediaError {
     fn from(err: gst::glib::BoolError) -> Self {
         MediaError::Setup(err.to_string())
     }
+}
+
+/// The GStreamer elements vbuild's pipelines use, with the Debian package that brings each (read off
+/// `dpkg -S` of their plugins on Debian 12).
+pub const ELEMENTS: &[(&str, &str)] = &[
+    ("filesrc", "libgstreamer1.0-0"),
+    ("filesink", "libgstreamer1.0-0"),
+    ("concat", "libgstreamer1.0-0"),
+    ("appsink", "gstreamer1.0-plugins-base"),
+    ("audioconvert", "gstreamer1.0-plugins-base"),
+    ("audioresample", "gstreamer1.0-plugins-base"),
+    ("videoconvert", "gstreamer1.0-plugins-base"),
+    ("decodebin", "gstreamer1.0-plugins-base"),
+    ("pngdec", "gstreamer1.0-plugins-good"),
+    ("imagefreeze", "gstreamer1.0-plugins-good"),
+    ("wavparse", "gstreamer1.0-plugins-good"),
+    ("qtdemux", "gstreamer1.0-plugins-good"),
+    ("mp4mux", "gstreamer1.0-plugins-good"),
+    ("h264parse", "gstreamer1.0-plugins-bad"),
+    ("voaacenc", "gstreamer1.0-plugins-bad"),
+    ("x264enc", "gstreamer1.0-plugins-ugly"),
+];
+
+/// What to install when GStreamer says `message`: the package of the element it names (`no element
+/// "x264enc"`), else GStreamer and its plugins.
+pub fn install_hint(message: &str) -> String {
+    let element = message
+        .split("no element \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next());
+    let package = ELEMENTS
+        .iter()
+        .find(|(name, _)| Some(*name) == element)
+        .map(|(_, package)| *package)
+        .unwrap_or(
+            "libgstreamer1.0-0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly",
+        );
+    format!("install it: apt-get install {package}")
 }
 
 /// Initialises GStreamer once per process.

@@ -46,6 +46,8 @@ pub struct Client {
     /// The provider's name in the Videofile, for messages.
     pub name: String,
     base_url: String,
+    /// `host:port` of the base URL, for messages about connections.
+    host: String,
     auth: Auth,
     limits: Limits,
     agent: ureq::Agent,
@@ -72,9 +74,17 @@ impl Client {
             .http_status_as_error(false)
             .build()
             .into();
+        let host = url::Url::parse(base_url)
+            .ok()
+            .and_then(|url| {
+                let port = url.port_or_known_default()?;
+                Some(format!("{}:{port}", url.host_str()?))
+            })
+            .unwrap_or_else(|| base_url.to_string());
         Client {
             name: name.to_string(),
             base_url: base_url.trim_end_matches('/').to_string(),
+            host,
             auth,
             limits,
             agent,
@@ -138,15 +148,15 @@ impl Client {
         let mut response = match result {
             Ok(response) => response,
             Err(ureq::Error::Timeout(what)) => {
-                return Attempt::Retry(format!("timed out ({what})"), None);
+                return Attempt::Retry(format!("{} timed out ({what})", self.host), None);
             }
             Err(ureq::Error::Io(err)) => {
-                return Attempt::Retry(format!("connection failed: {err}"), None);
+                return Attempt::Retry(format!("cannot connect to {}: {err}", self.host), None);
             }
             Err(ureq::Error::ConnectionFailed) => {
-                return Attempt::Retry("connection failed".into(), None);
+                return Attempt::Retry(format!("cannot connect to {}", self.host), None);
             }
-            Err(err) => return Attempt::Fatal(err.to_string()),
+            Err(err) => return Attempt::Fatal(format!("{}: {err}", self.host)),
         };
         let status = response.status().as_u16();
         let retry_after = response
@@ -162,7 +172,10 @@ impl Client {
         {
             Ok(body) => body,
             Err(ureq::Error::Timeout(what)) => {
-                return Attempt::Retry(format!("timed out reading ({what})"), None);
+                return Attempt::Retry(
+                    format!("{} timed out sending the answer ({what})", self.host),
+                    None,
+                );
             }
             Err(err) => return Attempt::Retry(format!("reading the response failed: {err}"), None),
         };
@@ -313,5 +326,34 @@ mod tests {
         let message = server_message(body.as_bytes());
         assert!(!message.contains("sk-cli"), "{message}");
         assert!(message.contains("key=<redac"), "{message}");
+    }
+
+    #[test]
+    fn a_connection_that_fails_names_the_host() {
+        let limits = Limits {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(2),
+            max_retries: 0,
+            backoff: Duration::from_millis(1),
+            requests_per_second: 0.0,
+            concurrency: 1,
+        };
+        // Nothing listens on the discard port of the loopback address.
+        let client = Client::new(
+            "p",
+            "http://127.0.0.1:9/v1",
+            Auth::Bearer("k".into()),
+            limits,
+        );
+        let err = client
+            .post(
+                "audio/speech",
+                &Body::Json(serde_json::json!({})),
+                "audio/wav",
+            )
+            .err()
+            .expect("nothing answers")
+            .to_string();
+        assert!(err.contains("cannot connect to 127.0.0.1:9"), "{err}");
     }
 }

@@ -24,7 +24,7 @@ use crate::videofile::{ConfigError, Videofile};
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// A program the provider runs could not be started.
-    #[error("cannot run {program}: {source} (is it installed? see the README's set-up command)")]
+    #[error("cannot run {program}: {source}")]
     Spawn {
         program: String,
         source: std::io::Error,
@@ -83,12 +83,10 @@ impl Clients {
                 Some(key) => key,
                 None if !require_keys => String::new(),
                 None => {
-                    return Err(ConfigError::Layer {
+                    return Err(ConfigError::MissingVariable {
                         path: videofile.path.clone(),
-                        message: format!(
-                            "[providers.{name}] needs its API key in the environment variable {} (or in .env), which is not set",
-                            settings.api_key_env
-                        ),
+                        section: format!("providers.{name}"),
+                        variable: settings.api_key_env.clone(),
                     });
                 }
             };

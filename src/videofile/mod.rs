@@ -20,13 +20,12 @@ use crate::cost::Price;
 use crate::media::theme::Theme;
 use crate::node::Section;
 
-/// A configuration problem found before any work starts (exit code 2 at the CLI).
+/// A configuration problem found before any work starts (exit code 2 at the CLI): one variant per failure,
+/// each saying what is wrong and where; [`ConfigError::hint`] says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The Videofile could not be read.
-    #[error(
-        "{path}: cannot read the Videofile: {source} (run vbuild in a course folder, name one with -C DIR or -f FILE, or create one with vbuild init)"
-    )]
+    #[error("{path}: cannot read the Videofile: {source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -44,7 +43,10 @@ pub enum ConfigError {
     Override { origin: String, message: String },
     /// The layers cannot be combined (an unknown profile, a malformed override).
     #[error("{path}: {message}")]
-    Layer { path: PathBuf, message: String },
+    Layers { path: PathBuf, message: String },
+    /// A value of the Videofile is wrong where its line is not known (a table's key, a file it names).
+    #[error("{path}: {message}")]
+    Setting { path: PathBuf, message: String },
     /// A Markdown source is wrong at a line (an image that does not exist).
     #[error("{file}:{line}: {message}")]
     Source {
@@ -52,6 +54,54 @@ pub enum ConfigError {
         line: usize,
         message: String,
     },
+    /// A section needs an environment variable (an API key, a cache token) that is not set.
+    #[error("{path}: [{section}] needs the environment variable {variable}, which is not set")]
+    MissingVariable {
+        path: PathBuf,
+        section: String,
+        variable: String,
+    },
+    /// The `.env` file next to the Videofile is not KEY=VALUE lines.
+    #[error("{path}: {message}")]
+    DotEnv { path: PathBuf, message: String },
+    /// The `[script] prompt` template cannot be read.
+    #[error("{path}: cannot read the [script] prompt template: {source}")]
+    PromptTemplate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Neither the Videofile nor the lecture gives the course a title.
+    #[error(
+        "{path}: [course] title is not set and the lecture has no level-1 heading to take it from"
+    )]
+    NoTitle { path: PathBuf },
+    /// `--shard` without a remote cache to share the shards' work through.
+    #[error(
+        "{path}: --shard needs a shared [cache] remote, where the shards publish what they build"
+    )]
+    ShardWithoutRemote { path: PathBuf },
+}
+
+impl ConfigError {
+    /// What to do about it, when there is more to say than the message.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Read { .. } => Some(
+                "run vbuild in a course folder, name one with -C DIR or -f FILE, or create one with vbuild init"
+                    .into(),
+            ),
+            ConfigError::MissingVariable { variable, .. } => Some(format!(
+                "export {variable}=... before vbuild, or put {variable}=... in a .env file next to the Videofile"
+            )),
+            ConfigError::NoTitle { .. } => Some("set title = \"...\" in [course]".into()),
+            ConfigError::ShardWithoutRemote { .. } => Some(
+                "set [cache] remote = \"https://...\" or \"s3://BUCKET/PREFIX\" (see the README: Beyond one machine)"
+                    .into(),
+            ),
+            ConfigError::DotEnv { .. } => Some("each line of .env is KEY=VALUE".into()),
+            _ => None,
+        }
+    }
 }
 
 /// How the Markdown sources are cut into chapters.

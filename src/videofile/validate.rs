@@ -33,7 +33,7 @@ pub(super) fn parse(
     };
     let layered = config::layer(text, overrides, &sections()).map_err(|err| match err {
         LayerError::At(span, message) => locate.error(&span, message),
-        LayerError::General(message) => ConfigError::Layer {
+        LayerError::General(message) => ConfigError::Layers {
             path: path.to_path_buf(),
             message,
         },
@@ -127,7 +127,7 @@ pub(super) fn parse(
         Some(RawPronounce::Words(words)) => words.clone(),
         Some(RawPronounce::File(file)) => {
             let full = project_dir.join(file);
-            let bad = |message: String| ConfigError::Layer {
+            let bad = |message: String| ConfigError::Setting {
                 path: full.clone(),
                 message: format!("[speech] pronounce = {file:?}: {message}"),
             };
@@ -224,7 +224,7 @@ pub(super) fn parse(
         ));
     }
     if let Some(tag) = raw.speech.voices.keys().find(|tag| !bcp47(tag)) {
-        return Err(ConfigError::Layer {
+        return Err(ConfigError::Setting {
             path: path.to_path_buf(),
             message: format!(
                 "[speech.voices] {tag:?}: expected a BCP 47 language tag such as \"fr\""
