@@ -19,6 +19,9 @@ pub enum Reason {
     OutputMissing,
     /// The key changed, but the last build's record of this node is gone (pruned), so the change is unknown.
     PreviousUnknown,
+    /// The key changed, but no field the record shows did: a change it does not show (an old record's
+    /// excerpt of a long value, fields of an older vbuild).
+    NothingObvious,
     /// Dry run: an input of this node must run first, so its key is not known yet.
     InputRunsFirst { input: String },
 }
@@ -30,6 +33,9 @@ pub struct Change {
     pub name: String,
     pub old: Option<String>,
     pub new: Option<String>,
+    /// The node whose output the input is, if another node made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 impl Reason {
@@ -47,7 +53,7 @@ impl Reason {
             Some((_, Some(fields))) => {
                 let changes = diff(fields, current);
                 if changes.is_empty() {
-                    Reason::PreviousUnknown
+                    Reason::NothingObvious
                 } else {
                     Reason::Changed { changes }
                 }
@@ -73,6 +79,7 @@ pub fn diff(old: &[Field], new: &[Field]) -> Vec<Change> {
                 name: field.name.clone(),
                 old: before,
                 new: Some(field.value.clone()),
+                from: field.from.clone(),
             })
         })
         .collect();
@@ -84,6 +91,7 @@ pub fn diff(old: &[Field], new: &[Field]) -> Vec<Change> {
                 name: f.name.clone(),
                 old: Some(f.value.clone()),
                 new: None,
+                from: f.from.clone(),
             }),
     );
     changes
@@ -121,6 +129,14 @@ fn differing_parts(old: &str, new: &str) -> (String, String) {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.old, &self.new) {
+            // What another node made changed: name that node, as cargo names a stale dependency.
+            (Some(_), Some(_)) if self.from.is_some() => write!(
+                f,
+                "{} {} changed: {} made a new output",
+                self.role,
+                self.name,
+                self.from.as_deref().unwrap_or_default()
+            ),
             (Some(old), Some(new)) => {
                 let (old, new) = differing_parts(old, new);
                 write!(f, "{} {} changed: {old:?} -> {new:?}", self.role, self.name)
@@ -144,6 +160,9 @@ impl fmt::Display for Reason {
             Reason::PreviousUnknown => {
                 f.write_str("changed since the last build (its record there was pruned)")
             }
+            Reason::NothingObvious => f.write_str(
+                "its key changed, but nothing its record shows did (an older record, or a long value's hidden part)",
+            ),
             Reason::InputRunsFirst { input } => write!(f, "its input {input} would run first"),
         }
     }
@@ -192,6 +211,26 @@ mod tests {
         // 20 characters of context either side of the difference ("" -> "very ").
         assert_eq!(a, "…aaaaaaaReal data is messy. We removezzzz…");
         assert_eq!(b, "…aaaaaaaReal data is very messy. We removezzzz…");
+    }
+
+    #[test]
+    fn a_changed_input_names_the_node_that_made_it() {
+        let signed = |hash: &str| {
+            let mut s = Signature::new("clip", 1);
+            s.input_from("audio", "audio:03-linear-regression/01".into(), hash);
+            (s.key().to_string(), s.fields().to_vec())
+        };
+        let (old_key, old) = signed("3f2a");
+        let (key, new) = signed("9b1c");
+        assert_eq!(
+            Reason::between(Some((&old_key, Some(&old))), &key, &new).to_string(),
+            "input audio changed: audio:03-linear-regression/01 made a new output"
+        );
+        // A key that changed with no field to show for it says so, rather than blaming a pruned record.
+        assert_eq!(
+            Reason::between(Some((&old_key, Some(&new))), &key, &new),
+            Reason::NothingObvious
+        );
     }
 
     #[test]

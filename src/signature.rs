@@ -35,12 +35,15 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// One signed field as shown to people: its name and its value (or an excerpt and hash of it).
+/// One signed field as shown to people: its name and its value (or an excerpt and hash of it), and for an
+/// input made by another node, that node's name (shown, never hashed: a key depends on content only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub role: Role,
     pub name: String,
     pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 impl Signature {
@@ -64,6 +67,14 @@ impl Signature {
         self.add(Role::Input, name, value)
     }
 
+    /// Adds an input that the node `node` made (e.g. `audio:03-linear-regression/01`), so that a change of it
+    /// is told as a change of that node's output.
+    pub fn input_from(&mut self, name: &str, node: String, value: impl Display) -> &mut Signature {
+        self.add(Role::Input, name, value);
+        self.fields.last_mut().expect("a field was just added").from = Some(node);
+        self
+    }
+
     /// Adds a field; its name and value both go into the key (length-prefixed, so fields cannot run together).
     fn add(&mut self, role: Role, name: &str, value: impl Display) -> &mut Signature {
         let value = value.to_string();
@@ -84,6 +95,7 @@ impl Signature {
             role,
             name: name.to_string(),
             value: shown,
+            from: None,
         });
         self
     }
@@ -110,6 +122,16 @@ mod tests {
         assert_ne!(key("x", "y"), key("x", "z"));
         assert_ne!(key("xy", ""), key("x", "y"));
         assert_ne!(Signature::new("k", 1).key(), Signature::new("k", 2).key());
+    }
+
+    #[test]
+    fn the_node_an_input_came_from_is_shown_but_not_signed() {
+        let mut plain = Signature::new("k", 1);
+        plain.input("audio", "3f2a");
+        let mut named = Signature::new("k", 1);
+        named.input_from("audio", "audio:01-x/01".into(), "3f2a");
+        assert_eq!(plain.key(), named.key());
+        assert_eq!(named.fields()[2].from.as_deref(), Some("audio:01-x/01"));
     }
 
     #[test]

@@ -48,14 +48,15 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         })
         .collect();
     let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
-    for (i, s) in slides.iter().enumerate() {
+    for ((i, s), slide) in slides.iter().enumerate().zip(inputs.slides(chapter)) {
         let times: Vec<String> = s
             .sentences
             .iter()
             .map(|(start, end)| format!("{start:.6}-{end:.6}"))
             .collect();
-        signature.input(
+        signature.input_from(
             &format!("slide {}", i + 1),
+            inputs.name(NodeKind::Audio, Address::Slide(slide)),
             format!(
                 "{:.6} {:.6} [{}] {}",
                 s.spoken,

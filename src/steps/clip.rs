@@ -34,8 +34,8 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
         .setting("gstreamer", &ctx.tools.gstreamer)
         .setting("fps", video.fps)
         .setting("min samples", min_samples)
-        .input("audio", &audio)
-        .input("image", &image);
+        .input_from("audio", inputs.name(NodeKind::Audio, at), &audio)
+        .input_from("image", inputs.name(NodeKind::Image, at), &image);
     Prepared::new(
         signature,
         Encode {

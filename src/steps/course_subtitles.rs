@@ -37,9 +37,10 @@ pub fn prepare(inputs: &Inputs) -> Prepared {
         })
         .collect();
     let mut signature = Signature::new("course-subtitles", subtitles::VERSION);
-    for (i, c) in chapters.iter().enumerate() {
-        signature.input(
+    for ((i, c), chapter) in chapters.iter().enumerate().zip(inputs.chapters()) {
+        signature.input_from(
             &format!("chapter {}", i + 1),
+            inputs.name(NodeKind::ChapterSubtitles, Address::Chapter(chapter)),
             format!("{} {:.6} {}", c.cues, c.seconds, c.title),
         );
     }

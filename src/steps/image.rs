@@ -74,7 +74,8 @@ pub fn prepare(at: SlideId, inputs: &Inputs) -> Prepared {
         signature.input(&format!("image {src}"), &file.hash);
     }
     if let Some(picture) = &picture {
-        signature.input("picture", picture);
+        let from = inputs.name(NodeKind::Picture, Address::Slide(at));
+        signature.input_from("picture", from, picture);
     }
     Prepared::new(
         signature,

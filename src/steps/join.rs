@@ -39,10 +39,11 @@ fn prepare(
     parts: impl Iterator<Item = Address>,
     inputs: &Inputs,
 ) -> Prepared {
-    let parts: Vec<(Digest, Digest)> = parts
+    let parts: Vec<(String, Digest, Digest)> = parts
         .map(|at| {
             let entry = inputs.entry(part, at);
             (
+                inputs.name(part, at),
                 entry.output("video").clone(),
                 entry.output("narration").clone(),
             )
@@ -52,9 +53,17 @@ fn prepare(
     signature
         .setting("joiner", join::SETTINGS)
         .setting("gstreamer", &inputs.ctx.tools.gstreamer);
-    for (i, (video, narration)) in parts.iter().enumerate() {
-        signature.input(&format!("part {}", i + 1), format!("{video} {narration}"));
+    for (i, (from, video, narration)) in parts.iter().enumerate() {
+        signature.input_from(
+            &format!("part {}", i + 1),
+            from.clone(),
+            format!("{video} {narration}"),
+        );
     }
+    let parts = parts
+        .into_iter()
+        .map(|(_, video, narration)| (video, narration))
+        .collect();
     Prepared::new(signature, Join { parts })
 }
 

@@ -88,6 +88,15 @@ impl Inputs<'_> {
         self.done.entry(node)
     }
 
+    /// The name of the node of `kind` at `at` (an input of the node being prepared): what a reason names.
+    pub fn name(&self, kind: NodeKind, at: Address) -> String {
+        let node = self
+            .plan
+            .node(kind, at)
+            .unwrap_or_else(|| panic!("{kind:?} at {at:?} is named but not planned"));
+        self.plan.name(node)
+    }
+
     /// The chapter's source.
     pub fn chapter(&self, chapter: ChapterId) -> &ChapterSource {
         &self.ctx.chapters[chapter.0]

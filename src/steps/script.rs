@@ -65,7 +65,11 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
             .setting("layout version", layout::VERSION)
             .setting("words per slide", settings.words_per_slide)
             .input("chapter number", chapter)
-            .input("chapter", &chapter_blob);
+            .input_from(
+                "chapter",
+                inputs.name(NodeKind::Chapter, Address::Chapter(chapter)),
+                &chapter_blob,
+            );
         (Writer::Outline(settings), format!("{:02}", chapter.0 + 1))
     } else {
         let fallback = vf.script.fallback_to_outline.then_some(settings);
