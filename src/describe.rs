@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::apis::{Api, AuthKind};
 use crate::engine::{Outcome, State};
+use crate::reason::Reason;
 use crate::report::{NodeReport, Report};
 use crate::target::Target;
 use crate::videofile::Videofile;
@@ -31,12 +32,12 @@ fn reason_text(node: &NodeReport) -> String {
         .unwrap_or_default()
 }
 
-/// A cost with enough digits to show a fraction of a cent.
-pub fn money(cost: f64) -> String {
+/// A cost in `currency`, with enough digits to show a fraction of a cent: `0.0123 USD`.
+pub fn money(cost: f64, currency: &str) -> String {
     if cost == 0.0 || cost >= 0.01 {
-        format!("{cost:.4}")
+        format!("{cost:.4} {currency}")
     } else {
-        format!("{cost:.6}")
+        format!("{cost:.6} {currency}")
     }
 }
 
@@ -119,7 +120,7 @@ pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
         out,
         "vbuild: dry run: {count} would run, {} cached; estimated cost {}, time {} on {jobs} jobs{}{}",
         report.counts.cached,
-        money(report.cost),
+        money(report.cost, &report.currency),
         duration(seconds / jobs.max(1) as f64),
         if unknown_time > 0 {
             format!(" ({} never timed)", plural(unknown_time, "node"))
@@ -136,6 +137,28 @@ pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
         },
     );
     out
+}
+
+/// What `-B` asks to run again and what that costs (from a dry run of the same build).
+pub fn asked_again(report: &Report) -> String {
+    let again: Vec<&str> = report
+        .nodes
+        .iter()
+        .filter(|n| n.reason == Some(Reason::AskedAgain))
+        .map(|n| n.name.as_str())
+        .collect();
+    let cost: f64 = report
+        .nodes
+        .iter()
+        .filter(|n| n.state == "would-run")
+        .map(|n| n.cost)
+        .sum();
+    format!(
+        "vbuild: -B runs {} again: {}; with what they change, estimated cost {}\n",
+        plural(again.len(), "node"),
+        again.join(", "),
+        money(cost, &report.currency)
+    )
 }
 
 /// Why the nodes a target needs would run now, or why they ran when they last did.
@@ -274,7 +297,7 @@ pub fn runs(history: &[Report]) -> String {
             r.counts.ran,
             r.counts.cached,
             r.counts.failed,
-            money(r.cost),
+            money(r.cost, &r.currency),
             duration(r.seconds),
             r.result(),
             if r.targets.is_empty() {
@@ -311,7 +334,7 @@ pub fn report(r: &Report) -> String {
         out,
         "wall time {}; provider cost {}",
         duration(r.seconds),
-        money(r.cost)
+        money(r.cost, &r.currency)
     );
     if let Some(video) = &r.course_video {
         let _ = writeln!(out, "course video {}", video.display());
@@ -329,7 +352,7 @@ pub fn report(r: &Report) -> String {
             t.cached,
             t.failed,
             duration(t.seconds),
-            money(t.cost)
+            money(t.cost, &r.currency)
         );
     }
     let failures: Vec<&NodeReport> = r.failures().collect();
@@ -351,10 +374,10 @@ pub fn report(r: &Report) -> String {
             let reason = reason_text(node);
             let _ = writeln!(
                 out,
-                "  {} ({}, {} bytes): {reason}",
+                "  {} ({}, {}): {reason}",
                 node.name,
                 duration(node.seconds.unwrap_or(0.0)),
-                node.bytes
+                crate::size::human(node.bytes)
             );
         }
     }

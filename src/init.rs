@@ -17,17 +17,17 @@ fn speech_section(piper_installed: bool) -> &'static str {
     }
 }
 
-/// Writes the sample project into `dir` (created if missing); refuses to overwrite any file. The Videofile
-/// speaks with piper if it is installed. With `dry_run`, writes nothing. Returns the files written (or that
-/// would be).
-pub fn scaffold(dir: &Path, dry_run: bool) -> Result<Vec<PathBuf>, Error> {
+/// Writes the sample project into `dir` (created if missing); refuses to overwrite a file unless `force`. The
+/// Videofile speaks with piper if it is installed. With `dry_run`, writes nothing. Returns the files written
+/// (or that would be).
+pub fn scaffold(dir: &Path, dry_run: bool, force: bool) -> Result<Vec<PathBuf>, Error> {
     let piper_variable = std::env::var(piper::VARIABLE).ok();
     let piper_installed = piper::find(None, piper_variable.as_deref(), None).is_ok();
     let videofile = VIDEOFILE.replace("{speech}", speech_section(piper_installed));
     let files = [("Videofile", videofile.as_str()), ("lecture.md", LECTURE)];
     for (name, _) in &files {
         let path = dir.join(name);
-        if path.exists() {
+        if path.exists() && !force {
             return Err(Error::WouldOverwrite { path });
         }
     }

@@ -30,6 +30,15 @@ impl LastKeys {
         self.0.get(node).map(String::as_str)
     }
 
+    /// How many slides chapter `chapter_id` had when it was last built (0 if it never was): its audio nodes.
+    pub fn slides_of(&self, chapter_id: &str) -> usize {
+        let prefix = format!("audio:{chapter_id}/");
+        self.0
+            .keys()
+            .filter(|name| name.starts_with(&prefix))
+            .count()
+    }
+
     /// Notes that `node` now has `key`.
     pub fn record(&mut self, node: &str, key: &str) {
         self.0.insert(node.to_string(), key.to_string());

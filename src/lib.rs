@@ -9,6 +9,7 @@ pub mod config;
 pub mod cost;
 pub mod describe;
 pub mod digest;
+pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod gc;

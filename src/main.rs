@@ -5,23 +5,45 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
 use vbuild::error::Error;
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Invocation, Project};
-use vbuild::target;
-use vbuild::{gc, history, interrupt, secrets};
+use vbuild::target::{self, TargetError};
+use vbuild::{doctor, gc, history, interrupt, secrets, size};
+
+/// What a TARGET may be, for `vbuild --help`.
+const TARGET_HELP: &str = "\
+TARGET (default: course) is one of:
+  course                      the course video, subtitles and chapter marks
+  CHAPTER, chapter:CHAPTER    a chapter's video and subtitles
+  video[:CHAPTER]             the course video, or a chapter's
+  subtitles[:CHAPTER]         the course subtitles, or a chapter's
+  script:CHAPTER              a chapter's slide script
+  audio|image|picture|clip:CHAPTER[/SLIDE]
+                              a chapter's narration, slide pictures, generated pictures or clips
+  an output file              out/COURSE.mp4, out/chapters/02-x.srt, out/scripts/02-x.json, ...
+CHAPTER is a number (2), a slug (linear-regression) or an id (02-linear-regression); SLIDE a number.
+`vbuild targets` lists them for this course.";
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true, after_help = TARGET_HELP)]
 struct Cli {
-    /// What to build (default: course). See `vbuild targets`.
-    #[arg(value_name = "TARGET")]
-    targets: Vec<String>,
+    #[command(flatten)]
+    global: Global,
+    #[command(flatten)]
+    build: BuildArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Options of every command.
+#[derive(Args)]
+struct Global {
     /// Change to DIR before doing anything.
     #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
     directory: Option<PathBuf>,
@@ -34,15 +56,6 @@ struct Cli {
         global = true
     )]
     file: PathBuf,
-    /// Run N local jobs at once (default: the number of cores); cloud requests are bounded by each provider's concurrency instead.
-    #[arg(short = 'j', long = "jobs", value_name = "N", global = true)]
-    jobs: Option<usize>,
-    /// Dry run: list the nodes that would run, why, and what they would cost; write nothing.
-    #[arg(short = 'n', long = "dry-run", global = true)]
-    dry_run: bool,
-    /// Keep going after a failure with everything that does not depend on it.
-    #[arg(short = 'k', long = "keep-going", global = true)]
-    keep_going: bool,
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
@@ -58,32 +71,60 @@ struct Cli {
     /// Set a Videofile value, over the Videofile, its profile and the environment (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE", global = true)]
     set: Vec<String>,
+}
+
+/// What to build and how: `vbuild [OPTIONS] [TARGET]...` and `vbuild build`.
+#[derive(Args)]
+struct BuildArgs {
+    /// What to build (default: course); see TARGET below, or `vbuild targets`.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Run N local jobs at once (default: the number of cores); cloud requests are bounded by each
+    /// provider's concurrency instead.
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Dry run: list the nodes that would run, why, and what they would cost; write nothing.
+    #[arg(short = 'n', long = "dry-run")]
+    dry_run: bool,
+    /// Keep going after a failure with everything that does not depend on it.
+    #[arg(short = 'k', long = "keep-going")]
+    keep_going: bool,
+    /// Run the TARGETs' own nodes again even where the cache has them (a fresh script from the model for
+    /// one chapter: `vbuild -B script:3`); says what that costs first.
+    #[arg(short = 'B', long = "always-make")]
+    always_make: bool,
     /// Build shard I of N: the expensive nodes whose keys fall to I, published to the remote cache; a final
     /// `vbuild` assembles. E.g. --shard $JOB_COMPLETION_INDEX/4 in a Kubernetes Indexed Job.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard, global = true)]
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<Shard>,
     /// After a build, write its metrics to FILE in the Prometheus text format.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     metrics_file: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Option<Command>,
+}
+
+/// `-n`: say what would change, change nothing.
+#[derive(Args)]
+struct DryRun {
+    /// List what would be done; change nothing.
+    #[arg(short = 'n', long = "dry-run")]
+    dry_run: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Build targets (the default command).
-    Build {
-        #[arg(value_name = "TARGET")]
-        targets: Vec<String>,
-    },
+    #[command(after_help = TARGET_HELP)]
+    Build(BuildArgs),
     /// List the targets of this course.
     Targets,
     /// Say why the nodes of TARGET would run now, or why they ran when they last did.
+    #[command(after_help = TARGET_HELP)]
     Explain {
         #[arg(value_name = "TARGET", required = true)]
         targets: Vec<String>,
     },
     /// Print the build graph with each node's state (cached, would run).
+    #[command(after_help = TARGET_HELP)]
     Graph {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
@@ -105,6 +146,11 @@ enum Command {
     Init {
         #[arg(value_name = "DIR", default_value = ".")]
         dir: PathBuf,
+        /// Write over a Videofile or lecture.md that is already there.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        dry: DryRun,
     },
     /// Remove cache entries the last build did not use (all of them, or those older than DAYS, or the least
     /// recently used until the cache fits SIZE), and the files no entry refers to.
@@ -115,15 +161,23 @@ enum Command {
         /// Remove entries no build used in the last DAYS days.
         #[arg(long, value_name = "DAYS")]
         older_than: Option<f64>,
+        #[command(flatten)]
+        dry: DryRun,
     },
     /// Remove the files builds wrote to the output folder; the cache stays, so the next build restores them
     /// without running anything.
-    Clean,
+    Clean {
+        #[command(flatten)]
+        dry: DryRun,
+    },
     /// Look after the local cache.
     Cache {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Check every piece of the system this course needs (GStreamer and its plugins, the speech engine and
+    /// voices, provider keys) and say what installs or sets what is missing.
+    Doctor,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +187,8 @@ enum CacheCommand {
     Verify {
         #[arg(long)]
         repair: bool,
+        #[command(flatten)]
+        dry: DryRun,
     },
 }
 
@@ -145,14 +201,15 @@ enum GraphFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = match (cli.quiet, cli.verbose) {
+    let global = &cli.global;
+    let filter = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "info",
         (false, 1) => "debug",
         _ => "trace",
     };
-    let bars = init_logging(filter, cli.log_format);
-    if let Some(dir) = &cli.directory
+    let bars = init_logging(filter, global.log_format);
+    if let Some(dir) = &global.directory
         && let Err(err) = std::env::set_current_dir(dir)
     {
         eprintln!("vbuild: cannot change to {}: {err}", dir.display());
@@ -192,51 +249,50 @@ fn parse_size(text: &str) -> Result<u64, String> {
     vbuild::size::parse(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
 }
 
+/// Read-only options for the commands that only look (targets, explain, graph): a dry run of `targets`.
+fn look(project: &Project, targets: &[String]) -> Result<Options, Error> {
+    Ok(Options {
+        jobs: 1,
+        dry_run: true,
+        keep_going: true,
+        targets: project.targets(targets)?,
+        shard: None,
+        always: false,
+    })
+}
+
 fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
-    if let Some(Command::Init { dir }) = &cli.command {
-        let written = vbuild::init::scaffold(dir, cli.dry_run)?;
-        let verb = if cli.dry_run { "would write" } else { "wrote" };
+    if let Some(Command::Init { dir, force, dry }) = &cli.command {
+        let written = vbuild::init::scaffold(dir, dry.dry_run, *force)?;
+        let verb = if dry.dry_run { "would write" } else { "wrote" };
         for path in written {
             println!("vbuild: {verb} {}", shown_path(cli, &path));
         }
-        if !cli.dry_run {
-            println!("vbuild: now run `vbuild` in {}", shown_path(cli, dir));
+        if !dry.dry_run {
+            let folder = shown_path(cli, dir);
+            println!("vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`");
         }
         return Ok(0);
     }
     let invocation = Invocation {
-        profile: cli.profile.clone(),
-        flags: cli.set.clone(),
+        profile: cli.global.profile.clone(),
+        flags: cli.global.set.clone(),
         environment: std::env::vars().collect(),
         ignore_profile_variable: false,
     };
-    let project = Project::load(&cli.file, &invocation)?;
-    let jobs = cli
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = |targets: &[String], dry_run: bool| -> Result<Options, Error> {
-        Ok(Options {
-            jobs,
-            dry_run,
-            keep_going: cli.keep_going || dry_run,
-            targets: project.targets(targets)?,
-            shard: cli.shard,
-        })
-    };
+    let project = Project::load(&cli.global.file, &invocation)?;
     let cache_dir = project.videofile.cache_dir();
     match cli.command.as_ref() {
-        None => build(cli, &project, &options(&cli.targets, cli.dry_run)?, bars),
-        Some(Command::Build { targets }) => {
-            build(cli, &project, &options(targets, cli.dry_run)?, bars)
-        }
+        None => build(cli, &cli.build, &project, bars),
+        Some(Command::Build(args)) => build(cli, args, &project, bars),
         Some(Command::Targets) => {
-            let built = project.build(&options(&[], true)?, &Progress::hidden())?;
+            let built = project.build(&look(&project, &[])?, &Progress::hidden())?;
             print!("{}", list_targets(&project, &built));
             Ok(0)
         }
         Some(Command::Explain { targets }) => {
             let history = history::reports(&cache_dir);
-            let options = options(targets, true)?;
+            let options = look(&project, targets)?;
             let built = project.build(&options, &Progress::hidden())?;
             print!(
                 "{}",
@@ -245,7 +301,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             Ok(0)
         }
         Some(Command::Graph { format, targets }) => {
-            let built = project.build(&options(targets, true)?, &Progress::hidden())?;
+            let built = project.build(&look(&project, targets)?, &Progress::hidden())?;
             match format {
                 GraphFormat::Dot => print!("{}", describe::graph_dot(&built.outcome)),
                 GraphFormat::Text => print!("{}", describe::graph_text(&built.outcome)),
@@ -293,7 +349,9 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         Some(Command::Gc {
             max_size,
             older_than,
+            dry,
         }) => {
+            let dry_run = dry.dry_run;
             let policy = match (max_size, older_than) {
                 (Some(bytes), _) => gc::Policy::MaxSize { bytes: *bytes },
                 (None, Some(days)) => gc::Policy::OlderThan { days: *days },
@@ -306,16 +364,12 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                 ignore_profile_variable: true,
                 ..invocation.clone()
             };
-            live.extend(Project::load(&cli.file, &default)?.needed_keys()?);
-            let store = project.store(!cli.dry_run)?;
-            let _lock = if cli.dry_run {
-                None
-            } else {
-                Some(store.lock()?)
-            };
+            live.extend(Project::load(&cli.global.file, &default)?.needed_keys()?);
+            let store = project.store(!dry_run)?;
+            let _lock = if dry_run { None } else { Some(store.lock()?) };
             let reports = history::reports(&cache_dir);
-            let summary = gc::collect(&store, &reports, &live, policy, cli.dry_run)?;
-            let verb = if cli.dry_run {
+            let summary = gc::collect(&store, &reports, &live, policy, dry_run)?;
+            let verb = if dry_run {
                 for node in &summary.removed_nodes {
                     println!("would remove the cache entry of {node}");
                 }
@@ -324,20 +378,20 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                 "removed"
             };
             println!(
-                "vbuild: gc {verb} {} entries, {} files ({} bytes) and {} build reports; kept {} entries ({} bytes)",
+                "vbuild: gc {verb} {} entries, {} files ({}) and {} build reports; kept {} entries ({})",
                 summary.entries_removed,
                 summary.blobs_removed,
-                summary.bytes_freed,
+                size::human(summary.bytes_freed),
                 summary.reports_removed,
                 summary.entries_kept,
-                summary.bytes_kept
+                size::human(summary.bytes_kept)
             );
             Ok(0)
         }
         Some(Command::Cache {
-            command: CacheCommand::Verify { repair },
+            command: CacheCommand::Verify { repair, dry },
         }) => {
-            let repair = *repair && !cli.dry_run;
+            let repair = *repair && !dry.dry_run;
             // Looked at as it is (a repair takes the build lock first): damaged folders are found, not fixed.
             let store = project.store(false)?;
             let _lock = if repair && store.root().is_dir() {
@@ -366,10 +420,10 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             );
             Ok(u8::from(!found.problems.is_empty() && !repair))
         }
-        Some(Command::Clean) => {
-            let removed = project.clean(cli.dry_run)?;
+        Some(Command::Clean { dry }) => {
+            let removed = project.clean(dry.dry_run)?;
             let out = shown_path(cli, &project.videofile.output_dir());
-            if cli.dry_run {
+            if dry.dry_run {
                 for path in &removed {
                     println!("would remove {}", shown_path(cli, path));
                 }
@@ -382,25 +436,67 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             }
             Ok(0)
         }
+        Some(Command::Doctor) => {
+            let findings = doctor::examine(&project);
+            print!("{}", doctor::report(&findings));
+            Ok(if findings.iter().any(|f| f.fix.is_some()) {
+                2
+            } else {
+                0
+            })
+        }
     }
 }
 
-/// Builds (or dry-runs) and prints the summary.
+/// Builds (or dry-runs) what `args` ask for and prints the summary.
 fn build(
     cli: &Cli,
+    args: &BuildArgs,
     project: &Project,
-    options: &Options,
     bars: &indicatif::MultiProgress,
 ) -> Result<u8, Error> {
-    let history = if options.dry_run {
+    // `vbuild -j 4 targets`: a command after build options is read as a target; say what happened.
+    let commands: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    if let Some(command) = args.targets.iter().find(|t| commands.contains(t)) {
+        return Err(Error::Target(TargetError {
+            target: command.clone(),
+            message: format!(
+                "`{command}` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild {command}` without them"
+            ),
+        }));
+    }
+    let options = Options {
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        dry_run: args.dry_run,
+        keep_going: args.keep_going || args.dry_run,
+        targets: project.targets(&args.targets)?,
+        shard: args.shard,
+        always: args.always_make,
+    };
+    let history = if options.dry_run || options.always {
         history::reports(&project.videofile.cache_dir())
     } else {
         Vec::new()
     };
+    if options.always && !options.dry_run {
+        // What -B asks for again, and what it costs, is said before anything runs.
+        let plan = Options {
+            dry_run: true,
+            keep_going: true,
+            ..options.clone()
+        };
+        let looked = project.build(&plan, &Progress::hidden())?;
+        eprint!("{}", describe::asked_again(&looked.report));
+    }
     interrupt::install();
-    let hidden = cli.quiet || !std::io::stderr().is_terminal();
+    let hidden = cli.global.quiet || !std::io::stderr().is_terminal();
     let progress = Progress::new(bars, hidden);
-    let built = project.build(options, &progress)?;
+    let built = project.build(&options, &progress)?;
     if options.dry_run {
         print!(
             "{}",
@@ -408,7 +504,7 @@ fn build(
         );
         return Ok(0);
     }
-    if let Some(path) = &cli.metrics_file {
+    if let Some(path) = &args.metrics_file {
         std::fs::write(path, built.report.prometheus())
             .map_err(Error::write("the metrics file", path))?;
     }
@@ -422,6 +518,7 @@ fn build(
 
 fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
     let report = &built.report;
+    let failures: Vec<&str> = report.failures().map(|f| f.name.as_str()).collect();
     for failure in report.failures() {
         eprintln!(
             "vbuild: failed: {}: {}",
@@ -432,15 +529,22 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
     if let Some(error) = &report.error {
         eprintln!("vbuild: failed: {error}");
     }
-    // The course video, or for a partial build its first video or file; a build that did not finish says so
-    // instead (what it did write is in the report).
+    // The course video, or for a partial build its first video or file; a build that did not finish says
+    // what stopped it instead (what it did write is in the report).
     let first_video = report
         .outputs
         .iter()
         .find(|p| p.extension().is_some_and(|e| e == "mp4"));
     let output = match report.result() {
         "interrupted" => "interrupted; run vbuild again to go on where it stopped".to_string(),
-        "failed" => "failed (see above; `vbuild report` has the whole build)".to_string(),
+        "failed" => match failures.as_slice() {
+            [] => "failed writing the outputs (see above)".to_string(),
+            [one] => format!("failed: {one} (see above; `vbuild report` has the whole build)"),
+            [first, rest @ ..] => format!(
+                "failed: {first} and {} more (see above; `vbuild report` has the whole build)",
+                rest.len()
+            ),
+        },
         _ => report
             .course_video
             .as_ref()
@@ -473,6 +577,10 @@ fn list_targets(project: &Project, built: &Build) -> String {
     for (chapter, id) in project.chapters.iter().zip(plan.chapters()) {
         let slides = match plan.slide_count(id) {
             0 => "slides known once its script has run".to_string(),
+            1 => format!(
+                "1 slide: audio:{0}/1, image:{0}/1, clip:{0}/1",
+                chapter.number
+            ),
             n => format!(
                 "{n} slides: audio:{0}/1..{n}, image:{0}/1..{n}, clip:{0}/1..{n}",
                 chapter.number
@@ -489,7 +597,7 @@ fn list_targets(project: &Project, built: &Build) -> String {
 /// A path inside the project as the user who ran vbuild (maybe with `-C DIR`) would name it.
 fn shown_path(cli: &Cli, path: &Path) -> String {
     let inside = path.strip_prefix(".").unwrap_or(path);
-    match &cli.directory {
+    match &cli.global.directory {
         Some(dir) => dir.join(inside).display().to_string(),
         None => inside.display().to_string(),
     }

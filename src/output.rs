@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::digest::Digest;
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
-use crate::node::{Address, NodeKind};
+use crate::node::{Address, ChapterId, NodeKind};
 use crate::store::{Store, StoreError, hash_file, write_atomic};
 use crate::videofile::Videofile;
 
@@ -70,6 +70,99 @@ pub fn course_base(videofile: &Videofile) -> PathBuf {
     videofile.output_dir().join(slug(&videofile.course.title))
 }
 
+/// A file a full build writes to the output folder, and the node output it is a copy of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub kind: NodeKind,
+    pub at: Address,
+    /// The node's output it is: `mp4`, `srt`, `script`, ...
+    pub output: &'static str,
+}
+
+/// Every file a full build of the course writes, in order: each chapter's script, video and subtitles, then
+/// the course's video, subtitles and chapter marks.
+pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFile> {
+    let out = videofile.output_dir();
+    let subtitles: Vec<&'static str> = videofile
+        .video
+        .subtitles
+        .iter()
+        .map(|format| format.extension())
+        .collect();
+    let mut files = Vec::new();
+    let mut add = |path: PathBuf, kind, at, output| {
+        files.push(OutputFile {
+            path,
+            kind,
+            at,
+            output,
+        })
+    };
+    for (index, chapter) in chapters.iter().enumerate() {
+        let at = Address::Chapter(ChapterId(index));
+        let scripts = out.join("scripts");
+        add(
+            scripts.join(format!("{}.json", chapter.id)),
+            NodeKind::Script,
+            at,
+            "script",
+        );
+        let base = out.join("chapters").join(&chapter.id);
+        add(
+            base.with_extension("mp4"),
+            NodeKind::ChapterVideo,
+            at,
+            "mp4",
+        );
+        for ext in &subtitles {
+            add(
+                base.with_extension(ext),
+                NodeKind::ChapterSubtitles,
+                at,
+                ext,
+            );
+        }
+    }
+    let base = course_base(videofile);
+    add(
+        base.with_extension("mp4"),
+        NodeKind::CourseVideo,
+        Address::Course,
+        "mp4",
+    );
+    for ext in &subtitles {
+        add(
+            base.with_extension(ext),
+            NodeKind::CourseSubtitles,
+            Address::Course,
+            ext,
+        );
+    }
+    add(
+        base.with_extension("chapters.vtt"),
+        NodeKind::CourseSubtitles,
+        Address::Course,
+        "chapters",
+    );
+    files
+}
+
+/// The output file at `path` (as a command line names it, relative to `project_dir` or absolute).
+pub fn file_at<'a>(
+    files: &'a [OutputFile],
+    project_dir: &Path,
+    path: &str,
+) -> Option<&'a OutputFile> {
+    let lexical = |p: &Path| -> PathBuf {
+        p.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect()
+    };
+    let wanted = lexical(&project_dir.join(path));
+    files.iter().find(|f| lexical(&f.path) == wanted)
+}
+
 /// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.
 /// With `prune` (a good build of the whole course), files earlier builds wrote that this one did not are
 /// removed; otherwise they stay, and are still listed as vbuild's.
@@ -80,42 +173,13 @@ pub fn materialise(
     store: &Store,
     prune: bool,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let out = videofile.output_dir();
-    let plan = &outcome.plan;
-    let mut wanted: Vec<(Digest, PathBuf)> = Vec::new();
-    let subtitle_files =
-        |base: &Path, entry: &crate::store::ActionEntry, wanted: &mut Vec<(Digest, PathBuf)>| {
-            for format in &videofile.video.subtitles {
-                let ext = format.extension();
-                wanted.push((entry.output(ext).clone(), base.with_extension(ext)));
-            }
-        };
-    for (chapter, at) in chapters.iter().zip(plan.chapters().map(Address::Chapter)) {
-        if let Some(entry) = outcome.entry_of(NodeKind::Script, at) {
-            wanted.push((
-                entry.output("script").clone(),
-                out.join("scripts").join(format!("{}.json", chapter.id)),
-            ));
-        }
-        let base = out.join("chapters").join(&chapter.id);
-        if let Some(entry) = outcome.entry_of(NodeKind::ChapterVideo, at) {
-            wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
-        }
-        if let Some(entry) = outcome.entry_of(NodeKind::ChapterSubtitles, at) {
-            subtitle_files(&base, entry, &mut wanted);
-        }
-    }
-    let base = course_base(videofile);
-    if let Some(entry) = outcome.entry_of(NodeKind::CourseVideo, Address::Course) {
-        wanted.push((entry.output("mp4").clone(), base.with_extension("mp4")));
-    }
-    if let Some(entry) = outcome.entry_of(NodeKind::CourseSubtitles, Address::Course) {
-        subtitle_files(&base, entry, &mut wanted);
-        wanted.push((
-            entry.output("chapters").clone(),
-            base.with_extension("chapters.vtt"),
-        ));
-    }
+    let wanted: Vec<(Digest, PathBuf)> = layout(videofile, chapters)
+        .into_iter()
+        .filter_map(|file| {
+            let entry = outcome.entry_of(file.kind, file.at)?;
+            Some((entry.output(file.output).clone(), file.path))
+        })
+        .collect();
     let previous = previous_outputs(videofile, store);
     let mut written: Vec<PathBuf> = Vec::new();
     let mut failure = None;

@@ -46,6 +46,11 @@ impl Progress {
         self.bar.set_length(nodes as u64);
     }
 
+    /// The number of nodes the bar counts to now.
+    pub fn total(&self) -> u64 {
+        self.bar.length().unwrap_or(0)
+    }
+
     /// One more node is finished, whatever its result.
     pub fn advance(&self) {
         self.bar.inc(1);

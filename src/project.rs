@@ -18,7 +18,7 @@ use crate::providers::{Clients, llm, piper};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
 use crate::report::{Pricing, Report};
 use crate::secrets;
-use crate::steps::{Context, Tools};
+use crate::steps::{Context, StepError, Tools};
 use crate::store::Store;
 use crate::target::{Target, TargetError};
 use crate::videofile::{ConfigError, Videofile};
@@ -191,10 +191,39 @@ impl Project {
             .videofile
             .providers
             .contains_key(&self.videofile.images.provider);
+        let files = output::layout(&self.videofile, &self.chapters);
         texts
             .iter()
             .map(|t| {
-                let target = Target::parse(t, &self.chapters)?;
+                // An output file names the node that makes it: `vbuild out/chapters/02-x.srt`.
+                let file = output::file_at(&files, &self.videofile.project_dir, t);
+                let target = match file {
+                    Some(file) => Target {
+                        kinds: vec![file.kind],
+                        at: file.at,
+                        text: t.clone(),
+                    },
+                    None if t.contains('/') && !t.contains(':') => {
+                        return Err(Error::Target(TargetError {
+                            target: t.clone(),
+                            message: format!(
+                                "no file vbuild writes is called that; the course video is {}",
+                                files
+                                    .iter()
+                                    .find(|f| f.kind == NodeKind::CourseVideo)
+                                    .map(|f| {
+                                        f.path
+                                            .strip_prefix(&self.videofile.project_dir)
+                                            .unwrap_or(&f.path)
+                                            .display()
+                                            .to_string()
+                                    })
+                                    .unwrap_or_default()
+                            ),
+                        }));
+                    }
+                    None => Target::parse(t, &self.chapters)?,
+                };
                 if target.kinds.contains(&NodeKind::Picture) && !pictures {
                     return Err(Error::Target(TargetError {
                         target: t.clone(),
@@ -225,6 +254,7 @@ impl Project {
             keep_going: true,
             targets: Vec::new(),
             shard: None,
+            always: false,
         };
         let built = self.build(&options, &Progress::hidden())?;
         Ok(built
@@ -239,20 +269,35 @@ impl Project {
             .collect())
     }
 
+    /// The languages the course speaks: its own and its chapters'.
+    pub fn languages(&self) -> BTreeSet<String> {
+        self.chapters
+            .iter()
+            .map(|c| c.language.clone())
+            .chain([self.videofile.course.language.clone()])
+            .collect()
+    }
+
+    /// The programs and voices the course's speech needs, found (an error names what is missing).
+    pub fn tools(&self) -> Result<Tools, StepError> {
+        let piper_variable = self.environment.get(piper::VARIABLE).map(String::as_str);
+        Tools::detect(&self.videofile, &self.languages(), piper_variable)
+    }
+
+    /// True when the environment (the process's, then `.env`) sets `variable`; its value is never shown.
+    pub fn is_set(&self, variable: &str) -> bool {
+        self.environment
+            .get(variable)
+            .is_some_and(|v| !v.is_empty())
+    }
+
     /// Builds the course (or, with `dry_run`, finds what would run without writing anything).
     pub fn build(&self, options: &Options, progress: &Progress) -> Result<Build, Error> {
         // What the configuration needs (keys, programs, a remote) is checked before the cache is touched.
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
-        let piper_variable = self.environment.get(piper::VARIABLE).map(String::as_str);
-        let languages = self
-            .chapters
-            .iter()
-            .map(|c| c.language.clone())
-            .chain([self.videofile.course.language.clone()])
-            .collect();
-        let tools = Tools::detect(&self.videofile, &languages, piper_variable)?;
+        let tools = self.tools()?;
         let remote = self.remote()?;
         if options.shard.is_some() && remote.is_none() {
             return Err(Error::Config(ConfigError::ShardWithoutRemote {
@@ -346,6 +391,10 @@ impl Project {
 }
 
 impl Pricing for Videofile {
+    fn currency(&self) -> String {
+        self.course.currency.clone()
+    }
+
     fn provider(&self, kind: NodeKind) -> Option<String> {
         kind.info()
             .provider

@@ -24,6 +24,8 @@ pub enum Reason {
     NothingObvious,
     /// Dry run: an input of this node must run first, so its key is not known yet.
     InputRunsFirst { input: String },
+    /// The command line asked for it to run again (`-B`), whatever the cache has.
+    AskedAgain,
 }
 
 /// One field whose value differs from the last build (`None`: the field was not there).
@@ -164,6 +166,7 @@ impl fmt::Display for Reason {
                 "its key changed, but nothing its record shows did (an older record, or a long value's hidden part)",
             ),
             Reason::InputRunsFirst { input } => write!(f, "its input {input} would run first"),
+            Reason::AskedAgain => f.write_str("asked to run again (-B)"),
         }
     }
 }

@@ -77,6 +77,9 @@ pub struct Report {
     /// Failed nodes over nodes that ran or failed (0 to 1).
     pub error_rate: f64,
     pub cost: f64,
+    /// What costs are counted in (ISO 4217: `USD`).
+    #[serde(default = "default_currency")]
+    pub currency: String,
     pub chapters: BTreeMap<String, ChapterTotals>,
     pub nodes: Vec<NodeReport>,
     /// The files written to the output folder.
@@ -91,8 +94,14 @@ pub struct Report {
     pub interrupted: bool,
 }
 
+fn default_currency() -> String {
+    "USD".into()
+}
+
 /// Facts about a node the report needs from the project: its provider and the cost of its usage.
 pub trait Pricing {
+    /// What costs are counted in.
+    fn currency(&self) -> String;
     /// The provider of a node of `kind`, if it has one.
     fn provider(&self, kind: NodeKind) -> Option<String>;
     /// The cost of a finished node's recorded usage.
@@ -221,6 +230,7 @@ impl Report {
                 counts.failed as f64 / attempted as f64
             },
             cost: nodes.iter().map(|n| n.cost).sum(),
+            currency: pricing.currency(),
             counts,
             chapters,
             nodes,

@@ -83,6 +83,18 @@ impl Target {
             Some((word, rest)) => (word, Some(rest)),
             None => (text, None),
         };
+        // A chapter on its own (`2`, `linear-regression`) is that chapter's video and subtitles, unless the
+        // word is a target's.
+        if rest.is_none()
+            && kinds_spelled(word, false).is_none()
+            && let Some(chapter) = find_chapter(word, chapters)
+        {
+            return Ok(Target {
+                kinds: vec![NodeKind::ChapterVideo, NodeKind::ChapterSubtitles],
+                at: Address::Chapter(chapter),
+                text: text.to_string(),
+            });
+        }
         let at = match rest {
             None => Address::Course,
             Some(rest) => {
@@ -247,5 +259,19 @@ pub(crate) mod tests {
             "{err}"
         );
         assert!(Target::parse("chapter", &c).is_err());
+    }
+
+    #[test]
+    fn a_chapter_on_its_own_is_its_video_and_subtitles() {
+        let c = chapters();
+        for text in ["2", "linear-regression", "02-linear-regression"] {
+            let target = Target::parse(text, &c).unwrap();
+            assert_eq!(target.at, Address::Chapter(ChapterId(1)), "{text}");
+            assert_eq!(
+                target.kinds,
+                [NodeKind::ChapterVideo, NodeKind::ChapterSubtitles]
+            );
+        }
+        assert_eq!(Target::parse("video", &c).unwrap().at, Address::Course);
     }
 }

@@ -375,6 +375,15 @@ fn keep_going_runs_what_does_not_depend_on_a_failure_and_reports_every_failure()
         "{stderr}"
     );
     assert!(!dir.path().join(format!("{COURSE}.mp4")).exists());
+    // The summary names what failed.
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        summary.contains(&format!(
+            "-> failed: audio:01-what-is-machine-learning/01 and {} more (see above",
+            slides - 1
+        )),
+        "{summary}"
+    );
 
     // Without -k the build stops scheduling at the first failure.
     let stopped = example_copy();

@@ -140,6 +140,7 @@ fn dry_run_predicts_the_nodes_and_cost_of_the_real_build_and_writes_nothing() {
         .split("estimated cost ")
         .nth(1)
         .and_then(|rest| rest.split(',').next())
+        .and_then(|cost| cost.strip_suffix(" USD"))
         .unwrap()
         .parse()
         .unwrap();
@@ -437,6 +438,11 @@ fn gc_keeps_what_the_last_build_needs_and_removes_the_rest() {
 
     let output = stdout(&vbuild_ok(dir.path(), &["gc"]));
     assert!(output.contains("gc removed 9 entries"), "{output}");
+    // Sizes for people: "(1.2 MiB)", not a count of bytes.
+    assert!(
+        output.contains(" KiB)") || output.contains(" MiB)"),
+        "{output}"
+    );
     let left = action_keys(dir.path());
     assert!(stale.iter().all(|k| !left.contains(k)));
     let mut expected = used.clone();
@@ -446,4 +452,130 @@ fn gc_keeps_what_the_last_build_needs_and_removes_the_rest() {
     // What the last build needed is all there: the next build runs nothing.
     vbuild_ok(dir.path(), &[]);
     assert_eq!(report(dir.path())["counts"]["ran"], 0);
+}
+
+#[test]
+fn build_options_do_not_go_with_other_commands() {
+    let dir = example_copy();
+    for args in [
+        &["targets", "-j", "4"][..],
+        &["config", "-k"],
+        &["runs", "-B"],
+        &["-j", "4", "targets"],
+    ] {
+        let output = vbuild(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+    let stderr =
+        String::from_utf8_lossy(&vbuild(dir.path(), &["-j", "4", "targets"]).stderr).to_string();
+    assert!(
+        stderr.contains("`targets` is a command, and build options"),
+        "{stderr}"
+    );
+    let help = stdout(&vbuild_ok(dir.path(), &["--help"]));
+    assert!(
+        help.contains("TARGET (default: course) is one of:") && help.contains("an output file"),
+        "{help}"
+    );
+    assert!(!stdout(&vbuild_ok(dir.path(), &["targets", "--help"])).contains("--jobs"));
+}
+
+#[test]
+fn output_files_and_bare_chapters_are_targets() {
+    let dir = example_copy();
+    let subtitles = dry_run_nodes(dir.path(), &["out/chapters/02-data-and-features.srt"]);
+    assert!(
+        subtitles.contains(&"chapter-subtitles:02-data-and-features".to_string())
+            && !subtitles
+                .iter()
+                .any(|n| n.starts_with("image:") || n.starts_with("clip:")),
+        "{subtitles:?}"
+    );
+    assert_eq!(
+        dry_run_nodes(dir.path(), &["out/scripts/03-linear-regression.json"]),
+        [
+            "chapter:03-linear-regression",
+            "script:03-linear-regression"
+        ]
+    );
+    assert_eq!(
+        dry_run_nodes(dir.path(), &["3"]),
+        dry_run_nodes(dir.path(), &["chapter:linear-regression"])
+    );
+    let explained = stdout(&vbuild_ok(dir.path(), &["explain", "1"]));
+    assert!(
+        explained.contains("chapter-video:01-what-is-machine-learning: would run now"),
+        "{explained}"
+    );
+    let wrong = vbuild(dir.path(), &["-n", "out/nope.mp4"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr)
+            .contains("the course video is out/introduction-to-machine-learning.mp4")
+    );
+}
+
+#[test]
+fn always_make_says_what_it_runs_again_then_runs_only_that() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &["script:2"]);
+    let output = vbuild_ok(dir.path(), &["-B", "script:2"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "vbuild: -B runs 1 node again: script:02-data-and-features; with what they change, estimated cost 0.0000 USD"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        nodes_in(&report(dir.path()), "ran"),
+        ["script:02-data-and-features"]
+    );
+}
+
+#[test]
+fn init_says_where_the_course_is_and_overwrites_only_when_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = stdout(&vbuild_ok(dir.path(), &["init", "course"]));
+    assert!(
+        first.contains("vbuild: a course is ready in course; build it with `vbuild -C course`"),
+        "{first}"
+    );
+    let again = vbuild(dir.path(), &["init", "course"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("hint: vbuild init --force"));
+    std::fs::write(dir.path().join("course/lecture.md"), "mine").unwrap();
+    vbuild_ok(dir.path(), &["init", "--force", "course"]);
+    assert_ne!(
+        std::fs::read_to_string(dir.path().join("course/lecture.md")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn doctor_checks_what_the_course_needs_and_names_the_fix() {
+    let dir = example_copy();
+    let fine = stdout(&vbuild_ok(
+        dir.path(),
+        &["doctor", "--set", "speech.provider=\"espeak\""],
+    ));
+    assert!(
+        fine.contains("ok       GStreamer element x264enc: gstreamer1.0-plugins-ugly")
+            && fine.contains("vbuild: doctor: everything this course needs is here"),
+        "{fine}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["doctor", "--set", "speech.provider=\"espeak\""])
+        .current_dir(dir.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let said = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("missing  speech (espeak, speaking en): cannot run espeak-ng")
+            && said.contains("apt-get install espeak-ng"),
+        "{said}"
+    );
 }

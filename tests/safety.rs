@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::json;
@@ -208,10 +208,9 @@ fn a_remote_that_sends_too_much_or_too_slowly_is_dropped_and_the_build_goes_on()
         dir.path(),
         &format!("[cache]\nremote = \"{}\"\ntimeout = \"2s\"", slow.url),
     );
-    let started = Instant::now();
+    // (At 64 bytes a second the body would take years: only the 2 s deadline ends it.)
     let (output, _) = vbuild_within(dir.path(), &[], &[], MINUTE);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(started.elapsed() < Duration::from_secs(40));
     assert_eq!(
         stderr(&output)
             .matches("going on with the local cache only")

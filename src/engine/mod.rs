@@ -34,6 +34,8 @@ pub struct Options {
     pub targets: Vec<Target>,
     /// Build only this shard's share of the expensive nodes (needs a remote cache).
     pub shard: Option<Shard>,
+    /// Run the nodes the targets name again even where the cache has them (`-B`, as make's).
+    pub always: bool,
 }
 
 /// Builds the course described by `ctx` over the local cache `store` (and `remote`, if any), until done or

@@ -236,6 +236,9 @@ struct Scheduler<'a> {
     /// Keys queued or running, with the twins (nodes of the same key) waiting for that one result: two
     /// slides saying the same words share one job, so a paid request is never sent twice in one build.
     twins: HashMap<Digest, Vec<NodeIndex>>,
+    /// Per chapter, the per-slide nodes the targets will need once its script is known, as many as its slides
+    /// were at the last build (so the progress bar knows its length before the scripts are read).
+    expected: Vec<usize>,
     /// Nothing new starts (after a failure without -k, or an interrupt).
     stopping: bool,
     interrupted: bool,
@@ -279,9 +282,11 @@ impl<'a> Scheduler<'a> {
             ready: VecDeque::new(),
             queues: HashMap::new(),
             twins: HashMap::new(),
+            expected: Vec::new(),
             stopping: false,
             interrupted: false,
         };
+        scheduler.expected = scheduler.expected_slide_nodes();
         scheduler.mark_needed();
         scheduler.ready = scheduler
             .plan
@@ -320,6 +325,24 @@ impl<'a> Scheduler<'a> {
         self.set(node, State::Waiting)
     }
 
+    /// Per chapter, how many per-slide nodes the targets would need if the chapter had as many slides as at
+    /// the last build.
+    fn expected_slide_nodes(&self) -> Vec<usize> {
+        let mut expanded = self.plan.clone();
+        for (chapter, source) in self.plan.chapters().zip(self.ctx.chapters) {
+            expanded.expand(chapter, self.last_keys.slides_of(&source.id));
+        }
+        let needed = expanded.needed(&self.targets);
+        let mut expected = vec![0; self.ctx.chapters.len()];
+        for node in expanded.graph.node_indices() {
+            let n = expanded.graph[node];
+            if let (Some(slide), true) = (n.at.slide(), needed[node.index()]) {
+                expected[slide.chapter.0] += 1;
+            }
+        }
+        expected
+    }
+
     /// Marks the nodes no target needs (see [`Plan::needed`]), and takes back those a target now needs.
     fn mark_needed(&mut self) {
         let needed = self.plan.needed(&self.targets);
@@ -334,7 +357,14 @@ impl<'a> Scheduler<'a> {
                 _ => {}
             }
         }
-        self.progress.set_total(self.states.needed());
+        // Chapters whose slides are not known yet count as many as they had last time.
+        let unknown: usize = self
+            .plan
+            .chapters()
+            .filter(|c| self.plan.slide_count(*c) == 0)
+            .map(|c| self.expected[c.0])
+            .sum();
+        self.progress.set_total(self.states.needed() + unknown);
     }
 
     /// How many slots `pool` has.
@@ -481,6 +511,10 @@ impl<'a> Scheduler<'a> {
         };
         let prepared = steps::prepare(&self.plan, node, self.ctx, &board);
         let key = prepared.signature.key();
+        if self.asked_again(node) {
+            self.missed(node, prepared, key);
+            return;
+        }
         if let Some(entry) = self
             .store
             .action(&key, self.plan.graph[node].kind.outputs())
@@ -501,6 +535,11 @@ impl<'a> Scheduler<'a> {
             return;
         }
         self.missed(node, prepared, key);
+    }
+
+    /// True when `-B` asks for `node` to run again, whatever the caches have: a target names it.
+    fn asked_again(&self, node: NodeIndex) -> bool {
+        self.options.always && self.targets.iter().any(|t| t.wants(&self.plan.graph[node]))
     }
 
     /// A node the remote was asked for: cached if it had it, else a miss.
@@ -536,13 +575,17 @@ impl<'a> Scheduler<'a> {
                 let entry = self.store.record_of(&k);
                 (k, entry)
             });
-        let reason = Reason::between(
-            previous
-                .as_ref()
-                .map(|(k, entry)| (k.as_str(), entry.as_ref().map(|e| e.signature.as_slice()))),
-            &key,
-            prepared.signature.fields(),
-        );
+        let reason = if self.asked_again(node) {
+            Reason::AskedAgain
+        } else {
+            Reason::between(
+                previous
+                    .as_ref()
+                    .map(|(k, entry)| (k.as_str(), entry.as_ref().map(|e| e.signature.as_slice()))),
+                &key,
+                prepared.signature.fields(),
+            )
+        };
         if self.options.dry_run {
             let seconds = previous.and_then(|(_, entry)| entry).map(|e| e.seconds);
             let usage = prepared.job.usage();

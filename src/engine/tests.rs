@@ -93,6 +93,9 @@ struct Fake<'a> {
     most: [AtomicUsize; 2],
     /// A cloud job and a local job ran at the same time.
     overlapped: AtomicBool,
+    /// The progress bar, and its length when the first job started.
+    progress: Progress,
+    first_total: AtomicUsize,
 }
 
 impl<'a> Fake<'a> {
@@ -106,6 +109,8 @@ impl<'a> Fake<'a> {
             now: Default::default(),
             most: Default::default(),
             overlapped: AtomicBool::new(false),
+            progress: Progress::hidden(),
+            first_total: AtomicUsize::new(0),
         }
     }
 
@@ -123,7 +128,13 @@ impl<'a> Fake<'a> {
 
 impl Runner for Fake<'_> {
     fn run(&self, name: &str, key: &Digest, prepared: Prepared) -> Result<ActionEntry, StepError> {
-        self.ran.lock().unwrap().push(name.to_string());
+        let mut ran = self.ran.lock().unwrap();
+        if ran.is_empty() {
+            self.first_total
+                .store(self.progress.total() as usize, Ordering::SeqCst);
+        }
+        ran.push(name.to_string());
+        drop(ran);
         let cloud = usize::from(prepared.job.provider().is_some());
         for counter in [0, cloud] {
             let now = self.now[counter].fetch_add(1, Ordering::SeqCst) + 1;
@@ -189,6 +200,7 @@ fn options(jobs: usize, keep_going: bool) -> Options {
         keep_going,
         targets: Vec::new(),
         shard: None,
+        always: false,
     }
 }
 
@@ -198,6 +210,17 @@ fn build(
     options: &Options,
     runner: &Fake,
     stop: &(dyn Fn() -> bool + Sync),
+) -> Outcome {
+    build_after(course, options, runner, stop, &LastKeys::default())
+}
+
+/// Builds `course` with `runner`, the last build's keys being `last_keys`.
+fn build_after(
+    course: &Course,
+    options: &Options,
+    runner: &Fake,
+    stop: &(dyn Fn() -> bool + Sync),
+    last_keys: &LastKeys,
 ) -> Outcome {
     let ctx = Context {
         videofile: &course.videofile,
@@ -210,9 +233,9 @@ fn build(
     scheduler::run(
         &ctx,
         &course.store,
-        &LastKeys::default(),
+        last_keys,
         options,
-        &Progress::hidden(),
+        &runner.progress,
         runner,
         stop,
     )
@@ -420,4 +443,57 @@ fn the_keys_of_paid_work_stay_as_they_were() {
             ("image:01-chapter-1/01", "b3e426392e1309e3"),
         ])
     );
+}
+
+#[test]
+fn the_progress_bar_counts_the_slides_the_last_build_had_before_any_script_is_read() {
+    let course = course(2, "");
+    let fake = Fake::new(&course.store, &["One.", "Two.", "Three."]);
+    let outcome = build(&course, &options(1, false), &fake, &never);
+    let all = outcome.plan.graph.node_count();
+    // A first build knows no slides until its scripts run.
+    assert_eq!(fake.first_total.load(Ordering::SeqCst), 2 * 4 + 2);
+    let mut last_keys = LastKeys::default();
+    for node in outcome.plan.graph.node_indices() {
+        last_keys.record(&outcome.plan.name(node), &outcome.entry(node).unwrap().key);
+    }
+    // The next build, from scratch, counts them from the start.
+    let fresh = self::course(2, "");
+    let again = Fake::new(&fresh.store, &["One.", "Two.", "Three."]);
+    build_after(&fresh, &options(1, false), &again, &never, &last_keys);
+    assert_eq!(again.first_total.load(Ordering::SeqCst), all);
+}
+
+#[test]
+fn always_make_runs_the_named_nodes_again_and_what_their_outputs_change() {
+    let course = course(2, "");
+    let fake = Fake::new(&course.store, &["One."]);
+    build(&course, &options(1, false), &fake, &never);
+    let chapters: Vec<ChapterSource> = course.chapters.clone();
+    let target = crate::target::Target::parse("script:1", &chapters).unwrap();
+    let again = Fake::new(&course.store, &["One."]);
+    let outcome = build(
+        &course,
+        &Options {
+            always: true,
+            targets: vec![target],
+            ..options(1, false)
+        },
+        &again,
+        &never,
+    );
+    // The script ran again; it wrote the same script, so nothing after it did.
+    assert_eq!(again.ran(), ["script:01-chapter-1"]);
+    let reasons: Vec<String> = outcome
+        .plan
+        .graph
+        .node_indices()
+        .filter_map(|n| match outcome.state(n) {
+            State::Done {
+                ran: Some(reason), ..
+            } => Some(format!("{} {reason}", outcome.plan.name(n))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, ["script:01-chapter-1 asked to run again (-B)"]);
 }

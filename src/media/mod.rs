@@ -84,6 +84,17 @@ pub const ELEMENTS: &[(&str, &str)] = &[
     ("x264enc", "gstreamer1.0-plugins-ugly"),
 ];
 
+/// The elements of [`ELEMENTS`] this machine's GStreamer does not have, with their packages (GStreamer
+/// itself must initialise).
+pub fn missing_elements() -> Result<Vec<(&'static str, &'static str)>, MediaError> {
+    init()?;
+    Ok(ELEMENTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| gst::ElementFactory::find(name).is_none())
+        .collect())
+}
+
 /// What to install when GStreamer says `message`: the package of the element it names (`no element
 /// "x264enc"`), else GStreamer and its plugins.
 pub fn install_hint(message: &str) -> String {

@@ -182,6 +182,9 @@ pub struct Course {
     pub split: Split,
     /// The output folder, relative to the project folder.
     pub output: PathBuf,
+    /// What `[prices.NAME]` and every cost are in (ISO 4217, e.g. `USD`, `EUR`); the built-in list prices
+    /// are US dollars.
+    pub currency: String,
 }
 
 /// `[video]`: picture and subtitle settings.

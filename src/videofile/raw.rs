@@ -59,6 +59,7 @@ pub(super) struct RawCourse {
     pub(super) split: Split,
     #[serde(default = "default_output")]
     pub(super) output: Spanned<String>,
+    pub(super) currency: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -67,6 +67,24 @@ pub(super) fn parse(
             "[course] sources must name at least one Markdown file or glob",
         ));
     }
+    let currency = match &course.currency {
+        None => "USD".to_string(),
+        Some(code)
+            if code.get_ref().len() == 3
+                && code.get_ref().chars().all(|c| c.is_ascii_uppercase()) =>
+        {
+            code.get_ref().clone()
+        }
+        Some(code) => {
+            return Err(locate.error(
+                &code.span(),
+                format!(
+                    "[course] currency = {:?}: expected a three-letter ISO 4217 code such as \"USD\" or \"EUR\"",
+                    code.get_ref()
+                ),
+            ));
+        }
+    };
     let output = course.output.get_ref();
     if output.is_empty() || Path::new(output).is_absolute() || output.contains("..") {
         return Err(locate.error(
@@ -369,6 +387,7 @@ pub(super) fn parse(
             sources: course.sources.into_inner(),
             split: course.split,
             output: PathBuf::from(output),
+            currency,
         },
         video: Video {
             width,
