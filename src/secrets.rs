@@ -37,8 +37,14 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r#"(?i)\b((?:proxy-)?authorization|x-goog-api-key|x-api-key|api-key|cookie|set-cookie|x-amz-security-token)("?\s*[:=]\s*"?)(?:bearer\s+|basic\s+)?[^\s",}]+"#,
             "${1}${2}<redacted>",
         ),
+        // A token after its scheme. Basic credentials are base64 (capitals, digits, `=`): a lower-case word
+        // after "basic" is prose ("invalid basic string"), not a credential.
         shape(
-            r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}",
+            r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}",
+            "${1} <redacted>",
+        ),
+        shape(
+            r"\b((?i:basic))\s+[a-z]*[A-Z0-9+/=][A-Za-z0-9+/=]*",
             "${1} <redacted>",
         ),
         // A password in a URL: `https://user:password@host`.
@@ -179,6 +185,15 @@ mod tests {
                 "https://tts.example/v1?key=<redacted>",
             ),
             ("nothing secret here", "nothing secret here"),
+            (
+                "Authorization header Basic dXNlcjpwYXNz sent",
+                "Authorization header Basic <redacted> sent",
+            ),
+            // A TOML parser's words are not a credential.
+            (
+                "invalid basic string, expected `\"`",
+                "invalid basic string, expected `\"`",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(redact(text), expected, "{text}");

@@ -676,9 +676,37 @@ fn check_range(
 fn readable(err: &toml::de::Error) -> String {
     // Deserialized from a table (not text), the error's display ends with the keys it is at: in `video.fps`.
     let shown = err.to_string();
-    let place = shown
+    let keys = shown
         .lines()
-        .find_map(|line| line.strip_prefix("in `")?.strip_suffix('`'))
+        .find_map(|line| line.strip_prefix("in `")?.strip_suffix('`'));
+    // An unknown key is at its table: `[video] framerate: unknown key; [video] takes resolution, fps, ...`.
+    let unknown = err
+        .message()
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'));
+    if let Some((key, rest)) = unknown {
+        let known = rest
+            .trim_start_matches(", expected ")
+            .trim_start_matches("one of ")
+            .replace('`', "")
+            .replace(" or ", ", ");
+        let known = known
+            .split(", ")
+            .map(|k| {
+                if k == "profile" && keys.is_none() {
+                    "profile.NAME"
+                } else {
+                    k
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        return match keys {
+            Some(section) => format!("[{section}] {key}: unknown key; [{section}] takes {known}"),
+            None => format!("[{key}]: unknown section; the sections are {known}"),
+        };
+    }
+    let place = keys
         .map(|keys| match keys.rsplit_once('.') {
             Some((section, key)) => format!("[{section}] {key}: "),
             None => format!("{keys}: "),

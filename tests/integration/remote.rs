@@ -2,14 +2,12 @@
 //! two project copies sharing it, shards then an assembly, a corrupted blob, the remote dying mid-build, and
 //! the cache folder carried to another machine.
 
-mod common;
-
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const COURSE: &str = "out/introduction-to-machine-learning.mp4";
 const EXPENSIVE: &[&str] = &["script:", "audio:", "picture:", "image:", "clip:"];

@@ -1,12 +1,10 @@
 //! End-to-end builds of the bundled example through the `vbuild` binary: real MP4 files, real subtitles,
 //! real cache hits.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 const COURSE: &str = "out/introduction-to-machine-learning";
 
@@ -388,7 +386,7 @@ fn keep_going_runs_what_does_not_depend_on_a_failure_and_reports_every_failure()
     // Without -k the build stops scheduling at the first failure.
     let stopped = example_copy();
     assert_eq!(run(stopped.path(), &["-j", "1"]).status.code(), Some(1));
-    let report = common::report(stopped.path());
+    let report = crate::common::report(stopped.path());
     assert_eq!(nodes_in(&report, "failed").len(), 1);
     assert!(nodes_in(&report, "ran").len() < ran_with_k);
     assert!(

@@ -2,16 +2,14 @@
 //! shapes (OpenAI chat/speech/images, Google Text-to-Speech, Stability) and injects faults: 429 with
 //! Retry-After, 500, slow answers, malformed JSON, a script that fails validation once.
 
-mod common;
-
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-test-VERYSECRET-0123456789";

@@ -2,8 +2,6 @@
 //! files outside the project, secrets echoed by servers, remotes that send too much too slowly, damaged
 //! cache folders, partial builds followed by gc, failed and interrupted builds, stray environment variables.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -12,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);

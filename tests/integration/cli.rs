@@ -1,11 +1,9 @@
 //! The make-like command line through the binary: targets, dry runs that match real builds, explain, graph,
 //! build history and metrics, structured logs, configuration layers, init and gc.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
@@ -456,28 +454,29 @@ fn gc_keeps_what_the_last_build_needs_and_removes_the_rest() {
 
 #[test]
 fn build_options_do_not_go_with_other_commands() {
-    let dir = example_copy();
     for args in [
         &["targets", "-j", "4"][..],
         &["config", "-k"],
         &["runs", "-B"],
-        &["-j", "4", "targets"],
     ] {
-        let output = vbuild(dir.path(), args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        Test::new()
+            .args(args)
+            .status(2)
+            .stderr_has("error: unexpected argument")
+            .run();
     }
-    let stderr =
-        String::from_utf8_lossy(&vbuild(dir.path(), &["-j", "4", "targets"]).stderr).to_string();
-    assert!(
-        stderr.contains("`targets` is a command, and build options"),
-        "{stderr}"
-    );
-    let help = stdout(&vbuild_ok(dir.path(), &["--help"]));
-    assert!(
-        help.contains("TARGET (default: course) is one of:") && help.contains("an output file"),
-        "{help}"
-    );
-    assert!(!stdout(&vbuild_ok(dir.path(), &["targets", "--help"])).contains("--jobs"));
+    Test::new()
+        .args(&["-j", "4", "targets"])
+        .status(2)
+        .stderr("vbuild: target \"targets\": `targets` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild targets` without them\n")
+        .run();
+    Test::new()
+        .args(&["--help"])
+        .stdout_has("TARGET (default: course) is one of:")
+        .stdout_has("an output file")
+        .run();
+    let targets = Test::new().args(&["targets", "--help"]).run();
+    assert!(!targets.stdout.contains("--jobs"), "{}", targets.stdout);
 }
 
 #[test]
@@ -517,65 +516,55 @@ fn output_files_and_bare_chapters_are_targets() {
 
 #[test]
 fn always_make_says_what_it_runs_again_then_runs_only_that() {
-    let dir = example_copy();
-    vbuild_ok(dir.path(), &["script:2"]);
-    let output = vbuild_ok(dir.path(), &["-B", "script:2"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(
-            "vbuild: -B runs 1 node again: script:02-data-and-features; with what they change, estimated cost 0.0000 USD"
-        ),
-        "{stderr}"
-    );
+    let ran = Test::new().args(&["script:2"]).run();
+    let ran = Test::in_dir(ran.dir)
+        .args(&["-B", "script:2"])
+        .stderr_has("vbuild: -B runs 1 node again: script:02-data-and-features; with what they change, estimated cost 0.0000 USD\n")
+        .run();
+    // The note comes before the build's own lines.
+    assert!(ran.stderr.starts_with("vbuild: -B runs"), "{}", ran.stderr);
     assert_eq!(
-        nodes_in(&report(dir.path()), "ran"),
+        nodes_in(&report(ran.dir.path()), "ran"),
         ["script:02-data-and-features"]
     );
 }
 
 #[test]
 fn init_says_where_the_course_is_and_overwrites_only_when_forced() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = stdout(&vbuild_ok(dir.path(), &["init", "course"]));
-    assert!(
-        first.contains("vbuild: a course is ready in course; build it with `vbuild -C course`"),
-        "{first}"
-    );
-    let again = vbuild(dir.path(), &["init", "course"]);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("hint: vbuild init --force"));
+    let ran = Test::in_dir(tempfile::tempdir().unwrap())
+        .args(&["init", "course"])
+        .stdout("vbuild: wrote course/Videofile\nvbuild: wrote course/lecture.md\nvbuild: a course is ready in course; build it with `vbuild -C course`\n")
+        .run();
+    let dir = ran.dir;
     std::fs::write(dir.path().join("course/lecture.md"), "mine").unwrap();
-    vbuild_ok(dir.path(), &["init", "--force", "course"]);
+    let ran = Test::in_dir(dir)
+        .args(&["init", "course"])
+        .status(2)
+        .stderr("vbuild: course/Videofile already exists; vbuild init does not overwrite files\n  hint: vbuild init --force writes over it, or choose another folder\n")
+        .run();
+    let ran = Test::in_dir(ran.dir)
+        .args(&["init", "--force", "course"])
+        .run();
     assert_ne!(
-        std::fs::read_to_string(dir.path().join("course/lecture.md")).unwrap(),
+        std::fs::read_to_string(ran.dir.path().join("course/lecture.md")).unwrap(),
         "mine"
     );
 }
 
 #[test]
 fn doctor_checks_what_the_course_needs_and_names_the_fix() {
-    let dir = example_copy();
-    let fine = stdout(&vbuild_ok(
-        dir.path(),
-        &["doctor", "--set", "speech.provider=\"espeak\""],
-    ));
-    assert!(
-        fine.contains("ok       GStreamer element x264enc: gstreamer1.0-plugins-ugly")
-            && fine.contains("vbuild: doctor: everything this course needs is here"),
-        "{fine}"
-    );
+    Test::new()
+        .args(&["doctor", "--set", "speech.provider=\"espeak\""])
+        .stdout_has("ok       GStreamer element x264enc: gstreamer1.0-plugins-ugly\n")
+        .stdout_has("ok       speech in en: eSpeak NG")
+        .stdout_has("vbuild: doctor: everything this course needs is here\n")
+        .run();
     let empty = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
-        .args(["doctor", "--set", "speech.provider=\"espeak\""])
-        .current_dir(dir.path())
-        .env("PATH", empty.path())
-        .output()
-        .unwrap();
-    let said = stdout(&output);
-    assert_eq!(output.status.code(), Some(2), "{said}");
-    assert!(
-        said.contains("missing  speech (espeak, speaking en): cannot run espeak-ng")
-            && said.contains("apt-get install espeak-ng"),
-        "{said}"
-    );
+    Test::new()
+        .args(&["doctor", "--set", "speech.provider=\"espeak\""])
+        .env("PATH", &empty.path().display().to_string())
+        .status(2)
+        .stdout_has("missing  speech (espeak, speaking en): cannot run espeak-ng: No such file or directory (os error 2); install it: apt-get install espeak-ng\n")
+        .stdout_has("vbuild: doctor: 1 missing; the lines above say what to do\n")
+        .run();
 }

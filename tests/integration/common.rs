@@ -1,7 +1,6 @@
-//! Helpers for the integration tests: a temp copy of the bundled example, running the real binary, reading
-//! the build report and probing media files with GStreamer's discoverer.
-
-#![allow(dead_code)] // each test binary uses a different subset
+//! Helpers for the integration tests: a temp copy of the bundled example, running the real binary ([`Test`]
+//! checks its exit status, stdout and stderr), reading the build report and probing media files with
+//! GStreamer's discoverer.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -35,6 +34,148 @@ pub fn example_copy() -> tempfile::TempDir {
     );
     std::fs::write(&videofile, espeak).expect("write the Videofile");
     dir
+}
+
+/// One run of `vbuild` in a project folder, and what it must end with: its exit status (0 unless said), its
+/// stdout and stderr exactly or holding given parts. Built up and then [`Test::run`], as just's tests are.
+pub struct Test {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    status: i32,
+    stdout: Expect,
+    stderr: Expect,
+}
+
+/// What an output stream must be.
+enum Expect {
+    Anything,
+    Exactly(String),
+    Holding(Vec<String>),
+}
+
+impl Expect {
+    fn check(&self, name: &str, text: &str) {
+        match self {
+            Expect::Anything => {}
+            Expect::Exactly(expected) => assert_eq!(text, expected, "{name}"),
+            Expect::Holding(parts) => {
+                for part in parts {
+                    assert!(
+                        text.contains(part.as_str()),
+                        "{name} lacks {part:?}:\n{text}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn holding(self, part: &str) -> Expect {
+        match self {
+            Expect::Holding(mut parts) => {
+                parts.push(part.to_string());
+                Expect::Holding(parts)
+            }
+            _ => Expect::Holding(vec![part.to_string()]),
+        }
+    }
+}
+
+/// A finished [`Test`]: its folder (for what it wrote) and what vbuild printed.
+pub struct Ran {
+    pub dir: tempfile::TempDir,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Test {
+    /// A run in a fresh copy of the example.
+    pub fn new() -> Test {
+        Test::in_dir(example_copy())
+    }
+
+    /// A run in `dir`.
+    pub fn in_dir(dir: tempfile::TempDir) -> Test {
+        Test {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+            status: 0,
+            stdout: Expect::Anything,
+            stderr: Expect::Anything,
+        }
+    }
+
+    /// Replaces the folder's Videofile with `text`.
+    pub fn videofile(self, text: &str) -> Test {
+        std::fs::write(self.dir.path().join("Videofile"), text).expect("write the Videofile");
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Sets an environment variable for the run (`PATH` included).
+    pub fn env(mut self, name: &str, value: &str) -> Test {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The exit status it must end with.
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = code;
+        self
+    }
+
+    pub fn stdout(mut self, exactly: &str) -> Test {
+        self.stdout = Expect::Exactly(exactly.to_string());
+        self
+    }
+
+    pub fn stderr(mut self, exactly: &str) -> Test {
+        self.stderr = Expect::Exactly(exactly.to_string());
+        self
+    }
+
+    /// Stdout must hold `part` (repeatable).
+    pub fn stdout_has(mut self, part: &str) -> Test {
+        self.stdout = self.stdout.holding(part);
+        self
+    }
+
+    /// Stderr must hold `part` (repeatable).
+    pub fn stderr_has(mut self, part: &str) -> Test {
+        self.stderr = self.stderr.holding(part);
+        self
+    }
+
+    /// Runs vbuild and checks what it ended with.
+    pub fn run(self) -> Ran {
+        let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+            .args(&self.args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("vbuild runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_eq!(
+            output.status.code(),
+            Some(self.status),
+            "vbuild {:?}:\n{stdout}\n{stderr}",
+            self.args
+        );
+        self.stdout.check("stdout", &stdout);
+        self.stderr.check("stderr", &stderr);
+        Ran {
+            dir: self.dir,
+            stdout,
+            stderr,
+        }
+    }
 }
 
 /// Runs `vbuild ARGS` in `dir`.

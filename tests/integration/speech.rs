@@ -1,11 +1,9 @@
 //! What is said and when: subtitle cues start when their sentences are heard, read from the built video's
 //! audio with silence detection.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// Seconds at which speech starts after at least 120 ms of silence (or at the start).
 fn onsets(samples: &[i16], rate: f64) -> Vec<f64> {

@@ -1,11 +1,9 @@
 //! The video shows the lecture as written: a fixture with every Markdown construct the slides draw is built,
 //! frames are taken from the course MP4 at every slide, and tesseract reads them back.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn fixture_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/showcase")
