@@ -216,6 +216,36 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
     out
 }
 
+/// The graph as JSON: each node of the report with the names of its inputs (what `build.ninja` generators
+/// and other tools read).
+pub fn graph_json(report: &Report, outcome: &Outcome) -> String {
+    let plan = &outcome.plan;
+    let inputs: BTreeMap<String, Vec<String>> = plan
+        .graph
+        .node_indices()
+        .map(|index| {
+            let mut inputs: Vec<String> = plan
+                .graph
+                .neighbors_directed(index, petgraph::Direction::Incoming)
+                .map(|i| plan.name(i))
+                .collect();
+            inputs.sort();
+            (plan.name(index), inputs)
+        })
+        .collect();
+    let nodes: Vec<serde_json::Value> = report
+        .nodes
+        .iter()
+        .map(|node| {
+            let mut value = serde_json::to_value(node).expect("nodes serialise");
+            value["inputs"] =
+                serde_json::json!(inputs.get(&node.name).cloned().unwrap_or_default());
+            value
+        })
+        .collect();
+    serde_json::to_string_pretty(&nodes).expect("nodes serialise")
+}
+
 /// The graph as indented text: each node with its state and inputs.
 pub fn graph_text(outcome: &Outcome) -> String {
     let plan = &outcome.plan;

@@ -305,10 +305,9 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             match format {
                 GraphFormat::Dot => print!("{}", describe::graph_dot(&built.outcome)),
                 GraphFormat::Text => print!("{}", describe::graph_text(&built.outcome)),
-                GraphFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&built.report.nodes).expect("nodes serialise")
-                ),
+                GraphFormat::Json => {
+                    println!("{}", describe::graph_json(&built.report, &built.outcome))
+                }
             }
             Ok(0)
         }

@@ -344,6 +344,19 @@ fn graph_prints_every_node_as_dot_and_json() {
     let nodes: serde_json::Value = serde_json::from_slice(&json).unwrap();
     let built = report(dir.path())["nodes"].as_array().unwrap().len();
     assert_eq!(nodes.as_array().unwrap().len(), built);
+    let clip = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "clip:04-gradient-descent/01")
+        .unwrap();
+    assert_eq!(
+        clip["inputs"],
+        serde_json::json!([
+            "audio:04-gradient-descent/01",
+            "image:04-gradient-descent/01"
+        ])
+    );
 }
 
 #[test]
