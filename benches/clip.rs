@@ -1,6 +1,8 @@
-//! Encoding one narrated slide: vbuild's clip pipeline (still image held by imagefreeze, x264 stillimage,
-//! PCM narration muxed as AAC) against the usual ffmpeg command (`-loop 1` over the PNG), on the same slide
-//! and narration, printed as a ratio. Run with `cargo bench --bench clip` (needs ffmpeg for the comparison).
+//! Encoding one narrated slide: vbuild's clip pipeline (still image held by imagefreeze, x264 stillimage)
+//! and a one-slide chapter (its narration encoded to AAC, both written into an MP4) against the usual ffmpeg
+//! command (`-loop 1` over the PNG), on the same slide and narration, printed as a ratio; and the encode
+//! floor of a still slide (its one key frame: every other frame repeats it) against the clip's encode.
+//! Run with `cargo bench --bench clip` (needs ffmpeg for the comparison).
 
 use std::path::Path;
 use std::process::Command;
@@ -55,10 +57,15 @@ fn main() {
     audio::write_wav(&narration.samples, &wav).expect("write wav");
     let frames = (SECONDS as u32 * FPS) as u64;
 
+    let video = dir.path().join("video.mp4");
     let vbuild = |out: &Path| {
-        let video = dir.path().join("video.mp4");
         clip::encode(&png, frames, FPS, &video).expect("encode");
-        join::mux_with_audio(&video, &wav, out).expect("mux");
+        let slide = join::Slide {
+            clip: video.clone(),
+            speech: wav.clone(),
+            length: narration.samples.len(),
+        };
+        join::join_chapter(&[slide], FPS, dir.path(), out).expect("join");
     };
     let ffmpeg = |out: &Path| {
         let status = Command::new("ffmpeg")
@@ -98,10 +105,25 @@ fn main() {
             .map(|_| timed(|| vbuild(&dir.path().join("vbuild.mp4"))))
             .collect(),
     );
+    let clip_only = median(
+        (0..RUNS)
+            .map(|_| timed(|| clip::encode(&png, frames, FPS, &video).expect("encode")))
+            .collect(),
+    );
+    let floor = median(
+        (0..RUNS)
+            .map(|_| timed(|| clip::encode(&png, 1, FPS, &video).expect("encode")))
+            .collect(),
+    );
     println!("clip bench: one {SECONDS} s 1080p slide at {FPS} fps, median of {RUNS} runs");
     println!(
-        "  vbuild clip + mux:         {ours:7.3} s  ({:.0}x real time)",
+        "  vbuild clip + chapter:     {ours:7.3} s  ({:.0}x real time)",
         SECONDS as f64 / ours
+    );
+    println!(
+        "  clip alone ({frames} frames):   {clip_only:7.3} s; the floor, its one key frame: {floor:.3} s \
+         (the clip takes {:.1}x the floor)",
+        clip_only / floor
     );
     if Command::new("ffmpeg").arg("-version").output().is_ok() {
         let theirs = median(

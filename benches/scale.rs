@@ -135,13 +135,13 @@ fn main() {
         .iter()
         .filter(|n| n["kind"] == "audio")
         .count();
-    let video_seconds = report["nodes"]
+    let video_seconds: f64 = report["nodes"]
         .as_array()
         .expect("nodes")
         .iter()
-        .find(|n| n["kind"] == "course-video")
-        .and_then(|n| n["meta"]["seconds"].as_f64())
-        .unwrap_or(0.0);
+        .filter(|n| n["kind"] == "chapter-video")
+        .filter_map(|n| n["meta"]["seconds"].as_f64())
+        .sum();
 
     let noop_runs: Vec<(f64, u64)> = (0..5)
         .map(|_| {

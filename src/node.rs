@@ -165,15 +165,16 @@ pub const KINDS: [KindInfo; 10] = {
         },
         KindInfo {
             inputs: &[Audio, Image],
-            outputs: &["narration", "video"],
+            outputs: &["video"],
             shardable: true,
             target: spelled("clip", "a chapter's encoded clips (all slides, or /SLIDE)"),
             ..row(Clip, "clip", Scope::Slide)
         },
         KindInfo {
-            // The script too: the chapter video waits for its chapter's slides to be known.
-            inputs: &[Script, Clip],
-            outputs: &["mp4", "narration", "video"],
+            // The script too: the chapter video waits for its chapter's slides to be known. It reads the
+            // clips' pictures and the speech itself (PCM is stored once, by the audio nodes).
+            inputs: &[Script, Clip, Audio],
+            outputs: &["mp4"],
             target: spelled("video", "a chapter's video"),
             ..row(ChapterVideo, "chapter-video", Scope::Chapter)
         },
@@ -185,7 +186,7 @@ pub const KINDS: [KindInfo; 10] = {
         },
         KindInfo {
             inputs: &[ChapterVideo],
-            outputs: &["mp4", "narration", "video"],
+            outputs: &["mp4"],
             target: spelled("video", "the course video"),
             ..row(CourseVideo, "course-video", Scope::Course)
         },

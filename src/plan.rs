@@ -210,8 +210,8 @@ mod tests {
         let video = plan
             .node(NodeKind::ChapterVideo, Address::Chapter(ChapterId(1)))
             .unwrap();
-        // The script and the three clips.
-        assert_eq!(plan.graph.neighbors_directed(video, Incoming).count(), 4);
+        // The script, the three clips and the three slides' speech.
+        assert_eq!(plan.graph.neighbors_directed(video, Incoming).count(), 7);
         let clip = plan
             .node(
                 NodeKind::Clip,

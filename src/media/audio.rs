@@ -3,7 +3,7 @@
 //! Every narration becomes mono 16-bit PCM at [`AUDIO_RATE`] Hz. Padding each one with silence to a whole number
 //! of video frames makes a clip's audio and video end together, so joined clips never drift.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -155,24 +155,43 @@ pub fn read_wav(path: &Path) -> Result<Vec<i16>, MediaError> {
         .map_err(|e| wav_error(path, e))
 }
 
-/// Joins WAV files in order into `out`, then `silence` samples of silence, streaming (a long course is never
-/// held in memory); returns the number of samples of the parts.
-pub fn join_wavs(parts: &[&Path], out: &Path, silence: usize) -> Result<usize, MediaError> {
-    let mut writer = hound::WavWriter::create(out, spec()).map_err(|e| wav_error(out, e))?;
-    let mut written = 0;
-    for part in parts {
-        for sample in open_wav(part)?.samples::<i16>() {
-            writer
-                .write_sample(sample.map_err(|e| wav_error(part, e))?)
-                .map_err(|e| wav_error(out, e))?;
-            written += 1;
+/// A WAV file in the fixed format written a piece at a time (a long chapter is never held in memory).
+pub struct WavStream {
+    path: PathBuf,
+    writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl WavStream {
+    pub fn create(path: &Path) -> Result<WavStream, MediaError> {
+        Ok(WavStream {
+            writer: hound::WavWriter::create(path, spec()).map_err(|e| wav_error(path, e))?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends `samples`.
+    pub fn samples(&mut self, samples: &[i16]) -> Result<(), MediaError> {
+        let mut fast = self.writer.get_i16_writer(samples.len() as u32);
+        for &sample in samples {
+            fast.write_sample(sample);
         }
+        fast.flush().map_err(|e| wav_error(&self.path, e))
     }
-    for _ in 0..silence {
-        writer.write_sample(0i16).map_err(|e| wav_error(out, e))?;
+
+    /// Appends `count` samples of silence.
+    pub fn silence(&mut self, count: usize) -> Result<(), MediaError> {
+        for _ in 0..count {
+            self.writer
+                .write_sample(0i16)
+                .map_err(|e| wav_error(&self.path, e))?;
+        }
+        Ok(())
     }
-    writer.finalize().map_err(|e| wav_error(out, e))?;
-    Ok(written)
+
+    /// Writes the header's lengths and closes the file.
+    pub fn finish(self) -> Result<(), MediaError> {
+        self.writer.finalize().map_err(|e| wav_error(&self.path, e))
+    }
 }
 
 /// The length in seconds of a WAV file in the fixed format, from its header.
@@ -222,7 +241,10 @@ mod tests {
         let a = dir.path().join("a.wav");
         write_wav(&pad_to_frames(samples, 10, 0).samples, &a).unwrap();
         let joined = dir.path().join("j.wav");
-        assert_eq!(join_wavs(&[&a, &a], &joined, 0).unwrap(), 2 * 24_000);
+        let mut stream = WavStream::create(&joined).unwrap();
+        stream.samples(&read_wav(&a).unwrap()).unwrap();
+        stream.silence(24_000).unwrap();
+        stream.finish().unwrap();
         assert!((wav_seconds(&joined).unwrap() - 2.0).abs() < 1e-9);
     }
 }

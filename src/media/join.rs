@@ -1,89 +1,254 @@
-//! Joining: clips into a chapter video, chapter videos into the course video, without re-encoding video.
+//! Joining: a chapter's clips and speech into the chapter video, the chapter videos into the course video.
+//! Video is never re-encoded, and the course's audio is not either: an edit re-encodes the audio of its own
+//! chapter only, and the course is a copy of its chapters' samples.
 //!
-//! The H.264 streams are remuxed one after another (every clip has the same caps); the narration, kept as
-//! frame-aligned PCM, is joined sample-exactly and encoded to AAC once for the joined video. Audio and video
-//! therefore end within one AAC frame of each other, however many clips are joined.
+//! How AAC joins without a gap or a click. An AAC encoder delays its output by priming samples (voaacenc:
+//! 1600 at 24 kHz) and works in frames of 1024 samples, each overlapping the next; players skip priming only
+//! at the start of a file (multi-entry edit lists, which would skip it at every join, are not honoured by
+//! ffmpeg, and so not by Chrome, nor fully by GStreamer: measured). So each chapter's audio is made to need
+//! nothing skipped:
+//! - it is a whole number of frames: its narration, with [`GUARD`] samples of silence before it and at least
+//!   [`GUARD`] after, up to the next multiple of 1024;
+//! - it is encoded after a pre-roll of 448 samples of silence, so that priming and pre-roll are exactly two
+//!   frames, which are dropped: the chapter's first kept frame starts its first sample;
+//! - the frames on either side of a join both encode silence (the guards), so the decoder's overlap of one
+//!   chapter's last frame with the next chapter's first sums silence with silence: no click.
+//!
+//! The chapter's pictures are held to match: its first frame [`GUARD`] samples longer, its last frame as long
+//! as the silence after the narration. Audio and pictures then start every chapter together, exactly, and
+//! the course is its chapters one after another, sample for sample.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use gstreamer as gst;
-use gstreamer::prelude::*;
-
+use super::mp4::read::{self, Track};
+use super::mp4::write::{Chunk, Movie, Placed, TrackOut};
 use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
-/// The joiner's version and AAC settings: part of every chapter and course video key.
-pub const SETTINGS: &str =
-    "concat-remux voaacenc 96k mp4mux faststart, priming skipped by the edit list v3";
+/// The joiners' version and AAC settings: part of every chapter and course video key.
+pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards v4";
 
-/// Joins the H.264 video streams of the MP4 files `parts`, in order, into the MP4 file `out` (video only).
-pub fn join_video(parts: &[&Path], out: &Path) -> Result<(), MediaError> {
-    super::init()?;
-    let pipeline = gst::Pipeline::with_name("join-video");
-    let make = |factory: &str| {
-        gst::ElementFactory::make(factory)
-            .build()
-            .map_err(|e| MediaError::Setup(format!("{factory}: {e}")))
-    };
-    let concat = make("concat")?;
-    let parse = make("h264parse")?;
-    let mux = make("mp4mux")?;
-    let sink = make("filesink")?;
-    sink.set_property("location", out.to_string_lossy().to_string());
-    pipeline.add_many([&concat, &parse, &mux, &sink])?;
-    gst::Element::link_many([&concat, &parse, &mux, &sink])?;
-    // concat plays its inputs in the order their pads were requested: request them all first.
-    let pads: Vec<gst::Pad> = parts
-        .iter()
-        .map(|_| concat.request_pad_simple("sink_%u"))
-        .collect::<Option<_>>()
-        .ok_or_else(|| MediaError::Setup("concat gave no sink pad".into()))?;
-    for (part, concat_pad) in parts.iter().zip(pads) {
-        let source = make("filesrc")?;
-        source.set_property("location", part.to_string_lossy().to_string());
-        let demux = make("qtdemux")?;
-        let queue = make("queue")?;
-        pipeline.add_many([&source, &demux, &queue])?;
-        source.link(&demux)?;
-        queue
-            .static_pad("src")
-            .expect("queue has a src pad")
-            .link(&concat_pad)
-            .map_err(|e| MediaError::Setup(format!("linking {}: {e:?}", part.display())))?;
-        let queue_sink = queue.static_pad("sink").expect("queue has a sink pad");
-        demux.connect_pad_added(move |_, pad| {
-            if pad.name().starts_with("video") && !queue_sink.is_linked() {
-                let _ = pad.link(&queue_sink);
-            }
-        });
-    }
-    super::run(&pipeline)?;
-    super::mp4::clear_timestamps(out)
-}
+/// Silence before every chapter's narration, and at least as much after it (samples).
+pub const GUARD: usize = 1024;
+
+/// Samples in an AAC frame.
+const FRAME: usize = 1024;
 
 /// The samples voaacenc puts before the audio at 24 kHz (measured: a click comes out 1600 samples late).
-pub const AAC_PRIMING: u64 = 1600;
+const PRIMING: usize = 1600;
 
-/// Silence after the narration, so that the encoder's last frame holds all of it (it drops a partial one).
-const AAC_TAIL: usize = 2048;
+/// Silence encoded before a chapter's audio so that priming and pre-roll fill exactly two frames.
+const PRE_ROLL: usize = 2 * FRAME - PRIMING;
 
-/// Muxes the video-only MP4 `video` with the WAV narration `wav`, encoded to AAC, into the MP4 file `out`.
-/// The audio track's edit list skips the encoder's priming and ends with the narration, so the sound plays
-/// exactly in time with the pictures.
-pub fn mux_with_audio(video: &Path, wav: &Path, out: &Path) -> Result<(), MediaError> {
-    let padded = out.with_extension("padded.wav");
-    let samples = audio::join_wavs(&[wav], &padded, AAC_TAIL)?;
+/// Silence encoded after a chapter's audio, so that the encoder's last kept frame holds all of it.
+const TAIL: usize = 2 * FRAME;
+
+/// Where the narration of a chapter (`narration` samples) starts in the chapter's audio, and how many
+/// samples that audio has.
+pub fn chapter_span(narration: usize) -> (usize, usize) {
+    (GUARD, (GUARD + narration + GUARD).div_ceil(FRAME) * FRAME)
+}
+
+/// A slide of a chapter: its clip (a video-only MP4) and its speech (a WAV in the fixed format), which the
+/// chapter pads with silence to `length` samples (the clip's length).
+pub struct Slide {
+    pub clip: PathBuf,
+    pub speech: PathBuf,
+    pub length: usize,
+}
+
+/// Joins `slides` (their clips at `fps`) into the chapter video `out`, encoding its audio once, in
+/// `scratch`; returns the samples of its audio.
+pub fn join_chapter(
+    slides: &[Slide],
+    fps: u32,
+    scratch: &Path,
+    out: &Path,
+) -> Result<usize, MediaError> {
+    let narration: usize = slides.iter().map(|s| s.length).sum();
+    let (start, total) = chapter_span(narration);
+
+    // The chapter's audio as the encoder reads it: pre-roll, guard, each slide padded, silence, tail.
+    let wav = scratch.join("chapter.wav");
+    let mut writer = audio::WavStream::create(&wav)?;
+    writer.silence(PRE_ROLL + start)?;
+    for slide in slides {
+        let speech = audio::read_wav(&slide.speech)?;
+        let spoken = speech.len().min(slide.length);
+        writer.samples(&speech[..spoken])?;
+        writer.silence(slide.length - spoken)?;
+    }
+    writer.silence(total - start - narration + TAIL)?;
+    writer.finish()?;
+    let encoded = scratch.join("aac.mp4");
+    encode_aac(&wav, &encoded)?;
+    let aac = read::track(&encoded, b"soun")?;
+    let frames = total / FRAME;
+    if aac.samples.len() < 2 + frames || aac.timescale != AUDIO_RATE {
+        return Err(MediaError::Mp4(format!(
+            "the AAC encoder gave {} frames at {} Hz for {frames} frames of audio",
+            aac.samples.len(),
+            aac.timescale
+        )));
+    }
+
+    let mut sources: Vec<PathBuf> = slides.iter().map(|s| s.clip.clone()).collect();
+    sources.push(encoded);
+    let aac_source = slides.len();
+    let per_frame = AUDIO_RATE / fps;
+    let mut video_like: Option<Track> = None;
+    let mut video = Vec::new();
+    let mut ends = Vec::new();
+    for (index, slide) in slides.iter().enumerate() {
+        let clip = read::track(&slide.clip, b"vide")?;
+        video.extend(clip.samples.iter().map(|s| Placed {
+            source: index,
+            offset: s.offset,
+            size: s.size,
+            duration: per_frame,
+            sync: s.sync,
+        }));
+        ends.push(video.len());
+        match &video_like {
+            Some(first) if !first.same_codec(&clip) => {
+                return Err(MediaError::Mp4(format!(
+                    "{}: not encoded like the chapter's first clip",
+                    slide.clip.display()
+                )));
+            }
+            Some(_) => {}
+            None => video_like = Some(clip),
+        }
+    }
+    let (Some(video_like), Some(first), Some(last)) = (
+        video_like,
+        video.first().copied(),
+        video.len().checked_sub(1),
+    ) else {
+        return Err(MediaError::Mp4("a chapter without clips".into()));
+    };
+    // The pictures are held through the silences around the narration.
+    video[0].duration = first.duration + start as u32;
+    video[last].duration += (total - start - narration) as u32;
+
+    let sound: Vec<Placed> = aac.samples[2..2 + frames]
+        .iter()
+        .map(|s| Placed {
+            source: aac_source,
+            offset: s.offset,
+            size: s.size,
+            duration: s.duration,
+            sync: true,
+        })
+        .collect();
+    // Each clip's pictures, then the sound frames that start before the clip ends.
+    let mut chunks = Vec::new();
+    let (mut shown, mut heard, mut clock) = (0, 0, 0u64);
+    for end in ends {
+        chunks.push(Chunk {
+            track: 0,
+            samples: shown..end,
+        });
+        clock += video[shown..end]
+            .iter()
+            .map(|s| u64::from(s.duration))
+            .sum::<u64>();
+        shown = end;
+        let until = ((clock as usize).div_ceil(FRAME)).min(frames);
+        if until > heard {
+            chunks.push(Chunk {
+                track: 1,
+                samples: heard..until,
+            });
+            heard = until;
+        }
+    }
+    Movie {
+        sources: &sources,
+        tracks: [
+            TrackOut {
+                like: &video_like,
+                timescale: AUDIO_RATE,
+                samples: video,
+            },
+            TrackOut {
+                like: &aac,
+                timescale: AUDIO_RATE,
+                samples: sound,
+            },
+        ],
+        chunks,
+    }
+    .write(out)?;
+    Ok(total)
+}
+
+/// Encodes the WAV `wav` to AAC in the MP4 file `out`.
+fn encode_aac(wav: &Path, out: &Path) -> Result<(), MediaError> {
     let pipeline = super::parse(
-        "mux-audio",
-        "filesrc name=video ! qtdemux name=demux demux.video_0 ! queue ! mux.video_0 \
-         filesrc name=audio ! wavparse ! audioconvert ! voaacenc bitrate=96000 ! queue ! mux.audio_0 \
-         mp4mux name=mux faststart=true ! filesink name=sink",
+        "encode-aac",
+        "filesrc name=src ! wavparse ! audioconvert ! voaacenc bitrate=96000 ! mp4mux ! filesink name=sink",
     )?;
-    super::set_location(&pipeline, "video", video)?;
-    super::set_location(&pipeline, "audio", &padded)?;
+    super::set_location(&pipeline, "src", wav)?;
     super::set_location(&pipeline, "sink", out)?;
-    super::run(&pipeline)?;
-    std::fs::remove_file(&padded)?;
-    super::mp4::skip_audio_priming(out, AAC_PRIMING, samples as u64, AUDIO_RATE)?;
-    super::mp4::clear_timestamps(out)
+    super::run(&pipeline)
+}
+
+/// Joins the chapter videos `chapters` (as [`join_chapter`] writes them) into the course video `out`: their
+/// samples one after another, nothing decoded.
+pub fn join_course(chapters: &[PathBuf], out: &Path) -> Result<(), MediaError> {
+    let mut likes: Option<(Track, Track)> = None;
+    let mut tracks: [Vec<Placed>; 2] = [Vec::new(), Vec::new()];
+    let mut chunks = Vec::new();
+    for (index, chapter) in chapters.iter().enumerate() {
+        let video = read::track(chapter, b"vide")?;
+        let sound = read::track(chapter, b"soun")?;
+        if let Some((first_video, first_sound)) = &likes
+            && !(first_video.same_codec(&video) && first_sound.same_codec(&sound))
+        {
+            return Err(MediaError::Mp4(format!(
+                "{}: not encoded like the first chapter",
+                chapter.display()
+            )));
+        }
+        for (number, track) in [&video, &sound].into_iter().enumerate() {
+            let placed = &mut tracks[number];
+            let from = placed.len();
+            placed.extend(track.samples.iter().map(|s| Placed {
+                source: index,
+                offset: s.offset,
+                size: s.size,
+                duration: s.duration,
+                sync: s.sync,
+            }));
+            chunks.push(Chunk {
+                track: number,
+                samples: from..placed.len(),
+            });
+        }
+        if likes.is_none() {
+            likes = Some((video, sound));
+        }
+    }
+    let Some((video_like, sound_like)) = likes else {
+        return Err(MediaError::Mp4("a course without chapters".into()));
+    };
+    let [video, sound] = tracks;
+    Movie {
+        sources: chapters,
+        tracks: [
+            TrackOut {
+                like: &video_like,
+                timescale: video_like.timescale,
+                samples: video,
+            },
+            TrackOut {
+                like: &sound_like,
+                timescale: sound_like.timescale,
+                samples: sound,
+            },
+        ],
+        chunks,
+    }
+    .write(out)
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
-use crate::media::audio;
 use crate::media::audio::AUDIO_RATE;
 use crate::media::subtitles::{self, Cue, TimedNarration};
+use crate::media::{audio, join};
 use crate::node::{Address, ChapterId, NodeKind};
 use crate::signature::Signature;
 use crate::store::Store;
@@ -16,17 +16,25 @@ use crate::store::Store;
 /// Times a chapter's cues and writes them as JSON, SRT and WebVTT.
 struct TimeCues {
     slides: Vec<TimedNarration>,
+    /// Where the narration starts in the chapter video, and how long the video is (seconds): the silence
+    /// around the narration is the chapter video's (see [`join::chapter_span`]).
+    start: f64,
+    seconds: f64,
 }
 
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let video = &inputs.ctx.videofile.video;
+    let min_samples = audio::samples_in(video.min_slide_seconds);
     let seconds = |n: usize| n as f64 / f64::from(AUDIO_RATE);
+    let mut narration = 0;
     let slides: Vec<TimedNarration> = inputs
         .slides(chapter)
         .map(|slide| {
             // Timed from the speech alone: the padding to whole frames is arithmetic.
             let entry = inputs.entry(NodeKind::Audio, Address::Slide(slide));
             let samples = entry.number("samples") as usize;
+            let length = audio::padded_len(samples, video.fps, min_samples);
+            narration += length;
             let sentences: Vec<(usize, usize)> = entry
                 .meta
                 .get("sentences")
@@ -39,15 +47,13 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
                     .map(|(start, end)| (seconds(start), seconds(end)))
                     .collect(),
                 spoken: seconds(samples),
-                length: seconds(audio::padded_len(
-                    samples,
-                    video.fps,
-                    audio::samples_in(video.min_slide_seconds),
-                )),
+                length: seconds(length),
             }
         })
         .collect();
+    let (start, total) = join::chapter_span(narration);
     let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
+    signature.setting("chapter span", format!("{start} {total}"));
     for ((i, s), slide) in slides.iter().enumerate().zip(inputs.slides(chapter)) {
         let times: Vec<String> = s
             .sentences
@@ -66,13 +72,21 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
             ),
         );
     }
-    Prepared::new(signature, TimeCues { slides })
+    Prepared::new(
+        signature,
+        TimeCues {
+            slides,
+            start: seconds(start),
+            seconds: seconds(total),
+        },
+    )
 }
 
 impl Job for TimeCues {
     fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
-        let cues = subtitles::cues_for(&self.slides);
-        let seconds: f64 = self.slides.iter().map(|s| s.length).sum();
+        let narration = subtitles::cues_for(&self.slides);
+        let cues = subtitles::concat(&[(Vec::new(), self.start), (narration, 0.0)]);
+        let seconds = self.seconds;
         let cues_json = serde_json::to_vec(&cues).expect("cues always serialise");
         let produced =
             Produced::default().file("cues", write(scratch.join("cues.json"), &cues_json)?);

@@ -1,95 +1,120 @@
-//! `chapter-video` and `course-video`: parts joined without re-encoding their video; their narration joined
-//! sample-exactly and encoded to AAC once. A chapter joins its slides' clips, the course its chapters' videos.
+//! `chapter-video` and `course-video`. A chapter joins its slides' clips without re-encoding them and encodes
+//! its narration (each slide's speech padded to its clip) to AAC once; the course copies its chapters'
+//! samples one after another, decoding nothing (see [`crate::media::join`] for why the joins are gapless).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
 use crate::digest::Digest;
-use crate::media::{audio, join};
+use crate::media::audio::{self, AUDIO_RATE};
+use crate::media::join::{self, Slide};
 use crate::node::{Address, ChapterId, NodeKind};
 use crate::signature::Signature;
 use crate::store::Store;
 
-/// Joins parts, each a video-only MP4 and its narration (WAV).
-struct Join {
-    parts: Vec<(Digest, Digest)>,
+/// Joins a chapter: each slide's clip and speech, the speech padded to `length` samples.
+struct JoinChapter {
+    slides: Vec<SlideParts>,
+    fps: u32,
+}
+
+struct SlideParts {
+    clip: Digest,
+    speech: Digest,
+    length: usize,
+}
+
+/// Joins the course from its chapter videos.
+struct JoinCourse {
+    chapters: Vec<Digest>,
 }
 
 pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
-    let clips = inputs.slides(chapter).map(Address::Slide);
-    prepare(NodeKind::ChapterVideo, NodeKind::Clip, clips, inputs)
-}
-
-pub fn prepare_course(inputs: &Inputs) -> Prepared {
-    let chapters = inputs.chapters().map(Address::Chapter);
-    prepare(
-        NodeKind::CourseVideo,
-        NodeKind::ChapterVideo,
-        chapters,
-        inputs,
+    let video = &inputs.ctx.videofile.video;
+    let min_samples = audio::samples_in(video.min_slide_seconds);
+    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 2);
+    signature
+        .setting("joiner", join::SETTINGS)
+        .setting("gstreamer", &inputs.ctx.tools.gstreamer)
+        .setting("fps", video.fps)
+        .setting("min samples", min_samples);
+    let mut slides = Vec::new();
+    for (i, slide) in inputs.slides(chapter).enumerate() {
+        let at = Address::Slide(slide);
+        let clip = inputs.entry(NodeKind::Clip, at).output("video").clone();
+        let speech = inputs.entry(NodeKind::Audio, at);
+        let length = audio::padded_len(speech.number("samples") as usize, video.fps, min_samples);
+        let speech = speech.output("speech").clone();
+        signature.input_from(
+            &format!("slide {}", i + 1),
+            inputs.name(NodeKind::Clip, at),
+            format!("{clip} {speech} {length}"),
+        );
+        slides.push(SlideParts {
+            clip,
+            speech,
+            length,
+        });
+    }
+    Prepared::new(
+        signature,
+        JoinChapter {
+            slides,
+            fps: video.fps,
+        },
     )
 }
 
-/// A join of the `part` nodes at `parts`, in order, into a node of `kind`.
-fn prepare(
-    kind: NodeKind,
-    part: NodeKind,
-    parts: impl Iterator<Item = Address>,
-    inputs: &Inputs,
-) -> Prepared {
-    let parts: Vec<(String, Digest, Digest)> = parts
-        .map(|at| {
-            let entry = inputs.entry(part, at);
-            (
-                inputs.name(part, at),
-                entry.output("video").clone(),
-                entry.output("narration").clone(),
-            )
-        })
-        .collect();
-    let mut signature = Signature::new(kind.name(), 1);
-    signature
-        .setting("joiner", join::SETTINGS)
-        .setting("gstreamer", &inputs.ctx.tools.gstreamer);
-    for (i, (from, video, narration)) in parts.iter().enumerate() {
+pub fn prepare_course(inputs: &Inputs) -> Prepared {
+    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 2);
+    signature.setting("joiner", join::SETTINGS);
+    let mut chapters = Vec::new();
+    for (i, chapter) in inputs.chapters().enumerate() {
+        let at = Address::Chapter(chapter);
+        let mp4 = inputs
+            .entry(NodeKind::ChapterVideo, at)
+            .output("mp4")
+            .clone();
         signature.input_from(
-            &format!("part {}", i + 1),
-            from.clone(),
-            format!("{video} {narration}"),
+            &format!("chapter {}", i + 1),
+            inputs.name(NodeKind::ChapterVideo, at),
+            &mp4,
         );
+        chapters.push(mp4);
     }
-    let parts = parts
-        .into_iter()
-        .map(|(_, video, narration)| (video, narration))
-        .collect();
-    Prepared::new(signature, Join { parts })
+    Prepared::new(signature, JoinCourse { chapters })
 }
 
-impl Job for Join {
+impl Job for JoinChapter {
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
-        let mut videos = Vec::new();
-        let mut narrations = Vec::new();
-        for (video, narration) in &self.parts {
-            videos.push(store.verified_blob(video)?);
-            narrations.push(store.verified_blob(narration)?);
+        let mut slides = Vec::new();
+        for slide in &self.slides {
+            slides.push(Slide {
+                clip: store.verified_blob(&slide.clip)?,
+                speech: store.verified_blob(&slide.speech)?,
+                length: slide.length,
+            });
         }
-        let video = scratch.join("video.mp4");
-        join::join_video(&as_paths(&videos), &video)?;
-        let wav = scratch.join("narration.wav");
-        audio::join_wavs(&as_paths(&narrations), &wav, 0)?;
-        let mp4 = scratch.join("muxed.mp4");
-        join::mux_with_audio(&video, &wav, &mp4)?;
-        let seconds = audio::wav_seconds(&wav)?;
+        let mp4 = scratch.join("chapter.mp4");
+        let samples = join::join_chapter(&slides, self.fps, scratch, &mp4)?;
         Ok(Produced::default()
-            .file("video", video)
-            .file("narration", wav)
             .file("mp4", mp4)
-            .fact("seconds", json!(seconds)))
+            .fact("samples", json!(samples))
+            .fact("seconds", json!(samples as f64 / f64::from(AUDIO_RATE))))
     }
 }
 
-fn as_paths(files: &[PathBuf]) -> Vec<&Path> {
-    files.iter().map(PathBuf::as_path).collect()
+impl Job for JoinCourse {
+    fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let chapters = self
+            .chapters
+            .iter()
+            .map(|mp4| store.verified_blob(mp4))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mp4 = scratch.join("course.mp4");
+        join::join_course(&chapters, &mp4)?;
+        Ok(Produced::default().file("mp4", mp4))
+    }
 }

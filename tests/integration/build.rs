@@ -79,15 +79,18 @@ fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
             && course.audio_caps[0].contains("mpegversion=(int)4")
     );
 
-    // The narration as placed on the timeline (each slide's speech padded to whole frames) ...
-    let narration = meta_sum(&report, "clip", "seconds");
+    // The course lasts as long as its chapters, each its narration as placed on the timeline (each
+    // slide's speech padded to whole frames) and its guards of silence (a little over two AAC frames) ...
+    let chapters = meta_sum(&report, "chapter-video", "seconds");
     assert!(
-        (course.seconds - narration).abs() < 0.2,
-        "video {} s, narration {narration} s",
+        (course.seconds - chapters).abs() < 0.002,
+        "video {} s, chapters {chapters} s",
         course.seconds
     );
-    // ... is the speech itself plus less than one frame (1/10 s at the example's 10 fps) per slide.
-    let spoken = meta_sum(&report, "clip", "spoken_seconds");
+    let narration = meta_sum(&report, "clip", "seconds");
+    assert!(chapters >= narration && chapters - narration < 5.0 * 3.0 * 1024.0 / 24_000.0);
+    // ... and the narration is the speech itself plus less than one frame (1/10 s at 10 fps) per slide.
+    let spoken = meta_sum(&report, "audio", "samples") / 24_000.0;
     let slides = nodes_in(&report, "ran")
         .iter()
         .filter(|n| n.starts_with("clip:"))
@@ -143,35 +146,63 @@ fn course_video_has_h264_and_aac_and_lasts_as_long_as_the_narration() {
 }
 
 #[test]
-fn the_course_audio_plays_in_time_with_the_narration_it_was_made_from() {
+fn the_course_audio_plays_in_time_and_joins_chapters_without_a_gap_or_a_click() {
     let dir = small_course();
     vbuild_ok(dir.path(), &[]);
-    // The joined narration the course video's AAC track was encoded from, from the cache.
-    let key = report(dir.path())["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["name"] == "course-video")
-        .unwrap()["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let entry: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(
-            dir.path()
-                .join(format!(".vbuild/actions/{}/{key}.json", &key[..2])),
+    let report = report(dir.path());
+    // The narration as placed on the timeline: each chapter's guard, then each slide's speech (from the
+    // cache) padded to its clip, then silence to the chapter's end.
+    let blob = |node: &serde_json::Value, output: &str| {
+        let hash = node["key"].as_str().unwrap().to_string();
+        let entry: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                dir.path()
+                    .join(format!(".vbuild/actions/{}/{hash}.json", &hash[..2])),
+            )
+            .unwrap(),
         )
-        .unwrap(),
-    )
-    .unwrap();
-    let blob = entry["outputs"]["narration"].as_str().unwrap();
-    let narration = vbuild::media::audio::read_wav(
-        &dir.path()
-            .join(format!(".vbuild/cas/{}/{blob}", &blob[..2])),
-    )
-    .unwrap();
+        .unwrap();
+        let blob = entry["outputs"][output].as_str().unwrap().to_string();
+        dir.path()
+            .join(format!(".vbuild/cas/{}/{blob}", &blob[..2]))
+    };
+    let nodes = report["nodes"].as_array().unwrap();
+    let of_kind = |kind: &str| {
+        let mut found: Vec<&serde_json::Value> =
+            nodes.iter().filter(|n| n["kind"] == kind).collect();
+        found.sort_by_key(|n| n["name"].as_str().unwrap().to_string());
+        found
+    };
+    let guard = vbuild::media::join::GUARD;
+    let mut placed: Vec<i16> = Vec::new();
+    let mut joins = Vec::new();
+    for chapter in of_kind("chapter-video") {
+        let id = chapter["chapter"].as_str().unwrap();
+        let start = placed.len();
+        placed.resize(start + guard, 0);
+        for audio in of_kind("audio").iter().filter(|a| a["chapter"] == id) {
+            let clip = nodes
+                .iter()
+                .find(|c| c["name"] == audio["name"].as_str().unwrap().replace("audio:", "clip:"))
+                .unwrap();
+            let length = (clip["meta"]["seconds"].as_f64().unwrap() * 24_000.0).round() as usize;
+            let mut speech = vbuild::media::audio::read_wav(&blob(audio, "speech")).unwrap();
+            speech.resize(length, 0);
+            placed.extend(speech);
+        }
+        let total = chapter["meta"]["samples"].as_u64().unwrap() as usize;
+        assert!(
+            placed.len() - start + guard <= total,
+            "at least a guard of silence after"
+        );
+        placed.resize(start + total, 0);
+        joins.push(placed.len());
+    }
     vbuild::media::init().unwrap();
     let played = vbuild::media::audio::decode(&dir.path().join("out/small-course.mp4")).unwrap();
+    // It lasts exactly as long: the chapters are whole AAC frames, copied one after another.
+    assert_eq!(played.len(), placed.len());
+    assert_eq!(placed.len() % 1024, 0);
     // Every onset of speech is heard when it was placed (within 1 ms), not after the encoder's priming.
     let onsets = |samples: &[i16]| -> Vec<usize> {
         let mut quiet = 4800;
@@ -188,21 +219,43 @@ fn the_course_audio_plays_in_time_with_the_narration_it_was_made_from() {
         }
         out
     };
-    let (placed, heard) = (onsets(&narration), onsets(&played));
-    assert!(placed.len() >= 4, "{placed:?}");
-    for p in &placed {
+    let (expected, heard) = (onsets(&placed), onsets(&played));
+    assert!(expected.len() >= 4, "{expected:?}");
+    for p in &expected {
         let nearest = heard.iter().map(|h| h.abs_diff(*p)).min().unwrap();
         assert!(
             nearest <= 24,
             "placed at {p}, heard {nearest} samples away: {heard:?}"
         );
     }
-    // And it lasts as long (to within one AAC frame).
+    // Around every join, silence: the frames on both sides encode the guards, so nothing clicks.
+    assert!(joins.len() >= 2);
+    for join in &joins[..joins.len() - 1] {
+        let around = &played[join - guard..join + guard];
+        let loudest = around.iter().map(|s| s.unsigned_abs()).max().unwrap();
+        assert!(loudest <= 64, "a click of {loudest} at the join at {join}");
+    }
+    // And the course is its chapters, sample for sample (within the decoder's rounding).
+    let mut chapters: Vec<i16> = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir.path().join("out/chapters"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .collect();
+    files.sort();
+    for file in files {
+        chapters.extend(vbuild::media::audio::decode(&file).unwrap());
+    }
+    assert_eq!(chapters.len(), played.len());
+    let worst = chapters
+        .iter()
+        .zip(&played)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
     assert!(
-        narration.len().abs_diff(played.len()) <= 1024,
-        "{} {}",
-        narration.len(),
-        played.len()
+        worst <= 2,
+        "the course differs from its chapters by {worst}"
     );
 }
 

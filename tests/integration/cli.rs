@@ -182,7 +182,7 @@ fn explain_names_the_changed_input_before_and_after_the_build() {
     // What another node made is named by that node, not by two hashes.
     let clip = stdout(&vbuild_ok(dir.path(), &["explain", "clip:2/2"]));
     assert!(
-        clip.contains("input audio changed: audio:02-data-and-features/02 made a new output"),
+        clip.contains("input frames changed: audio:02-data-and-features/02 made a new output"),
         "{clip}"
     );
 }

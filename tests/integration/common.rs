@@ -444,30 +444,35 @@ pub fn ocr(png: &[u8]) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
 
-/// Each slide of the course video in order: its clip node name, when it starts and how long it lasts.
+/// Each slide of the course video in order: its clip node name, when it starts and how long it lasts (each
+/// chapter starting with its guard of silence, and lasting as long as its chapter video).
 pub fn slide_times(report: &Value) -> Vec<(String, f64, f64)> {
-    let mut clips: Vec<(String, f64)> = report["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .filter(|n| n["kind"] == "clip")
-        .map(|n| {
-            (
-                n["name"].as_str().expect("a name").to_string(),
-                n["meta"]["seconds"].as_f64().expect("seconds"),
-            )
-        })
-        .collect();
-    clips.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut start = 0.0;
-    clips
-        .into_iter()
-        .map(|(name, seconds)| {
-            let slide = (name, start, seconds);
+    let nodes = report["nodes"].as_array().expect("nodes");
+    let sorted = |kind: &str| {
+        let mut found: Vec<&Value> = nodes.iter().filter(|n| n["kind"] == kind).collect();
+        found.sort_by_key(|n| n["name"].as_str().expect("a name").to_string());
+        found
+    };
+    let guard = vbuild::media::join::GUARD as f64 / 24_000.0;
+    let mut slides = Vec::new();
+    let mut chapter_start = 0.0;
+    for chapter in sorted("chapter-video") {
+        let mut start = chapter_start + guard;
+        for clip in sorted("clip")
+            .into_iter()
+            .filter(|c| c["chapter"] == chapter["chapter"])
+        {
+            let seconds = clip["meta"]["seconds"].as_f64().expect("seconds");
+            slides.push((
+                clip["name"].as_str().expect("a name").to_string(),
+                start,
+                seconds,
+            ));
             start += seconds;
-            slide
-        })
-        .collect()
+        }
+        chapter_start += chapter["meta"]["seconds"].as_f64().expect("seconds");
+    }
+    slides
 }
 
 /// A folder holding an `espeak-ng` that runs the shell lines `before` and then the real espeak-ng with the

@@ -1,0 +1,285 @@
+//! Writing an MP4 file of one H.264 and one AAC track whose samples are copied from other MP4 files: what a
+//! joined chapter or course is. The `moov` comes first (a player starts before the end), times are zero
+//! (the same samples give the same bytes), and each track plays from its first sample to its last (no
+//! priming to skip: see [`crate::media::join`]).
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::read::Track;
+use crate::media::MediaError;
+use crate::media::audio::AUDIO_RATE;
+
+/// The movie time scale: the audio sample rate, which every supported frame rate divides.
+const MOVIE_SCALE: u32 = AUDIO_RATE;
+
+/// A sample to write: its bytes in source file `source`, and its duration in its track's time scale.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed {
+    pub source: usize,
+    pub offset: u64,
+    pub size: u32,
+    pub duration: u32,
+    pub sync: bool,
+}
+
+/// A track to write: how it is encoded (taken from a source track) and its samples.
+pub struct TrackOut<'a> {
+    pub like: &'a Track,
+    pub timescale: u32,
+    pub samples: Vec<Placed>,
+}
+
+/// A run of one track's samples written one after another: the file holds its chunks in order.
+pub struct Chunk {
+    /// 0 for the video track, 1 for the sound track.
+    pub track: usize,
+    pub samples: Range<usize>,
+}
+
+/// An MP4 file to write: its source files, its video and sound tracks, and the order of their chunks.
+pub struct Movie<'a> {
+    pub sources: &'a [PathBuf],
+    pub tracks: [TrackOut<'a>; 2],
+    pub chunks: Vec<Chunk>,
+}
+
+impl Movie<'_> {
+    /// Writes the file to `out`.
+    pub fn write(&self, out: &Path) -> Result<(), MediaError> {
+        let sizes: Vec<u64> = self
+            .chunks
+            .iter()
+            .map(|c| self.samples_of(c).iter().map(|s| u64::from(s.size)).sum())
+            .collect();
+        let total: u64 = sizes.iter().sum();
+        let wide = total > u64::from(u32::MAX) / 2;
+        let ftyp = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
+        let offsets = |moov_len: u64| -> Vec<u64> {
+            let mut at = ftyp.len() as u64 + moov_len + if wide { 16 } else { 8 };
+            sizes
+                .iter()
+                .map(|size| {
+                    let offset = at;
+                    at += size;
+                    offset
+                })
+                .collect()
+        };
+        // The moov's size does not depend on the offsets it holds: lay it out with zeros, then for real.
+        let sized = self.moov(&vec![0; self.chunks.len()]).len() as u64;
+        let moov = self.moov(&offsets(sized));
+
+        let mut writer = BufWriter::new(File::create(out)?);
+        writer.write_all(&ftyp)?;
+        writer.write_all(&moov)?;
+        if wide {
+            writer.write_all(&1u32.to_be_bytes())?;
+            writer.write_all(b"mdat")?;
+            writer.write_all(&(total + 16).to_be_bytes())?;
+        } else {
+            writer.write_all(&((total + 8) as u32).to_be_bytes())?;
+            writer.write_all(b"mdat")?;
+        }
+        let mut sources: Vec<Option<File>> = self.sources.iter().map(|_| None).collect();
+        for chunk in &self.chunks {
+            for sample in self.samples_of(chunk) {
+                let source = match &mut sources[sample.source] {
+                    Some(file) => file,
+                    slot => slot.insert(File::open(&self.sources[sample.source])?),
+                };
+                source.seek(SeekFrom::Start(sample.offset))?;
+                let copied = std::io::copy(&mut source.take(u64::from(sample.size)), &mut writer)?;
+                if copied != u64::from(sample.size) {
+                    return Err(MediaError::Mp4(format!(
+                        "{}: a sample runs past the end of the file",
+                        self.sources[sample.source].display()
+                    )));
+                }
+            }
+        }
+        writer.flush()?;
+        Ok(())
+    }
+
+    fn samples_of(&self, chunk: &Chunk) -> &[Placed] {
+        &self.tracks[chunk.track].samples[chunk.samples.clone()]
+    }
+
+    /// The track's duration in the movie time scale.
+    fn movie_duration(track: &TrackOut) -> u64 {
+        let media: u64 = track.samples.iter().map(|s| u64::from(s.duration)).sum();
+        (u128::from(media) * u128::from(MOVIE_SCALE) / u128::from(track.timescale)) as u64
+    }
+
+    fn moov(&self, chunk_offsets: &[u64]) -> Vec<u8> {
+        let duration = self
+            .tracks
+            .iter()
+            .map(Movie::movie_duration)
+            .max()
+            .unwrap_or(0);
+        let mut mvhd = Vec::new();
+        mvhd.extend_from_slice(&[0; 16]);
+        mvhd.extend_from_slice(&MOVIE_SCALE.to_be_bytes());
+        mvhd.extend_from_slice(&duration.to_be_bytes());
+        mvhd.extend_from_slice(&words(&[0x10000]));
+        mvhd.extend_from_slice(&[0x01, 0x00, 0, 0]);
+        mvhd.extend_from_slice(&[0; 8]);
+        mvhd.extend_from_slice(&words(&MATRIX));
+        mvhd.extend_from_slice(&[0; 24]);
+        mvhd.extend_from_slice(&(self.tracks.len() as u32 + 1).to_be_bytes());
+        let mut body = full(b"mvhd", 1, 0, &mvhd);
+        for (index, track) in self.tracks.iter().enumerate() {
+            let chunks: Vec<(u64, usize)> = self
+                .chunks
+                .iter()
+                .zip(chunk_offsets)
+                .filter(|(c, _)| c.track == index)
+                .map(|(c, offset)| (*offset, c.samples.len()))
+                .collect();
+            body.extend_from_slice(&trak(index as u32 + 1, track, &chunks));
+        }
+        boxed(b"moov", &body)
+    }
+}
+
+/// A box of type `kind` around `body`.
+fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 8);
+    out.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A full box (version and flags) of type `kind`.
+fn full(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
+    let mut head = flags.to_be_bytes();
+    head[0] = version;
+    boxed(kind, &[&head[..], body].concat())
+}
+
+/// The unity matrix of the movie and track headers.
+const MATRIX: [u32; 9] = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x4000_0000];
+
+fn words(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_be_bytes()).collect()
+}
+
+/// A table box: its entry count, then its entries.
+fn table(kind: &[u8; 4], entries: &[Vec<u32>]) -> Vec<u8> {
+    let mut body = (entries.len() as u32).to_be_bytes().to_vec();
+    for entry in entries {
+        body.extend_from_slice(&words(entry));
+    }
+    full(kind, 0, 0, &body)
+}
+
+/// The track `id`: `track`'s samples in `chunks` (offset, sample count), playing from its first sample.
+fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
+    let sound = &track.like.handler == b"soun";
+    let movie_duration = Movie::movie_duration(track);
+    let media_duration: u64 = track.samples.iter().map(|s| u64::from(s.duration)).sum();
+
+    let mut tkhd = Vec::new();
+    tkhd.extend_from_slice(&[0; 16]);
+    tkhd.extend_from_slice(&id.to_be_bytes());
+    tkhd.extend_from_slice(&[0; 4]);
+    tkhd.extend_from_slice(&movie_duration.to_be_bytes());
+    tkhd.extend_from_slice(&[0; 12]);
+    tkhd.extend_from_slice(if sound { &[0x01, 0x00] } else { &[0, 0] });
+    tkhd.extend_from_slice(&[0, 0]);
+    tkhd.extend_from_slice(&words(&MATRIX));
+    tkhd.extend_from_slice(if sound { &[0; 8] } else { &track.like.size });
+    let tkhd = full(b"tkhd", 1, 3, &tkhd);
+
+    let mut elst = 1u32.to_be_bytes().to_vec();
+    elst.extend_from_slice(&movie_duration.to_be_bytes());
+    elst.extend_from_slice(&0u64.to_be_bytes());
+    elst.extend_from_slice(&words(&[0x10000]));
+    let edts = boxed(b"edts", &full(b"elst", 1, 0, &elst));
+
+    let mut mdhd = Vec::new();
+    mdhd.extend_from_slice(&[0; 16]);
+    mdhd.extend_from_slice(&track.timescale.to_be_bytes());
+    mdhd.extend_from_slice(&media_duration.to_be_bytes());
+    mdhd.extend_from_slice(&[0x55, 0xc4, 0, 0]);
+    let mdhd = full(b"mdhd", 1, 0, &mdhd);
+    let (handler, name): (&[u8; 4], &[u8]) = if sound {
+        (b"soun", b"SoundHandler\0")
+    } else {
+        (b"vide", b"VideoHandler\0")
+    };
+    let hdlr = full(
+        b"hdlr",
+        0,
+        0,
+        &[&[0; 4][..], handler, &[0; 12], name].concat(),
+    );
+    let media_header = if sound {
+        full(b"smhd", 0, 0, &[0; 4])
+    } else {
+        full(b"vmhd", 0, 1, &[0; 8])
+    };
+    let dinf = boxed(
+        b"dinf",
+        &full(
+            b"dref",
+            0,
+            0,
+            &[&1u32.to_be_bytes()[..], &full(b"url ", 0, 1, &[])].concat(),
+        ),
+    );
+
+    let mut durations: Vec<Vec<u32>> = Vec::new();
+    for sample in &track.samples {
+        match durations.last_mut() {
+            Some(run) if run[1] == sample.duration => run[0] += 1,
+            _ => durations.push(vec![1, sample.duration]),
+        }
+    }
+    let mut per_chunk: Vec<Vec<u32>> = Vec::new();
+    for (index, (_, count)) in chunks.iter().enumerate() {
+        if per_chunk.last().is_none_or(|run| run[1] != *count as u32) {
+            per_chunk.push(vec![index as u32 + 1, *count as u32, 1]);
+        }
+    }
+    let mut stsz = words(&[0, track.samples.len() as u32]);
+    for sample in &track.samples {
+        stsz.extend_from_slice(&sample.size.to_be_bytes());
+    }
+    let offsets = if chunks
+        .iter()
+        .any(|(offset, _)| *offset > u64::from(u32::MAX))
+    {
+        let mut co64 = (chunks.len() as u32).to_be_bytes().to_vec();
+        for (offset, _) in chunks {
+            co64.extend_from_slice(&offset.to_be_bytes());
+        }
+        full(b"co64", 0, 0, &co64)
+    } else {
+        let offsets: Vec<Vec<u32>> = chunks.iter().map(|(o, _)| vec![*o as u32]).collect();
+        table(b"stco", &offsets)
+    };
+    let mut stbl = track.like.stsd.clone();
+    stbl.extend_from_slice(&table(b"stts", &durations));
+    if track.samples.iter().any(|s| !s.sync) {
+        let syncs: Vec<Vec<u32>> = (0..track.samples.len())
+            .filter(|&i| track.samples[i].sync)
+            .map(|i| vec![i as u32 + 1])
+            .collect();
+        stbl.extend_from_slice(&table(b"stss", &syncs));
+    }
+    stbl.extend_from_slice(&table(b"stsc", &per_chunk));
+    stbl.extend_from_slice(&full(b"stsz", 0, 0, &stsz));
+    stbl.extend_from_slice(&offsets);
+    let minf = boxed(
+        b"minf",
+        &[media_header, dinf, boxed(b"stbl", &stbl)].concat(),
+    );
+    let mdia = boxed(b"mdia", &[mdhd, hdlr, minf].concat());
+    boxed(b"trak", &[tkhd, edts, mdia].concat())
+}
