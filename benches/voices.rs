@@ -56,8 +56,13 @@ fn main() {
             speech_seconds / work
         );
     }
-    let voice = piper::find(None, std::env::var("VBUILD_PIPER").ok().as_deref(), None)
-        .expect("piper is installed (./.ci/install-deps)");
+    let voice = piper::find(
+        None,
+        std::env::var("VBUILD_PIPER").ok().as_deref(),
+        None,
+        &mut vbuild::probes::Probes::none(),
+    )
+    .expect("piper is installed (./.ci/install-deps)");
     let sentence = "Gradient descent finds good weights step by step.";
     let cold = Instant::now();
     voice.speak(sentence, Delivery::default()).expect("speech");

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::apis::{Api, AuthKind};
 use crate::engine::{Outcome, State};
+use crate::history::{KindStats, Stats};
 use crate::reason::Reason;
 use crate::report::{NodeReport, Report};
 use crate::target::Target;
@@ -71,27 +72,9 @@ fn by_chapter<'a>(
     groups
 }
 
-/// Average run time per node kind over the nodes that ran in `history`, for time estimates.
-fn kind_seconds(history: &[Report]) -> BTreeMap<String, f64> {
-    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
-    for node in history
-        .iter()
-        .flat_map(|r| &r.nodes)
-        .filter(|n| n.state == "ran")
-    {
-        let entry = sums.entry(node.kind.clone()).or_default();
-        entry.0 += node.seconds.unwrap_or(0.0);
-        entry.1 += 1;
-    }
-    sums.into_iter()
-        .map(|(kind, (sum, n))| (kind, sum / n as f64))
-        .collect()
-}
-
 /// The dry run's plan: every node that would run, with its reason, grouped by chapter; then the estimated
 /// provider cost and time (from each node's last run, else the average of its kind in past builds).
-pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
-    let averages = kind_seconds(history);
+pub fn dry_run(report: &Report, stats: &Stats, jobs: usize) -> String {
     let mut out = String::new();
     let mut seconds = 0.0;
     let mut unknown_time = 0;
@@ -102,7 +85,11 @@ pub fn dry_run(report: &Report, history: &[Report], jobs: usize) -> String {
         for node in nodes {
             let reason = reason_text(node);
             let _ = writeln!(out, "  {}: {reason}", node.name);
-            match node.seconds.or_else(|| averages.get(&node.kind).copied()) {
+            let average = stats
+                .kinds
+                .get(&node.kind)
+                .and_then(KindStats::average_seconds);
+            match node.seconds.or(average) {
                 Some(s) => seconds += s,
                 None => unknown_time += 1,
             }
@@ -313,12 +300,12 @@ pub fn state_name(state: &State) -> &'static str {
 }
 
 /// One line per past build, newest last.
-pub fn runs(history: &[Report]) -> String {
+pub fn runs(stats: &Stats) -> String {
     let mut out = format!(
         "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<11} {}\n",
         "ID", "STARTED", "RAN", "CACHED", "FAILED", "COST", "TIME", "RESULT", "TARGETS"
     );
-    for r in history {
+    for r in &stats.builds {
         let _ = writeln!(
             out,
             "{:<28} {:<21} {:>5} {:>6} {:>6} {:>9} {:>10}  {:<11} {}",
@@ -329,7 +316,7 @@ pub fn runs(history: &[Report]) -> String {
             r.counts.failed,
             money(r.cost, &r.currency),
             duration(r.seconds),
-            r.result(),
+            r.result,
             if r.targets.is_empty() {
                 "course".to_string()
             } else {

@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::media;
+use crate::probes::Probes;
 use crate::project::Project;
 use crate::steps::Speaker;
 
@@ -56,7 +57,8 @@ pub fn examine(project: &Project) -> Vec<Finding> {
     }
     let speech = &project.videofile.speech.provider;
     let languages: Vec<String> = project.languages().into_iter().collect();
-    match project.tools() {
+    // Asked afresh, not remembered: the doctor checks what is installed now.
+    match project.tools(&mut Probes::none()) {
         Ok(tools) => {
             for (language, speaker) in &tools.speakers {
                 let found = match speaker {

@@ -23,9 +23,6 @@ pub enum Policy {
     MaxSize { bytes: u64 },
 }
 
-/// Build reports kept by gc (the newest); `--older-than` removes older ones too, but never the newest.
-pub const KEPT_REPORTS: usize = 50;
-
 /// What a collection removed (in a dry run: would remove) and kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -89,6 +86,7 @@ pub fn collect(
     reports: &[Report],
     live: &BTreeSet<Digest>,
     policy: Policy,
+    keep: usize,
     dry_run: bool,
 ) -> Result<Summary, StoreError> {
     let mut last_used: BTreeMap<&str, u64> = BTreeMap::new();
@@ -193,21 +191,22 @@ pub fn collect(
             summary.bytes_freed += bytes;
         }
     }
-    summary.reports_removed = prune_reports(store, reports, policy, now, dry_run)?;
+    summary.reports_removed = prune_reports(store, reports, policy, now, keep, dry_run)?;
     Ok(summary)
 }
 
-/// Removes build reports beyond the newest [`KEPT_REPORTS`] (and, under `--older-than`, older ones but the
-/// newest); returns how many went.
+/// Removes build reports beyond the newest `keep` (and, under `--older-than`, older ones but the newest);
+/// returns how many went.
 fn prune_reports(
     store: &Store,
     reports: &[Report],
     policy: Policy,
     now: Duration,
+    keep: usize,
     dry_run: bool,
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
-    let newest_kept = reports.len().saturating_sub(KEPT_REPORTS);
+    let newest_kept = reports.len().saturating_sub(keep);
     for (index, report) in reports.iter().enumerate() {
         let too_old = match policy {
             Policy::OlderThan { days } => {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::probes::Probes;
 use crate::providers::piper;
 
 const VIDEOFILE: &str = include_str!("../assets/init/Videofile");
@@ -22,7 +23,8 @@ fn speech_section(piper_installed: bool) -> &'static str {
 /// (or that would be).
 pub fn scaffold(dir: &Path, dry_run: bool, force: bool) -> Result<Vec<PathBuf>, Error> {
     let piper_variable = std::env::var(piper::VARIABLE).ok();
-    let piper_installed = piper::find(None, piper_variable.as_deref(), None).is_ok();
+    let piper_installed =
+        piper::find(None, piper_variable.as_deref(), None, &mut Probes::none()).is_ok();
     let videofile = VIDEOFILE.replace("{speech}", speech_section(piper_installed));
     let files = [("Videofile", videofile.as_str()), ("lecture.md", LECTURE)];
     for (name, _) in &files {

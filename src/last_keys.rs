@@ -1,15 +1,19 @@
 //! The key each node had when it was last built (`.vbuild/nodes.json`), so a node whose key changed can say
 //! what changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::Path;
 
+use crate::digest::Digest;
 use crate::store::{StoreError, write_atomic};
 
-/// The key each node name had when it was last built.
+/// The key each node name had when it was last built, and whether a key has changed since they were read.
 #[derive(Debug, Clone, Default)]
-pub struct LastKeys(BTreeMap<String, String>);
+pub struct LastKeys {
+    keys: BTreeMap<String, String>,
+    changed: bool,
+}
 
 impl LastKeys {
     fn path(cache_dir: &Path) -> std::path::PathBuf {
@@ -22,31 +26,50 @@ impl LastKeys {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
-        LastKeys(keys)
+        LastKeys {
+            keys,
+            changed: false,
+        }
     }
 
     /// The key `node` had when it was last built.
     pub fn get(&self, node: &str) -> Option<&str> {
-        self.0.get(node).map(String::as_str)
+        self.keys.get(node).map(String::as_str)
     }
 
-    /// How many slides chapter `chapter_id` had when it was last built (0 if it never was): its audio nodes.
-    pub fn slides_of(&self, chapter_id: &str) -> usize {
-        let prefix = format!("audio:{chapter_id}/");
-        self.0
-            .keys()
-            .filter(|name| name.starts_with(&prefix))
-            .count()
+    /// How many slides each chapter (by id) had when it was last built: its audio nodes.
+    pub fn slides_by_chapter(&self) -> HashMap<&str, usize> {
+        let mut slides = HashMap::new();
+        for name in self.keys.keys() {
+            if let Some((chapter, _)) = name
+                .strip_prefix("audio:")
+                .and_then(|rest| rest.rsplit_once('/'))
+            {
+                *slides.entry(chapter).or_default() += 1;
+            }
+        }
+        slides
+    }
+
+    /// Every key the last build's nodes had (those that are digests).
+    pub fn keys(&self) -> impl Iterator<Item = Digest> + '_ {
+        self.keys.values().filter_map(|k| Digest::parse(k).ok())
     }
 
     /// Notes that `node` now has `key`.
     pub fn record(&mut self, node: &str, key: &str) {
-        self.0.insert(node.to_string(), key.to_string());
+        if self.keys.get(node).map(String::as_str) != Some(key) {
+            self.keys.insert(node.to_string(), key.to_string());
+            self.changed = true;
+        }
     }
 
-    /// Writes the keys back.
+    /// Writes the keys back, if any changed (a build that changed nothing writes nothing).
     pub fn save(&self, cache_dir: &Path) -> Result<(), StoreError> {
-        let json = serde_json::to_vec_pretty(&self.0).expect("keys serialise");
+        if !self.changed {
+            return Ok(());
+        }
+        let json = serde_json::to_vec_pretty(&self.keys).expect("keys serialise");
         write_atomic(&Self::path(cache_dir), &json)
     }
 }

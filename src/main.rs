@@ -9,6 +9,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
 use vbuild::error::Error;
+use vbuild::last_keys::LastKeys;
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Invocation, Project};
@@ -316,16 +317,15 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             Ok(0)
         }
         Some(Command::Runs) => {
-            print!("{}", describe::runs(&history::reports(&cache_dir)));
+            print!("{}", describe::runs(&history::stats(&cache_dir)));
             Ok(0)
         }
         Some(Command::Report { id, json }) => {
-            let reports = history::reports(&cache_dir);
             let found = match id {
-                Some(id) => reports
-                    .iter()
+                Some(id) => history::reports(&cache_dir)
+                    .into_iter()
                     .find(|r| &r.id == id || r.id.starts_with(id.as_str())),
-                None => reports.last(),
+                None => history::latest(&cache_dir),
             };
             let Some(report) = found else {
                 eprintln!(
@@ -337,10 +337,10 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             if *json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(report).expect("reports serialise")
+                    serde_json::to_string_pretty(&report).expect("reports serialise")
                 );
             } else {
-                print!("{}", describe::report(report));
+                print!("{}", describe::report(&report));
             }
             Ok(0)
         }
@@ -367,7 +367,10 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             let store = project.store(!dry_run)?;
             let _lock = if dry_run { None } else { Some(store.lock()?) };
             let reports = history::reports(&cache_dir);
-            let summary = gc::collect(&store, &reports, &live, policy, dry_run)?;
+            // What the last build used stays too, whatever it was built with.
+            live.extend(LastKeys::load(&cache_dir).keys());
+            let keep = project.videofile.cache.reports;
+            let summary = gc::collect(&store, &reports, &live, policy, keep, dry_run)?;
             let verb = if dry_run {
                 for node in &summary.removed_nodes {
                     println!("would remove the cache entry of {node}");
@@ -477,11 +480,7 @@ fn build(
         shard: args.shard,
         always: args.always_make,
     };
-    let history = if options.dry_run || options.always {
-        history::reports(&project.videofile.cache_dir())
-    } else {
-        Vec::new()
-    };
+    let stats = history::stats(&project.videofile.cache_dir());
     if options.always && !options.dry_run {
         // What -B asks for again, and what it costs, is said before anything runs.
         let plan = Options {
@@ -497,10 +496,7 @@ fn build(
     let progress = Progress::new(bars, hidden);
     let built = project.build(&options, &progress)?;
     if options.dry_run {
-        print!(
-            "{}",
-            describe::dry_run(&built.report, &history, options.jobs)
-        );
+        print!("{}", describe::dry_run(&built.report, &stats, options.jobs));
         return Ok(0);
     }
     if let Some(path) = &args.metrics_file {

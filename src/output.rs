@@ -1,21 +1,27 @@
 //! The output folder: final artifacts copied out of the cache under readable names.
 //!
 //! Files are copied (not hard-linked) so that editing an output can never corrupt the cache; a file already
-//! holding the right bytes is left alone, so a no-op build writes nothing. Outputs are replaced only by newer
+//! holding the right bytes is left alone, so a no-op build writes nothing. The list of written files records
+//! each one's content hash and stamp (size, modification time, inode): while its stamp holds, a file is known
+//! to hold those bytes without being read, as ninja trusts its log. Outputs are replaced only by newer
 //! good ones: a failed build leaves the previous outputs in place, and only a good build of the whole course
 //! removes the files of chapters that no longer exist. vbuild removes only files it wrote (listed in
 //! `.vbuild/outputs.json`), and of those only the ones that are, after resolving links, regular files inside
 //! the output folder with the names vbuild gives its outputs.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::digest::Digest;
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
 use crate::node::{Address, ChapterId, NodeKind};
+use crate::stamp::Stamp;
 use crate::store::{Store, StoreError, hash_file, write_atomic};
 use crate::videofile::Videofile;
 
@@ -36,11 +42,52 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
-/// Copies blob `hash` to `dest` unless `dest` already holds it; the copy lands atomically, and a copy that
-/// fails half-way (a full disk) leaves nothing behind.
-fn place(store: &Store, hash: &Digest, dest: &Path) -> Result<(), OutputError> {
-    if fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()) && hash_file(dest)? == *hash {
-        return Ok(());
+/// A file a build wrote, as the list of written files records it: its content and its stamp then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Written {
+    path: PathBuf,
+    hash: Digest,
+    stamp: Stamp,
+}
+
+/// An entry of the list: a written file, or (lists older than stamps) only its path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Listed {
+    Written(Written),
+    Path(PathBuf),
+}
+
+impl Listed {
+    fn path(&self) -> &Path {
+        match self {
+            Listed::Written(w) => &w.path,
+            Listed::Path(p) => p,
+        }
+    }
+}
+
+/// Copies blob `hash` to `dest` unless `dest` already holds it (known by its recorded stamp, else by its
+/// hash); the copy lands atomically, and a copy that fails half-way (a full disk) leaves nothing behind.
+/// Returns what was written (or found).
+fn place(
+    store: &Store,
+    hash: &Digest,
+    dest: &Path,
+    known: Option<&Written>,
+) -> Result<Written, OutputError> {
+    let stamp = Stamp::of(dest).filter(|_| fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()));
+    let holds = match (stamp, known) {
+        (Some(now), Some(known)) if known.hash == *hash && known.stamp == now => true,
+        (Some(_), _) => hash_file(dest)? == *hash,
+        (None, _) => false,
+    };
+    if holds && let Some(stamp) = stamp {
+        return Ok(Written {
+            path: dest.to_path_buf(),
+            hash: hash.clone(),
+            stamp,
+        });
     }
     let source = store.verified_blob(hash)?;
     let parent = dest.parent().expect("outputs have a parent folder");
@@ -62,7 +109,16 @@ fn place(store: &Store, hash: &Digest, dest: &Path) -> Result<(), OutputError> {
     if copied.is_err() {
         let _ = fs::remove_file(&partial);
     }
-    copied
+    copied?;
+    let stamp = Stamp::of(dest).ok_or_else(|| OutputError::Io {
+        path: dest.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::NotFound, "gone right after it was written"),
+    })?;
+    Ok(Written {
+        path: dest.to_path_buf(),
+        hash: hash.clone(),
+        stamp,
+    })
 }
 
 /// The course files' path without extension: `OUTPUT/<course-title-slug>`.
@@ -181,30 +237,47 @@ pub fn materialise(
         })
         .collect();
     let previous = previous_outputs(videofile, store);
-    let mut written: Vec<PathBuf> = Vec::new();
+    let known: HashMap<&Path, &Written> = previous
+        .iter()
+        .filter_map(|listed| match listed {
+            Listed::Written(w) => Some((w.path.as_path(), w)),
+            Listed::Path(_) => None,
+        })
+        .collect();
+    let mut written: Vec<Written> = Vec::new();
     let mut failure = None;
     for (hash, dest) in wanted {
-        if let Err(err) = place(store, &hash, &dest) {
-            failure = Some(err);
-            break;
+        match place(store, &hash, &dest, known.get(dest.as_path()).copied()) {
+            Ok(file) => written.push(file),
+            Err(err) => {
+                failure = Some(err);
+                break;
+            }
         }
-        written.push(dest);
     }
+    let now: HashSet<&Path> = written.iter().map(|w| w.path.as_path()).collect();
+    let mut listed: Vec<Listed> = Vec::new();
     if prune && failure.is_none() {
-        for stale in previous.iter().filter(|p| !written.contains(p)) {
-            remove_output(videofile, stale)?;
+        for stale in previous.iter().filter(|p| !now.contains(p.path())) {
+            remove_output(videofile, stale.path())?;
         }
-        save_outputs(videofile, store, &written)?;
     } else {
         // What this build wrote joins the list, so a later clean or prune knows it is vbuild's.
-        let mut listed = previous;
-        listed.retain(|p| !written.contains(p));
-        listed.extend(written.iter().cloned());
+        listed.extend(previous.iter().filter(|p| !now.contains(p.path())).cloned());
+    }
+    listed.extend(written.iter().cloned().map(Listed::Written));
+    // A build that changed nothing in the output folder leaves the list as it was.
+    let unchanged = listed.len() == previous.len()
+        && listed.iter().zip(&previous).all(|(a, b)| match (a, b) {
+            (Listed::Written(a), Listed::Written(b)) => a == b,
+            _ => false,
+        });
+    if !unchanged {
         save_outputs(videofile, store, &listed)?;
     }
     match failure {
         Some(err) => Err(err),
-        None => Ok(written),
+        None => Ok(written.into_iter().map(|w| w.path).collect()),
     }
 }
 
@@ -217,12 +290,13 @@ pub fn clean(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut removed = Vec::new();
     let mut left = Vec::new();
-    for path in previous_outputs(videofile, store) {
+    for listed in previous_outputs(videofile, store) {
+        let path = listed.path().to_path_buf();
         if fs::symlink_metadata(&path).is_err() {
             continue; // gone already
         }
         if !is_removable(videofile, &path) {
-            left.push(path);
+            left.push(listed);
         } else if dry_run || remove_output(videofile, &path)? {
             removed.push(path);
         }
@@ -288,33 +362,48 @@ fn remove_output(videofile: &Videofile, path: &Path) -> Result<bool, OutputError
     Ok(true)
 }
 
-/// The files earlier builds wrote, from the manifest: only relative paths that stay inside the project.
-fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<PathBuf> {
-    let relative: Vec<PathBuf> = fs::read(manifest_path(store))
+/// The files earlier builds wrote, from the manifest (absolute paths): only relative paths that stay inside
+/// the project.
+fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<Listed> {
+    let listed: Vec<Listed> = fs::read(manifest_path(store))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();
-    relative
-        .iter()
-        .filter(|p| {
-            p.components().all(|c| matches!(c, Component::Normal(_)))
-                && p.components().next().is_some()
+    let inside = |p: &Path| {
+        p.components().all(|c| matches!(c, Component::Normal(_))) && p.components().next().is_some()
+    };
+    listed
+        .into_iter()
+        .filter(|l| inside(l.path()))
+        .map(|l| match l {
+            Listed::Written(w) => Listed::Written(Written {
+                path: videofile.project_dir.join(&w.path),
+                ..w
+            }),
+            Listed::Path(p) => Listed::Path(videofile.project_dir.join(p)),
         })
-        .map(|p| videofile.project_dir.join(p))
         .collect()
 }
 
-/// Records `written` as the files builds have written.
+/// Records `listed` as the files builds have written (paths relative to the project folder).
 fn save_outputs(
     videofile: &Videofile,
     store: &Store,
-    written: &[PathBuf],
+    listed: &[Listed],
 ) -> Result<(), OutputError> {
     let project = &videofile.project_dir;
-    let relative: Vec<&Path> = written
+    let relative = |p: &Path| p.strip_prefix(project).unwrap_or(p).to_path_buf();
+    let json: Vec<serde_json::Value> = listed
         .iter()
-        .map(|p| p.strip_prefix(project).unwrap_or(p))
+        .map(|l| match l {
+            Listed::Written(w) => serde_json::to_value(Written {
+                path: relative(&w.path),
+                ..w.clone()
+            })
+            .expect("entries serialise"),
+            Listed::Path(p) => serde_json::to_value(relative(p)).expect("paths serialise"),
+        })
         .collect();
-    let json = serde_json::to_vec_pretty(&relative).expect("paths serialise");
+    let json = serde_json::to_vec_pretty(&json).expect("entries serialise");
     Ok(write_atomic(&manifest_path(store), &json)?)
 }

@@ -9,10 +9,12 @@ use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
 use crate::error::Error;
+use crate::history;
 use crate::last_keys::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
 use crate::node::{Address, NodeKind};
 use crate::output;
+use crate::probes::Probes;
 use crate::progress::Progress;
 use crate::providers::{Clients, llm, piper};
 use crate::remote::{Backend, Limits as RemoteLimits, Remote};
@@ -278,10 +280,11 @@ impl Project {
             .collect()
     }
 
-    /// The programs and voices the course's speech needs, found (an error names what is missing).
-    pub fn tools(&self) -> Result<Tools, StepError> {
+    /// The programs and voices the course's speech needs, found (an error names what is missing); what
+    /// they said is remembered in `probes`.
+    pub fn tools(&self, probes: &mut Probes) -> Result<Tools, StepError> {
         let piper_variable = self.environment.get(piper::VARIABLE).map(String::as_str);
-        Tools::detect(&self.videofile, &self.languages(), piper_variable)
+        Tools::detect(&self.videofile, &self.languages(), piper_variable, probes)
     }
 
     /// True when the environment (the process's, then `.env`) sets `variable`; its value is never shown.
@@ -297,7 +300,10 @@ impl Project {
         // Keys are needed only to spend: a dry run calls no provider.
         let variable = |name: &str| self.environment.get(name).cloned();
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
-        let tools = self.tools()?;
+        // What the programs said of themselves is remembered (a build that runs nothing starts none); a dry
+        // run only reads what is remembered.
+        let mut probes = Probes::load(&self.videofile.cache_dir(), !options.dry_run);
+        let tools = self.tools(&mut probes)?;
         let remote = self.remote()?;
         if options.shard.is_some() && remote.is_none() {
             return Err(Error::Config(ConfigError::ShardWithoutRemote {
@@ -313,6 +319,7 @@ impl Project {
             store.clear_scratch()?;
             Some(lock)
         };
+        probes.save();
         let ctx = Context {
             videofile: &self.videofile,
             chapters: &self.chapters,
@@ -352,7 +359,7 @@ impl Project {
                     Err(err) => {
                         // The report still says what ran (and was paid for) before the outputs failed.
                         report.fail(err.to_string());
-                        report.save(store.root())?;
+                        history::record(store.root(), &report, self.videofile.cache.reports)?;
                         return Err(err.into());
                     }
                 };
@@ -370,7 +377,7 @@ impl Project {
                 let video = output::course_base(&self.videofile).with_extension("mp4");
                 report.course_video = Some(relative(&video));
             }
-            report.save(store.root())?;
+            history::record(store.root(), &report, self.videofile.cache.reports)?;
             for node in outcome.plan.graph.node_indices() {
                 if let Some(entry) = outcome.entry(node) {
                     last_keys.record(&outcome.plan.name(node), &entry.key);

@@ -250,11 +250,20 @@ impl Report {
     /// Writes the report to `builds/ID.json` and `builds/latest.json` under the cache folder, with every
     /// secret redacted.
     pub fn save(&self, cache_dir: &Path) -> Result<(), StoreError> {
-        let json = serde_json::to_string_pretty(self).expect("a report always serialises");
-        let json = secrets::redact(&json).into_bytes();
+        let json = self.json();
         let builds = cache_dir.join("builds");
         write_atomic(&builds.join(format!("{}.json", self.id)), &json)?;
         write_atomic(&builds.join("latest.json"), &json)
+    }
+
+    /// Writes the report as `builds/latest.json` only.
+    pub fn save_latest(&self, cache_dir: &Path) -> Result<(), StoreError> {
+        write_atomic(&cache_dir.join("builds").join("latest.json"), &self.json())
+    }
+
+    fn json(&self) -> Vec<u8> {
+        let json = serde_json::to_string_pretty(self).expect("a report always serialises");
+        secrets::redact(&json).into_bytes()
     }
 
     /// How the build ended, in a word: `ok`, `failed` or `interrupted`.

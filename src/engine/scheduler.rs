@@ -231,14 +231,18 @@ struct Scheduler<'a> {
     scripts: Vec<Option<Script>>,
     /// Nodes whose inputs are all finished, to be looked up.
     ready: VecDeque<NodeIndex>,
+    /// Per node, how many of its inputs have not finished (as n2 counts them): a node is ready at 0.
+    pending: Vec<usize>,
     /// Nodes waiting for a slot, by pool, in the order they came.
     queues: HashMap<Pool, VecDeque<NodeIndex>>,
     /// Keys queued or running, with the twins (nodes of the same key) waiting for that one result: two
     /// slides saying the same words share one job, so a paid request is never sent twice in one build.
     twins: HashMap<Digest, Vec<NodeIndex>>,
     /// Per chapter, the per-slide nodes the targets will need once its script is known, as many as its slides
-    /// were at the last build (so the progress bar knows its length before the scripts are read).
+    /// were at the last build (so the progress bar knows its length before the scripts are read), and their
+    /// sum over the chapters not expanded yet.
     expected: Vec<usize>,
+    expected_left: usize,
     /// Nothing new starts (after a failure without -k, or an interrupt).
     stopping: bool,
     interrupted: bool,
@@ -280,27 +284,35 @@ impl<'a> Scheduler<'a> {
             scripts: (0..ctx.chapters.len()).map(|_| None).collect(),
             plan,
             ready: VecDeque::new(),
+            pending: Vec::new(),
             queues: HashMap::new(),
             twins: HashMap::new(),
             expected: Vec::new(),
+            expected_left: 0,
             stopping: false,
             interrupted: false,
         };
         scheduler.expected = scheduler.expected_slide_nodes();
+        scheduler.expected_left = scheduler.expected.iter().sum();
         scheduler.mark_needed();
+        scheduler.pending = scheduler
+            .plan
+            .graph
+            .node_indices()
+            .map(|n| {
+                scheduler
+                    .plan
+                    .graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .count()
+            })
+            .collect();
         scheduler.ready = scheduler
             .plan
             .graph
             .node_indices()
             .filter(|&n| matches!(scheduler.states.get(n), State::Waiting))
-            .filter(|&n| {
-                scheduler
-                    .plan
-                    .graph
-                    .neighbors_directed(n, Direction::Incoming)
-                    .next()
-                    .is_none()
-            })
+            .filter(|&n| scheduler.pending[n.index()] == 0)
             .collect();
         scheduler
     }
@@ -328,9 +340,13 @@ impl<'a> Scheduler<'a> {
     /// Per chapter, how many per-slide nodes the targets would need if the chapter had as many slides as at
     /// the last build.
     fn expected_slide_nodes(&self) -> Vec<usize> {
+        let slides = self.last_keys.slides_by_chapter();
         let mut expanded = self.plan.clone();
         for (chapter, source) in self.plan.chapters().zip(self.ctx.chapters) {
-            expanded.expand(chapter, self.last_keys.slides_of(&source.id));
+            expanded.expand(
+                chapter,
+                slides.get(source.id.as_str()).copied().unwrap_or(0),
+            );
         }
         let needed = expanded.needed(&self.targets);
         let mut expected = vec![0; self.ctx.chapters.len()];
@@ -343,28 +359,68 @@ impl<'a> Scheduler<'a> {
         expected
     }
 
-    /// Marks the nodes no target needs (see [`Plan::needed`]), and takes back those a target now needs.
+    /// Marks the nodes no target needs (see [`Plan::needed`]), once, at the start.
     fn mark_needed(&mut self) {
         let needed = self.plan.needed(&self.targets);
         for node in self.plan.graph.node_indices() {
-            match (self.states.get(node), needed[node.index()]) {
-                (State::Waiting, false) => {
-                    self.set(node, State::NotWanted);
-                }
-                (State::NotWanted, true) => {
-                    self.set(node, State::Waiting);
-                }
-                _ => {}
+            if !needed[node.index()] {
+                self.set(node, State::NotWanted);
             }
         }
-        // Chapters whose slides are not known yet count as many as they had last time.
-        let unknown: usize = self
-            .plan
-            .chapters()
-            .filter(|c| self.plan.slide_count(*c) == 0)
-            .map(|c| self.expected[c.0])
-            .sum();
-        self.progress.set_total(self.states.needed() + unknown);
+        self.show_total();
+    }
+
+    /// The progress bar's length: the nodes needed so far, and as many per-slide nodes for the chapters
+    /// not expanded yet as they had last time.
+    fn show_total(&self) {
+        self.progress
+            .set_total(self.states.needed() + self.expected_left);
+    }
+
+    /// Adds `chapter`'s per-slide nodes (`added`), as its script finishes: each is needed when a target wants
+    /// it or a needed node reads it (its readers were added after it, or are the chapter's nodes), and it
+    /// waits for all its inputs (the script's own finishing, right after, counts for it). The work is in the
+    /// new nodes only, so expanding every chapter stays linear in the graph.
+    fn add_slides(&mut self, chapter: ChapterId, added: &[NodeIndex]) {
+        self.states.grow(added.len());
+        self.pending.resize(self.plan.graph.node_count(), 0);
+        let mut needed: HashMap<NodeIndex, bool> = HashMap::new();
+        for &node in added.iter().rev() {
+            let wanted = self.targets.iter().any(|t| t.wants(&self.plan.graph[node]));
+            let read = self
+                .plan
+                .graph
+                .neighbors_directed(node, Direction::Outgoing)
+                .any(|reader| {
+                    needed
+                        .get(&reader)
+                        .copied()
+                        .unwrap_or_else(|| !matches!(self.states.get(reader), State::NotWanted))
+                });
+            needed.insert(node, wanted || read);
+        }
+        for &node in added {
+            if !needed[&node] {
+                self.set(node, State::NotWanted);
+            }
+            // Its inputs (the new nodes and the finishing script), and one more for each existing reader.
+            self.pending[node.index()] = self
+                .plan
+                .graph
+                .neighbors_directed(node, Direction::Incoming)
+                .count();
+            for reader in self
+                .plan
+                .graph
+                .neighbors_directed(node, Direction::Outgoing)
+            {
+                if !needed.contains_key(&reader) {
+                    self.pending[reader.index()] += 1;
+                }
+            }
+        }
+        self.expected_left -= self.expected[chapter.0];
+        self.show_total();
     }
 
     /// How many slots `pool` has.
@@ -736,9 +792,8 @@ impl<'a> Scheduler<'a> {
             match self.read_script(entry) {
                 Ok(script) => {
                     let added = self.plan.expand(chapter, script.slides.len());
-                    self.states.grow(added.len());
                     self.scripts[chapter.0] = Some(script);
-                    self.mark_needed();
+                    self.add_slides(chapter, &added);
                 }
                 Err(error) => {
                     log::error!(node = self.plan.name(node).as_str(); "{error}");
@@ -754,17 +809,18 @@ impl<'a> Scheduler<'a> {
                 }
             }
         }
-        for next in self
+        if !self.states.get(node).lets_readers_go() {
+            return;
+        }
+        let readers: Vec<NodeIndex> = self
             .plan
             .graph
             .neighbors_directed(node, Direction::Outgoing)
-        {
-            let all_inputs_finished = self
-                .plan
-                .graph
-                .neighbors_directed(next, Direction::Incoming)
-                .all(|p| self.states.get(p).lets_readers_go());
-            if all_inputs_finished && matches!(self.states.get(next), State::Waiting) {
+            .collect();
+        for next in readers {
+            let pending = &mut self.pending[next.index()];
+            *pending -= 1;
+            if *pending == 0 && matches!(self.states.get(next), State::Waiting) {
                 self.ready.push_back(next);
             }
         }

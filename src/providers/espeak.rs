@@ -7,11 +7,19 @@ use std::time::Duration;
 
 use super::ProviderError;
 use crate::interrupt;
+use crate::probes::{Probes, on_path};
 
 const PROGRAM: &str = "espeak-ng";
 
 /// The installed espeak-ng's version line: part of every audio key, since another version speaks other bytes.
-pub fn version() -> Result<String, ProviderError> {
+pub fn version(probes: &mut Probes) -> Result<String, ProviderError> {
+    probes.answer("espeak-ng --version", || {
+        let text = ask_version()?;
+        Ok((text, on_path(PROGRAM).into_iter().collect()))
+    })
+}
+
+fn ask_version() -> Result<String, ProviderError> {
     let output = Command::new(PROGRAM)
         .arg("--version")
         .output()
@@ -31,7 +39,15 @@ pub fn version() -> Result<String, ProviderError> {
 }
 
 /// Checks that espeak-ng has `voice` (for chapters in `language`): a configuration error if not.
-pub fn check_voice(voice: &str, language: &str) -> Result<(), ProviderError> {
+pub fn check_voice(voice: &str, language: &str, probes: &mut Probes) -> Result<(), ProviderError> {
+    probes.answer(&format!("espeak-ng has the voice {voice}"), || {
+        ask_voice(voice, language)?;
+        Ok::<_, ProviderError>(("yes".to_string(), on_path(PROGRAM).into_iter().collect()))
+    })?;
+    Ok(())
+}
+
+fn ask_voice(voice: &str, language: &str) -> Result<(), ProviderError> {
     let status = Command::new(PROGRAM)
         .args(["-v", voice, "-q", "x"])
         .stdout(Stdio::null())

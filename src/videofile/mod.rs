@@ -283,6 +283,8 @@ pub struct CacheSettings {
     pub max_blob_bytes: u64,
     /// How long a shard waits for a node another shard builds before it builds the node itself.
     pub shard_wait: Duration,
+    /// How many full build reports are kept (`builds/ID.json`).
+    pub reports: usize,
 }
 
 /// How piper speaks (part of the audio key).

@@ -46,6 +46,7 @@ pub(super) struct RawCache {
     pub(super) timeout: Option<Spanned<String>>,
     pub(super) max_blob_size: Option<Spanned<String>>,
     pub(super) shard_wait: Option<Spanned<String>>,
+    pub(super) reports: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]

@@ -350,6 +350,13 @@ pub(super) fn parse(
                 )
             })?,
     };
+    let reports = match &raw.cache.reports {
+        None => 20,
+        Some(n) => {
+            check_range(&locate, "cache", "reports", n, 1..=10_000)?;
+            *n.get_ref() as usize
+        }
+    };
     let s3_path_style = match &raw.cache.s3_url_style {
         None => raw.cache.s3_endpoint.is_some(),
         Some(style) if style.get_ref() == "path" => true,
@@ -374,6 +381,7 @@ pub(super) fn parse(
             timeout,
             max_blob_bytes,
             shard_wait,
+            reports,
         },
         text: text.to_string(),
         overrides: locate.overrides,

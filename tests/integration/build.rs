@@ -548,3 +548,88 @@ fn a_second_build_is_refused_while_one_runs_but_a_dry_run_may_look() {
         String::from_utf8_lossy(&looked.stderr)
     );
 }
+
+/// Every file under `dir`, with its size and modification time.
+fn snapshot(
+    dir: &Path,
+) -> std::collections::BTreeMap<std::path::PathBuf, (u64, std::time::SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                (meta.len(), meta.modified().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_a_no_op_only_a_small_record() {
+    let dir = example_copy();
+    vbuild_ok(dir.path(), &["-n"]);
+    assert!(
+        !dir.path().join(".vbuild").exists(),
+        "a dry run made .vbuild/"
+    );
+    vbuild_ok(dir.path(), &[]);
+    let before = snapshot(dir.path());
+    vbuild_ok(dir.path(), &[]);
+    let after = snapshot(dir.path());
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(path, stamp)| before.get(*path) != Some(stamp))
+        .map(|(path, (size, _))| format!("{} ({size} bytes)", path.display()))
+        .collect();
+    assert_eq!(
+        changed
+            .iter()
+            .map(|c| c.split(' ').next().unwrap())
+            .collect::<Vec<_>>(),
+        [".vbuild/builds/latest.json", ".vbuild/stats.json"],
+        "{changed:?}"
+    );
+    for path in [".vbuild/builds/latest.json", ".vbuild/stats.json"] {
+        assert!(after[Path::new(path)].0 < 8 * 1024, "{changed:?}");
+    }
+    assert_eq!(report(dir.path())["counts"]["ran"], 0);
+    // An output whose bytes change (its size staying the same) is found by its stamp and restored.
+    let srt = dir.path().join(format!("{COURSE}.srt"));
+    let original = std::fs::read(&srt).unwrap();
+    let mut changed = original.clone();
+    changed[0] ^= 1;
+    std::fs::write(&srt, changed).unwrap();
+    vbuild_ok(dir.path(), &[]);
+    assert_eq!(std::fs::read(&srt).unwrap(), original);
+}
+
+#[test]
+fn full_reports_are_kept_for_the_last_builds_that_did_work_and_statistics_for_all() {
+    let dir = small_course();
+    append_to_videofile(dir.path(), "[cache]\nreports = 2");
+    for word in ["one", "two", "three"] {
+        let lecture = dir.path().join("lecture.md");
+        let text = std::fs::read_to_string(&lecture).unwrap();
+        std::fs::write(&lecture, format!("{text}\nAnd {word}.\n")).unwrap();
+        vbuild_ok(dir.path(), &[]);
+    }
+    vbuild_ok(dir.path(), &[]);
+    let full: Vec<_> = std::fs::read_dir(dir.path().join(".vbuild/builds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n != "latest.json")
+        .collect();
+    assert_eq!(full.len(), 2, "{full:?}");
+    let runs = String::from_utf8_lossy(&vbuild_ok(dir.path(), &["runs"]).stdout).to_string();
+    assert_eq!(runs.lines().count(), 1 + 4, "{runs}");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(".vbuild/stats.json")).unwrap())
+            .unwrap();
+    assert!(
+        stats["kinds"]["audio"]["ran"].as_u64().unwrap() >= 3,
+        "{stats}"
+    );
+}

@@ -109,11 +109,12 @@ fn answer(
     }
 }
 
-/// The action entry file of the node called `name` in the last build of `dir`.
+/// The action entry file of the node called `name` in the last build of `dir` (by the key `nodes.json`
+/// records for it).
 fn entry_file(dir: &Path, name: &str) -> std::path::PathBuf {
-    let nodes = report(dir)["nodes"].as_array().unwrap().clone();
-    let node = nodes.iter().find(|n| n["name"] == name).unwrap();
-    let key = node["key"].as_str().unwrap();
+    let keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".vbuild/nodes.json")).unwrap()).unwrap();
+    let key = keys[name].as_str().unwrap();
     dir.join(".vbuild/actions")
         .join(&key[..2])
         .join(format!("{key}.json"))
