@@ -185,9 +185,14 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
         for (line, message) in notes {
             log::warn!("{shown}:{line}: {message}");
         }
-        for (mut chapter, text) in chapters {
-            source.resolve_images(&mut chapter, &text, &mut lecture.images)?;
-            let language = source.language(&chapter, &text, videofile)?;
+        for (mut chapter, text, start) in chapters {
+            let chapter_source = ChapterAt {
+                source: &source,
+                text: &text,
+                start,
+            };
+            chapter_source.resolve_images(&mut chapter, &mut lecture.images)?;
+            let language = chapter_source.language(&chapter, videofile)?;
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
                 number,
@@ -213,36 +218,40 @@ struct Source<'a> {
     project: &'a Path,
 }
 
-impl Source<'_> {
-    /// The line in the file of the first `needle` in the chapter `text`.
-    fn line_of(&self, text: &str, needle: &str) -> usize {
-        let chapter_start = self.markdown.find(text).unwrap_or(0);
-        let at = self.markdown[chapter_start..]
-            .find(needle)
-            .map_or(chapter_start, |i| chapter_start + i);
-        self.markdown[..at].matches('\n').count() + 1
+/// One chapter of a Markdown file being loaded: its text, which starts at byte `start` of the file.
+struct ChapterAt<'a> {
+    source: &'a Source<'a>,
+    text: &'a str,
+    start: usize,
+}
+
+impl ChapterAt<'_> {
+    /// The line in the file of the first `needle` in the chapter (counted only when a message needs it).
+    fn line_of(&self, needle: &str) -> usize {
+        let at = self.start + self.text.find(needle).unwrap_or(0);
+        self.source.markdown[..at.min(self.source.markdown.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     /// The chapter's language: its `<!-- vbuild: language=... -->` directive, else `course`'s. An unknown
     /// directive is said and ignored; a language that is not a BCP 47 tag is an error at its line. Text the
     /// voice would spell out letter by letter is warned about.
-    fn language(
-        &self,
-        chapter: &Chapter,
-        text: &str,
-        videofile: &Videofile,
-    ) -> Result<String, ConfigError> {
+    fn language(&self, chapter: &Chapter, videofile: &Videofile) -> Result<String, ConfigError> {
+        let text = self.text;
+        let shown = self.source.shown;
         let mut language = videofile.course.language.clone();
         for block in &chapter.blocks {
             let Block::Directive { name, value } = block else {
                 continue;
             };
-            let line = self.line_of(text, "vbuild:");
+            let line = self.line_of("vbuild:");
             match name.as_str() {
                 "language" => {
                     if !language::is_language_tag(value) {
                         return Err(ConfigError::Source {
-                            file: self.shown.to_string(),
+                            file: shown.to_string(),
                             line,
                             message: format!(
                                 "language={value:?}: expected a BCP 47 tag such as \"fr\" or \"pt-BR\""
@@ -252,25 +261,23 @@ impl Source<'_> {
                     language = value.clone();
                 }
                 other => log::warn!(
-                    "{}:{line}: vbuild has no directive {other:?} (it knows language=...); ignored",
-                    self.shown
+                    "{shown}:{line}: vbuild has no directive {other:?} (it knows language=...); ignored"
                 ),
             }
         }
-        let heading = self.line_of(text, "#");
         if let Some(suggested) = language::unread_script(text, &language) {
+            let heading = self.line_of("#");
             log::warn!(
-                "{}:{heading}: this chapter is mostly written in a script the {language} voice reads letter by \
-                 letter; say its language with <!-- vbuild: language={suggested} --> (or set [course] language)",
-                self.shown
+                "{shown}:{heading}: this chapter is mostly written in a script the {language} voice reads letter by \
+                 letter; say its language with <!-- vbuild: language={suggested} --> (or set [course] language)"
             );
         } else if videofile.speech.provider == "espeak"
             && language::espeak_spells_kanji(text, &language)
         {
+            let heading = self.line_of("#");
             log::warn!(
-                "{}:{heading}: espeak-ng reads Japanese kana but not kanji (it says \"Chinese letter\" for each); \
-                 a cloud voice (Google, language ja-JP) reads both",
-                self.shown
+                "{shown}:{heading}: espeak-ng reads Japanese kana but not kanji (it says \"Chinese letter\" for each); \
+                 a cloud voice (Google, language ja-JP) reads both"
             );
         }
         Ok(language)
@@ -281,33 +288,33 @@ impl Source<'_> {
     fn resolve_images(
         &self,
         chapter: &mut Chapter,
-        text: &str,
         images: &mut Images,
     ) -> Result<(), ConfigError> {
+        let source = self.source;
         for block in &mut chapter.blocks {
             let Block::Image { src, .. } = block else {
                 continue;
             };
-            let line = self.line_of(text, src.as_str());
             if src.contains("://") || src.starts_with("data:") {
                 log::warn!(
-                    "{}:{line}: image {src} is not on this machine and is not fetched; its alt text is shown",
-                    self.shown
+                    "{}:{}: image {src} is not on this machine and is not fetched; its alt text is shown",
+                    source.shown,
+                    self.line_of(src.as_str())
                 );
                 continue;
             }
             let written = src.split(['?', '#']).next().unwrap_or(src);
-            let path = normalise(&self.folder.join(written));
+            let path = normalise(&source.folder.join(written));
             let hash = hash_file(&path).map_err(|_| ConfigError::Source {
-                file: self.shown.to_string(),
-                line,
+                file: source.shown.to_string(),
+                line: self.line_of(src.as_str()),
                 message: format!(
                     "image {src} not found (looked for {}); add the file or fix the path",
                     path.display()
                 ),
             })?;
             let key = path
-                .strip_prefix(normalise(self.project))
+                .strip_prefix(normalise(source.project))
                 .unwrap_or(&path)
                 .display()
                 .to_string();
@@ -378,18 +385,24 @@ pub fn slug(title: &str) -> String {
 
 /// Cuts one Markdown document into chapters with the Markdown text each came from.
 pub fn split_chapters(markdown: &str, split: Split, fallback_title: &str) -> Vec<ChapterText> {
-    cut(markdown, split, fallback_title).0
+    cut(markdown, split, fallback_title)
+        .0
+        .into_iter()
+        .map(|(chapter, text, _)| (chapter, text))
+        .collect()
 }
 
 /// A chapter and the Markdown it came from.
 type ChapterText = (Chapter, String);
 
-/// [`split_chapters`], and what the parser skipped: (line, message).
+/// [`split_chapters`] with where each chapter's text starts in `markdown`, and what the parser skipped:
+/// (line, message).
+#[allow(clippy::type_complexity)]
 fn cut(
     markdown: &str,
     split: Split,
     fallback_title: &str,
-) -> (Vec<ChapterText>, Vec<(usize, String)>) {
+) -> (Vec<(Chapter, String, usize)>, Vec<(usize, String)>) {
     let split_level = match split {
         Split::H1 => Some(1),
         Split::H2 => Some(2),
@@ -453,7 +466,7 @@ fn cut(
                 fallback_title.into()
             };
         }
-        result.push((preamble, markdown[..first_offset].to_string()));
+        result.push((preamble, markdown[..first_offset].to_string(), 0));
     }
     let ends: Vec<usize> = chapters
         .iter()
@@ -462,7 +475,7 @@ fn cut(
         .chain([markdown.len()])
         .collect();
     for ((chapter, start), end) in chapters.into_iter().zip(ends) {
-        result.push((chapter, markdown[start..end].to_string()));
+        result.push((chapter, markdown[start..end].to_string(), start));
     }
     (result, notes)
 }
