@@ -84,24 +84,38 @@ impl Movie<'_> {
             writer.write_all(b"mdat")?;
         }
         let mut sources: Vec<Option<File>> = self.sources.iter().map(|_| None).collect();
-        for chunk in &self.chunks {
-            for sample in self.samples_of(chunk) {
-                let source = match &mut sources[sample.source] {
-                    Some(file) => file,
-                    slot => slot.insert(File::open(&self.sources[sample.source])?),
-                };
-                source.seek(SeekFrom::Start(sample.offset))?;
-                let copied = std::io::copy(&mut source.take(u64::from(sample.size)), &mut writer)?;
-                if copied != u64::from(sample.size) {
-                    return Err(MediaError::Mp4(format!(
-                        "{}: a sample runs past the end of the file",
-                        self.sources[sample.source].display()
-                    )));
-                }
+        for (source, offset, length) in self.runs() {
+            let file = match &mut sources[source] {
+                Some(file) => file,
+                slot => slot.insert(File::open(&self.sources[source])?),
+            };
+            file.seek(SeekFrom::Start(offset))?;
+            if std::io::copy(&mut file.take(length), &mut writer)? != length {
+                return Err(MediaError::Mp4(format!(
+                    "{}: a sample runs past the end of the file",
+                    self.sources[source].display()
+                )));
             }
         }
         writer.flush()?;
         Ok(())
+    }
+
+    /// The byte ranges to copy, in order: runs of samples that lie one after another in their source are
+    /// copied as one (a chapter's samples are mostly contiguous, so a course is a few large copies).
+    fn runs(&self) -> Vec<(usize, u64, u64)> {
+        let mut runs: Vec<(usize, u64, u64)> = Vec::new();
+        for sample in self.chunks.iter().flat_map(|c| self.samples_of(c)) {
+            match runs.last_mut() {
+                Some((source, offset, length))
+                    if *source == sample.source && *offset + *length == sample.offset =>
+                {
+                    *length += u64::from(sample.size);
+                }
+                _ => runs.push((sample.source, sample.offset, u64::from(sample.size))),
+            }
+        }
+        runs
     }
 
     fn samples_of(&self, chunk: &Chunk) -> &[Placed] {
