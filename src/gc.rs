@@ -191,6 +191,10 @@ pub fn collect(
             summary.bytes_freed += bytes;
         }
     }
+    if !dry_run && summary.entries_removed > 0 {
+        // The index would still know the removed entries; the next build refills it from the files.
+        crate::store::index::forget(store.root()).map_err(io_error(store.root()))?;
+    }
     summary.reports_removed = prune_reports(store, reports, policy, now, keep, dry_run)?;
     Ok(summary)
 }

@@ -64,6 +64,8 @@ pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
     }
     if repair {
         remove_all(&damaged)?;
+        // The index would still know what was removed; the next build refills it from the entry files.
+        crate::store::index::forget(root).map_err(crate::store::io_error(root))?;
     }
     found.blobs = blobs;
     found.entries = count_files(&root.join("actions"));

@@ -1,18 +1,25 @@
 //! The local cache under `.vbuild/`: blobs by content hash (`cas/`) and action entries by node key
-//! (`actions/`). Every write is atomic (a temporary file renamed into place) and every blob read is verified,
-//! so a build killed at any moment leaves only whole entries behind.
+//! (`actions/`, and all of them in one [`index`] a build reads at once). Every write is atomic (a temporary
+//! file renamed into place) and every blob read is verified, so a build killed at any moment leaves only
+//! whole entries behind.
+
+pub mod index;
+mod listing;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::signature::Field;
+use index::Index;
+use listing::Listing;
 
 /// A cache problem.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +53,8 @@ pub struct ActionEntry {
     /// What the node consumed from its provider.
     #[serde(default)]
     pub usage: Usage,
-    /// The signed fields that made the key.
+    /// The signed fields that made the key (kept in the entry's file, not in the index).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signature: Vec<Field>,
 }
 
@@ -109,6 +117,12 @@ pub enum Damage {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// The index of the action entries, read at the first look-up.
+    index: Arc<Mutex<Option<Index>>>,
+    /// The blobs found in `cas/`, listed at the first look-up of an indexed entry.
+    listing: Arc<Mutex<Option<Listing>>>,
+    /// The store may be written (not a dry run's view).
+    writable: bool,
 }
 
 /// Wraps an I/O error with the path it happened on.
@@ -151,6 +165,9 @@ impl Store {
         }
         Ok(Store {
             root: root.to_path_buf(),
+            index: Arc::default(),
+            listing: Arc::default(),
+            writable: true,
         })
     }
 
@@ -158,7 +175,22 @@ impl Store {
     pub fn view(root: &Path) -> Store {
         Store {
             root: root.to_path_buf(),
+            index: Arc::default(),
+            listing: Arc::default(),
+            writable: false,
         }
+    }
+
+    /// Runs `with` on the index (read at the first call).
+    fn with_index<T>(&self, with: impl FnOnce(&mut Index) -> T) -> T {
+        let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
+        with(index.get_or_insert_with(|| Index::load(&self.root, self.writable)))
+    }
+
+    /// Runs `with` on the listing of `cas/` (read at the first call).
+    fn with_listing<T>(&self, with: impl FnOnce(&mut Listing) -> T) -> T {
+        let mut listing = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+        with(listing.get_or_insert_with(|| Listing::read(&self.root.join("cas"))))
     }
 
     /// The cache folder.
@@ -262,6 +294,10 @@ impl Store {
             .is_file();
         if !is_file || hash_file(&path)? != *hash {
             remove_any(&path).map_err(io_error(&path))?;
+            let mut listing = self.listing.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(listing) = listing.as_mut() {
+                listing.forget(hash.as_str());
+            }
             return Err(StoreError::Corrupt(hash.clone()));
         }
         Ok(path)
@@ -276,14 +312,29 @@ impl Store {
     /// The action entry for `key` if it exists, holds exactly the outputs `expected` of its kind and all its
     /// blobs are there. A damaged entry is reported once and is a miss.
     pub fn action(&self, key: &Digest, expected: &[&str]) -> Option<ActionEntry> {
-        let entry = match self.read_entry(key) {
-            Ok(entry) => entry?,
-            Err(damage) => {
-                log::warn!("cache entry {}: {damage}; its node runs again", key.short());
-                return None;
+        let file = self.action_path(key);
+        let (entry, checked) = match self.with_index(|index| index.get(key, &file)) {
+            // Its file was checked in full when it was indexed and has not changed since.
+            Some(entry) => {
+                let checked = self.check_listed(&entry, expected);
+                (entry, checked)
             }
+            None => match self.read_entry(key) {
+                Ok(entry) => {
+                    let entry = entry?;
+                    let checked = self.check(&entry, expected);
+                    if checked.is_ok() {
+                        self.with_index(|index| index.add(&entry, &file));
+                    }
+                    (entry, checked)
+                }
+                Err(damage) => {
+                    log::warn!("cache entry {}: {damage}; its node runs again", key.short());
+                    return None;
+                }
+            },
         };
-        match self.check(&entry, expected) {
+        match checked {
             Ok(()) => Some(entry),
             Err(Damage::Missing(..)) => None,
             Err(damage) => {
@@ -320,11 +371,7 @@ impl Store {
         entry.check_outputs(expected)?;
         let mut size = 0;
         for (name, hash) in &entry.outputs {
-            match fs::symlink_metadata(self.blob_path(hash)) {
-                Ok(meta) if meta.is_file() => size += meta.len(),
-                Ok(_) => return Err(Damage::NotAFile(hash.short().into(), name.clone())),
-                Err(_) => return Err(Damage::Missing(hash.short().into(), name.clone())),
-            }
+            size += self.blob_size(name, hash)?;
         }
         if let Some(recorded) = entry.bytes.filter(|&recorded| recorded != size) {
             return Err(Damage::Size {
@@ -335,12 +382,35 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::check`] for an entry that passed it when it was indexed: its blobs are looked up in the
+    /// listing of `cas/` (blobs never change in place, so their sizes are not added up again).
+    fn check_listed(&self, entry: &ActionEntry, expected: &[&str]) -> Result<(), Damage> {
+        entry.check_outputs(expected)?;
+        for (name, hash) in &entry.outputs {
+            if !self.with_listing(|listing| listing.has(hash.as_str())) {
+                self.blob_size(name, hash)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The size of output `name`'s blob, which must be a regular file.
+    fn blob_size(&self, name: &str, hash: &Digest) -> Result<u64, Damage> {
+        match fs::symlink_metadata(self.blob_path(hash)) {
+            Ok(meta) if meta.is_file() => Ok(meta.len()),
+            Ok(_) => Err(Damage::NotAFile(hash.short().into(), name.into())),
+            Err(_) => Err(Damage::Missing(hash.short().into(), name.into())),
+        }
+    }
+
     /// Records a finished node (atomically).
     pub fn record(&self, entry: &ActionEntry) -> Result<(), StoreError> {
         let dest = self.action_path(&entry.key);
         ensure_dir(dest.parent().expect("entry paths have a parent"))?;
         let json = serde_json::to_vec_pretty(entry).expect("an action entry always serialises");
-        write_atomic(&dest, &json)
+        write_atomic(&dest, &json)?;
+        self.with_index(|index| index.add(entry, &dest));
+        Ok(())
     }
 }
 
@@ -426,7 +496,117 @@ mod tests {
         store.record(&entry).unwrap();
         assert!(store.action(&entry.key, &["o"]).is_some());
         fs::remove_file(store.blob_path(&blob)).unwrap();
-        assert!(store.action(&entry.key, &["o"]).is_none());
+        // The next build (each build opens the store anew) misses it.
+        let next = Store::open(dir.path()).unwrap();
+        assert!(next.action(&entry.key, &["o"]).is_none());
+    }
+
+    /// Moves `file`'s modification time back to `stamp`'s, as if the file had not been touched.
+    fn keep_stamp(file: &Path, modified_ns: i64) {
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(modified_ns as u64);
+        File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(time)
+            .unwrap();
+    }
+
+    #[test]
+    fn the_index_answers_while_an_entry_file_is_unchanged_and_is_refilled_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let blob = put(&store, b"out");
+        let first = entry("a", &[("o", &blob)], 3);
+        store.record(&first).unwrap();
+        let file = store.action_path(&first.key);
+        let stamp = crate::stamp::Stamp::of(&file).unwrap();
+
+        // A file of the same size and stamp is not read again: the index answers for it.
+        let same_size = vec![b' '; stamp.size as usize];
+        fs::write(&file, &same_size).unwrap();
+        keep_stamp(&file, stamp.modified_ns);
+        let fresh = Store::open(dir.path()).unwrap();
+        assert_eq!(fresh.action(&first.key, &["o"]).unwrap().node, "n");
+
+        // A changed file is read again (here it is damaged: a miss).
+        fs::write(&file, b"{}").unwrap();
+        let fresh = Store::open(dir.path()).unwrap();
+        assert!(fresh.action(&first.key, &["o"]).is_none());
+
+        // A torn last line is skipped; without the index every entry is read from its file.
+        store.record(&first).unwrap();
+        let second = entry("b", &[("o", &blob)], 3);
+        store.record(&second).unwrap();
+        let index = dir.path().join("index");
+        let text = fs::read(&index).unwrap();
+        fs::write(&index, &text[..text.len() - 10]).unwrap();
+        let fresh = Store::open(dir.path()).unwrap();
+        assert!(fresh.action(&first.key, &["o"]).is_some());
+        assert!(fresh.action(&second.key, &["o"]).is_some());
+        index::forget(dir.path()).unwrap();
+        let fresh = Store::open(dir.path()).unwrap();
+        assert!(fresh.action(&second.key, &["o"]).is_some());
+        assert!(index.is_file(), "the look-up refilled the index");
+    }
+
+    #[test]
+    fn an_index_of_superseded_lines_is_written_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let blob = put(&store, b"out");
+        let only = entry("a", &[("o", &blob)], 3);
+        for _ in 0..100 {
+            store.record(&only).unwrap();
+        }
+        let lines = |root: &Path| {
+            fs::read_to_string(root.join("index"))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        assert_eq!(lines(dir.path()), 100);
+        let fresh = Store::open(dir.path()).unwrap();
+        assert!(fresh.action(&only.key, &["o"]).is_some());
+        assert_eq!(lines(dir.path()), 1);
+        // A dry run's view reads the index but never writes it.
+        for _ in 0..100 {
+            store.record(&only).unwrap();
+        }
+        let view = Store::view(dir.path());
+        assert!(view.action(&only.key, &["o"]).is_some());
+        assert_eq!(lines(dir.path()), 101);
+    }
+
+    #[test]
+    fn an_indexed_entry_is_a_miss_once_its_blob_is_gone_or_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let blob = put(&store, b"out");
+        let only = entry("a", &[("o", &blob)], 3);
+        store.record(&only).unwrap();
+        let path = store.blob_path(&blob);
+        make_writable(&path);
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert!(
+            Store::open(dir.path())
+                .unwrap()
+                .action(&only.key, &["o"])
+                .is_none()
+        );
+        fs::remove_dir(&path).unwrap();
+        assert!(
+            Store::open(dir.path())
+                .unwrap()
+                .action(&only.key, &["o"])
+                .is_none()
+        );
+        // Stored again after the listing was read, it is found on disk.
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.action(&only.key, &["o"]).is_none());
+        assert_eq!(put(&store, b"out"), blob);
+        assert!(store.action(&only.key, &["o"]).is_some());
     }
 
     #[test]
