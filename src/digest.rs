@@ -7,12 +7,11 @@
 use std::fmt;
 use std::ops::Deref;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A blake3 hash in lowercase hex.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Digest(String);
+/// A blake3 hash in lowercase hex, held inline (no allocation: a build handles tens of thousands).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Digest([u8; LENGTH]);
 
 /// Text that is not a digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +32,9 @@ impl Digest {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if valid {
-            Ok(Digest(text.to_string()))
+            let mut digits = [0; LENGTH];
+            digits.copy_from_slice(text.as_bytes());
+            Ok(Digest(digits))
         } else {
             Err(InvalidDigest {
                 shown: text.chars().take(80).collect(),
@@ -43,7 +44,7 @@ impl Digest {
 
     /// The digest of a finished hasher.
     pub fn from_hash(hash: blake3::Hash) -> Digest {
-        Digest(hash.to_hex().to_string())
+        Digest::parse(hash.to_hex().as_str()).expect("blake3 writes lowercase hex")
     }
 
     /// The digest of `bytes`.
@@ -53,31 +54,44 @@ impl Digest {
 
     /// The digest as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("digests are ASCII hex")
     }
 
     /// The first 12 digits, enough to tell digests apart in messages.
     pub fn short(&self) -> &str {
-        &self.0[..12]
+        &self.as_str()[..12]
     }
 
     /// The two-digit folder the cache files this digest under.
     pub fn shard(&self) -> &str {
-        &self.0[..2]
+        &self.as_str()[..2]
     }
 }
 
-impl TryFrom<String> for Digest {
-    type Error = InvalidDigest;
-
-    fn try_from(text: String) -> Result<Digest, InvalidDigest> {
-        Digest::parse(&text)
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
-impl From<Digest> for String {
-    fn from(digest: Digest) -> String {
-        digest.0
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Digest, D::Error> {
+        deserializer.deserialize_str(DigestVisitor)
+    }
+}
+
+/// Reads a digest from a string without copying it first.
+struct DigestVisitor;
+
+impl serde::de::Visitor<'_> for DigestVisitor {
+    type Value = Digest;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a blake3 digest (64 lowercase hex digits)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Digest, E> {
+        Digest::parse(text).map_err(E::custom)
     }
 }
 
@@ -85,13 +99,19 @@ impl Deref for Digest {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.as_str())
     }
 }
 
