@@ -67,8 +67,9 @@ pub fn stats(cache_dir: &Path) -> Stats {
 }
 
 /// Records a finished build: its line and kinds in `stats.json`, its report (whole, if it ran or failed
-/// anything, kept among the last `keep`), and `latest.json`.
-pub fn record(cache_dir: &Path, report: &Report, keep: usize) -> Result<(), StoreError> {
+/// anything, kept among the last `keep`), and `latest.json` (without the nodes when nothing ran: they are
+/// set aside while it is written).
+pub fn record(cache_dir: &Path, report: &mut Report, keep: usize) -> Result<(), StoreError> {
     let mut stats = stats(cache_dir);
     for node in report.nodes.iter().filter(|n| n.state == "ran") {
         let kind = stats.kinds.entry(node.kind.clone()).or_default();
@@ -97,11 +98,10 @@ pub fn record(cache_dir: &Path, report: &Report, keep: usize) -> Result<(), Stor
         prune(cache_dir, keep)?;
     } else {
         // Nothing ran: a small record, not the list of every node again.
-        let small = Report {
-            nodes: Vec::new(),
-            ..report.clone()
-        };
-        small.save_latest(cache_dir)?;
+        let nodes = std::mem::take(&mut report.nodes);
+        let saved = report.save_latest(cache_dir);
+        report.nodes = nodes;
+        saved?;
     }
     Ok(())
 }

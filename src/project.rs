@@ -359,7 +359,7 @@ impl Project {
                     Err(err) => {
                         // The report still says what ran (and was paid for) before the outputs failed.
                         report.fail(err.to_string());
-                        history::record(store.root(), &report, self.videofile.cache.reports)?;
+                        history::record(store.root(), &mut report, self.videofile.cache.reports)?;
                         return Err(err.into());
                     }
                 };
@@ -377,7 +377,7 @@ impl Project {
                 let video = output::course_base(&self.videofile).with_extension("mp4");
                 report.course_video = Some(relative(&video));
             }
-            history::record(store.root(), &report, self.videofile.cache.reports)?;
+            history::record(store.root(), &mut report, self.videofile.cache.reports)?;
             for node in outcome.plan.graph.node_indices() {
                 if let Some(entry) = outcome.entry(node) {
                     last_keys.record(&outcome.plan.name(node), &entry.key);
