@@ -20,8 +20,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::mp4::read::{self, Track};
-use super::mp4::write::{Chunk, Movie, Placed, TrackOut};
+use super::mp4::read::{self, Sample, Track};
+use super::mp4::write::{Movie, TrackOut};
 use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
@@ -96,90 +96,51 @@ pub fn join_chapter(
     sources.push(encoded);
     let aac_source = slides.len();
     let per_frame = AUDIO_RATE / fps;
-    let mut video_like: Option<Track> = None;
-    let mut video = Vec::new();
-    let mut ends = Vec::new();
-    for (index, slide) in slides.iter().enumerate() {
-        let clip = read::track(&slide.clip, b"vide")?;
-        video.extend(clip.samples.iter().map(|s| Placed {
-            source: index,
-            offset: s.offset,
-            size: s.size,
-            duration: per_frame,
-            sync: s.sync,
-        }));
-        ends.push(video.len());
-        match &video_like {
-            Some(first) if !first.same_codec(&clip) => {
-                return Err(MediaError::Mp4(format!(
-                    "{}: not encoded like the chapter's first clip",
-                    slide.clip.display()
-                )));
-            }
-            Some(_) => {}
-            None => video_like = Some(clip),
-        }
-    }
-    let (Some(video_like), Some(first), Some(last)) = (
-        video_like,
-        video.first().copied(),
-        video.len().checked_sub(1),
-    ) else {
+    let clips = (slides.iter())
+        .map(|slide| read::track(&slide.clip, b"vide"))
+        .collect::<Result<Vec<Track>, MediaError>>()?;
+    let Some(video_like) = clips.first() else {
         return Err(MediaError::Mp4("a chapter without clips".into()));
     };
-    // The pictures are held through the silences around the narration.
-    video[0].duration = first.duration + start as u32;
-    video[last].duration += (total - start - narration) as u32;
-
-    let sound: Vec<Placed> = aac.samples[2..2 + frames]
-        .iter()
-        .map(|s| Placed {
-            source: aac_source,
-            offset: s.offset,
-            size: s.size,
-            duration: s.duration,
-            sync: true,
-        })
-        .collect();
-    // Each clip's pictures, then the sound frames that start before the clip ends.
-    let mut chunks = Vec::new();
-    let (mut shown, mut heard, mut clock) = (0, 0, 0u64);
-    for end in ends {
-        chunks.push(Chunk {
-            track: 0,
-            samples: shown..end,
-        });
-        clock += video[shown..end]
-            .iter()
-            .map(|s| u64::from(s.duration))
-            .sum::<u64>();
-        shown = end;
-        let until = ((clock as usize).div_ceil(FRAME)).min(frames);
+    if let Some((clip, _)) = (slides.iter().zip(&clips)).find(|(_, c)| !video_like.same_codec(c)) {
+        return Err(MediaError::Mp4(format!(
+            "{}: not encoded like the chapter's first clip",
+            clip.clip.display()
+        )));
+    }
+    let mut movie = Movie {
+        sources: &sources,
+        tracks: [
+            TrackOut::new(video_like, AUDIO_RATE),
+            TrackOut::new(&aac, AUDIO_RATE),
+        ],
+        chunks: Vec::new(),
+    };
+    // Each clip's pictures (the first and last held through the silences around the narration), then the
+    // sound frames that start before the clip ends.
+    let sound = &aac.samples[2..2 + frames];
+    let mut heard = 0;
+    for (index, clip) in clips.iter().enumerate() {
+        let last = clip.samples.len().saturating_sub(1);
+        let held = |i: usize| {
+            let mut duration = per_frame;
+            if index == 0 && i == 0 {
+                duration += start as u32;
+            }
+            if index == clips.len() - 1 && i == last {
+                duration += (total - start - narration) as u32;
+            }
+            duration
+        };
+        movie.append(0, index, &clip.samples, held);
+        let clock = movie.tracks[0].duration() as usize;
+        let until = clock.div_ceil(FRAME).min(frames);
         if until > heard {
-            chunks.push(Chunk {
-                track: 1,
-                samples: heard..until,
-            });
+            movie.append(1, aac_source, &sound[heard..until], |_| FRAME as u32);
             heard = until;
         }
     }
-    Movie {
-        sources: &sources,
-        tracks: [
-            TrackOut {
-                like: &video_like,
-                timescale: AUDIO_RATE,
-                samples: video,
-            },
-            TrackOut {
-                like: &aac,
-                timescale: AUDIO_RATE,
-                samples: sound,
-            },
-        ],
-        chunks,
-    }
-    .write(out)?;
+    movie.write(out)?;
     Ok(total)
 }
 
@@ -197,58 +158,37 @@ fn encode_aac(wav: &Path, out: &Path) -> Result<(), MediaError> {
 /// Joins the chapter videos `chapters` (as [`join_chapter`] writes them) into the course video `out`: their
 /// samples one after another, nothing decoded.
 pub fn join_course(chapters: &[PathBuf], out: &Path) -> Result<(), MediaError> {
-    let mut likes: Option<(Track, Track)> = None;
-    let mut tracks: [Vec<Placed>; 2] = [Vec::new(), Vec::new()];
-    let mut chunks = Vec::new();
+    let Some(first) = chapters.first() else {
+        return Err(MediaError::Mp4("a course without chapters".into()));
+    };
+    let (video_like, sound_like) = (read::track(first, b"vide")?, read::track(first, b"soun")?);
+    let mut movie = Movie {
+        sources: chapters,
+        tracks: [
+            TrackOut::new(&video_like, video_like.timescale),
+            TrackOut::new(&sound_like, sound_like.timescale),
+        ],
+        chunks: Vec::new(),
+    };
     for (index, chapter) in chapters.iter().enumerate() {
         let video = read::track(chapter, b"vide")?;
         let sound = read::track(chapter, b"soun")?;
-        if let Some((first_video, first_sound)) = &likes
-            && !(first_video.same_codec(&video) && first_sound.same_codec(&sound))
-        {
+        if !(video_like.same_codec(&video) && sound_like.same_codec(&sound)) {
             return Err(MediaError::Mp4(format!(
                 "{}: not encoded like the first chapter",
                 chapter.display()
             )));
         }
-        for (number, track) in [&video, &sound].into_iter().enumerate() {
-            let placed = &mut tracks[number];
-            let from = placed.len();
-            placed.extend(track.samples.iter().map(|s| Placed {
-                source: index,
-                offset: s.offset,
-                size: s.size,
-                duration: s.duration,
-                sync: s.sync,
-            }));
-            chunks.push(Chunk {
-                track: number,
-                samples: from..placed.len(),
+        // The chapter's samples in its file's order, so pictures and sound stay interleaved as they are.
+        let mut order: Vec<(usize, &Sample)> = (video.samples.iter().map(|s| (0, s)))
+            .chain(sound.samples.iter().map(|s| (1, s)))
+            .collect();
+        order.sort_by_key(|(_, sample)| sample.offset);
+        for (track, sample) in order {
+            movie.append(track, index, std::slice::from_ref(sample), |_| {
+                sample.duration
             });
         }
-        if likes.is_none() {
-            likes = Some((video, sound));
-        }
     }
-    let Some((video_like, sound_like)) = likes else {
-        return Err(MediaError::Mp4("a course without chapters".into()));
-    };
-    let [video, sound] = tracks;
-    Movie {
-        sources: chapters,
-        tracks: [
-            TrackOut {
-                like: &video_like,
-                timescale: video_like.timescale,
-                samples: video,
-            },
-            TrackOut {
-                like: &sound_like,
-                timescale: sound_like.timescale,
-                samples: sound,
-            },
-        ],
-        chunks,
-    }
-    .write(out)
+    movie.write(out)
 }

@@ -8,35 +8,81 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::read::Track;
+use super::read::{Sample, Track};
 use crate::media::MediaError;
 use crate::media::audio::AUDIO_RATE;
 
 /// The movie time scale: the audio sample rate, which every supported frame rate divides.
 const MOVIE_SCALE: u32 = AUDIO_RATE;
 
-/// A sample to write: its bytes in source file `source`, and its duration in its track's time scale.
-#[derive(Debug, Clone, Copy)]
-pub struct Placed {
-    pub source: usize,
-    pub offset: u64,
-    pub size: u32,
-    pub duration: u32,
-    pub sync: bool,
-}
-
-/// A track to write: how it is encoded (taken from a source track) and its samples.
+/// A track to write: how it is encoded (taken from a source track) and its samples, held compactly (a
+/// six-hour course has a million AAC frames): four bytes of size per sample, durations as runs, and the
+/// sync samples only where some are not.
 pub struct TrackOut<'a> {
     pub like: &'a Track,
     pub timescale: u32,
-    pub samples: Vec<Placed>,
+    sizes: Vec<u32>,
+    /// Runs of samples of one duration: (count, duration).
+    durations: Vec<(u32, u32)>,
+    /// Every sample so far is a sync sample (as every AAC frame is).
+    every_sync: bool,
+    /// Otherwise, the numbers (from 1) of the sync samples.
+    syncs: Vec<u32>,
 }
 
-/// A run of one track's samples written one after another: the file holds its chunks in order.
+impl<'a> TrackOut<'a> {
+    /// A track encoded like `like`, in `timescale`, with no samples yet.
+    pub fn new(like: &'a Track, timescale: u32) -> TrackOut<'a> {
+        TrackOut {
+            like,
+            timescale,
+            sizes: Vec::new(),
+            durations: Vec::new(),
+            every_sync: true,
+            syncs: Vec::new(),
+        }
+    }
+
+    /// The samples so far.
+    fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Their duration, in the track's time scale.
+    pub fn duration(&self) -> u64 {
+        (self.durations.iter())
+            .map(|&(count, duration)| u64::from(count) * u64::from(duration))
+            .sum()
+    }
+
+    fn push(&mut self, size: u32, duration: u32, sync: bool) {
+        self.sizes.push(size);
+        let number = self.sizes.len() as u32;
+        match (sync, self.every_sync) {
+            (true, true) => {}
+            (true, false) => self.syncs.push(number),
+            (false, true) => {
+                self.every_sync = false;
+                self.syncs = (1..number).collect();
+            }
+            (false, false) => {}
+        }
+        match self.durations.last_mut() {
+            Some((count, last)) if *last == duration => *count += 1,
+            _ => self.durations.push((1, duration)),
+        }
+    }
+}
+
+/// A run of one track's samples that lie one after another in a source file, written as one chunk.
 pub struct Chunk {
     /// 0 for the video track, 1 for the sound track.
     pub track: usize,
     pub samples: Range<usize>,
+    pub source: usize,
+    /// Where the first sample's bytes are in the source.
+    pub offset: u64,
+    pub bytes: u64,
 }
 
 /// An MP4 file to write: its source files, its video and sound tracks, and the order of their chunks.
@@ -47,23 +93,50 @@ pub struct Movie<'a> {
 }
 
 impl Movie<'_> {
+    /// Appends `samples` of source `source` to `track` (0 video, 1 sound), the `i`th lasting `duration(i)`
+    /// in the track's time scale: one chunk per run of samples that lie one after another in the source.
+    pub fn append(
+        &mut self,
+        track: usize,
+        source: usize,
+        samples: &[Sample],
+        duration: impl Fn(usize) -> u32,
+    ) {
+        for (i, sample) in samples.iter().enumerate() {
+            let at = self.tracks[track].len();
+            match self.chunks.last_mut() {
+                Some(chunk)
+                    if chunk.track == track
+                        && chunk.source == source
+                        && chunk.samples.end == at
+                        && chunk.offset + chunk.bytes == sample.offset =>
+                {
+                    chunk.samples.end += 1;
+                    chunk.bytes += u64::from(sample.size);
+                }
+                _ => self.chunks.push(Chunk {
+                    track,
+                    samples: at..at + 1,
+                    source,
+                    offset: sample.offset,
+                    bytes: u64::from(sample.size),
+                }),
+            }
+            self.tracks[track].push(sample.size, duration(i), sample.sync);
+        }
+    }
+
     /// Writes the file to `out`.
     pub fn write(&self, out: &Path) -> Result<(), MediaError> {
-        let sizes: Vec<u64> = self
-            .chunks
-            .iter()
-            .map(|c| self.samples_of(c).iter().map(|s| u64::from(s.size)).sum())
-            .collect();
-        let total: u64 = sizes.iter().sum();
+        let total: u64 = self.chunks.iter().map(|c| c.bytes).sum();
         let wide = total > u64::from(u32::MAX) / 2;
         let ftyp = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
         let offsets = |moov_len: u64| -> Vec<u64> {
             let mut at = ftyp.len() as u64 + moov_len + if wide { 16 } else { 8 };
-            sizes
-                .iter()
-                .map(|size| {
+            (self.chunks.iter())
+                .map(|chunk| {
                     let offset = at;
-                    at += size;
+                    at += chunk.bytes;
                     offset
                 })
                 .collect()
@@ -84,16 +157,16 @@ impl Movie<'_> {
             writer.write_all(b"mdat")?;
         }
         let mut sources: Vec<Option<File>> = self.sources.iter().map(|_| None).collect();
-        for (source, offset, length) in self.runs() {
-            let file = match &mut sources[source] {
+        for chunk in &self.chunks {
+            let file = match &mut sources[chunk.source] {
                 Some(file) => file,
-                slot => slot.insert(File::open(&self.sources[source])?),
+                slot => slot.insert(File::open(&self.sources[chunk.source])?),
             };
-            file.seek(SeekFrom::Start(offset))?;
-            if std::io::copy(&mut file.take(length), &mut writer)? != length {
+            file.seek(SeekFrom::Start(chunk.offset))?;
+            if std::io::copy(&mut file.take(chunk.bytes), &mut writer)? != chunk.bytes {
                 return Err(MediaError::Mp4(format!(
                     "{}: a sample runs past the end of the file",
-                    self.sources[source].display()
+                    self.sources[chunk.source].display()
                 )));
             }
         }
@@ -101,31 +174,10 @@ impl Movie<'_> {
         Ok(())
     }
 
-    /// The byte ranges to copy, in order: runs of samples that lie one after another in their source are
-    /// copied as one (a chapter's samples are mostly contiguous, so a course is a few large copies).
-    fn runs(&self) -> Vec<(usize, u64, u64)> {
-        let mut runs: Vec<(usize, u64, u64)> = Vec::new();
-        for sample in self.chunks.iter().flat_map(|c| self.samples_of(c)) {
-            match runs.last_mut() {
-                Some((source, offset, length))
-                    if *source == sample.source && *offset + *length == sample.offset =>
-                {
-                    *length += u64::from(sample.size);
-                }
-                _ => runs.push((sample.source, sample.offset, u64::from(sample.size))),
-            }
-        }
-        runs
-    }
-
-    fn samples_of(&self, chunk: &Chunk) -> &[Placed] {
-        &self.tracks[chunk.track].samples[chunk.samples.clone()]
-    }
-
     /// The track's duration in the movie time scale.
     fn movie_duration(track: &TrackOut) -> u64 {
-        let media: u64 = track.samples.iter().map(|s| u64::from(s.duration)).sum();
-        (u128::from(media) * u128::from(MOVIE_SCALE) / u128::from(track.timescale)) as u64
+        (u128::from(track.duration()) * u128::from(MOVIE_SCALE) / u128::from(track.timescale))
+            as u64
     }
 
     fn moov(&self, chunk_offsets: &[u64]) -> Vec<u8> {
@@ -196,7 +248,7 @@ fn table(kind: &[u8; 4], entries: &[Vec<u32>]) -> Vec<u8> {
 fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
     let sound = &track.like.handler == b"soun";
     let movie_duration = Movie::movie_duration(track);
-    let media_duration: u64 = track.samples.iter().map(|s| u64::from(s.duration)).sum();
+    let media_duration = track.duration();
 
     let mut tkhd = Vec::new();
     tkhd.extend_from_slice(&[0; 16]);
@@ -248,22 +300,19 @@ fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
         ),
     );
 
-    let mut durations: Vec<Vec<u32>> = Vec::new();
-    for sample in &track.samples {
-        match durations.last_mut() {
-            Some(run) if run[1] == sample.duration => run[0] += 1,
-            _ => durations.push(vec![1, sample.duration]),
-        }
-    }
+    let durations: Vec<Vec<u32>> = (track.durations.iter())
+        .map(|&(count, duration)| vec![count, duration])
+        .collect();
     let mut per_chunk: Vec<Vec<u32>> = Vec::new();
     for (index, (_, count)) in chunks.iter().enumerate() {
         if per_chunk.last().is_none_or(|run| run[1] != *count as u32) {
             per_chunk.push(vec![index as u32 + 1, *count as u32, 1]);
         }
     }
-    let mut stsz = words(&[0, track.samples.len() as u32]);
-    for sample in &track.samples {
-        stsz.extend_from_slice(&sample.size.to_be_bytes());
+    let mut stsz = words(&[0, track.sizes.len() as u32]);
+    stsz.reserve(4 * track.sizes.len());
+    for size in &track.sizes {
+        stsz.extend_from_slice(&size.to_be_bytes());
     }
     let offsets = if chunks
         .iter()
@@ -280,12 +329,10 @@ fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
     };
     let mut stbl = track.like.stsd.clone();
     stbl.extend_from_slice(&table(b"stts", &durations));
-    if track.samples.iter().any(|s| !s.sync) {
-        let syncs: Vec<Vec<u32>> = (0..track.samples.len())
-            .filter(|&i| track.samples[i].sync)
-            .map(|i| vec![i as u32 + 1])
-            .collect();
-        stbl.extend_from_slice(&table(b"stss", &syncs));
+    if !track.every_sync {
+        let mut stss = (track.syncs.len() as u32).to_be_bytes().to_vec();
+        stss.extend(words(&track.syncs));
+        stbl.extend_from_slice(&full(b"stss", 0, 0, &stss));
     }
     stbl.extend_from_slice(&table(b"stsc", &per_chunk));
     stbl.extend_from_slice(&full(b"stsz", 0, 0, &stsz));
