@@ -2,12 +2,12 @@
 //! the remote), remote look-ups, and waits for other shards. The scheduler hands work to a [`Runner`]; tests
 //! hand it one with fake jobs.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::shard;
 use crate::digest::Digest;
 use crate::remote::Remote;
+use crate::small_map::SmallMap;
 use crate::steps::{Prepared, StepError};
 use crate::store::{ActionEntry, Store};
 
@@ -55,7 +55,7 @@ impl Runner for Executor<'_> {
         let started = Instant::now();
         let scratch = self.store.scratch()?;
         let produced = prepared.job.run(self.store, scratch.path())?;
-        let mut outputs = BTreeMap::new();
+        let mut outputs = SmallMap::new();
         let mut bytes = 0;
         for (output, path) in produced.files {
             bytes += std::fs::metadata(&path).map_or(0, |m| m.len());

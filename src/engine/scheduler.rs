@@ -465,39 +465,35 @@ impl<'a> Scheduler<'a> {
         let outputs = self.plan.graph[node].kind.outputs();
         let name = self.plan.name(node);
         match self.take(node) {
-            State::LookUp { prepared, .. } => {
-                let key = prepared.signature.key();
+            State::LookUp { key, .. } => {
                 self.set(
                     node,
                     State::LookUp {
-                        prepared,
+                        key: key.clone(),
                         asking: true,
                     },
                 );
                 Work::LookUp { node, key, outputs }
             }
-            State::Queued {
-                key,
-                reason,
-                prepared,
-            } if pool == Pool::Shards => {
+            State::Queued { key, reason } if pool == Pool::Shards => {
                 log::debug!(node = name.as_str(); "waits for shard {}", self.shard_of(&key));
                 self.set(
                     node,
                     State::FromShard {
                         key: key.clone(),
                         reason,
-                        prepared,
                     },
                 );
                 Work::FromShard { node, key, outputs }
             }
-            State::Queued {
-                key,
-                reason,
-                prepared,
-            } => {
+            State::Queued { key, reason } => {
                 log::debug!(node = name.as_str(); "runs");
+                let prepared = Box::new(self.prepare(node));
+                debug_assert_eq!(
+                    prepared.signature.key(),
+                    key,
+                    "{name}: made again, another key"
+                );
                 self.set(
                     node,
                     State::Running {
@@ -537,6 +533,16 @@ impl<'a> Scheduler<'a> {
         }
     }
 
+    /// The signature and job of the ready `node`, from its finished inputs (made again when a queued node
+    /// starts: the same inputs give the same key).
+    fn prepare(&self, node: NodeIndex) -> Prepared {
+        let board = Board {
+            states: &self.states,
+            scripts: &self.scripts,
+        };
+        steps::prepare(&self.plan, node, self.ctx, &board)
+    }
+
     /// Looks a ready node up in the local cache; a miss goes to the remote (if any) or is settled as a miss.
     fn settle(&mut self, node: NodeIndex) {
         let first_input = self
@@ -561,11 +567,7 @@ impl<'a> Scheduler<'a> {
             self.finish(node);
             return;
         }
-        let board = Board {
-            states: &self.states,
-            scripts: &self.scripts,
-        };
-        let prepared = steps::prepare(&self.plan, node, self.ctx, &board);
+        let prepared = self.prepare(node);
         let key = prepared.signature.key();
         if self.asked_again(node) {
             self.missed(node, prepared, key);
@@ -580,13 +582,7 @@ impl<'a> Scheduler<'a> {
         }
         // A dry run writes nothing, so it does not check entries out of the remote.
         if self.has_remote && !self.options.dry_run {
-            self.set(
-                node,
-                State::LookUp {
-                    prepared: Box::new(prepared),
-                    asking: false,
-                },
-            );
+            self.set(node, State::LookUp { key, asking: false });
             self.queues.entry(Pool::Remote).or_default().push_back(node);
             return;
         }
@@ -600,14 +596,14 @@ impl<'a> Scheduler<'a> {
 
     /// A node the remote was asked for: cached if it had it, else a miss.
     fn looked_up(&mut self, node: NodeIndex, entry: Option<ActionEntry>) {
-        let State::LookUp { prepared, .. } = self.take(node) else {
+        let State::LookUp { key, .. } = self.take(node) else {
             unreachable!("only looked-up nodes report a look-up");
         };
         match entry {
             Some(entry) => self.cached(node, entry),
             None => {
-                let key = prepared.signature.key();
-                self.missed(node, *prepared, key);
+                let prepared = self.prepare(node);
+                self.missed(node, prepared, key);
             }
         }
     }
@@ -670,37 +666,18 @@ impl<'a> Scheduler<'a> {
             }
             _ => pool_of(&prepared),
         };
-        self.enqueue(node, key, reason, Box::new(prepared), pool);
+        self.enqueue(node, key, reason, pool);
     }
 
-    /// Queues `node` (to run `prepared`, whose key is `key`) for a slot of `pool`.
-    fn enqueue(
-        &mut self,
-        node: NodeIndex,
-        key: Digest,
-        reason: Reason,
-        prepared: Box<Prepared>,
-        pool: Pool,
-    ) {
-        self.set(
-            node,
-            State::Queued {
-                key,
-                reason,
-                prepared,
-            },
-        );
+    /// Queues `node` (whose key is `key`) for a slot of `pool`.
+    fn enqueue(&mut self, node: NodeIndex, key: Digest, reason: Reason, pool: Pool) {
+        self.set(node, State::Queued { key, reason });
         self.queues.entry(pool).or_default().push_back(node);
     }
 
     /// Another shard's result: taken if it came, else the node is built here.
     fn shard_answered(&mut self, node: NodeIndex, entry: Option<ActionEntry>, waited: Duration) {
-        let State::FromShard {
-            key,
-            reason,
-            prepared,
-        } = self.take(node)
-        else {
+        let State::FromShard { key, reason } = self.take(node) else {
             unreachable!("only nodes waiting for a shard report a shard's result");
         };
         let name = self.plan.name(node);
@@ -718,8 +695,8 @@ impl<'a> Scheduler<'a> {
                     self.shard_of(&key),
                     humantime::format_duration(waited)
                 );
-                let pool = pool_of(&prepared);
-                self.enqueue(node, key, reason, prepared, pool);
+                let pool = pool_of(&self.prepare(node));
+                self.enqueue(node, key, reason, pool);
             }
         }
     }

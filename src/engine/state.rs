@@ -9,7 +9,6 @@ use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::plan::Plan;
 use crate::reason::Reason;
-use crate::steps::Prepared;
 use crate::store::ActionEntry;
 
 /// What a started piece of work holds a slot of: local workers, a cloud provider's concurrency, the remote
@@ -34,24 +33,14 @@ pub enum State {
     /// No target needs it.
     NotWanted,
     /// It missed the local cache; the remote cache is to be asked (`asking` once the look-up runs).
-    LookUp {
-        prepared: Box<Prepared>,
-        asking: bool,
-    },
-    /// No cache has it: it waits for a slot of its pool.
-    Queued {
-        key: Digest,
-        reason: Reason,
-        prepared: Box<Prepared>,
-    },
+    LookUp { key: Digest, asking: bool },
+    /// No cache has it: it waits for a slot of its pool (its job is made when it starts, so a long queue
+    /// holds keys, not jobs).
+    Queued { key: Digest, reason: Reason },
     /// Another node with the same key is queued or running; this one takes its result.
     Twin { key: Digest, reason: Reason },
     /// Another shard builds it; it is taken from the remote cache when published, else built here.
-    FromShard {
-        key: Digest,
-        reason: Reason,
-        prepared: Box<Prepared>,
-    },
+    FromShard { key: Digest, reason: Reason },
     Running {
         key: Digest,
         reason: Reason,

@@ -1,7 +1,7 @@
 //! The scheduler with fake jobs: a real Videofile, lecture, plan, keys and local cache, but a runner that
 //! records what it is asked to run and makes small blobs instead of media (milliseconds a build).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -18,6 +18,7 @@ use crate::node::NodeKind;
 use crate::progress::Progress;
 use crate::providers::Clients;
 use crate::script::{Script, Slide};
+use crate::small_map::SmallMap;
 use crate::steps::{Context, Prepared, Speaker, StepError, Tools};
 use crate::store::{ActionEntry, Store};
 use crate::videofile::Videofile;
@@ -156,7 +157,7 @@ impl Runner for Fake<'_> {
             });
         }
         let kind = NodeKind::of_node(name).unwrap();
-        let mut outputs = BTreeMap::new();
+        let mut outputs = SmallMap::new();
         for output in kind.outputs() {
             let bytes = if *output == "script" {
                 let slides = self.slides.iter().enumerate().map(|(i, notes)| Slide {
@@ -182,7 +183,7 @@ impl Runner for Fake<'_> {
             key: key.clone(),
             node: name.to_string(),
             outputs,
-            meta: BTreeMap::new(),
+            meta: SmallMap::new(),
             seconds: 0.0,
             bytes: None,
             usage: prepared.job.usage(),
