@@ -38,6 +38,7 @@ pub mod secrets;
 pub mod sentences;
 pub mod signature;
 pub mod size;
+pub mod small_map;
 pub mod stamp;
 pub mod steps;
 pub mod store;

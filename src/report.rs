@@ -12,6 +12,7 @@ use crate::engine::{Outcome, State};
 use crate::node::NodeKind;
 use crate::reason::Reason;
 use crate::secrets;
+use crate::small_map::SmallMap;
 use crate::store::{StoreError, write_atomic};
 
 /// How many nodes ended in each state.
@@ -46,7 +47,7 @@ pub struct NodeReport {
     pub provider: Option<String>,
     /// What this build spent on it (0 when cached).
     pub cost: f64,
-    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub meta: SmallMap<serde_json::Value>,
 }
 
 /// Totals of one chapter's nodes.
@@ -141,7 +142,7 @@ impl Report {
                 bytes: 0,
                 provider: pricing.provider(kind),
                 cost: 0.0,
-                meta: serde_json::Map::new(),
+                meta: SmallMap::new(),
             };
             let state = match outcome.state(index) {
                 State::NotWanted => continue,
@@ -149,7 +150,7 @@ impl Report {
                     report.key = Some(entry.key.clone());
                     report.seconds = Some(entry.seconds);
                     report.bytes = entry.bytes.unwrap_or(0);
-                    report.meta = entry.meta.clone().into_iter().collect();
+                    report.meta = entry.meta.clone();
                     report.reason = ran.clone();
                     if ran.is_some() {
                         report.cost = pricing.cost(kind, &entry.usage);

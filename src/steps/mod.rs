@@ -14,7 +14,7 @@ mod picture;
 mod script;
 mod tools;
 
-use std::collections::BTreeMap;
+use crate::small_map::SmallMap;
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
@@ -205,7 +205,7 @@ pub fn estimate(plan: &Plan, node: NodeIndex, ctx: &Context) -> Usage {
 #[derive(Debug, Default)]
 pub struct Produced {
     pub files: Vec<(&'static str, PathBuf)>,
-    pub meta: BTreeMap<String, serde_json::Value>,
+    pub meta: SmallMap<serde_json::Value>,
     pub usage: Usage,
 }
 

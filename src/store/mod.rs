@@ -6,7 +6,7 @@
 pub mod index;
 mod listing;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::signature::Field;
+use crate::small_map::SmallMap;
 use index::Index;
 use listing::Listing;
 
@@ -41,9 +42,9 @@ pub struct ActionEntry {
     /// The node's name when it ran, e.g. `audio:02-gradient-descent/03`.
     pub node: String,
     /// Output name to blob hash.
-    pub outputs: BTreeMap<String, Digest>,
+    pub outputs: SmallMap<Digest>,
     /// Facts a dependent node reads without opening the blobs (durations, counts).
-    pub meta: BTreeMap<String, serde_json::Value>,
+    pub meta: SmallMap<serde_json::Value>,
     /// How long the node took to run, in seconds.
     pub seconds: f64,
     /// Total size of the outputs (each counted once per output name); unknown in entries older than the
@@ -455,7 +456,7 @@ mod tests {
                 .iter()
                 .map(|(name, hash)| (name.to_string(), (*hash).clone()))
                 .collect(),
-            meta: BTreeMap::new(),
+            meta: SmallMap::new(),
             seconds: 0.0,
             bytes: Some(bytes),
             usage: Usage::default(),
