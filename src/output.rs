@@ -204,19 +204,35 @@ pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFi
     files
 }
 
-/// The output file at `path` (as a command line names it, relative to `project_dir` or absolute).
-pub fn file_at<'a>(
-    files: &'a [OutputFile],
-    project_dir: &Path,
-    path: &str,
-) -> Option<&'a OutputFile> {
-    let lexical = |p: &Path| -> PathBuf {
-        p.components()
-            .filter(|c| !matches!(c, Component::CurDir))
-            .collect()
-    };
-    let wanted = lexical(&project_dir.join(path));
-    files.iter().find(|f| lexical(&f.path) == wanted)
+/// The output files by their paths, to find the one a command line names.
+pub struct FilesByPath<'a> {
+    project_dir: &'a Path,
+    by_path: HashMap<PathBuf, &'a OutputFile>,
+}
+
+impl<'a> FilesByPath<'a> {
+    /// Indexes `files`, the output files of the course in `project_dir`.
+    pub fn new(files: &'a [OutputFile], project_dir: &'a Path) -> FilesByPath<'a> {
+        let by_path = files.iter().map(|f| (lexical(&f.path), f)).collect();
+        FilesByPath {
+            project_dir,
+            by_path,
+        }
+    }
+
+    /// The output file at `path` (as a command line names it, relative to the project folder or absolute).
+    pub fn get(&self, path: &str) -> Option<&'a OutputFile> {
+        self.by_path
+            .get(&lexical(&self.project_dir.join(path)))
+            .copied()
+    }
+}
+
+/// `path` without its `.` components.
+fn lexical(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
 }
 
 /// Writes the finished outputs of `outcome` to the output folder; returns the paths written or kept.

@@ -194,11 +194,12 @@ impl Project {
             .providers
             .contains_key(&self.videofile.images.provider);
         let files = output::layout(&self.videofile, &self.chapters);
+        let by_path = output::FilesByPath::new(&files, &self.videofile.project_dir);
         texts
             .iter()
             .map(|t| {
                 // An output file names the node that makes it: `vbuild out/chapters/02-x.srt`.
-                let file = output::file_at(&files, &self.videofile.project_dir, t);
+                let file = by_path.get(t);
                 let target = match file {
                     Some(file) => Target {
                         kinds: vec![file.kind],
