@@ -11,7 +11,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::node::{Address, ChapterId, Node, NodeKind, Scope, SlideId};
-use crate::target::Target;
+use crate::target::Targets;
 
 /// The build graph.
 #[derive(Debug, Clone)]
@@ -122,17 +122,18 @@ impl Plan {
 
     /// Which nodes `targets` need, by node index: those a target wants, the nodes that tell the slides of a
     /// chapter whose per-slide nodes a target wants, and every node a needed node reads.
-    pub fn needed(&self, targets: &[Target]) -> Vec<bool> {
+    pub fn needed(&self, targets: &Targets) -> Vec<bool> {
         let mut needed = vec![false; self.graph.node_count()];
         let mut stack: Vec<NodeIndex> = self
             .graph
             .node_indices()
             .filter(|&n| {
                 let node = &self.graph[n];
-                targets.iter().any(|t| {
+                let chapter = node.at.chapter();
+                targets.near(chapter).any(|t| {
                     t.wants(node)
                         || (node.kind.info().expands
-                            && node.at.chapter().is_some_and(|c| t.needs_slides_of(c)))
+                            && chapter.is_some_and(|c| t.needs_slides_of(c)))
                 })
             })
             .collect();
@@ -281,7 +282,7 @@ mod tests {
             for text in texts {
                 let target =
                     crate::target::Target::parse(&text, &c).unwrap_or_else(|e| panic!("{e}"));
-                let needed = plan.needed(&[target]);
+                let needed = plan.needed(&Targets::new(vec![target]));
                 let planned = plan
                     .graph
                     .node_indices()

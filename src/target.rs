@@ -1,6 +1,7 @@
 //! Targets: what a command line asks for (`course`, `chapter:02`, `script:gradient-descent`, `audio:3/2`), and
 //! which nodes of the graph that means.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::lecture::ChapterSource;
@@ -155,6 +156,39 @@ impl Target {
     /// slides are known: the node that tells them must run even before the nodes are known.
     pub fn needs_slides_of(&self, chapter: ChapterId) -> bool {
         self.kinds.iter().any(|k| k.per_slide()) && self.at.chapter().is_none_or(|c| c == chapter)
+    }
+}
+
+/// The targets of a build, grouped by chapter: a target wants only nodes of its chapter (or any node, without
+/// one), so a node is checked against those alone and a target per chapter costs no more than one.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    everywhere: Vec<Target>,
+    by_chapter: HashMap<ChapterId, Vec<Target>>,
+}
+
+impl Targets {
+    /// Groups `targets`.
+    pub fn new(targets: Vec<Target>) -> Targets {
+        let mut grouped = Targets::default();
+        for target in targets {
+            match target.at.chapter() {
+                Some(chapter) => grouped.by_chapter.entry(chapter).or_default().push(target),
+                None => grouped.everywhere.push(target),
+            }
+        }
+        grouped
+    }
+
+    /// The targets that may want nodes in `chapter` (or in the course as a whole, with `None`).
+    pub fn near(&self, chapter: Option<ChapterId>) -> impl Iterator<Item = &Target> {
+        let here = chapter.and_then(|c| self.by_chapter.get(&c));
+        self.everywhere.iter().chain(here.into_iter().flatten())
+    }
+
+    /// True when a target wants `node`.
+    pub fn want(&self, node: &Node) -> bool {
+        self.near(node.at.chapter()).any(|t| t.wants(node))
     }
 }
 

@@ -27,7 +27,7 @@ use crate::reason::Reason;
 use crate::script::Script;
 use crate::steps::{self, Context, Finished, Prepared, StepError};
 use crate::store::{ActionEntry, Store};
-use crate::target::Target;
+use crate::target::{Target, Targets};
 
 /// Remote look-ups in flight at once: enough to hide network latency, few enough to be polite to the store.
 const LOOKUPS_IN_FLIGHT: usize = 8;
@@ -225,7 +225,7 @@ struct Scheduler<'a> {
     progress: &'a Progress,
     /// A remote cache can be asked for local misses.
     has_remote: bool,
-    targets: Vec<Target>,
+    targets: Targets,
     plan: Plan,
     states: States,
     scripts: Vec<Option<Script>>,
@@ -257,13 +257,13 @@ impl<'a> Scheduler<'a> {
         progress: &'a Progress,
         has_remote: bool,
     ) -> Scheduler<'a> {
-        let targets = if options.shard.is_some() {
+        let targets = Targets::new(if options.shard.is_some() {
             vec![Shard::target()]
         } else if options.targets.is_empty() {
             vec![Target::course()]
         } else {
             options.targets.clone()
-        };
+        });
         let pictures = ctx
             .videofile
             .providers
@@ -386,7 +386,7 @@ impl<'a> Scheduler<'a> {
         self.pending.resize(self.plan.graph.node_count(), 0);
         let mut needed: HashMap<NodeIndex, bool> = HashMap::new();
         for &node in added.iter().rev() {
-            let wanted = self.targets.iter().any(|t| t.wants(&self.plan.graph[node]));
+            let wanted = self.targets.want(&self.plan.graph[node]);
             let read = self
                 .plan
                 .graph
@@ -591,7 +591,7 @@ impl<'a> Scheduler<'a> {
 
     /// True when `-B` asks for `node` to run again, whatever the caches have: a target names it.
     fn asked_again(&self, node: NodeIndex) -> bool {
-        self.options.always && self.targets.iter().any(|t| t.wants(&self.plan.graph[node]))
+        self.options.always && self.targets.want(&self.plan.graph[node])
     }
 
     /// A node the remote was asked for: cached if it had it, else a miss.

@@ -231,7 +231,7 @@ proptest! {
         }
         for text in targets {
             match Target::parse(&text, &chapters) {
-                Ok(target) => { let _ = plan.needed(&[target]); }
+                Ok(target) => { let _ = plan.needed(&vbuild::target::Targets::new(vec![target])); }
                 Err(err) => prop_assert!(!err.to_string().trim().is_empty()),
             }
         }
