@@ -1,7 +1,7 @@
 //! Human-readable views of builds for the command line: the dry-run plan with estimates, `explain`, the graph
 //! (dot, text), `runs` and `report`. They read the engine's own outcome and reports, never a copy of them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use crate::apis::{Api, AuthKind};
@@ -56,13 +56,17 @@ fn by_chapter<'a>(
     nodes: impl Iterator<Item = &'a NodeReport>,
 ) -> Vec<(String, Vec<&'a NodeReport>)> {
     let mut groups: Vec<(String, Vec<&NodeReport>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
     let mut course = Vec::new();
     for node in nodes {
         match &node.chapter {
             None => course.push(node),
-            Some(chapter) => match groups.iter_mut().find(|(c, _)| c == chapter) {
-                Some((_, group)) => group.push(node),
-                None => groups.push((chapter.clone(), vec![node])),
+            Some(chapter) => match group_of.get(chapter.as_str()) {
+                Some(&at) => groups[at].1.push(node),
+                None => {
+                    group_of.insert(chapter, groups.len());
+                    groups.push((chapter.clone(), vec![node]));
+                }
             },
         }
     }
@@ -151,6 +155,18 @@ pub fn asked_again(report: &Report) -> String {
 /// Why the nodes a target needs would run now, or why they ran when they last did.
 pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[Report]) -> String {
     let mut out = String::new();
+    let current_of: HashMap<&str, &NodeReport> =
+        now.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    // Per past build, newest first: the nodes it ran, by name.
+    let ran_in: Vec<(&Report, HashMap<&str, &NodeReport>)> = (history.iter().rev())
+        .map(|report| {
+            let ran = (report.nodes.iter())
+                .filter(|n| n.state == "ran")
+                .map(|n| (n.name.as_str(), n))
+                .collect();
+            (report, ran)
+        })
+        .collect();
     for (index, node) in outcome
         .plan
         .graph
@@ -165,7 +181,7 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
         }
         let name = outcome.plan.name(index);
         let asked_for = targets.iter().any(|t| t.wants(&node));
-        let Some(current) = now.nodes.iter().find(|n| n.name == name) else {
+        let Some(&current) = current_of.get(name.as_str()) else {
             continue;
         };
         if current.state == "would-run" {
@@ -173,12 +189,9 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
             let _ = writeln!(out, "{name}: would run now: {reason}");
             continue;
         }
-        let last_run = history.iter().rev().find_map(|report| {
-            report
-                .nodes
-                .iter()
-                .find(|n| n.name == name && n.state == "ran" && n.key == current.key)
-                .map(|n| (report, n))
+        let last_run = ran_in.iter().find_map(|(report, ran)| {
+            let node = ran.get(name.as_str()).filter(|n| n.key == current.key)?;
+            Some((*report, *node))
         });
         match last_run {
             Some((report, node))
