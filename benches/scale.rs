@@ -9,10 +9,12 @@
 //! Run with `cargo bench --bench scale` (needs Debian's ninja-build and time). Each figure is a median of runs
 //! made one after another in one process; the ratios are what to compare.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+
+use common::{median, timed, vbuild};
 
 const SLIDES_PER_CHAPTER: usize = 8;
 
@@ -37,47 +39,6 @@ fn generate(dir: &Path, chapters: usize) {
          [speech]\nprovider = \"espeak\"\nrate = 175\n",
     )
     .expect("Videofile");
-}
-
-/// Runs `program args` in `dir`; returns (wall seconds, peak RSS in KiB, stdout).
-fn timed(dir: &Path, program: &str, args: &[&str]) -> (f64, u64, String) {
-    let started = Instant::now();
-    let output = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("runs (is Debian's `time` installed?)");
-    let wall = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{stderr}"
-    );
-    let rss = stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (
-        wall,
-        rss,
-        String::from_utf8_lossy(&output.stdout).to_string(),
-    )
-}
-
-fn vbuild(dir: &Path, args: &[&str]) -> (f64, u64, String) {
-    timed(dir, env!("CARGO_BIN_EXE_vbuild"), args)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// A build.ninja with one edge per vbuild node: its inputs' stamp files in, its own stamp file out.
@@ -124,7 +85,8 @@ fn main() {
     let course = dir.path();
     generate(course, chapters);
 
-    let (full, full_rss, _) = vbuild(course, &["-q"]);
+    let full_run = vbuild(course, &["-q"]);
+    let (full, full_rss) = (full_run.wall, full_run.rss_kib);
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(course.join(".vbuild/builds/latest.json")).expect("a report"),
     )
@@ -145,21 +107,21 @@ fn main() {
 
     let noop_runs: Vec<(f64, u64)> = (0..5)
         .map(|_| {
-            let (wall, rss, _) = vbuild(course, &["-q"]);
-            (wall, rss)
+            let run = vbuild(course, &["-q"]);
+            (run.wall, run.rss_kib)
         })
         .collect();
     let noop = median(noop_runs.iter().map(|r| r.0).collect());
     let noop_rss = noop_runs.iter().map(|r| r.1).max().unwrap_or(0);
-    let dry = median((0..3).map(|_| vbuild(course, &["-n"]).0).collect());
+    let dry = median((0..3).map(|_| vbuild(course, &["-n"]).wall).collect());
 
     let ninja_dir = tempfile::tempdir().expect("temp dir");
-    let (_, _, graph) = vbuild(course, &["graph", "--format", "json"]);
+    let graph = vbuild(course, &["graph", "--format", "json"]).stdout;
     let (nodes, edges) = write_ninja(ninja_dir.path(), &graph);
     timed(ninja_dir.path(), "ninja", &["-j", "2"]);
     let ninja = median(
         (0..5)
-            .map(|_| timed(ninja_dir.path(), "ninja", &["-j", "2"]).0)
+            .map(|_| timed(ninja_dir.path(), "ninja", &["-j", "2"]).wall)
             .collect(),
     );
 
@@ -173,7 +135,8 @@ fn main() {
         1,
     );
     std::fs::write(&lecture, edited).expect("edit");
-    let (edit, edit_rss, _) = vbuild(course, &["-q"]);
+    let edited_run = vbuild(course, &["-q"]);
+    let (edit, edit_rss) = (edited_run.wall, edited_run.rss_kib);
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(course.join(".vbuild/builds/latest.json")).expect("a report"),
     )
