@@ -29,6 +29,8 @@ struct SlideParts {
 /// Joins the course from its chapter videos.
 struct JoinCourse {
     chapters: Vec<Digest>,
+    /// The course's length: its chapters' (a fact of the course video).
+    seconds: f64,
 }
 
 pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
@@ -71,12 +73,12 @@ pub fn prepare_course(inputs: &Inputs) -> Prepared {
     let mut signature = Signature::new(NodeKind::CourseVideo.name(), 2);
     signature.setting("joiner", join::SETTINGS);
     let mut chapters = Vec::new();
+    let mut seconds = 0.0;
     for (i, chapter) in inputs.chapters().enumerate() {
         let at = Address::Chapter(chapter);
-        let mp4 = inputs
-            .entry(NodeKind::ChapterVideo, at)
-            .output("mp4")
-            .clone();
+        let entry = inputs.entry(NodeKind::ChapterVideo, at);
+        seconds += entry.number("seconds");
+        let mp4 = entry.output("mp4").clone();
         signature.input_from(
             &format!("chapter {}", i + 1),
             inputs.name(NodeKind::ChapterVideo, at),
@@ -84,7 +86,7 @@ pub fn prepare_course(inputs: &Inputs) -> Prepared {
         );
         chapters.push(mp4);
     }
-    Prepared::new(signature, JoinCourse { chapters })
+    Prepared::new(signature, JoinCourse { chapters, seconds })
 }
 
 impl Job for JoinChapter {
@@ -115,6 +117,8 @@ impl Job for JoinCourse {
             .collect::<Result<Vec<_>, _>>()?;
         let mp4 = scratch.join("course.mp4");
         join::join_course(&chapters, &mp4)?;
-        Ok(Produced::default().file("mp4", mp4))
+        Ok(Produced::default()
+            .file("mp4", mp4)
+            .fact("seconds", json!(self.seconds)))
     }
 }
