@@ -56,16 +56,24 @@ fn main() {
     let wav = dir.path().join("narration.wav");
     audio::write_wav(&narration.samples, &wav).expect("write wav");
     let frames = (SECONDS as u32 * FPS) as u64;
+    let narration_length = narration.samples.len();
 
     let video = dir.path().join("video.mp4");
     let vbuild = |out: &Path| {
         clip::encode(&png, frames, FPS, &video).expect("encode");
-        let slide = join::Slide {
-            clip: video.clone(),
+        let narration = join::Narration {
             speech: wav.clone(),
             length: narration.samples.len(),
         };
-        join::join_chapter(&[slide], FPS, dir.path(), out).expect("join");
+        let aac = dir.path().join("aac.mp4");
+        join::encode_chapter_audio(&[narration], dir.path(), &aac).expect("encode audio");
+        let chapter = join::ChapterParts {
+            clips: vec![video.clone()],
+            lengths: vec![narration_length],
+            aac,
+            fps: FPS,
+        };
+        join::write_chapter(&chapter, out).expect("join");
     };
     let ffmpeg = |out: &Path| {
         let status = Command::new("ffmpeg")

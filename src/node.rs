@@ -172,9 +172,9 @@ pub const KINDS: [KindInfo; 10] = {
         },
         KindInfo {
             // The script too: the chapter video waits for its chapter's slides to be known. It reads the
-            // clips' pictures and the speech itself (PCM is stored once, by the audio nodes).
+            // speech itself (PCM is stored once, by the audio nodes); its video is laid out, not stored.
             inputs: &[Script, Clip, Audio],
-            outputs: &["mp4"],
+            outputs: &["aac", "layout"],
             target: spelled("video", "a chapter's video"),
             ..row(ChapterVideo, "chapter-video", Scope::Chapter)
         },
@@ -186,7 +186,7 @@ pub const KINDS: [KindInfo; 10] = {
         },
         KindInfo {
             inputs: &[ChapterVideo],
-            outputs: &["mp4"],
+            outputs: &["layout"],
             target: spelled("video", "the course video"),
             ..row(CourseVideo, "course-video", Scope::Course)
         },

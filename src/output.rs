@@ -33,6 +33,9 @@ pub enum OutputError {
     /// Reading the blob to copy, or the list of written files, failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Writing a video from its layout failed.
+    #[error(transparent)]
+    Video(#[from] crate::steps::StepError),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -67,20 +70,22 @@ impl Listed {
     }
 }
 
-/// Copies blob `hash` to `dest` unless `dest` already holds it (known by its recorded stamp, else by its
-/// hash); the copy lands atomically, and a copy that fails half-way (a full disk) leaves nothing behind.
-/// Returns what was written (or found).
+/// Writes `file` from its node's output `hash` (a copy of the blob, or the video its layout describes)
+/// unless it already holds it (known by its recorded stamp, else, for a copy, by its hash); the file lands
+/// atomically, and one that fails half-way (a full disk) leaves nothing behind. Returns what was written (or
+/// found).
 fn place(
     store: &Store,
     hash: &Digest,
-    dest: &Path,
+    file: &OutputFile,
     known: Option<&Written>,
 ) -> Result<Written, OutputError> {
+    let dest = file.path.as_path();
     let stamp = Stamp::of(dest).filter(|_| fs::symlink_metadata(dest).is_ok_and(|m| m.is_file()));
     let holds = match (stamp, known) {
         (Some(now), Some(known)) if known.hash == *hash && known.stamp == now => true,
-        (Some(_), _) => hash_file(dest)? == *hash,
-        (None, _) => false,
+        (Some(_), _) if !file.is_laid_out() => hash_file(dest)? == *hash,
+        _ => false,
     };
     if holds && let Some(stamp) = stamp {
         return Ok(Written {
@@ -89,7 +94,6 @@ fn place(
             stamp,
         });
     }
-    let source = store.verified_blob(hash)?;
     let parent = dest.parent().expect("outputs have a parent folder");
     fs::create_dir_all(parent).map_err(io_error(parent))?;
     let partial = parent.join(format!(
@@ -98,10 +102,18 @@ fn place(
             .expect("outputs have a name")
             .to_string_lossy()
     ));
-    let copied = fs::copy(&source, &partial)
-        .map_err(io_error(&partial))
+    let written = if file.is_laid_out() {
+        crate::steps::write_video(store, file.kind, hash, &partial).map_err(OutputError::from)
+    } else {
+        store
+            .verified_blob(hash)
+            .map_err(OutputError::from)
+            .and_then(|source| fs::copy(&source, &partial).map_err(io_error(&partial)))
+            .map(drop)
+    };
+    let copied = written
         // The cache's blobs are read-only; the user's copy is an ordinary file.
-        .and_then(|_| {
+        .and_then(|()| {
             fs::set_permissions(&partial, fs::Permissions::from_mode(0o644))
                 .map_err(io_error(&partial))
         })
@@ -132,8 +144,15 @@ pub struct OutputFile {
     pub path: PathBuf,
     pub kind: NodeKind,
     pub at: Address,
-    /// The node's output it is: `mp4`, `srt`, `script`, ...
+    /// The node's output it is: `srt`, `script`, ..., or a video's `layout` (the file is written from it).
     pub output: &'static str,
+}
+
+impl OutputFile {
+    /// True when the file is a video written from the layout its node made, not a copy of a blob.
+    fn is_laid_out(&self) -> bool {
+        self.output == "layout"
+    }
 }
 
 /// Every file a full build of the course writes, in order: each chapter's script, video and subtitles, then
@@ -169,7 +188,7 @@ pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFi
             base.with_extension("mp4"),
             NodeKind::ChapterVideo,
             at,
-            "mp4",
+            "layout",
         );
         for ext in &subtitles {
             add(
@@ -185,7 +204,7 @@ pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFi
         base.with_extension("mp4"),
         NodeKind::CourseVideo,
         Address::Course,
-        "mp4",
+        "layout",
     );
     for ext in &subtitles {
         add(
@@ -245,11 +264,11 @@ pub fn materialise(
     store: &Store,
     prune: bool,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let wanted: Vec<(Digest, PathBuf)> = layout(videofile, chapters)
+    let wanted: Vec<(Digest, OutputFile)> = layout(videofile, chapters)
         .into_iter()
         .filter_map(|file| {
             let entry = outcome.entry_of(file.kind, file.at)?;
-            Some((entry.output(file.output).clone(), file.path))
+            Some((entry.output(file.output).clone(), file))
         })
         .collect();
     let previous = previous_outputs(videofile, store);
@@ -262,8 +281,8 @@ pub fn materialise(
         .collect();
     let mut written: Vec<Written> = Vec::new();
     let mut failure = None;
-    for (hash, dest) in wanted {
-        match place(store, &hash, &dest, known.get(dest.as_path()).copied()) {
+    for (hash, file) in wanted {
+        match place(store, &hash, &file, known.get(file.path.as_path()).copied()) {
             Ok(file) => written.push(file),
             Err(err) => {
                 failure = Some(err);

@@ -20,8 +20,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::mp4::read::{self, Sample, Track};
-use super::mp4::write::{Movie, TrackOut};
+use super::mp4::read::{self, Track};
+use super::mp4::write::{Movie, SOUND, VIDEO};
 use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
@@ -49,25 +49,22 @@ pub fn chapter_span(narration: usize) -> (usize, usize) {
     (GUARD, (GUARD + narration + GUARD).div_ceil(FRAME) * FRAME)
 }
 
-/// A slide of a chapter: its clip (a video-only MP4) and its speech (a WAV in the fixed format), which the
-/// chapter pads with silence to `length` samples (the clip's length).
-pub struct Slide {
-    pub clip: PathBuf,
+/// A slide's narration as the chapter's audio holds it: its speech (a WAV in the fixed format), padded with
+/// silence to `length` samples (its clip's length).
+pub struct Narration {
     pub speech: PathBuf,
     pub length: usize,
 }
 
-/// Joins `slides` (their clips at `fps`) into the chapter video `out`, encoding its audio once, in
-/// `scratch`; returns the samples of its audio.
-pub fn join_chapter(
-    slides: &[Slide],
-    fps: u32,
+/// Encodes a chapter's audio (its slides' narration, with the guards) to AAC in the MP4 file `out`, in
+/// `scratch`; returns the samples of the chapter's audio.
+pub fn encode_chapter_audio(
+    slides: &[Narration],
     scratch: &Path,
     out: &Path,
 ) -> Result<usize, MediaError> {
     let narration: usize = slides.iter().map(|s| s.length).sum();
     let (start, total) = chapter_span(narration);
-
     // The chapter's audio as the encoder reads it: pre-roll, guard, each slide padded, silence, tail.
     let wav = scratch.join("chapter.wav");
     let mut writer = audio::WavStream::create(&wav)?;
@@ -80,68 +77,124 @@ pub fn join_chapter(
     }
     writer.silence(total - start - narration + TAIL)?;
     writer.finish()?;
-    let encoded = scratch.join("aac.mp4");
-    encode_aac(&wav, &encoded)?;
-    let aac = read::track(&encoded, b"soun")?;
+    encode_aac(&wav, out)?;
+    sound_frames(out, total)?;
+    Ok(total)
+}
+
+/// The AAC frames of a chapter's audio of `total` samples in the file `aac` (as [`encode_chapter_audio`]
+/// wrote it): all but the two of priming and pre-roll.
+fn sound_frames(aac: &Path, total: usize) -> Result<Track, MediaError> {
+    let mut track = read::track(aac, b"soun")?;
     let frames = total / FRAME;
-    if aac.samples.len() < 2 + frames || aac.timescale != AUDIO_RATE {
+    if track.samples.len() < 2 + frames || track.timescale != AUDIO_RATE {
         return Err(MediaError::Mp4(format!(
-            "the AAC encoder gave {} frames at {} Hz for {frames} frames of audio",
-            aac.samples.len(),
-            aac.timescale
+            "{}: the AAC encoder gave {} frames at {} Hz for {frames} frames of audio",
+            aac.display(),
+            track.samples.len(),
+            track.timescale
         )));
     }
+    track.samples = track.samples[2..2 + frames].to_vec();
+    Ok(track)
+}
 
-    let mut sources: Vec<PathBuf> = slides.iter().map(|s| s.clip.clone()).collect();
-    sources.push(encoded);
-    let aac_source = slides.len();
-    let per_frame = AUDIO_RATE / fps;
-    let clips = (slides.iter())
-        .map(|slide| read::track(&slide.clip, b"vide"))
-        .collect::<Result<Vec<Track>, MediaError>>()?;
-    let Some(video_like) = clips.first() else {
+/// What a chapter video is made of: its slides' clips (video-only MP4s at `fps`), each held for its
+/// narration's `lengths` (samples), and its audio as [`encode_chapter_audio`] encoded it.
+pub struct ChapterParts {
+    pub clips: Vec<PathBuf>,
+    pub lengths: Vec<usize>,
+    pub aac: PathBuf,
+    pub fps: u32,
+}
+
+/// Writes the chapter video of `chapter` to `out`: its clips' pictures and its AAC frames, nothing encoded.
+pub fn write_chapter(chapter: &ChapterParts, out: &Path) -> Result<(), MediaError> {
+    laid_out(std::slice::from_ref(chapter))?.write(out)
+}
+
+/// Writes the course video of `chapters` to `out`: each chapter as [`write_chapter`] lays it out, one after
+/// another, so the course is its chapters sample for sample.
+pub fn write_course(chapters: &[ChapterParts], out: &Path) -> Result<(), MediaError> {
+    laid_out(chapters)?.write(out)
+}
+
+/// Checks that `chapters` lay out as one video (every clip and audio encoded alike), reading only their
+/// sample tables.
+pub fn check(chapters: &[ChapterParts]) -> Result<(), MediaError> {
+    laid_out(chapters).map(drop)
+}
+
+/// The movie of `chapters` one after another.
+fn laid_out(chapters: &[ChapterParts]) -> Result<Movie, MediaError> {
+    let Some(first) = chapters.first() else {
+        return Err(MediaError::Mp4("a course without chapters".into()));
+    };
+    let mut movie = start_movie(first)?;
+    for chapter in chapters {
+        lay_out(&mut movie, chapter)?;
+    }
+    Ok(movie)
+}
+
+/// A movie encoded like `chapter`'s first clip and its audio.
+fn start_movie(chapter: &ChapterParts) -> Result<Movie, MediaError> {
+    let Some(clip) = chapter.clips.first() else {
         return Err(MediaError::Mp4("a chapter without clips".into()));
     };
-    if let Some((clip, _)) = (slides.iter().zip(&clips)).find(|(_, c)| !video_like.same_codec(c)) {
-        return Err(MediaError::Mp4(format!(
-            "{}: not encoded like the chapter's first clip",
-            clip.clip.display()
-        )));
+    Ok(Movie::new(
+        read::track(clip, b"vide")?,
+        read::track(&chapter.aac, b"soun")?,
+    ))
+}
+
+/// Appends `chapter` to `movie`: each clip's pictures (the first and last held through the silences around
+/// the narration), then the sound frames that start before the clip ends.
+fn lay_out(movie: &mut Movie, chapter: &ChapterParts) -> Result<(), MediaError> {
+    let narration: usize = chapter.lengths.iter().sum();
+    let (start, total) = chapter_span(narration);
+    let frames = total / FRAME;
+    let sound = sound_frames(&chapter.aac, total)?;
+    if !movie.fits(SOUND, &sound) {
+        return Err(not_alike(&chapter.aac));
     }
-    let mut movie = Movie {
-        sources: &sources,
-        tracks: [
-            TrackOut::new(video_like, AUDIO_RATE),
-            TrackOut::new(&aac, AUDIO_RATE),
-        ],
-        chunks: Vec::new(),
-    };
-    // Each clip's pictures (the first and last held through the silences around the narration), then the
-    // sound frames that start before the clip ends.
-    let sound = &aac.samples[2..2 + frames];
+    let aac = movie.source(&chapter.aac);
+    let per_frame = AUDIO_RATE / chapter.fps;
+    let chapter_start = movie.duration(VIDEO);
     let mut heard = 0;
-    for (index, clip) in clips.iter().enumerate() {
+    for (index, path) in chapter.clips.iter().enumerate() {
+        let clip = read::track(path, b"vide")?;
+        if !movie.fits(VIDEO, &clip) {
+            return Err(not_alike(path));
+        }
         let last = clip.samples.len().saturating_sub(1);
         let held = |i: usize| {
             let mut duration = per_frame;
             if index == 0 && i == 0 {
                 duration += start as u32;
             }
-            if index == clips.len() - 1 && i == last {
+            if index == chapter.clips.len() - 1 && i == last {
                 duration += (total - start - narration) as u32;
             }
             duration
         };
-        movie.append(0, index, &clip.samples, held);
-        let clock = movie.tracks[0].duration() as usize;
+        let source = movie.source(path);
+        movie.append(VIDEO, source, &clip.samples, held);
+        let clock = (movie.duration(VIDEO) - chapter_start) as usize;
         let until = clock.div_ceil(FRAME).min(frames);
         if until > heard {
-            movie.append(1, aac_source, &sound[heard..until], |_| FRAME as u32);
+            movie.append(SOUND, aac, &sound.samples[heard..until], |_| FRAME as u32);
             heard = until;
         }
     }
-    movie.write(out)?;
-    Ok(total)
+    Ok(())
+}
+
+fn not_alike(path: &Path) -> MediaError {
+    MediaError::Mp4(format!(
+        "{}: not encoded like the first clip and audio of the course",
+        path.display()
+    ))
 }
 
 /// Encodes the WAV `wav` to AAC in the MP4 file `out`.
@@ -153,42 +206,4 @@ fn encode_aac(wav: &Path, out: &Path) -> Result<(), MediaError> {
     super::set_location(&pipeline, "src", wav)?;
     super::set_location(&pipeline, "sink", out)?;
     super::run(&pipeline)
-}
-
-/// Joins the chapter videos `chapters` (as [`join_chapter`] writes them) into the course video `out`: their
-/// samples one after another, nothing decoded.
-pub fn join_course(chapters: &[PathBuf], out: &Path) -> Result<(), MediaError> {
-    let Some(first) = chapters.first() else {
-        return Err(MediaError::Mp4("a course without chapters".into()));
-    };
-    let (video_like, sound_like) = (read::track(first, b"vide")?, read::track(first, b"soun")?);
-    let mut movie = Movie {
-        sources: chapters,
-        tracks: [
-            TrackOut::new(&video_like, video_like.timescale),
-            TrackOut::new(&sound_like, sound_like.timescale),
-        ],
-        chunks: Vec::new(),
-    };
-    for (index, chapter) in chapters.iter().enumerate() {
-        let video = read::track(chapter, b"vide")?;
-        let sound = read::track(chapter, b"soun")?;
-        if !(video_like.same_codec(&video) && sound_like.same_codec(&sound)) {
-            return Err(MediaError::Mp4(format!(
-                "{}: not encoded like the first chapter",
-                chapter.display()
-            )));
-        }
-        // The chapter's samples in its file's order, so pictures and sound stay interleaved as they are.
-        let mut order: Vec<(usize, &Sample)> = (video.samples.iter().map(|s| (0, s)))
-            .chain(sound.samples.iter().map(|s| (1, s)))
-            .collect();
-        order.sort_by_key(|(_, sample)| sample.offset);
-        for (track, sample) in order {
-            movie.append(track, index, std::slice::from_ref(sample), |_| {
-                sample.duration
-            });
-        }
-    }
-    movie.write(out)
 }

@@ -1,20 +1,27 @@
-//! `chapter-video` and `course-video`. A chapter joins its slides' clips without re-encoding them and encodes
-//! its narration (each slide's speech padded to its clip) to AAC once; the course copies its chapters'
-//! samples one after another, decoding nothing (see [`crate::media::join`] for why the joins are gapless).
+//! `chapter-video` and `course-video`. A chapter encodes its narration (each slide's speech padded to its
+//! clip) to AAC once; its video is its clips' pictures and those AAC frames, nothing re-encoded, and the course
+//! is its chapters one after another (see [`crate::media::join`] for why the joins are gapless).
+//!
+//! Joins are not stored: they are copies of what the cache already holds. A chapter's outputs are its AAC
+//! and its layout (which clips, how long each is held, which AAC); the course's output is its layout, its
+//! chapters' in order. The MP4 files are written from a layout where they are wanted, in the output folder
+//! ([`write_video`]), by copying samples out of the cache's blobs.
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
 use crate::digest::Digest;
 use crate::media::audio::{self, AUDIO_RATE};
-use crate::media::join::{self, Slide};
+use crate::media::join::{self, ChapterParts, Narration};
 use crate::node::{Address, ChapterId, NodeKind};
 use crate::signature::Signature;
-use crate::store::Store;
+use crate::store::{Store, hash_file};
 
-/// Joins a chapter: each slide's clip and speech, the speech padded to `length` samples.
+/// Encodes a chapter's audio and lays it out with the clips: each slide's clip and speech, the speech
+/// padded to `length` samples.
 struct JoinChapter {
     slides: Vec<SlideParts>,
     fps: u32,
@@ -26,17 +33,76 @@ struct SlideParts {
     length: usize,
 }
 
-/// Joins the course from its chapter videos.
+/// Lays out the course: its chapters' layouts in order.
 struct JoinCourse {
     chapters: Vec<Digest>,
     /// The course's length: its chapters' (a fact of the course video).
     seconds: f64,
 }
 
+/// How a chapter video is made of blobs of the cache: its clips (at `fps`), each held for its narration's
+/// length in samples, and its AAC.
+#[derive(Debug, Serialize, Deserialize)]
+struct ChapterLayout {
+    fps: u32,
+    clips: Vec<Digest>,
+    lengths: Vec<usize>,
+    aac: Digest,
+}
+
+/// How the course video is made: its chapters, in order.
+#[derive(Debug, Serialize, Deserialize)]
+struct CourseLayout {
+    chapters: Vec<ChapterLayout>,
+}
+
+impl ChapterLayout {
+    /// The files it is made of, each verified against its hash.
+    fn parts(&self, store: &Store) -> Result<ChapterParts, StepError> {
+        Ok(ChapterParts {
+            aac: store.verified_blob(&self.aac)?,
+            ..self.parts_but_audio(store)?
+        })
+    }
+
+    /// The files it is made of, but for its audio (not in the cache yet while the chapter is made).
+    fn parts_but_audio(&self, store: &Store) -> Result<ChapterParts, StepError> {
+        Ok(ChapterParts {
+            clips: (self.clips.iter())
+                .map(|clip| store.verified_blob(clip))
+                .collect::<Result<_, _>>()?,
+            lengths: self.lengths.clone(),
+            aac: std::path::PathBuf::new(),
+            fps: self.fps,
+        })
+    }
+}
+
+/// Writes the video that the `layout` output `layout` of a `kind` node (a chapter or the course video)
+/// describes to `out`.
+pub fn write_video(
+    store: &Store,
+    kind: NodeKind,
+    layout: &Digest,
+    out: &Path,
+) -> Result<(), StepError> {
+    if kind == NodeKind::CourseVideo {
+        let course: CourseLayout = super::read_json(store, layout, "course layout")?;
+        let chapters = (course.chapters.iter())
+            .map(|chapter| chapter.parts(store))
+            .collect::<Result<Vec<_>, _>>()?;
+        join::write_course(&chapters, out)?;
+    } else {
+        let chapter: ChapterLayout = super::read_json(store, layout, "chapter layout")?;
+        join::write_chapter(&chapter.parts(store)?, out)?;
+    }
+    Ok(())
+}
+
 pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let video = &inputs.ctx.videofile.video;
     let min_samples = audio::samples_in(video.min_slide_seconds);
-    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 2);
+    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 3);
     signature
         .setting("joiner", join::SETTINGS)
         .setting("gstreamer", &inputs.ctx.tools.gstreamer)
@@ -70,7 +136,7 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
 }
 
 pub fn prepare_course(inputs: &Inputs) -> Prepared {
-    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 2);
+    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 3);
     signature.setting("joiner", join::SETTINGS);
     let mut chapters = Vec::new();
     let mut seconds = 0.0;
@@ -78,31 +144,44 @@ pub fn prepare_course(inputs: &Inputs) -> Prepared {
         let at = Address::Chapter(chapter);
         let entry = inputs.entry(NodeKind::ChapterVideo, at);
         seconds += entry.number("seconds");
-        let mp4 = entry.output("mp4").clone();
+        let layout = entry.output("layout").clone();
         signature.input_from(
             &format!("chapter {}", i + 1),
             inputs.name(NodeKind::ChapterVideo, at),
-            &mp4,
+            &layout,
         );
-        chapters.push(mp4);
+        chapters.push(layout);
     }
     Prepared::new(signature, JoinCourse { chapters, seconds })
 }
 
 impl Job for JoinChapter {
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
-        let mut slides = Vec::new();
+        let mut narration = Vec::new();
         for slide in &self.slides {
-            slides.push(Slide {
-                clip: store.verified_blob(&slide.clip)?,
+            narration.push(Narration {
                 speech: store.verified_blob(&slide.speech)?,
                 length: slide.length,
             });
         }
-        let mp4 = scratch.join("chapter.mp4");
-        let samples = join::join_chapter(&slides, self.fps, scratch, &mp4)?;
+        let aac = scratch.join("aac.mp4");
+        let samples = join::encode_chapter_audio(&narration, scratch, &aac)?;
+        let layout = ChapterLayout {
+            fps: self.fps,
+            clips: self.slides.iter().map(|s| s.clip.clone()).collect(),
+            lengths: self.slides.iter().map(|s| s.length).collect(),
+            aac: hash_file(&aac)?,
+        };
+        // A chapter that cannot be laid out (clips encoded unlike each other) fails here, not when written.
+        let parts = ChapterParts {
+            aac: aac.clone(),
+            ..layout.parts_but_audio(store)?
+        };
+        join::check(std::slice::from_ref(&parts))?;
+        let json = serde_json::to_vec(&layout).expect("layouts serialise");
         Ok(Produced::default()
-            .file("mp4", mp4)
+            .file("aac", aac)
+            .file("layout", super::write(scratch.join("layout.json"), &json)?)
             .fact("samples", json!(samples))
             .fact("seconds", json!(samples as f64 / f64::from(AUDIO_RATE))))
     }
@@ -110,15 +189,16 @@ impl Job for JoinChapter {
 
 impl Job for JoinCourse {
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
-        let chapters = self
-            .chapters
-            .iter()
-            .map(|mp4| store.verified_blob(mp4))
+        let chapters = (self.chapters.iter())
+            .map(|layout| super::read_json(store, layout, "chapter layout"))
+            .collect::<Result<Vec<ChapterLayout>, _>>()?;
+        let parts = (chapters.iter())
+            .map(|chapter| chapter.parts(store))
             .collect::<Result<Vec<_>, _>>()?;
-        let mp4 = scratch.join("course.mp4");
-        join::join_course(&chapters, &mp4)?;
+        join::check(&parts)?;
+        let json = serde_json::to_vec(&CourseLayout { chapters }).expect("layouts serialise");
         Ok(Produced::default()
-            .file("mp4", mp4)
+            .file("layout", super::write(scratch.join("layout.json"), &json)?)
             .fact("seconds", json!(self.seconds)))
     }
 }

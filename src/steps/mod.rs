@@ -14,7 +14,6 @@ mod picture;
 mod script;
 mod tools;
 
-use crate::small_map::SmallMap;
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
@@ -29,9 +28,11 @@ use crate::plan::Plan;
 use crate::providers::{Clients, ProviderError};
 use crate::script::{Script, Slide};
 use crate::signature::Signature;
+use crate::small_map::SmallMap;
 use crate::store::{ActionEntry, Store, StoreError, io_error};
 use crate::videofile::Videofile;
 
+pub use join::write_video;
 pub use tools::{Speaker, Tools};
 
 /// A node's work failed.

@@ -633,3 +633,40 @@ fn full_reports_are_kept_for_the_last_builds_that_did_work_and_statistics_for_al
         "{stats}"
     );
 }
+
+#[test]
+fn videos_are_written_from_the_cache_not_stored_in_it() {
+    let dir = small_course();
+    vbuild_ok(dir.path(), &[]);
+    let cache = dir.path().join(".vbuild/cas");
+    let mut videos: Vec<_> = walkdir::WalkDir::new(dir.path().join("out"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    videos.sort();
+    assert!(videos.len() >= 3, "{videos:?}");
+    let mut written = Vec::new();
+    for video in &videos {
+        // No blob holds a video's bytes: the chapters and the course are copies of clips and audio.
+        let hash = vbuild::store::hash_file(video).unwrap();
+        assert!(
+            !cache.join(hash.shard()).join(hash.as_str()).exists(),
+            "{} is stored in the cache too",
+            video.display()
+        );
+        written.push(std::fs::read(video).unwrap());
+    }
+    // Written again from the cache, they are the same bytes, and nothing runs.
+    vbuild_ok(dir.path(), &["clean"]);
+    vbuild_ok(dir.path(), &[]);
+    assert_eq!(report(dir.path())["counts"]["ran"], 0);
+    for (video, bytes) in videos.iter().zip(&written) {
+        assert!(
+            &std::fs::read(video).unwrap() == bytes,
+            "{}",
+            video.display()
+        );
+    }
+}

@@ -16,11 +16,10 @@ use crate::media::audio::AUDIO_RATE;
 const MOVIE_SCALE: u32 = AUDIO_RATE;
 
 /// A track to write: how it is encoded (taken from a source track) and its samples, held compactly (a
-/// six-hour course has a million AAC frames): four bytes of size per sample, durations as runs, and the
-/// sync samples only where some are not.
-pub struct TrackOut<'a> {
-    pub like: &'a Track,
-    pub timescale: u32,
+/// six-hour course has a million AAC frames): four bytes of size per sample, durations (in the movie time
+/// scale) as runs, and the sync samples only where some are not.
+struct TrackOut {
+    like: Track,
     sizes: Vec<u32>,
     /// Runs of samples of one duration: (count, duration).
     durations: Vec<(u32, u32)>,
@@ -30,12 +29,12 @@ pub struct TrackOut<'a> {
     syncs: Vec<u32>,
 }
 
-impl<'a> TrackOut<'a> {
-    /// A track encoded like `like`, in `timescale`, with no samples yet.
-    pub fn new(like: &'a Track, timescale: u32) -> TrackOut<'a> {
+impl TrackOut {
+    /// A track encoded like `like` (its samples are not kept), with no samples yet.
+    fn new(mut like: Track) -> TrackOut {
+        like.samples = Vec::new();
         TrackOut {
             like,
-            timescale,
             sizes: Vec::new(),
             durations: Vec::new(),
             every_sync: true,
@@ -48,8 +47,8 @@ impl<'a> TrackOut<'a> {
         self.sizes.len()
     }
 
-    /// Their duration, in the track's time scale.
-    pub fn duration(&self) -> u64 {
+    /// Their duration, in the movie time scale.
+    fn duration(&self) -> u64 {
         (self.durations.iter())
             .map(|&(count, duration)| u64::from(count) * u64::from(duration))
             .sum()
@@ -75,7 +74,7 @@ impl<'a> TrackOut<'a> {
 }
 
 /// A run of one track's samples that lie one after another in a source file, written as one chunk.
-pub struct Chunk {
+struct Chunk {
     /// 0 for the video track, 1 for the sound track.
     pub track: usize,
     pub samples: Range<usize>,
@@ -86,15 +85,46 @@ pub struct Chunk {
 }
 
 /// An MP4 file to write: its source files, its video and sound tracks, and the order of their chunks.
-pub struct Movie<'a> {
-    pub sources: &'a [PathBuf],
-    pub tracks: [TrackOut<'a>; 2],
-    pub chunks: Vec<Chunk>,
+pub struct Movie {
+    sources: Vec<PathBuf>,
+    tracks: [TrackOut; 2],
+    chunks: Vec<Chunk>,
 }
 
-impl Movie<'_> {
-    /// Appends `samples` of source `source` to `track` (0 video, 1 sound), the `i`th lasting `duration(i)`
-    /// in the track's time scale: one chunk per run of samples that lie one after another in the source.
+/// The video track, then the sound track.
+pub const VIDEO: usize = 0;
+pub const SOUND: usize = 1;
+
+impl Movie {
+    /// A movie with a video track encoded like `video` and a sound track like `sound` (each sample appended
+    /// must be encoded the same way), with no samples yet.
+    pub fn new(video: Track, sound: Track) -> Movie {
+        Movie {
+            sources: Vec::new(),
+            tracks: [TrackOut::new(video), TrackOut::new(sound)],
+            chunks: Vec::new(),
+        }
+    }
+
+    /// True when `other` is encoded as `track` is: its samples can follow the movie's in it.
+    pub fn fits(&self, track: usize, other: &Track) -> bool {
+        self.tracks[track].like.same_codec(other)
+    }
+
+    /// Adds the file at `path` as a source of samples; returns its number for [`Movie::append`].
+    pub fn source(&mut self, path: &Path) -> usize {
+        self.sources.push(path.to_path_buf());
+        self.sources.len() - 1
+    }
+
+    /// The duration of `track` so far, in the movie time scale.
+    pub fn duration(&self, track: usize) -> u64 {
+        self.tracks[track].duration()
+    }
+
+    /// Appends `samples` of source `source` to `track` ([`VIDEO`] or [`SOUND`]), the `i`th lasting
+    /// `duration(i)` in the movie time scale: one chunk per run of samples that lie one after another in the
+    /// source.
     pub fn append(
         &mut self,
         track: usize,
@@ -156,11 +186,16 @@ impl Movie<'_> {
             writer.write_all(&((total + 8) as u32).to_be_bytes())?;
             writer.write_all(b"mdat")?;
         }
-        let mut sources: Vec<Option<File>> = self.sources.iter().map(|_| None).collect();
+        // One source open at a time: a course has thousands.
+        let mut open: Option<(usize, File)> = None;
         for chunk in &self.chunks {
-            let file = match &mut sources[chunk.source] {
-                Some(file) => file,
-                slot => slot.insert(File::open(&self.sources[chunk.source])?),
+            let file = match &mut open {
+                Some((source, file)) if *source == chunk.source => file,
+                slot => {
+                    &mut slot
+                        .insert((chunk.source, File::open(&self.sources[chunk.source])?))
+                        .1
+                }
             };
             file.seek(SeekFrom::Start(chunk.offset))?;
             if std::io::copy(&mut file.take(chunk.bytes), &mut writer)? != chunk.bytes {
@@ -174,17 +209,11 @@ impl Movie<'_> {
         Ok(())
     }
 
-    /// The track's duration in the movie time scale.
-    fn movie_duration(track: &TrackOut) -> u64 {
-        (u128::from(track.duration()) * u128::from(MOVIE_SCALE) / u128::from(track.timescale))
-            as u64
-    }
-
     fn moov(&self, chunk_offsets: &[u64]) -> Vec<u8> {
         let duration = self
             .tracks
             .iter()
-            .map(Movie::movie_duration)
+            .map(TrackOut::duration)
             .max()
             .unwrap_or(0);
         let mut mvhd = Vec::new();
@@ -247,14 +276,13 @@ fn table(kind: &[u8; 4], entries: &[Vec<u32>]) -> Vec<u8> {
 /// The track `id`: `track`'s samples in `chunks` (offset, sample count), playing from its first sample.
 fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
     let sound = &track.like.handler == b"soun";
-    let movie_duration = Movie::movie_duration(track);
-    let media_duration = track.duration();
+    let duration = track.duration();
 
     let mut tkhd = Vec::new();
     tkhd.extend_from_slice(&[0; 16]);
     tkhd.extend_from_slice(&id.to_be_bytes());
     tkhd.extend_from_slice(&[0; 4]);
-    tkhd.extend_from_slice(&movie_duration.to_be_bytes());
+    tkhd.extend_from_slice(&duration.to_be_bytes());
     tkhd.extend_from_slice(&[0; 12]);
     tkhd.extend_from_slice(if sound { &[0x01, 0x00] } else { &[0, 0] });
     tkhd.extend_from_slice(&[0, 0]);
@@ -263,15 +291,15 @@ fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
     let tkhd = full(b"tkhd", 1, 3, &tkhd);
 
     let mut elst = 1u32.to_be_bytes().to_vec();
-    elst.extend_from_slice(&movie_duration.to_be_bytes());
+    elst.extend_from_slice(&duration.to_be_bytes());
     elst.extend_from_slice(&0u64.to_be_bytes());
     elst.extend_from_slice(&words(&[0x10000]));
     let edts = boxed(b"edts", &full(b"elst", 1, 0, &elst));
 
     let mut mdhd = Vec::new();
     mdhd.extend_from_slice(&[0; 16]);
-    mdhd.extend_from_slice(&track.timescale.to_be_bytes());
-    mdhd.extend_from_slice(&media_duration.to_be_bytes());
+    mdhd.extend_from_slice(&MOVIE_SCALE.to_be_bytes());
+    mdhd.extend_from_slice(&duration.to_be_bytes());
     mdhd.extend_from_slice(&[0x55, 0xc4, 0, 0]);
     let mdhd = full(b"mdhd", 1, 0, &mdhd);
     let (handler, name): (&[u8; 4], &[u8]) = if sound {
