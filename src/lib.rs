@@ -34,6 +34,7 @@ pub mod reason;
 pub mod remote;
 pub mod report;
 pub mod script;
+pub mod seal;
 pub mod secrets;
 pub mod sentences;
 pub mod signature;

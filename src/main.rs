@@ -297,17 +297,17 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             let built = project.build(&options, &Progress::hidden())?;
             print!(
                 "{}",
-                describe::explain(&built.report, &options.targets, &built.outcome, &history)
+                describe::explain(&built.report, &options.targets, built.walked(), &history)
             );
             Ok(0)
         }
         Some(Command::Graph { format, targets }) => {
             let built = project.build(&look(&project, targets)?, &Progress::hidden())?;
             match format {
-                GraphFormat::Dot => print!("{}", describe::graph_dot(&built.outcome)),
-                GraphFormat::Text => print!("{}", describe::graph_text(&built.outcome)),
+                GraphFormat::Dot => print!("{}", describe::graph_dot(built.walked())),
+                GraphFormat::Text => print!("{}", describe::graph_text(built.walked())),
                 GraphFormat::Json => {
-                    println!("{}", describe::graph_json(&built.report, &built.outcome))
+                    println!("{}", describe::graph_json(&built.report, built.walked()))
                 }
             }
             Ok(0)
@@ -568,7 +568,7 @@ fn list_targets(project: &Project, built: &Build) -> String {
         out.push_str(&format!("{spelled:<20} {what}\n"));
     }
     out.push_str("\nCHAPTER is a number, a slug or an id:\n");
-    let plan = &built.outcome.plan;
+    let plan = &built.walked().plan;
     for (chapter, id) in project.chapters.iter().zip(plan.chapters()) {
         let slides = match plan.slide_count(id) {
             0 => "slides known once its script has run".to_string(),

@@ -95,6 +95,18 @@ pub struct Report {
     pub interrupted: bool,
 }
 
+/// A build's id (its start time and process), start time (RFC 3339) and start in Unix seconds, for a build
+/// ending now that took `seconds`.
+fn identity(seconds: f64) -> (String, String, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let started = now.saturating_sub(Duration::from_secs_f64(seconds));
+    let rfc3339 = humantime::format_rfc3339_seconds(UNIX_EPOCH + started).to_string();
+    let id = format!("{}-{}", rfc3339.replace([':', '-'], ""), std::process::id());
+    (id, rfc3339, started.as_secs())
+}
+
 fn default_currency() -> String {
     "USD".into()
 }
@@ -117,11 +129,7 @@ impl Report {
         dry_run: bool,
         pricing: &dyn Pricing,
     ) -> Report {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let started = now.saturating_sub(Duration::from_secs_f64(outcome.seconds));
-        let started_time = UNIX_EPOCH + started;
+        let (id, started, started_unix) = identity(outcome.seconds);
         let mut counts = Counts::default();
         let mut chapters: BTreeMap<String, ChapterTotals> = BTreeMap::new();
         let plan = &outcome.plan;
@@ -207,15 +215,9 @@ impl Report {
         let finished = counts.ran + counts.cached;
         let attempted = counts.ran + counts.failed;
         Report {
-            id: format!(
-                "{}-{}",
-                humantime::format_rfc3339_seconds(started_time)
-                    .to_string()
-                    .replace([':', '-'], ""),
-                std::process::id()
-            ),
-            started: humantime::format_rfc3339_seconds(started_time).to_string(),
-            started_unix: started.as_secs(),
+            id,
+            started,
+            started_unix,
             seconds: outcome.seconds,
             dry_run,
             targets: targets.to_vec(),
@@ -255,6 +257,20 @@ impl Report {
         let builds = cache_dir.join("builds");
         write_atomic(&builds.join(format!("{}.json", self.id)), &json)?;
         write_atomic(&builds.join("latest.json"), &json)
+    }
+
+    /// The report of a build that found what this one found, ending now after `seconds` (a build the seal
+    /// of this one told; see [`crate::seal`]).
+    pub fn again(&self, seconds: f64) -> Report {
+        let (id, started, started_unix) = identity(seconds);
+        Report {
+            id,
+            started,
+            started_unix,
+            seconds,
+            nodes: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// Writes the report as `builds/latest.json` only.

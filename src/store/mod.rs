@@ -256,8 +256,12 @@ impl Store {
     }
 
     fn action_path(&self, key: &Digest) -> PathBuf {
-        self.root
-            .join("actions")
+        self.root.join(Self::action_file(key))
+    }
+
+    /// Where the entry of `key` is filed, relative to the cache folder.
+    pub fn action_file(key: &Digest) -> PathBuf {
+        Path::new("actions")
             .join(key.shard())
             .join(format!("{key}.json"))
     }

@@ -670,3 +670,115 @@ fn videos_are_written_from_the_cache_not_stored_in_it() {
         );
     }
 }
+
+/// Runs `vbuild -v` in `dir` after the files it would stamp have settled; returns whether the seal of the
+/// last build told the result (no node was looked up) and the nodes that ran.
+fn sealed_build(dir: &Path) -> (bool, Vec<String>) {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let output = vbuild_ok(dir, &["-v"]);
+    let said = String::from_utf8_lossy(&output.stderr).to_string();
+    let sealed = said.contains("seal of build");
+    assert_eq!(sealed, !said.contains("cached ("), "{said}");
+    (sealed, nodes_in(&report(dir), "ran"))
+}
+
+#[test]
+fn a_no_op_is_told_by_the_seal_until_anything_it_relied_on_changes() {
+    let dir = small_course();
+    let root = dir.path();
+    vbuild_ok(root, &[]);
+    assert!(
+        !root.join(".vbuild/seal").exists(),
+        "a build that ran seals nothing"
+    );
+    // The first no-op walks the graph and seals; the next is told by the seal, with the same summary.
+    assert_eq!(sealed_build(root), (false, vec![]));
+    let walked = report(root);
+    assert_eq!(sealed_build(root), (true, vec![]));
+    let sealed = report(root);
+    assert_eq!(sealed["counts"], walked["counts"]);
+    assert_eq!(sealed["outputs"], walked["outputs"]);
+    assert_ne!(sealed["id"], walked["id"]);
+    // A touched but unchanged Videofile keeps it (its content is what counts).
+    std::fs::write(
+        root.join("Videofile"),
+        std::fs::read(root.join("Videofile")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sealed_build(root), (true, vec![]));
+
+    // Each change below breaks the seal: the build walks the graph and does what the change needs.
+    let keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join(".vbuild/nodes.json")).unwrap()).unwrap();
+    let entry = |name: &str| {
+        let key = keys[name].as_str().unwrap();
+        root.join(format!(".vbuild/actions/{}/{key}.json", &key[..2]))
+    };
+    let blob = |name: &str, output: &str| {
+        let entry: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry(name)).unwrap()).unwrap();
+        let hash = entry["outputs"][output].as_str().unwrap().to_string();
+        root.join(format!(".vbuild/cas/{}/{hash}", &hash[..2]))
+    };
+    type Change<'a> = (&'a str, Box<dyn Fn() + 'a>, Vec<&'a str>);
+    let changes: Vec<Change> = vec![
+        (
+            "an output removed",
+            Box::new(|| std::fs::remove_file(root.join("out/chapters/02-winds.srt")).unwrap()),
+            vec![],
+        ),
+        (
+            "an entry damaged in place",
+            Box::new(|| std::fs::write(entry("clip:01-tides/01"), "{").unwrap()),
+            vec!["clip:01-tides/01"],
+        ),
+        (
+            "a blob removed",
+            Box::new(|| {
+                let blob = blob("image:02-winds/01", "slide");
+                let mut permissions = std::fs::metadata(&blob).unwrap().permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                permissions.set_readonly(false);
+                std::fs::set_permissions(&blob, permissions).unwrap();
+                std::fs::remove_file(blob).unwrap()
+            }),
+            vec!["image:02-winds/01"],
+        ),
+        (
+            "a setting changed",
+            Box::new(|| {
+                let videofile = std::fs::read_to_string(root.join("Videofile")).unwrap();
+                std::fs::write(
+                    root.join("Videofile"),
+                    videofile.replace("fps = 5", "fps = 4"),
+                )
+                .unwrap()
+            }),
+            vec!["clip:01-tides/01", "clip:02-winds/02"],
+        ),
+    ];
+    for (what, change, runs) in changes {
+        change();
+        let (sealed, ran) = sealed_build(root);
+        assert!(!sealed, "{what}: the seal broke");
+        for node in &runs {
+            assert!(
+                ran.contains(&node.to_string()),
+                "{what}: {node} ran: {ran:?}"
+            );
+        }
+        assert!(root.join("out/chapters/02-winds.srt").is_file(), "{what}");
+        // What the repair wrote is too new to stamp: the next no-op walks and seals, the one after is sealed.
+        assert_eq!(sealed_build(root), (false, vec![]), "{what}: walked again");
+        assert_eq!(sealed_build(root), (true, vec![]), "{what}: sealed again");
+    }
+    // The lecture edited: the edited slide's nodes run.
+    let lecture = root.join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    std::fs::write(&lecture, text.replace("pull together", "pull as one")).unwrap();
+    let (sealed, ran) = sealed_build(root);
+    assert!(
+        !sealed && ran.contains(&"audio:01-tides/02".to_string()),
+        "{ran:?}"
+    );
+}
