@@ -98,10 +98,7 @@ pub fn record(cache_dir: &Path, report: &mut Report, keep: usize) -> Result<(), 
         prune(cache_dir, keep)?;
     } else {
         // Nothing ran: a small record, not the list of every node again.
-        let nodes = std::mem::take(&mut report.nodes);
-        let saved = report.save_latest(cache_dir);
-        report.nodes = nodes;
-        saved?;
+        report.without_nodes(|small| small.save_latest(cache_dir))?;
     }
     Ok(())
 }

@@ -342,13 +342,15 @@ impl Project {
             clients: &clients,
             script_template: &self.script_template,
         };
-        let inputs = seal::inputs(&ctx, &options.targets);
         // A build of the whole course that may find everything done asks the seal of the last one first.
         let sealable = !options.dry_run
             && !options.always
             && options.targets.is_empty()
             && options.shard.is_none();
-        if sealable && let Some(sealed) = seal::holds(&store, &inputs) {
+        let inputs = sealable.then(|| seal::inputs(&ctx));
+        if let Some(inputs) = &inputs
+            && let Some(sealed) = seal::holds(&store, inputs)
+        {
             log::debug!(
                 "the seal of build {} holds: everything is done, no graph to walk",
                 sealed.id
@@ -418,15 +420,15 @@ impl Project {
             }
             last_keys.save(store.root())?;
             let counts = &report.counts;
-            if sealable
-                && report.result() == "ok"
-                && counts.ran + counts.failed + counts.skipped == 0
-            {
+            let found_all_done =
+                report.result() == "ok" && counts.ran + counts.failed + counts.skipped == 0;
+            if let (Some(inputs), true) = (&inputs, found_all_done) {
                 let keys: Vec<&Digest> = (outcome.plan.graph.node_indices())
                     .filter_map(|node| outcome.entry(node))
                     .map(|entry| &entry.key)
                     .collect();
-                seal::write(&store, &inputs, &keys, &written, &report)?;
+                report
+                    .without_nodes(|small| seal::write(&store, inputs, &keys, &written, small))?;
             } else {
                 seal::break_seal(&store)?;
             }

@@ -273,6 +273,14 @@ impl Report {
         }
     }
 
+    /// Runs `with` on the report with its node list set aside (the small record a no-op leaves).
+    pub fn without_nodes<T>(&mut self, with: impl FnOnce(&Report) -> T) -> T {
+        let nodes = std::mem::take(&mut self.nodes);
+        let result = with(self);
+        self.nodes = nodes;
+        result
+    }
+
     /// Writes the report as `builds/latest.json` only.
     pub fn save_latest(&self, cache_dir: &Path) -> Result<(), StoreError> {
         write_atomic(&cache_dir.join("builds").join("latest.json"), &self.json())

@@ -1,5 +1,5 @@
 //! The seal of a build that found everything done: a digest of what every node key is made from (the
-//! Videofile, the sources, their images, the tools, the targets and vbuild itself) and the stamps of
+//! Videofile, the sources, their images, the tools and vbuild itself) and the stamps of
 //! everything it relied on in the cache (the index, every entry file it used, the blob folders) and in the
 //! output folder (every file it wrote). While both still hold, the next build would walk the same graph to
 //! the same keys and find the same entries, blobs and files, so it tells "everything done" from the seal
@@ -22,8 +22,7 @@ use crate::report::Report;
 use crate::secrets;
 use crate::stamp::Stamp;
 use crate::steps::Context;
-use crate::store::{Store, StoreError, write_atomic};
-use crate::target::Target;
+use crate::store::{Store, StoreError, io_error, remove_any, write_atomic};
 
 /// How old every stamped file must be for a seal to be written.
 const SETTLED: Duration = Duration::from_secs(1);
@@ -32,9 +31,9 @@ const SETTLED: Duration = Duration::from_secs(1);
 const FILE: &str = "seal";
 
 /// The digest of what the keys of a build's nodes are made from: its context (but the provider clients,
-/// which hold keys and sign nothing), its targets and the stamp of the running vbuild (a new build of it may
-/// make other keys).
-pub fn inputs(ctx: &Context, targets: &[Target]) -> Digest {
+/// which hold keys and sign nothing) and the stamp of the running vbuild (a new build of it may make other
+/// keys). Only builds of the whole course are sealed, so no targets enter it.
+pub fn inputs(ctx: &Context) -> Digest {
     let mut hasher = blake3::Hasher::new();
     let mut add = |part: &[u8]| {
         hasher.update(&(part.len() as u64).to_le_bytes());
@@ -46,7 +45,6 @@ pub fn inputs(ctx: &Context, targets: &[Target]) -> Digest {
     add(debug(ctx.videofile).as_bytes());
     add(debug(ctx.images).as_bytes());
     add(debug(ctx.tools).as_bytes());
-    add(debug(&targets).as_bytes());
     add(ctx.script_template.as_bytes());
     // A chapter's parse is a function of its Markdown and the settings above.
     for chapter in ctx.chapters {
@@ -57,13 +55,13 @@ pub fn inputs(ctx: &Context, targets: &[Target]) -> Digest {
 }
 
 /// The seal as written: the inputs' digest, the files relied on (as the build named them) with the digest
-/// of their stamps, and the report of the build that wrote it.
+/// of their stamps, and the report of the build that wrote it (borrowed to write, owned when read).
 #[derive(Serialize, Deserialize)]
-struct Written {
+struct Written<R> {
     inputs: Digest,
     stamps: Digest,
     files: Vec<PathBuf>,
-    report: Report,
+    report: R,
 }
 
 /// The digest of the stamps of `files` (a missing file counts as such), if every one is older than
@@ -112,8 +110,8 @@ fn cache_files(store: &Store, keys: &[&Digest]) -> Vec<PathBuf> {
 }
 
 /// Seals the build that found everything done with the inputs of digest `inputs`, using the entries of
-/// `keys` and leaving the files `outputs` in the output folder; its report was `report`. A build that ran
-/// or lacked anything removes the seal instead ([`break_seal`]).
+/// `keys` and leaving the files `outputs` in the output folder; its report was `report` (without its nodes,
+/// as a no-op's is saved). A build that ran or lacked anything removes the seal instead ([`break_seal`]).
 pub fn write(
     store: &Store,
     inputs: &Digest,
@@ -128,8 +126,6 @@ pub fn write(
         log::debug!("not sealed: a file it relies on changed too recently");
         return break_seal(store);
     };
-    let mut report = report.clone();
-    report.nodes.clear();
     let written = Written {
         inputs: inputs.clone(),
         stamps,
@@ -142,22 +138,17 @@ pub fn write(
 
 /// Removes the seal (a build that ran, failed or was asked to run things again).
 pub fn break_seal(store: &Store) -> Result<(), StoreError> {
-    match fs::remove_file(store.root().join(FILE)) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
-            path: store.root().join(FILE),
-            source: err,
-        }),
-        _ => Ok(()),
-    }
+    let path = store.root().join(FILE);
+    remove_any(&path).map_err(io_error(&path))
 }
 
 /// The report of the sealed build if the seal holds for the inputs of digest `inputs`: what it found is
 /// what a walk of the graph would find now.
 pub fn holds(store: &Store, inputs: &Digest) -> Option<Report> {
     let bytes = fs::read(store.root().join(FILE)).ok()?;
-    let written: Written = serde_json::from_slice(&bytes).ok()?;
+    let written: Written<Report> = serde_json::from_slice(&bytes).ok()?;
     if written.inputs != *inputs {
-        log::debug!("the seal is broken: the course, its tools or the targets changed");
+        log::debug!("the seal is broken: the course, its tools or vbuild changed");
         return None;
     }
     if stamps(&written.files, None)? != written.stamps {

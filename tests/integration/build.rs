@@ -708,18 +708,6 @@ fn a_no_op_is_told_by_the_seal_until_anything_it_relied_on_changes() {
     assert_eq!(sealed_build(root), (true, vec![]));
 
     // Each change below breaks the seal: the build walks the graph and does what the change needs.
-    let keys: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join(".vbuild/nodes.json")).unwrap()).unwrap();
-    let entry = |name: &str| {
-        let key = keys[name].as_str().unwrap();
-        root.join(format!(".vbuild/actions/{}/{key}.json", &key[..2]))
-    };
-    let blob = |name: &str, output: &str| {
-        let entry: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(entry(name)).unwrap()).unwrap();
-        let hash = entry["outputs"][output].as_str().unwrap().to_string();
-        root.join(format!(".vbuild/cas/{}/{hash}", &hash[..2]))
-    };
     type Change<'a> = (&'a str, Box<dyn Fn() + 'a>, Vec<&'a str>);
     let changes: Vec<Change> = vec![
         (
@@ -729,17 +717,14 @@ fn a_no_op_is_told_by_the_seal_until_anything_it_relied_on_changes() {
         ),
         (
             "an entry damaged in place",
-            Box::new(|| std::fs::write(entry("clip:01-tides/01"), "{").unwrap()),
+            Box::new(|| std::fs::write(entry_file(root, "clip:01-tides/01"), "{").unwrap()),
             vec!["clip:01-tides/01"],
         ),
         (
             "a blob removed",
             Box::new(|| {
-                let blob = blob("image:02-winds/01", "slide");
-                let mut permissions = std::fs::metadata(&blob).unwrap().permissions();
-                #[allow(clippy::permissions_set_readonly_false)]
-                permissions.set_readonly(false);
-                std::fs::set_permissions(&blob, permissions).unwrap();
+                let blob = blob_file(root, "image:02-winds/01", "slide");
+                make_writable(&blob);
                 std::fs::remove_file(blob).unwrap()
             }),
             vec!["image:02-winds/01"],

@@ -207,6 +207,33 @@ pub fn report(dir: &Path) -> Value {
     serde_json::from_slice(&bytes).expect("the report is JSON")
 }
 
+/// The action entry file of the node called `name` in the last build of `dir` (by the key `nodes.json`
+/// records for it).
+pub fn entry_file(dir: &Path, name: &str) -> PathBuf {
+    let keys: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".vbuild/nodes.json")).unwrap()).unwrap();
+    let key = keys[name].as_str().unwrap();
+    dir.join(".vbuild/actions")
+        .join(&key[..2])
+        .join(format!("{key}.json"))
+}
+
+/// The blob of output `output` of the node called `name` in the last build of `dir`.
+pub fn blob_file(dir: &Path, name: &str, output: &str) -> PathBuf {
+    let entry: Value =
+        serde_json::from_slice(&std::fs::read(entry_file(dir, name)).unwrap()).unwrap();
+    let hash = entry["outputs"][output].as_str().unwrap().to_string();
+    dir.join(".vbuild/cas").join(&hash[..2]).join(hash)
+}
+
+/// Makes a (read-only) cache blob writable, so that a test can damage or remove it.
+pub fn make_writable(path: &Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
 /// Names of the report's nodes in `state` (ran, cached, failed, skipped), sorted.
 pub fn nodes_in(report: &Value, state: &str) -> Vec<String> {
     let mut names: Vec<String> = report["nodes"]

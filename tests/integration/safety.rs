@@ -109,17 +109,6 @@ fn answer(
     }
 }
 
-/// The action entry file of the node called `name` in the last build of `dir` (by the key `nodes.json`
-/// records for it).
-fn entry_file(dir: &Path, name: &str) -> std::path::PathBuf {
-    let keys: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(".vbuild/nodes.json")).unwrap()).unwrap();
-    let key = keys[name].as_str().unwrap();
-    dir.join(".vbuild/actions")
-        .join(&key[..2])
-        .join(format!("{key}.json"))
-}
-
 fn edit_entry(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let mut entry: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -348,18 +337,7 @@ fn damaged_cache_states_are_repaired_in_the_same_run() {
     vbuild_ok(dir.path(), &[]);
     let video = std::fs::read(dir.path().join("out/small-course.mp4")).unwrap();
     let cache = dir.path().join(".vbuild");
-    let blob_of = |name: &str, output: &str| {
-        let entry: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(entry_file(dir.path(), name)).unwrap()).unwrap();
-        let hash = entry["outputs"][output].as_str().unwrap().to_string();
-        cache.join("cas").join(&hash[..2]).join(hash)
-    };
-    let make_writable = |path: &Path| {
-        let mut permissions = std::fs::metadata(path).unwrap().permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        permissions.set_readonly(false);
-        std::fs::set_permissions(path, permissions).unwrap();
-    };
+    let blob_of = |name: &str, output: &str| blob_file(dir.path(), name, output);
     type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
     let damages: Vec<Damage> = vec![
         (
