@@ -158,34 +158,8 @@ impl Movie {
 
     /// Writes the file to `out`.
     pub fn write(&self, out: &Path) -> Result<(), MediaError> {
-        let total: u64 = self.chunks.iter().map(|c| c.bytes).sum();
-        let wide = total > u64::from(u32::MAX) / 2;
-        let ftyp = boxed(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
-        let offsets = |moov_len: u64| -> Vec<u64> {
-            let mut at = ftyp.len() as u64 + moov_len + if wide { 16 } else { 8 };
-            (self.chunks.iter())
-                .map(|chunk| {
-                    let offset = at;
-                    at += chunk.bytes;
-                    offset
-                })
-                .collect()
-        };
-        // The moov's size does not depend on the offsets it holds: lay it out with zeros, then for real.
-        let sized = self.moov(&vec![0; self.chunks.len()]).len() as u64;
-        let moov = self.moov(&offsets(sized));
-
         let mut writer = BufWriter::new(File::create(out)?);
-        writer.write_all(&ftyp)?;
-        writer.write_all(&moov)?;
-        if wide {
-            writer.write_all(&1u32.to_be_bytes())?;
-            writer.write_all(b"mdat")?;
-            writer.write_all(&(total + 16).to_be_bytes())?;
-        } else {
-            writer.write_all(&((total + 8) as u32).to_be_bytes())?;
-            writer.write_all(b"mdat")?;
-        }
+        writer.write_all(&self.head())?;
         // One source open at a time: a course has thousands.
         let mut open: Option<(usize, File)> = None;
         for chunk in &self.chunks {
@@ -209,166 +183,323 @@ impl Movie {
         Ok(())
     }
 
-    fn moov(&self, chunk_offsets: &[u64]) -> Vec<u8> {
+    /// Everything before the samples: the `ftyp`, the `moov` and the `mdat` box's header. Past 2 GiB of
+    /// samples the `mdat` size and the chunk offsets are 64-bit: the layout is fixed before any offset is
+    /// known, so the offsets are written from the start of the samples and moved once the head's length is.
+    fn head(&self) -> Vec<u8> {
+        let total: u64 = self.chunks.iter().map(|c| c.bytes).sum();
+        let wide = total > u64::from(u32::MAX) / 2;
+        let mut head = Boxes::default();
+        head.boxed(b"ftyp", |b| b.put(b"isom\0\0\x02\0isomiso2avc1mp41"));
+        let tables = self.moov(&mut head, wide);
+        let samples_start = head.len() as u64 + if wide { 16 } else { 8 };
+        for table in tables {
+            head.shift_offsets(table, wide, samples_start);
+        }
+        if wide {
+            head.u32(1);
+            head.put(b"mdat");
+            head.u64(total + 16);
+        } else {
+            head.u32((total + 8) as u32);
+            head.put(b"mdat");
+        }
+        head.bytes
+    }
+
+    /// Writes the `moov`; returns where each track's chunk offsets are (from the start of the samples).
+    fn moov(&self, out: &mut Boxes, wide: bool) -> Vec<OffsetTable> {
         let duration = self
             .tracks
             .iter()
             .map(TrackOut::duration)
             .max()
             .unwrap_or(0);
-        let mut mvhd = Vec::new();
-        mvhd.extend_from_slice(&[0; 16]);
-        mvhd.extend_from_slice(&MOVIE_SCALE.to_be_bytes());
-        mvhd.extend_from_slice(&duration.to_be_bytes());
-        mvhd.extend_from_slice(&words(&[0x10000]));
-        mvhd.extend_from_slice(&[0x01, 0x00, 0, 0]);
-        mvhd.extend_from_slice(&[0; 8]);
-        mvhd.extend_from_slice(&words(&MATRIX));
-        mvhd.extend_from_slice(&[0; 24]);
-        mvhd.extend_from_slice(&(self.tracks.len() as u32 + 1).to_be_bytes());
-        let mut body = full(b"mvhd", 1, 0, &mvhd);
-        for (index, track) in self.tracks.iter().enumerate() {
-            let chunks: Vec<(u64, usize)> = self
-                .chunks
-                .iter()
-                .zip(chunk_offsets)
-                .filter(|(c, _)| c.track == index)
-                .map(|(c, offset)| (*offset, c.samples.len()))
-                .collect();
-            body.extend_from_slice(&trak(index as u32 + 1, track, &chunks));
-        }
-        boxed(b"moov", &body)
+        let mut tables = Vec::new();
+        out.boxed(b"moov", |b| {
+            b.full(b"mvhd", 1, 0, |b| {
+                b.put(&[0; 16]);
+                b.u32(MOVIE_SCALE);
+                b.u64(duration);
+                b.u32(0x10000);
+                b.put(&[0x01, 0x00, 0, 0]);
+                b.put(&[0; 8]);
+                b.u32s(MATRIX);
+                b.put(&[0; 24]);
+                b.u32(self.tracks.len() as u32 + 1);
+            });
+            for (index, track) in self.tracks.iter().enumerate() {
+                let mut at = 0;
+                let mut chunks = Vec::new();
+                for chunk in &self.chunks {
+                    if chunk.track == index {
+                        chunks.push((at, chunk.samples.len() as u32));
+                    }
+                    at += chunk.bytes;
+                }
+                tables.push(trak(b, index as u32 + 1, track, &chunks, wide));
+            }
+        });
+        tables
     }
 }
 
-/// A box of type `kind` around `body`.
-fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 8);
-    out.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(body);
-    out
+/// Where a track's chunk offset entries are in the head, and how many there are.
+struct OffsetTable {
+    at: usize,
+    count: usize,
 }
 
-/// A full box (version and flags) of type `kind`.
-fn full(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
-    let mut head = flags.to_be_bytes();
-    head[0] = version;
-    boxed(kind, &[&head[..], body].concat())
+/// Boxes written into one buffer, each box's size filled in when it closes: a `moov` of a million samples
+/// is laid out once, in place, instead of each level being copied into the next.
+#[derive(Default)]
+struct Boxes {
+    bytes: Vec<u8>,
+}
+
+impl Boxes {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// A box of type `kind` around what `body` writes.
+    fn boxed(&mut self, kind: &[u8; 4], body: impl FnOnce(&mut Boxes)) {
+        let at = self.bytes.len();
+        self.u32(0);
+        self.put(kind);
+        body(self);
+        let size = u32::try_from(self.bytes.len() - at).expect("a box of the moov under 4 GiB");
+        self.bytes[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    }
+
+    /// A full box (version and flags) of type `kind` around what `body` writes.
+    fn full(&mut self, kind: &[u8; 4], version: u8, flags: u32, body: impl FnOnce(&mut Boxes)) {
+        let mut head = flags.to_be_bytes();
+        head[0] = version;
+        self.boxed(kind, |b| {
+            b.put(&head);
+            body(b);
+        });
+    }
+
+    /// A table box: its entry count, then its entries of `N` words each.
+    fn table<const N: usize>(&mut self, kind: &[u8; 4], entries: &[[u32; N]]) {
+        self.full(kind, 0, 0, |b| {
+            b.u32(entries.len() as u32);
+            for entry in entries {
+                b.u32s(*entry);
+            }
+        });
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    fn u32(&mut self, value: u32) {
+        self.put(&value.to_be_bytes());
+    }
+
+    fn u32s(&mut self, values: impl IntoIterator<Item = u32>) {
+        for value in values {
+            self.u32(value);
+        }
+    }
+
+    fn u64(&mut self, value: u64) {
+        self.put(&value.to_be_bytes());
+    }
+
+    /// Adds `by` to each chunk offset of `table` (64-bit ones when `wide`).
+    fn shift_offsets(&mut self, table: OffsetTable, wide: bool, by: u64) {
+        let width = if wide { 8 } else { 4 };
+        for entry in self.bytes[table.at..table.at + width * table.count].chunks_exact_mut(width) {
+            if wide {
+                let offset = u64::from_be_bytes(entry.try_into().expect("8 bytes")) + by;
+                entry.copy_from_slice(&offset.to_be_bytes());
+            } else {
+                let offset = u32::from_be_bytes(entry.try_into().expect("4 bytes")) as u64 + by;
+                let offset = u32::try_from(offset).expect("offsets under 4 GiB unless wide");
+                entry.copy_from_slice(&offset.to_be_bytes());
+            }
+        }
+    }
 }
 
 /// The unity matrix of the movie and track headers.
 const MATRIX: [u32; 9] = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x4000_0000];
 
-fn words(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_be_bytes()).collect()
-}
-
-/// A table box: its entry count, then its entries.
-fn table(kind: &[u8; 4], entries: &[Vec<u32>]) -> Vec<u8> {
-    let mut body = (entries.len() as u32).to_be_bytes().to_vec();
-    for entry in entries {
-        body.extend_from_slice(&words(entry));
-    }
-    full(kind, 0, 0, &body)
-}
-
-/// The track `id`: `track`'s samples in `chunks` (offset, sample count), playing from its first sample.
-fn trak(id: u32, track: &TrackOut, chunks: &[(u64, usize)]) -> Vec<u8> {
+/// Writes the track `id`: `track`'s samples in `chunks` (offset from the start of the samples, sample
+/// count), playing from its first sample; returns where its chunk offsets are.
+fn trak(
+    out: &mut Boxes,
+    id: u32,
+    track: &TrackOut,
+    chunks: &[(u64, u32)],
+    wide: bool,
+) -> OffsetTable {
     let sound = &track.like.handler == b"soun";
     let duration = track.duration();
-
-    let mut tkhd = Vec::new();
-    tkhd.extend_from_slice(&[0; 16]);
-    tkhd.extend_from_slice(&id.to_be_bytes());
-    tkhd.extend_from_slice(&[0; 4]);
-    tkhd.extend_from_slice(&duration.to_be_bytes());
-    tkhd.extend_from_slice(&[0; 12]);
-    tkhd.extend_from_slice(if sound { &[0x01, 0x00] } else { &[0, 0] });
-    tkhd.extend_from_slice(&[0, 0]);
-    tkhd.extend_from_slice(&words(&MATRIX));
-    tkhd.extend_from_slice(if sound { &[0; 8] } else { &track.like.size });
-    let tkhd = full(b"tkhd", 1, 3, &tkhd);
-
-    let mut elst = 1u32.to_be_bytes().to_vec();
-    elst.extend_from_slice(&duration.to_be_bytes());
-    elst.extend_from_slice(&0u64.to_be_bytes());
-    elst.extend_from_slice(&words(&[0x10000]));
-    let edts = boxed(b"edts", &full(b"elst", 1, 0, &elst));
-
-    let mut mdhd = Vec::new();
-    mdhd.extend_from_slice(&[0; 16]);
-    mdhd.extend_from_slice(&MOVIE_SCALE.to_be_bytes());
-    mdhd.extend_from_slice(&duration.to_be_bytes());
-    mdhd.extend_from_slice(&[0x55, 0xc4, 0, 0]);
-    let mdhd = full(b"mdhd", 1, 0, &mdhd);
-    let (handler, name): (&[u8; 4], &[u8]) = if sound {
-        (b"soun", b"SoundHandler\0")
-    } else {
-        (b"vide", b"VideoHandler\0")
+    let mut offsets = OffsetTable {
+        at: 0,
+        count: chunks.len(),
     };
-    let hdlr = full(
-        b"hdlr",
-        0,
-        0,
-        &[&[0; 4][..], handler, &[0; 12], name].concat(),
-    );
-    let media_header = if sound {
-        full(b"smhd", 0, 0, &[0; 4])
-    } else {
-        full(b"vmhd", 0, 1, &[0; 8])
-    };
-    let dinf = boxed(
-        b"dinf",
-        &full(
-            b"dref",
-            0,
-            0,
-            &[&1u32.to_be_bytes()[..], &full(b"url ", 0, 1, &[])].concat(),
-        ),
-    );
+    out.boxed(b"trak", |b| {
+        b.full(b"tkhd", 1, 3, |b| {
+            b.put(&[0; 16]);
+            b.u32(id);
+            b.put(&[0; 4]);
+            b.u64(duration);
+            b.put(&[0; 12]);
+            b.put(if sound { &[0x01, 0x00] } else { &[0, 0] });
+            b.put(&[0, 0]);
+            b.u32s(MATRIX);
+            b.put(if sound { &[0; 8] } else { &track.like.size });
+        });
+        b.boxed(b"edts", |b| {
+            b.full(b"elst", 1, 0, |b| {
+                b.u32(1);
+                b.u64(duration);
+                b.u64(0);
+                b.u32(0x10000);
+            });
+        });
+        b.boxed(b"mdia", |b| {
+            b.full(b"mdhd", 1, 0, |b| {
+                b.put(&[0; 16]);
+                b.u32(MOVIE_SCALE);
+                b.u64(duration);
+                b.put(&[0x55, 0xc4, 0, 0]);
+            });
+            let (handler, name): (&[u8; 4], &[u8]) = if sound {
+                (b"soun", b"SoundHandler\0")
+            } else {
+                (b"vide", b"VideoHandler\0")
+            };
+            b.full(b"hdlr", 0, 0, |b| {
+                b.put(&[0; 4]);
+                b.put(handler);
+                b.put(&[0; 12]);
+                b.put(name);
+            });
+            b.boxed(b"minf", |b| {
+                if sound {
+                    b.full(b"smhd", 0, 0, |b| b.put(&[0; 4]));
+                } else {
+                    b.full(b"vmhd", 0, 1, |b| b.put(&[0; 8]));
+                }
+                b.boxed(b"dinf", |b| {
+                    b.full(b"dref", 0, 0, |b| {
+                        b.u32(1);
+                        b.full(b"url ", 0, 1, |_| {});
+                    });
+                });
+                b.boxed(b"stbl", |b| {
+                    b.put(&track.like.stsd);
+                    let durations: Vec<[u32; 2]> = (track.durations.iter())
+                        .map(|&(count, duration)| [count, duration])
+                        .collect();
+                    b.table(b"stts", &durations);
+                    if !track.every_sync {
+                        b.full(b"stss", 0, 0, |b| {
+                            b.u32(track.syncs.len() as u32);
+                            b.u32s(track.syncs.iter().copied());
+                        });
+                    }
+                    // Runs of chunks of one sample count: (first chunk, samples per chunk, description 1).
+                    let mut per_chunk: Vec<[u32; 3]> = Vec::new();
+                    for (index, &(_, count)) in chunks.iter().enumerate() {
+                        if per_chunk.last().is_none_or(|run| run[1] != count) {
+                            per_chunk.push([index as u32 + 1, count, 1]);
+                        }
+                    }
+                    b.table(b"stsc", &per_chunk);
+                    b.full(b"stsz", 0, 0, |b| {
+                        b.u32(0);
+                        b.u32(track.sizes.len() as u32);
+                        b.u32s(track.sizes.iter().copied());
+                    });
+                    b.full(if wide { b"co64" } else { b"stco" }, 0, 0, |b| {
+                        b.u32(chunks.len() as u32);
+                        offsets.at = b.len();
+                        for &(offset, _) in chunks {
+                            if wide {
+                                b.u64(offset);
+                            } else {
+                                b.u32(offset as u32);
+                            }
+                        }
+                    });
+                });
+            });
+        });
+    });
+    offsets
+}
 
-    let durations: Vec<Vec<u32>> = (track.durations.iter())
-        .map(|&(count, duration)| vec![count, duration])
-        .collect();
-    let mut per_chunk: Vec<Vec<u32>> = Vec::new();
-    for (index, (_, count)) in chunks.iter().enumerate() {
-        if per_chunk.last().is_none_or(|run| run[1] != *count as u32) {
-            per_chunk.push(vec![index as u32 + 1, *count as u32, 1]);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::mp4::read;
+
+    /// A track of `handler` with a sample description of no entries (what a copy needs of it).
+    fn like(handler: &[u8; 4], timescale: u32) -> Track {
+        Track {
+            handler: *handler,
+            timescale,
+            stsd: {
+                let mut stsd = Boxes::default();
+                stsd.full(b"stsd", 0, 0, |b| b.u32(0));
+                stsd.bytes
+            },
+            size: [0; 8],
+            samples: Vec::new(),
         }
     }
-    let mut stsz = words(&[0, track.sizes.len() as u32]);
-    stsz.reserve(4 * track.sizes.len());
-    for size in &track.sizes {
-        stsz.extend_from_slice(&size.to_be_bytes());
-    }
-    let offsets = if chunks
-        .iter()
-        .any(|(offset, _)| *offset > u64::from(u32::MAX))
-    {
-        let mut co64 = (chunks.len() as u32).to_be_bytes().to_vec();
-        for (offset, _) in chunks {
-            co64.extend_from_slice(&offset.to_be_bytes());
+
+    fn sample(offset: u64, size: u32) -> Sample {
+        Sample {
+            offset,
+            size,
+            duration: 1024,
+            sync: true,
         }
-        full(b"co64", 0, 0, &co64)
-    } else {
-        let offsets: Vec<Vec<u32>> = chunks.iter().map(|(o, _)| vec![*o as u32]).collect();
-        table(b"stco", &offsets)
-    };
-    let mut stbl = track.like.stsd.clone();
-    stbl.extend_from_slice(&table(b"stts", &durations));
-    if !track.every_sync {
-        let mut stss = (track.syncs.len() as u32).to_be_bytes().to_vec();
-        stss.extend(words(&track.syncs));
-        stbl.extend_from_slice(&full(b"stss", 0, 0, &stss));
     }
-    stbl.extend_from_slice(&table(b"stsc", &per_chunk));
-    stbl.extend_from_slice(&full(b"stsz", 0, 0, &stsz));
-    stbl.extend_from_slice(&offsets);
-    let minf = boxed(
-        b"minf",
-        &[media_header, dinf, boxed(b"stbl", &stbl)].concat(),
-    );
-    let mdia = boxed(b"mdia", &[mdhd, hdlr, minf].concat());
-    boxed(b"trak", &[tkhd, edts, mdia].concat())
+
+    /// The samples of `movie` as its head says they are, read back with the reader.
+    fn read_back(movie: &Movie) -> (u64, Vec<read::Track>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("head.mp4");
+        let head = movie.head();
+        std::fs::write(&path, &head).unwrap();
+        (head.len() as u64, read::tracks(&path).unwrap())
+    }
+
+    #[test]
+    fn chunk_offsets_point_past_the_head_to_each_chunk_also_beyond_4_gib() {
+        for sample_size in [1_000, 1_500_000_000] {
+            let mut movie = Movie::new(like(b"vide", 10), like(b"soun", AUDIO_RATE));
+            // Three sources, each with one video and two sound samples: six chunks.
+            for _ in 0..3 {
+                let source = movie.source(Path::new("clip.mp4"));
+                movie.append(VIDEO, source, &[sample(48, sample_size)], |_| 4800);
+                let sound = [sample(10, 7), sample(17, 9)];
+                movie.append(SOUND, source, &sound, |_| 1024);
+            }
+            let (head_len, tracks) = read_back(&movie);
+            let mut at = head_len;
+            let mut expected = Vec::new();
+            for _ in 0..3 {
+                expected.push((0, at, sample_size));
+                at += u64::from(sample_size);
+                expected.extend([(1, at, 7), (1, at + 7, 9)]);
+                at += 16;
+            }
+            let mut found: Vec<(usize, u64, u32)> = (tracks.iter().enumerate())
+                .flat_map(|(t, track)| track.samples.iter().map(move |s| (t, s.offset, s.size)))
+                .collect();
+            found.sort_by_key(|&(_, offset, _)| offset);
+            assert_eq!(found, expected, "samples of {sample_size} bytes");
+        }
+    }
 }
