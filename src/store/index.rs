@@ -28,7 +28,7 @@ struct Line {
 #[derive(Debug, Default)]
 pub(super) struct Index {
     path: PathBuf,
-    /// The file's text, and the lines appended since it was read.
+    /// The file's text as it was read.
     text: Vec<u8>,
     lines: HashMap<Digest, Line>,
     /// Lines in the file (superseded ones too).
@@ -95,9 +95,9 @@ impl Index {
         (entry.key == *key).then_some(entry)
     }
 
-    /// Notes the entry whose file `file` was just read or written.
+    /// Appends a line for the entry whose file `file` was just read or written.
     pub(super) fn add(&mut self, entry: &ActionEntry, file: &Path) {
-        let Some(stamp) = Stamp::of(file) else {
+        let Some(stamp) = Stamp::of(file).filter(|_| self.writable) else {
             return;
         };
         let without_signature = ActionEntry {
@@ -112,21 +112,17 @@ impl Index {
         .into_bytes();
         line.extend(json);
         line.push(b'\n');
-        if self.writable {
-            // One write of a whole line: a crash leaves at worst a torn last line, which is skipped.
-            let appended = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .and_then(|mut file| file.write_all(&line));
-            match appended {
-                Ok(()) => self.written += 1,
-                Err(err) => log::debug!("index {}: {err}", self.path.display()),
-            }
+        // One write of a whole line: a crash leaves at worst a torn last line, which is skipped. The line is
+        // for the next build: this one holds what it ran or read, and keeps in memory only what it loaded.
+        let appended = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut file| file.write_all(&line));
+        match appended {
+            Ok(()) => self.written += 1,
+            Err(err) => log::debug!("index {}: {err}", self.path.display()),
         }
-        let start = self.text.len();
-        self.text.extend(&line);
-        self.note(start..self.text.len() - 1);
     }
 
     /// Writes the index anew with one line per entry.
