@@ -2,6 +2,8 @@
 //! and the metrics a service would export; written as JSON to `.vbuild/builds/ID.json`.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,9 +13,9 @@ use crate::digest::Digest;
 use crate::engine::{Outcome, State};
 use crate::node::NodeKind;
 use crate::reason::Reason;
-use crate::secrets;
+use crate::secrets::{self, RedactLines};
 use crate::small_map::SmallMap;
-use crate::store::{StoreError, write_atomic};
+use crate::store::{StoreError, write_atomic_with};
 
 /// How many nodes ended in each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,10 +255,12 @@ impl Report {
     /// Writes the report to `builds/ID.json` and `builds/latest.json` under the cache folder, with every
     /// secret redacted.
     pub fn save(&self, cache_dir: &Path) -> Result<(), StoreError> {
-        let json = self.json();
         let builds = cache_dir.join("builds");
-        write_atomic(&builds.join(format!("{}.json", self.id)), &json)?;
-        write_atomic(&builds.join("latest.json"), &json)
+        let path = builds.join(format!("{}.json", self.id));
+        self.write_json(&path)?;
+        write_atomic_with(&builds.join("latest.json"), |latest| {
+            std::io::copy(&mut File::open(&path)?, latest).map(drop)
+        })
     }
 
     /// The report of a build that found what this one found, ending now after `seconds` (a build the seal
@@ -283,12 +287,17 @@ impl Report {
 
     /// Writes the report as `builds/latest.json` only.
     pub fn save_latest(&self, cache_dir: &Path) -> Result<(), StoreError> {
-        write_atomic(&cache_dir.join("builds").join("latest.json"), &self.json())
+        self.write_json(&cache_dir.join("builds").join("latest.json"))
     }
 
-    fn json(&self) -> Vec<u8> {
-        let json = serde_json::to_string_pretty(self).expect("a report always serialises");
-        secrets::redact(&json).into_bytes()
+    /// Writes the report to `dest` as JSON, redacted as it is written (a report of thousands of nodes is
+    /// never held as text).
+    fn write_json(&self, dest: &Path) -> Result<(), StoreError> {
+        write_atomic_with(dest, |file| {
+            let mut json = RedactLines::new(BufWriter::new(file));
+            serde_json::to_writer_pretty(&mut json, self)?;
+            json.finish().map(drop)
+        })
     }
 
     /// How the build ended, in a word: `ok`, `failed` or `interrupted`.

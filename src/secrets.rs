@@ -7,6 +7,7 @@
 //! presigned URL's signature) is redacted whether or not its secret was registered.
 
 use std::borrow::Cow;
+use std::io::{self, Write};
 use std::sync::{LazyLock, RwLock};
 
 use regex::Regex;
@@ -128,6 +129,56 @@ fn redact_prefixes(text: &str, secret: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// A writer that passes text on a line at a time, each line [`redact`]ed: for text in which no secret spans
+/// lines, as none can in JSON (a string holds no raw line break). A long report is redacted as it is written,
+/// never held whole. [`RedactLines::finish`] passes the last line on.
+pub struct RedactLines<W: Write> {
+    out: W,
+    line: Vec<u8>,
+}
+
+impl<W: Write> RedactLines<W> {
+    pub fn new(out: W) -> RedactLines<W> {
+        RedactLines {
+            out,
+            line: Vec::new(),
+        }
+    }
+
+    /// Passes on the last line, if it did not end, and flushes; returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.pass_line()?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn pass_line(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let redacted = redact(&String::from_utf8_lossy(&self.line));
+            self.out.write_all(redacted.as_bytes())?;
+            self.line.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for RedactLines<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        for piece in bytes.split_inclusive(|&b| b == b'\n') {
+            self.line.extend_from_slice(piece);
+            if piece.ends_with(b"\n") {
+                self.pass_line()?;
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    /// Flushes the lines passed on; a line not ended yet waits for its end (a secret may go on in it).
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// A URL as it may be shown: without a password (`https://user:<redacted>@host/...`) and without a query
 /// string, which may hold a signature or a key.
 pub fn without_credentials(url: &str) -> String {
@@ -202,5 +253,26 @@ mod tests {
             without_credentials("https://bob:pw-secret@cache.example/vbuild?token=x"),
             "https://bob:<redacted>@cache.example/vbuild"
         );
+    }
+
+    #[test]
+    fn text_redacted_line_by_line_as_it_is_written_is_the_text_redacted_whole() {
+        register("sk-test-LINES-0123456789");
+        let text = "{\n  \"error\": \"key sk-test-LINES-0123456789 refused\",\n  \"cut\": \"sk-test-LIN…\",\n  \
+                    \"header\": \"authorization: Bearer sk-unregistered-token\",\n  \"url\": \"https://bob:pw22@cache/x\"\n}";
+        let whole = redact(text);
+        assert!(
+            !whole.contains("LINES") && !whole.contains("pw22") && !whole.contains("unregistered")
+        );
+        // Written a byte at a time and in uneven pieces: a line is redacted only once it is whole.
+        for piece in [1, 7, 64, text.len()] {
+            let mut lines = RedactLines::new(Vec::new());
+            for chunk in text.as_bytes().chunks(piece) {
+                lines.write_all(chunk).unwrap();
+                lines.flush().unwrap();
+            }
+            let written = String::from_utf8(lines.finish().unwrap()).unwrap();
+            assert_eq!(written, whole, "pieces of {piece} bytes");
+        }
     }
 }

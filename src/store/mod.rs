@@ -421,10 +421,19 @@ impl Store {
 
 /// Writes `bytes` to `dest` through a temporary file in the same folder and a rename.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_with(dest, |file| file.write_all(bytes))
+}
+
+/// Writes what `write` writes to `dest` through a temporary file in the same folder and a rename: `dest` is
+/// the old file or the whole new one, never a part.
+pub fn write_atomic_with(
+    dest: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> Result<(), StoreError> {
     let parent = dest.parent().expect("destinations have a parent");
     fs::create_dir_all(parent).map_err(io_error(parent))?;
     let mut file = tempfile::NamedTempFile::new_in(parent).map_err(io_error(parent))?;
-    io::Write::write_all(&mut file, bytes).map_err(io_error(dest))?;
+    write(&mut file).map_err(io_error(dest))?;
     file.persist(dest).map_err(|e| StoreError::Io {
         path: dest.to_path_buf(),
         source: e.error,
