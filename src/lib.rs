@@ -4,6 +4,7 @@
 //! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
 //! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
 
+pub mod allocator;
 pub mod apis;
 pub mod config;
 pub mod cost;

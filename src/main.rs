@@ -201,6 +201,7 @@ enum GraphFormat {
 }
 
 fn main() -> ExitCode {
+    vbuild::allocator::tune();
     let cli = Cli::parse();
     let global = &cli.global;
     let filter = match (global.quiet, global.verbose) {
