@@ -92,8 +92,7 @@ pub fn record(cache_dir: &Path, report: &mut Report, keep: usize) -> Result<(), 
     let json = serde_json::to_vec_pretty(&stats).expect("statistics serialise");
     write_atomic(&stats_path(cache_dir), &json)?;
 
-    let did_work = report.counts.ran > 0 || report.counts.failed > 0 || report.interrupted;
-    if did_work {
+    if report.did_work() {
         report.save(cache_dir)?;
         prune(cache_dir, keep)?;
     } else {

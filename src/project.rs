@@ -365,6 +365,7 @@ impl Project {
         }
         let mut last_keys = LastKeys::load(store.root());
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
+        store.release_lookups();
         progress.finish();
         for target in &options.targets {
             if let Address::Slide(slide) = target.at {
@@ -381,23 +382,26 @@ impl Project {
             // Every job has ended: their scratch files (a stopped job's among them) can go.
             store.clear_scratch()?;
         }
-        let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
-        let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
-        if !options.dry_run {
+        // The outputs are written before the report is made: the course video's sample tables and the
+        // report's node list are not held at once.
+        let materialised = (!options.dry_run).then(|| {
             // Only a good build of the whole course may remove the outputs of chapters that no longer exist.
             let whole_course = options.targets.is_empty() && options.shard.is_none();
             let prune = whole_course && outcome.succeeded();
-            let written =
-                match output::materialise(&self.videofile, &self.chapters, &outcome, &store, prune)
-                {
-                    Ok(written) => written,
-                    Err(err) => {
-                        // The report still says what ran (and was paid for) before the outputs failed.
-                        report.fail(err.to_string());
-                        history::record(store.root(), &mut report, self.videofile.cache.reports)?;
-                        return Err(err.into());
-                    }
-                };
+            output::materialise(&self.videofile, &self.chapters, &outcome, &store, prune)
+        });
+        let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
+        let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);
+        if let Some(materialised) = materialised {
+            let written = match materialised {
+                Ok(written) => written,
+                Err(err) => {
+                    // The report still says what ran (and was paid for) before the outputs failed.
+                    report.fail(err.to_string());
+                    history::record(store.root(), &mut report, self.videofile.cache.reports)?;
+                    return Err(err.into());
+                }
+            };
             // Paths in the report are relative to the project folder.
             let relative = |p: &Path| {
                 p.strip_prefix(&self.videofile.project_dir)

@@ -124,7 +124,8 @@ pub trait Pricing {
 }
 
 impl Report {
-    /// The report of `outcome`.
+    /// The report of `outcome`. Its node list is made only where it is kept: for a dry run, or a build that
+    /// did work ([`Report::did_work`]); a build that found everything done leaves a small record.
     pub fn new(
         outcome: &Outcome,
         targets: &[String],
@@ -135,7 +136,15 @@ impl Report {
         let mut counts = Counts::default();
         let mut chapters: BTreeMap<String, ChapterTotals> = BTreeMap::new();
         let plan = &outcome.plan;
+        let did_work = outcome.interrupted
+            || (plan.graph.node_indices()).any(|index| match outcome.state(index) {
+                State::Done { ran, .. } => ran.is_some(),
+                State::Failed { .. } => true,
+                _ => false,
+            });
+        let keep_nodes = dry_run || did_work;
         let mut nodes = Vec::new();
+        let mut cost = 0.0;
         for index in plan.graph.node_indices() {
             let node = plan.graph[index];
             let kind = node.kind;
@@ -212,7 +221,10 @@ impl Report {
                     _ => {}
                 }
             }
-            nodes.push(report);
+            cost += report.cost;
+            if keep_nodes {
+                nodes.push(report);
+            }
         }
         let finished = counts.ran + counts.cached;
         let attempted = counts.ran + counts.failed;
@@ -234,7 +246,7 @@ impl Report {
             } else {
                 counts.failed as f64 / attempted as f64
             },
-            cost: nodes.iter().map(|n| n.cost).sum(),
+            cost,
             currency: pricing.currency(),
             counts,
             chapters,
@@ -244,6 +256,11 @@ impl Report {
             error: None,
             interrupted: outcome.interrupted,
         }
+    }
+
+    /// True when something ran, failed or was stopped: the build's full report is kept.
+    pub fn did_work(&self) -> bool {
+        self.counts.ran > 0 || self.counts.failed > 0 || self.interrupted
     }
 
     /// Marks the build failed by `error`, which happened outside any node.

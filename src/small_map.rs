@@ -39,6 +39,8 @@ impl<V> SmallMap<V> {
         match self.0.binary_search_by(|(n, _)| n.cmp(&name)) {
             Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
             Err(at) => {
+                // Room for one more only: a map holds a few values, and a build holds thousands of maps.
+                self.0.reserve_exact(1);
                 self.0.insert(at, (name, value));
                 None
             }

@@ -182,6 +182,13 @@ impl Store {
         }
     }
 
+    /// Lets go of the index and the listing of `cas/` once a build's look-ups are over (what it added is in
+    /// the files): the rest of the build does not hold them. A later look-up reads them again.
+    pub fn release_lookups(&self) {
+        *self.index.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.listing.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Runs `with` on the index (read at the first call).
     fn with_index<T>(&self, with: impl FnOnce(&mut Index) -> T) -> T {
         let mut index = self.index.lock().unwrap_or_else(|e| e.into_inner());
