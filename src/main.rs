@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use vbuild::describe;
 use vbuild::engine::{Options, Shard};
 use vbuild::error::Error;
@@ -17,6 +17,31 @@ use vbuild::target::{self, TargetError};
 use vbuild::{doctor, gc, history, interrupt, secrets, size};
 
 /// What a TARGET may be, for `vbuild --help`.
+/// Writes to standard output; a reader that went away (`vbuild graph | head`) ends vbuild quietly, as it
+/// would end any Unix tool, instead of with a panic.
+fn emit(text: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(err) => {
+            eprintln!("vbuild: cannot write to standard output: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// `print!` through [`emit`].
+macro_rules! out {
+    ($($arg:tt)*) => { emit(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => { emit(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 const TARGET_HELP: &str = "\
 TARGET (default: course) is one of:
   course                      the course video, subtitles and chapter marks
@@ -32,7 +57,7 @@ CHAPTER is a number (2), a slug (linear-regression) or an id (02-linear-regressi
 
 /// Builds narrated course videos from Markdown lectures, the way make builds binaries.
 #[derive(Parser)]
-#[command(version, about, args_conflicts_with_subcommands = true, after_help = TARGET_HELP)]
+#[command(version, about, after_help = TARGET_HELP)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -202,7 +227,25 @@ enum GraphFormat {
 
 fn main() -> ExitCode {
     vbuild::allocator::tune();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    // Options of every command (-C, -f, -q, ...) may come before a command; build options may not.
+    if let Some(command) = matches.subcommand_name()
+        && cli.build.any()
+    {
+        let message = if command == "build" {
+            "build options (-j, -n, -k, -B, --shard, --metrics-file) and targets go after `build`"
+                .to_string()
+        } else {
+            format!(
+                "build options (-j, -n, -k, -B, --shard, --metrics-file) and targets do not go with \
+                 `{command}`; run `vbuild {command}` without them"
+            )
+        };
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     let global = &cli.global;
     let filter = match (global.quiet, global.verbose) {
         (true, _) => "error",
@@ -268,11 +311,11 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         let written = vbuild::init::scaffold(dir, dry.dry_run, *force)?;
         let verb = if dry.dry_run { "would write" } else { "wrote" };
         for path in written {
-            println!("vbuild: {verb} {}", shown_path(cli, &path));
+            outln!("vbuild: {verb} {}", shown_path(cli, &path));
         }
         if !dry.dry_run {
             let folder = shown_path(cli, dir);
-            println!("vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`");
+            outln!("vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`");
         }
         return Ok(0);
     }
@@ -289,14 +332,14 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         Some(Command::Build(args)) => build(cli, args, &project, bars),
         Some(Command::Targets) => {
             let built = project.build(&look(&project, &[])?, &Progress::hidden())?;
-            print!("{}", list_targets(&project, &built));
+            out!("{}", list_targets(&project, &built));
             Ok(0)
         }
         Some(Command::Explain { targets }) => {
             let history = history::reports(&cache_dir);
             let options = look(&project, targets)?;
             let built = project.build(&options, &Progress::hidden())?;
-            print!(
+            out!(
                 "{}",
                 describe::explain(&built.report, &options.targets, built.walked(), &history)
             );
@@ -305,20 +348,20 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         Some(Command::Graph { format, targets }) => {
             let built = project.build(&look(&project, targets)?, &Progress::hidden())?;
             match format {
-                GraphFormat::Dot => print!("{}", describe::graph_dot(built.walked())),
-                GraphFormat::Text => print!("{}", describe::graph_text(built.walked())),
+                GraphFormat::Dot => out!("{}", describe::graph_dot(built.walked())),
+                GraphFormat::Text => out!("{}", describe::graph_text(built.walked())),
                 GraphFormat::Json => {
-                    println!("{}", describe::graph_json(&built.report, built.walked()))
+                    outln!("{}", describe::graph_json(&built.report, built.walked()))
                 }
             }
             Ok(0)
         }
         Some(Command::Config) => {
-            print!("{}", describe::config(&project.videofile));
+            out!("{}", describe::config(&project.videofile));
             Ok(0)
         }
         Some(Command::Runs) => {
-            print!("{}", describe::runs(&history::stats(&cache_dir)));
+            out!("{}", describe::runs(&history::stats(&cache_dir)));
             Ok(0)
         }
         Some(Command::Report { id, json }) => {
@@ -336,12 +379,12 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                 return Ok(2);
             };
             if *json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&report).expect("reports serialise")
                 );
             } else {
-                print!("{}", describe::report(&report));
+                out!("{}", describe::report(&report));
             }
             Ok(0)
         }
@@ -374,13 +417,13 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             let summary = gc::collect(&store, &reports, &live, policy, keep, dry_run)?;
             let verb = if dry_run {
                 for node in &summary.removed_nodes {
-                    println!("would remove the cache entry of {node}");
+                    outln!("would remove the cache entry of {node}");
                 }
                 "would remove"
             } else {
                 "removed"
             };
-            println!(
+            outln!(
                 "vbuild: gc {verb} {} entries, {} files ({}) and {} build reports; kept {} entries ({})",
                 summary.entries_removed,
                 summary.blobs_removed,
@@ -404,7 +447,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             };
             let found = vbuild::verify::verify(store.root(), repair)?;
             for problem in &found.problems {
-                println!(
+                outln!(
                     "damaged: {}: {}",
                     shown_path(cli, &problem.path),
                     problem.what
@@ -417,9 +460,10 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                     "{n} problems; `vbuild cache verify --repair` removes them (the next build runs what they held)"
                 ),
             };
-            println!(
+            outln!(
                 "vbuild: cache verify: {} entries and {} blobs checked; {what}",
-                found.entries, found.blobs
+                found.entries,
+                found.blobs
             );
             Ok(u8::from(!found.problems.is_empty() && !repair))
         }
@@ -428,20 +472,20 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             let out = shown_path(cli, &project.videofile.output_dir());
             if dry.dry_run {
                 for path in &removed {
-                    println!("would remove {}", shown_path(cli, path));
+                    outln!("would remove {}", shown_path(cli, path));
                 }
-                println!(
+                outln!(
                     "vbuild: clean would remove {} files from {out}",
                     removed.len()
                 );
             } else {
-                println!("vbuild: removed {} files from {out}", removed.len());
+                outln!("vbuild: removed {} files from {out}", removed.len());
             }
             Ok(0)
         }
         Some(Command::Doctor) => {
             let findings = doctor::examine(&project);
-            print!("{}", doctor::report(&findings));
+            out!("{}", doctor::report(&findings));
             Ok(if findings.iter().any(|f| f.fix.is_some()) {
                 2
             } else {
@@ -452,6 +496,38 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
 }
 
 /// Builds (or dry-runs) what `args` ask for and prints the summary.
+/// The error of a command given with build options (`vbuild -j 4 targets`, `vbuild 2 graph`).
+fn command_with_build_options(command: &str) -> Error {
+    Error::Target(TargetError {
+        target: command.to_string(),
+        message: format!(
+            "`{command}` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild {command}` without them"
+        ),
+    })
+}
+
+impl BuildArgs {
+    /// True when any target or build option is given.
+    fn any(&self) -> bool {
+        let BuildArgs {
+            targets,
+            jobs,
+            dry_run,
+            keep_going,
+            always_make,
+            shard,
+            metrics_file,
+        } = self;
+        !targets.is_empty()
+            || jobs.is_some()
+            || *dry_run
+            || *keep_going
+            || *always_make
+            || shard.is_some()
+            || metrics_file.is_some()
+    }
+}
+
 fn build(
     cli: &Cli,
     args: &BuildArgs,
@@ -464,12 +540,7 @@ fn build(
         .map(|c| c.get_name().to_string())
         .collect();
     if let Some(command) = args.targets.iter().find(|t| commands.contains(t)) {
-        return Err(Error::Target(TargetError {
-            target: command.clone(),
-            message: format!(
-                "`{command}` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild {command}` without them"
-            ),
-        }));
+        return Err(command_with_build_options(command));
     }
     let options = Options {
         jobs: args
@@ -497,7 +568,7 @@ fn build(
     let progress = Progress::new(bars, hidden);
     let built = project.build(&options, &progress)?;
     if options.dry_run {
-        print!("{}", describe::dry_run(&built.report, &stats, options.jobs));
+        out!("{}", describe::dry_run(&built.report, &stats, options.jobs));
         return Ok(0);
     }
     if let Some(path) = &args.metrics_file {
@@ -552,7 +623,7 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
             ),
     };
     let counts = &report.counts;
-    println!(
+    outln!(
         "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",
         counts.ran,
         counts.cached,

@@ -465,10 +465,35 @@ fn build_options_do_not_go_with_other_commands() {
             .stderr_has("error: unexpected argument")
             .run();
     }
+    // Before a command too: refused, not ignored (`-n` would not hold).
+    for (args, command) in [
+        (
+            &["-j", "4", "targets"][..],
+            "`targets`; run `vbuild targets` without them",
+        ),
+        (&["-n", "gc"], "`gc`; run `vbuild gc` without them"),
+        (&["-n", "build"], "go after `build`"),
+    ] {
+        Test::new()
+            .args(args)
+            .status(2)
+            .stderr_has(
+                "error: build options (-j, -n, -k, -B, --shard, --metrics-file) and targets",
+            )
+            .stderr_has(command)
+            .run();
+    }
     Test::new()
-        .args(&["-j", "4", "targets"])
+        .args(&["2", "targets"])
         .status(2)
         .stderr("vbuild: target \"targets\": `targets` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild targets` without them\n")
+        .run();
+    // Options of every command go before it, as `make -C DIR` and `git -C DIR` take them.
+    let elsewhere = example_copy();
+    let folder = elsewhere.path().to_str().expect("a UTF-8 path");
+    Test::in_dir(tempfile::tempdir().unwrap())
+        .args(&["-C", folder, "-q", "targets"])
+        .stdout_has("chapter:CHAPTER")
         .run();
     Test::new()
         .args(&["--help"])
@@ -567,4 +592,22 @@ fn doctor_checks_what_the_course_needs_and_names_the_fix() {
         .stdout_has("missing  speech (espeak, speaking en): cannot run espeak-ng: No such file or directory (os error 2); install it: apt-get install espeak-ng\n")
         .stdout_has("vbuild: doctor: 1 missing; the lines above say what to do\n")
         .run();
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_vbuild_quietly() {
+    let dir = example_copy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["graph", "--format", "json"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vbuild runs");
+    // The reading end closes before vbuild writes (`vbuild graph | head -0`).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("vbuild ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
