@@ -4,8 +4,9 @@
 //! but after each such free it raises that threshold (up to 32 MiB), so a build's many passing buffers
 //! (decoded speech, slide pixmaps, encoder frames) come to be carved from the heaps, between the small
 //! records a build keeps, and those pages are never given back. Fixing the threshold keeps big buffers
-//! mapped and a build's memory flat in course length: peak RSS 60 MiB instead of 93 MiB at 200 slides,
-//! 72 MiB instead of 124 MiB at 2,000, at the same speed (`cargo bench --bench scale`).
+//! mapped and a build's memory close to flat in course length: peak RSS 60 MiB instead of 93 MiB at 200 slides,
+//! 72 MiB instead of 124 MiB at 2,000 (`cargo bench --bench scale`), for about 4% more wall time (the
+//! pages are given back and faulted in again).
 
 /// Fixes the allocator's thresholds, unless the user set them (`MALLOC_MMAP_THRESHOLD_`,
 /// `MALLOC_TRIM_THRESHOLD_`, or glibc's malloc tunables in `GLIBC_TUNABLES`), which then rule. Call it
