@@ -5,31 +5,31 @@
 //! is what the line recorded (a changed or damaged file is read again), and a missing or torn index only
 //! costs reading the files, which refills it. Lines are appended (a later line for the same key wins); a
 //! build that finds twice as many lines as entries writes it anew (atomically).
+//!
+//! A build looks each key up once and then holds the entry itself, so a look-up hands the line over: the
+//! index read is not held a second time beside the entries taken from it.
 
 use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::ops::Range;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use super::{ActionEntry, write_atomic};
 use crate::digest::Digest;
 use crate::stamp::Stamp;
 
-/// Where a line's entry is and the stamp its file had.
-#[derive(Debug, Clone)]
+/// A line's entry, not parsed yet, and the stamp its file had.
+#[derive(Debug)]
 struct Line {
     stamp: Stamp,
-    /// The entry's JSON in [`Index::text`].
-    json: Range<usize>,
+    json: Box<[u8]>,
 }
 
 /// The index, loaded.
 #[derive(Debug, Default)]
 pub(super) struct Index {
     path: PathBuf,
-    /// The file's text as it was read.
-    text: Vec<u8>,
+    /// The lines read and not looked up yet, by key.
     lines: HashMap<Digest, Line>,
     /// Lines in the file (superseded ones too).
     written: usize,
@@ -38,24 +38,26 @@ pub(super) struct Index {
 }
 
 impl Index {
-    /// Reads the index under `root`; lines that do not parse (a torn last line) are skipped.
+    /// Reads the index under `root`, a line at a time; lines that do not parse (a torn last line) are
+    /// skipped.
     pub(super) fn load(root: &Path, writable: bool) -> Index {
         let path = root.join("index");
         let mut index = Index {
-            text: fs::read(&path).unwrap_or_default(),
             path,
             writable,
             ..Index::default()
         };
-        let mut start = 0;
-        while start < index.text.len() {
-            let end = (index.text[start..].iter().position(|&b| b == b'\n'))
-                .map_or(index.text.len(), |at| start + at);
-            if end > start {
-                index.written += 1;
-                index.note(start..end);
+        if let Ok(file) = File::open(&index.path) {
+            let mut reader = BufReader::new(file);
+            let mut text = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut text), Ok(read) if read > 0) {
+                let line = text.strip_suffix(b"\n").unwrap_or(&text);
+                if !line.is_empty() {
+                    index.written += 1;
+                    index.note(line);
+                }
+                text.clear();
             }
-            start = end + 1;
         }
         if writable && index.written > 2 * index.lines.len() + 64 {
             index.rewrite();
@@ -63,9 +65,8 @@ impl Index {
         index
     }
 
-    /// Files the line at `range` of the text under its key, if its head (key and stamp) reads.
-    fn note(&mut self, range: Range<usize>) {
-        let line = &self.text[range.clone()];
+    /// Files `line` under its key, if its head (key and stamp) reads.
+    fn note(&mut self, line: &[u8]) {
         let mut fields = line.splitn(5, |&b| b == b' ');
         let mut next = || std::str::from_utf8(fields.next()?).ok();
         let head = (|| {
@@ -80,18 +81,18 @@ impl Index {
         let Some((key, stamp)) = head else {
             return;
         };
-        let json_len = fields.next().map_or(0, <[u8]>::len);
-        let json = range.end - json_len..range.end;
+        let json = fields.next().unwrap_or_default().into();
         self.lines.insert(key, Line { stamp, json });
     }
 
-    /// The entry of `key` as its file (`file`) holds it now, if the index knows it.
-    pub(super) fn get(&self, key: &Digest, file: &Path) -> Option<ActionEntry> {
-        let line = self.lines.get(key)?;
+    /// The entry of `key` as its file (`file`) holds it now, if the index knows it. The line is handed
+    /// over: a second look-up of the key reads the entry's file.
+    pub(super) fn take(&mut self, key: &Digest, file: &Path) -> Option<ActionEntry> {
+        let line = self.lines.remove(key)?;
         if Stamp::of(file) != Some(line.stamp) {
             return None;
         }
-        let entry: ActionEntry = serde_json::from_slice(&self.text[line.json.clone()]).ok()?;
+        let entry: ActionEntry = serde_json::from_slice(&line.json).ok()?;
         (entry.key == *key).then_some(entry)
     }
 
@@ -105,11 +106,7 @@ impl Index {
             ..entry.clone()
         };
         let json = serde_json::to_vec(&without_signature).expect("entries serialise");
-        let mut line = format!(
-            "{} {} {} {} ",
-            entry.key, stamp.size, stamp.modified_ns, stamp.inode
-        )
-        .into_bytes();
+        let mut line = head(&entry.key, &stamp).into_bytes();
         line.extend(json);
         line.push(b'\n');
         // One write of a whole line: a crash leaves at worst a torn last line, which is skipped. The line is
@@ -128,22 +125,24 @@ impl Index {
     /// Writes the index anew with one line per entry.
     fn rewrite(&mut self) {
         let mut text = Vec::new();
-        for line in self.lines.values_mut() {
-            let start = text.len();
-            let head_start = self.text[..line.json.start - 1]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |at| at + 1);
-            text.extend(&self.text[head_start..line.json.end]);
-            line.json = start + (line.json.start - head_start)..text.len();
+        for (key, line) in &self.lines {
+            text.extend(head(key, &line.stamp).as_bytes());
+            text.extend(&line.json);
             text.push(b'\n');
         }
         match write_atomic(&self.path, &text) {
             Ok(()) => self.written = self.lines.len(),
             Err(err) => log::debug!("index {}: {err}", self.path.display()),
         }
-        self.text = text;
     }
+}
+
+/// A line's head: the key and its entry file's stamp, each followed by a space.
+fn head(key: &Digest, stamp: &Stamp) -> String {
+    format!(
+        "{key} {} {} {} ",
+        stamp.size, stamp.modified_ns, stamp.inode
+    )
 }
 
 /// Forgets the index under `root` (after entries were removed: gc, repairs); the next build refills it.
