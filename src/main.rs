@@ -622,6 +622,10 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
                 |p| shown_path(cli, &project_dir.join(p)),
             ),
     };
+    // -q: only errors; a build that went well says nothing.
+    if cli.global.quiet && report.result() == "ok" {
+        return;
+    }
     let counts = &report.counts;
     outln!(
         "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",

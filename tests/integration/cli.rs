@@ -488,6 +488,14 @@ fn build_options_do_not_go_with_other_commands() {
         .status(2)
         .stderr("vbuild: target \"targets\": `targets` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild targets` without them\n")
         .run();
+    // -q: a build that goes well says nothing at all.
+    let built = Test::new().run();
+    assert!(built.stdout.starts_with("vbuild: "), "{}", built.stdout);
+    Test::in_dir(built.dir)
+        .args(&["-q"])
+        .stdout("")
+        .stderr("")
+        .run();
     // Options of every command go before it, as `make -C DIR` and `git -C DIR` take them.
     let elsewhere = example_copy();
     let folder = elsewhere.path().to_str().expect("a UTF-8 path");
