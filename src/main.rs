@@ -16,7 +16,6 @@ use vbuild::project::{Build, Invocation, Project};
 use vbuild::target::{self, TargetError};
 use vbuild::{doctor, gc, history, interrupt, secrets, size};
 
-/// What a TARGET may be, for `vbuild --help`.
 /// Writes to standard output; a reader that went away (`vbuild graph | head`) ends vbuild quietly, as it
 /// would end any Unix tool, instead of with a panic.
 fn emit(text: std::fmt::Arguments) {
@@ -42,6 +41,7 @@ macro_rules! outln {
     ($($arg:tt)*) => { emit(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+/// What a TARGET may be, for `vbuild --help`.
 const TARGET_HELP: &str = "\
 TARGET (default: course) is one of:
   course                      the course video, subtitles and chapter marks
@@ -495,7 +495,6 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     }
 }
 
-/// Builds (or dry-runs) what `args` ask for and prints the summary.
 /// The error of a command given with build options (`vbuild -j 4 targets`, `vbuild 2 graph`).
 fn command_with_build_options(command: &str) -> Error {
     Error::Target(TargetError {
@@ -528,6 +527,7 @@ impl BuildArgs {
     }
 }
 
+/// Builds (or dry-runs) what `args` ask for and prints the summary.
 fn build(
     cli: &Cli,
     args: &BuildArgs,
@@ -585,6 +585,10 @@ fn build(
 
 fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
     let report = &built.report;
+    // -q: only errors; a build that went well says nothing.
+    if cli.global.quiet && report.result() == "ok" {
+        return;
+    }
     let failures: Vec<&str> = report.failures().map(|f| f.name.as_str()).collect();
     for failure in report.failures() {
         eprintln!(
@@ -622,10 +626,6 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
                 |p| shown_path(cli, &project_dir.join(p)),
             ),
     };
-    // -q: only errors; a build that went well says nothing.
-    if cli.global.quiet && report.result() == "ok" {
-        return;
-    }
     let counts = &report.counts;
     outln!(
         "vbuild: {} run, {} cached, {} failed, {} skipped in {} -> {output}",
