@@ -52,6 +52,8 @@ impl Error {
                 ProviderError::Missing { .. } | ProviderError::Spawn { .. },
             )) => 2,
             Error::Tools(StepError::Media(MediaError::Setup(_))) => 2,
+            Error::Cache(StoreError::Foreign { .. }) => 2,
+            Error::Output(OutputError::NotAFolder { .. }) => 2,
             Error::Cache(_) | Error::Tools(_) | Error::Output(_) | Error::Write { .. } => 1,
         }
     }
@@ -63,6 +65,14 @@ impl Error {
             Error::Tools(StepError::Provider(ProviderError::Spawn { program, .. })) => {
                 Some(install_hint(program))
             }
+            Error::Cache(StoreError::Foreign { link, .. }) => Some(format!(
+                "link {} to an empty folder (vbuild marks it as its own), or move what vbuild did not make out of it",
+                link.display()
+            )),
+            Error::Output(OutputError::NotAFolder { path, .. }) => Some(format!(
+                "remove {} (vbuild makes the folder), or set [course] output to another folder",
+                path.display()
+            )),
             Error::WouldOverwrite { .. } => {
                 Some("vbuild init --force writes over it, or choose another folder".into())
             }

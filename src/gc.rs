@@ -10,15 +10,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::digest::Digest;
 use crate::report::Report;
-use crate::store::{ActionEntry, Store, StoreError, io_error};
+use crate::store::{ActionEntry, Store, StoreError, folders, io_error, remove_any};
 
 /// Which entries a full build does not need are removed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Policy {
     /// All of them.
     Unused,
-    /// Those no build used within this many days.
-    OlderThan { days: f64 },
+    /// Those no build used within this long.
+    OlderThan { age: Duration },
     /// The least recently used ones, until the cache is at most this many bytes.
     MaxSize { bytes: u64 },
 }
@@ -34,29 +34,52 @@ pub struct Summary {
     pub reports_removed: usize,
     /// The node of every entry removed, for a dry run to list.
     pub removed_nodes: Vec<String>,
+    /// Every file (or folder) removed, for a dry run to list.
+    pub removed_files: Vec<PathBuf>,
+    /// Files and folders in the cache's folders that vbuild did not name: never removed.
+    pub strangers: Vec<PathBuf>,
 }
 
 /// An action entry file: the entry, or `None` when the file is damaged (it is garbage either way).
 type EntryFile = (PathBuf, Option<ActionEntry>);
 
-/// Every action entry file in the cache.
-fn entries(store: &Store) -> Vec<EntryFile> {
-    walkdir::WalkDir::new(store.root().join("actions"))
-        .min_depth(2)
-        .max_depth(2)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| {
-            let entry = e
-                .file_type()
-                .is_file()
-                .then(|| fs::read(e.path()).ok())
+/// What gc found in the cache's shelves: the entry files, and what else carries a name vbuild gives
+/// (scratch an atomic write left, a shard name on something that is not a folder), which goes too.
+#[derive(Default)]
+struct Shelves {
+    entries: Vec<EntryFile>,
+    debris: Vec<PathBuf>,
+    /// Files and folders vbuild did not name, found in its folders: never removed.
+    strangers: Vec<PathBuf>,
+}
+
+/// Every action entry file in the cache, and what else is on the `actions/` shelf.
+fn entries(store: &Store, found: &mut Shelves) {
+    let shelf = folders::shelf(&store.root().join("actions"));
+    found.strangers.extend(shelf.strangers);
+    for shard in shelf.shards {
+        if !shard.is_dir {
+            found.debris.push(shard.path);
+            continue;
+        }
+        for item in shard.items {
+            if folders::is_scratch_name(&item.name) {
+                found.debris.push(item.path);
+                continue;
+            }
+            let Some(key) = folders::entry_name(&shard.name, &item.name) else {
+                found.strangers.push(item.path);
+                continue;
+            };
+            let entry = item
+                .is_file
+                .then(|| fs::read(&item.path).ok())
                 .flatten()
                 .and_then(|bytes| serde_json::from_slice::<ActionEntry>(&bytes).ok())
-                .filter(|entry| e.file_name().to_string_lossy() == format!("{}.json", entry.key));
-            (e.path().to_path_buf(), entry)
-        })
-        .collect()
+                .filter(|entry| entry.key == key);
+            found.entries.push((item.path, entry));
+        }
+    }
 }
 
 fn modified_unix(path: &Path) -> u64 {
@@ -67,15 +90,13 @@ fn modified_unix(path: &Path) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn remove(path: &Path, dry_run: bool) -> Result<(), StoreError> {
-    if dry_run {
-        return Ok(());
+/// Removes `path` (a name vbuild gave, in one of its folders) unless this is a dry run, and lists it.
+fn remove(path: &Path, dry_run: bool, removed: &mut Vec<PathBuf>) -> Result<(), StoreError> {
+    if !dry_run {
+        remove_any(path).map_err(io_error(path))?;
     }
-    let removed = match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
-        _ => fs::remove_file(path),
-    };
-    removed.map_err(io_error(path))
+    removed.push(path.to_path_buf());
+    Ok(())
 }
 
 /// Prunes the cache under `policy`, keeping every entry whose key is in `live` (what a full build of the
@@ -109,7 +130,12 @@ pub fn collect(
     let mut summary = Summary::default();
     let mut candidates: Vec<(u64, PathBuf, ActionEntry)> = Vec::new();
     let mut kept: Vec<ActionEntry> = Vec::new();
-    for (path, entry) in entries(store) {
+    let mut shelves = Shelves::default();
+    entries(store, &mut shelves);
+    for path in &shelves.debris {
+        remove(path, dry_run, &mut summary.removed_files)?;
+    }
+    for (path, entry) in shelves.entries {
         match entry {
             Some(entry) if live.contains(&entry.key) => kept.push(entry),
             Some(entry) => {
@@ -120,7 +146,7 @@ pub fn collect(
                 candidates.push((used, path, entry));
             }
             None => {
-                remove(&path, dry_run)?;
+                remove(&path, dry_run, &mut summary.removed_files)?;
                 summary.entries_removed += 1;
                 summary
                     .removed_nodes
@@ -143,17 +169,14 @@ pub fn collect(
     for (used, path, entry) in &candidates {
         let goes = match policy {
             Policy::Unused => true,
-            Policy::OlderThan { days } => {
-                Duration::from_secs(*used)
-                    < now.saturating_sub(Duration::from_secs_f64(days * 86_400.0))
-            }
+            Policy::OlderThan { age } => Duration::from_secs(*used) < now.saturating_sub(age),
             Policy::MaxSize { bytes } => size > bytes,
         };
         if !goes {
             kept.push(entry.clone());
             continue;
         }
-        remove(path, dry_run)?;
+        remove(path, dry_run, &mut summary.removed_files)?;
         summary.entries_removed += 1;
         summary.removed_nodes.push(entry.node.clone());
         for hash in entry.outputs.values() {
@@ -165,42 +188,43 @@ pub fn collect(
         }
     }
     summary.entries_kept = kept.len();
-    // Every blob no remaining entry refers to goes, including any a killed build left behind, and anything
-    // that is not a blob at all.
+    // Every blob no remaining entry refers to goes, including any a killed build left behind, and whatever
+    // else carries a name vbuild gives there; what vbuild did not name stays.
     let referenced: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.outputs.values()).collect();
-    for blob in walkdir::WalkDir::new(store.root().join("cas"))
-        .min_depth(1)
-        .max_depth(2)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let damaged_shard = blob.depth() == 1 && !blob.file_type().is_dir();
-        if blob.depth() == 1 && !damaged_shard {
-            continue;
+    let shelf = folders::shelf(&store.root().join("cas"));
+    shelves.strangers.extend(shelf.strangers);
+    for shard in shelf.shards {
+        let mut unwanted: Vec<(PathBuf, u64)> = Vec::new();
+        if !shard.is_dir {
+            unwanted.push((shard.path, 0));
         }
-        let bytes = blob.metadata().map_or(0, |m| m.len());
-        let hash = Digest::parse(&blob.file_name().to_string_lossy()).ok();
-        let wanted = !damaged_shard
-            && blob.file_type().is_file()
-            && hash.as_ref().is_some_and(|h| referenced.contains(h));
-        if wanted {
-            summary.bytes_kept += bytes;
-        } else {
-            remove(blob.path(), dry_run)?;
+        for item in shard.items {
+            let bytes = fs::symlink_metadata(&item.path).map_or(0, |m| m.len());
+            match folders::blob_name(&shard.name, &item.name) {
+                Some(hash) if item.is_file && referenced.contains(&hash) => {
+                    summary.bytes_kept += bytes;
+                }
+                Some(_) => unwanted.push((item.path, bytes)),
+                None if folders::is_scratch_name(&item.name) => unwanted.push((item.path, bytes)),
+                None => shelves.strangers.push(item.path),
+            }
+        }
+        for (path, bytes) in unwanted {
+            remove(&path, dry_run, &mut summary.removed_files)?;
             summary.blobs_removed += 1;
             summary.bytes_freed += bytes;
         }
     }
+    summary.strangers = shelves.strangers;
     if !dry_run && summary.entries_removed > 0 {
         // The index would still know the removed entries; the next build refills it from the files.
         crate::store::index::forget(store.root()).map_err(io_error(store.root()))?;
     }
-    summary.reports_removed = prune_reports(store, reports, policy, now, keep, dry_run)?;
+    prune_reports(store, reports, policy, now, keep, dry_run, &mut summary)?;
     Ok(summary)
 }
 
-/// Removes build reports beyond the newest `keep` (and, under `--older-than`, older ones but the newest);
-/// returns how many went.
+/// Removes build reports beyond the newest `keep` (and, under `--older-than`, older ones but the newest).
 fn prune_reports(
     store: &Store,
     reports: &[Report],
@@ -208,14 +232,13 @@ fn prune_reports(
     now: Duration,
     keep: usize,
     dry_run: bool,
-) -> Result<usize, StoreError> {
-    let mut removed = 0;
+    summary: &mut Summary,
+) -> Result<(), StoreError> {
     let newest_kept = reports.len().saturating_sub(keep);
     for (index, report) in reports.iter().enumerate() {
         let too_old = match policy {
-            Policy::OlderThan { days } => {
-                Duration::from_secs(report.started_unix)
-                    < now.saturating_sub(Duration::from_secs_f64(days * 86_400.0))
+            Policy::OlderThan { age } => {
+                Duration::from_secs(report.started_unix) < now.saturating_sub(age)
             }
             _ => false,
         };
@@ -225,11 +248,11 @@ fn prune_reports(
                 .root()
                 .join("builds")
                 .join(format!("{}.json", report.id));
-            if path.is_file() {
-                remove(&path, dry_run)?;
-                removed += 1;
+            if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                remove(&path, dry_run, &mut summary.removed_files)?;
+                summary.reports_removed += 1;
             }
         }
     }
-    Ok(removed)
+    Ok(())
 }

@@ -38,6 +38,7 @@ pub mod script;
 pub mod seal;
 pub mod secrets;
 pub mod sentences;
+pub mod shown;
 pub mod signature;
 pub mod size;
 pub mod small_map;

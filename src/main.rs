@@ -184,9 +184,9 @@ enum Command {
         /// Keep the cache at most SIZE (e.g. 500M, 2G).
         #[arg(long, value_name = "SIZE", conflicts_with = "older_than", value_parser = parse_size)]
         max_size: Option<u64>,
-        /// Remove entries no build used in the last DAYS days.
-        #[arg(long, value_name = "DAYS")]
-        older_than: Option<f64>,
+        /// Remove entries no build used in the last DAYS days (0 to 36500, fractions allowed).
+        #[arg(long, value_name = "DAYS", value_parser = parse_days)]
+        older_than: Option<std::time::Duration>,
         #[command(flatten)]
         dry: DryRun,
     },
@@ -294,6 +294,22 @@ fn parse_size(text: &str) -> Result<u64, String> {
     vbuild::size::parse(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
 }
 
+/// A number of days for `gc --older-than`, as the age it stands for.
+fn parse_days(text: &str) -> Result<std::time::Duration, String> {
+    const MOST: f64 = 36_500.0;
+    let days: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{:?} is not a number of days", vbuild::shown::value(text)))?;
+    if !(0.0..=MOST).contains(&days) {
+        return Err(format!(
+            "{} days is out of range: give 0 to {MOST} days",
+            vbuild::shown::value(text)
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(days * 86_400.0))
+}
+
 /// Read-only options for the commands that only look (targets, explain, graph): a dry run of `targets`.
 fn look(project: &Project, targets: &[String]) -> Result<Options, Error> {
     Ok(Options {
@@ -397,7 +413,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             let dry_run = dry.dry_run;
             let policy = match (max_size, older_than) {
                 (Some(bytes), _) => gc::Policy::MaxSize { bytes: *bytes },
-                (None, Some(days)) => gc::Policy::OlderThan { days: *days },
+                (None, Some(age)) => gc::Policy::OlderThan { age: *age },
                 (None, None) => gc::Policy::Unused,
             };
             // What a full build needs now, with the default profile and with the one asked for.
@@ -415,9 +431,18 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             live.extend(LastKeys::load(&cache_dir).keys());
             let keep = project.videofile.cache.reports;
             let summary = gc::collect(&store, &reports, &live, policy, keep, dry_run)?;
+            for stranger in &summary.strangers {
+                log::warn!(
+                    "left {}: vbuild did not make it (remove it yourself if it is not needed)",
+                    shown_path(cli, stranger)
+                );
+            }
             let verb = if dry_run {
                 for node in &summary.removed_nodes {
                     outln!("would remove the cache entry of {node}");
+                }
+                for path in &summary.removed_files {
+                    outln!("would remove {}", shown_path(cli, path));
                 }
                 "would remove"
             } else {
@@ -446,6 +471,19 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
                 None
             };
             let found = vbuild::verify::verify(store.root(), repair)?;
+            if found.absent {
+                outln!(
+                    "vbuild: cache verify: there is no cache at {} yet; nothing to check",
+                    shown_path(cli, store.root())
+                );
+                return Ok(0);
+            }
+            for stranger in &found.strangers {
+                outln!(
+                    "not vbuild's: {}: left in place (remove it yourself if it is not needed)",
+                    shown_path(cli, stranger)
+                );
+            }
             for problem in &found.problems {
                 outln!(
                     "damaged: {}: {}",

@@ -36,12 +36,67 @@ pub enum OutputError {
     /// Writing a video from its layout failed.
     #[error(transparent)]
     Video(#[from] crate::steps::StepError),
+    /// A folder vbuild makes in the output folder is a link (or a file): it is never written through.
+    #[error(
+        "{path} is {what}; vbuild makes this folder itself and writes there only when it is a real folder"
+    )]
+    NotAFolder { path: PathBuf, what: String },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     move |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// The folders vbuild makes inside the output folder.
+const SUBFOLDERS: [&str; 2] = ["chapters", "scripts"];
+
+/// Checks that the folders vbuild makes inside the output folder are real folders or not there yet (call
+/// before any work): a link there is refused, never written through (its target is someone else's).
+pub fn check_folders(videofile: &Videofile) -> Result<(), OutputError> {
+    let out = videofile.output_dir();
+    SUBFOLDERS
+        .iter()
+        .try_for_each(|sub| own_folder(&out.join(sub)).map(drop))
+}
+
+/// Whether `dir` is a real folder (true), or not there (false); an error for a link or a file in its place.
+fn own_folder(dir: &Path) -> Result<bool, OutputError> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(true),
+        Ok(meta) => {
+            let what = if meta.is_symlink() {
+                let target = fs::read_link(dir).unwrap_or_default();
+                format!("a link to {}", target.display())
+            } else {
+                "a file".to_string()
+            };
+            Err(OutputError::NotAFolder {
+                path: dir.to_path_buf(),
+                what,
+            })
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(OutputError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Makes the folder `dest` is written to: the output folder `out` (a link to a folder is the author's
+/// choice) or one of the folders vbuild makes in it, which must be a real folder ([`own_folder`]).
+fn make_parent(out: &Path, dest: &Path) -> Result<(), OutputError> {
+    fs::create_dir_all(out).map_err(io_error(out))?;
+    let parent = dest.parent().expect("outputs have a parent folder");
+    if parent == out || own_folder(parent)? {
+        return Ok(());
+    }
+    match fs::create_dir(parent) {
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => own_folder(parent).map(drop),
+        made => made.map_err(io_error(parent)),
     }
 }
 
@@ -76,6 +131,7 @@ impl Listed {
 /// found).
 fn place(
     store: &Store,
+    out: &Path,
     hash: &Digest,
     file: &OutputFile,
     known: Option<&Written>,
@@ -94,8 +150,8 @@ fn place(
             stamp,
         });
     }
+    make_parent(out, dest)?;
     let parent = dest.parent().expect("outputs have a parent folder");
-    fs::create_dir_all(parent).map_err(io_error(parent))?;
     let partial = parent.join(format!(
         ".{}.partial",
         dest.file_name()
@@ -271,6 +327,7 @@ pub fn materialise(
             Some((entry.output(file.output).clone(), file))
         })
         .collect();
+    let out = videofile.output_dir();
     let previous = previous_outputs(videofile, store);
     let known: HashMap<&Path, &Written> = previous
         .iter()
@@ -282,7 +339,8 @@ pub fn materialise(
     let mut written: Vec<Written> = Vec::new();
     let mut failure = None;
     for (hash, file) in wanted {
-        match place(store, &hash, &file, known.get(file.path.as_path()).copied()) {
+        let known = known.get(file.path.as_path()).copied();
+        match place(store, &out, &hash, &file, known) {
             Ok(file) => written.push(file),
             Err(err) => {
                 failure = Some(err);

@@ -256,7 +256,7 @@ impl Project {
         if writing {
             Ok(Store::open(&root)?)
         } else {
-            Ok(Store::view(&root))
+            Ok(Store::view(&root)?)
         }
     }
 
@@ -324,6 +324,7 @@ impl Project {
                 path: self.videofile.path.clone(),
             }));
         }
+        output::check_folders(&self.videofile)?;
         let store = self.store(!options.dry_run)?;
         // A dry run only reads (every write is atomic), so it may look while another build runs.
         let _lock = if options.dry_run {

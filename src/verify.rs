@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
 use crate::node::NodeKind;
-use crate::store::{ActionEntry, Store, StoreError, hash_file, io_error};
+use crate::store::{ActionEntry, Store, StoreError, folders, hash_file, io_error, remove_any};
 
 /// One damaged thing in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +19,23 @@ pub struct Problem {
 /// What a verification found.
 #[derive(Debug, Default)]
 pub struct Verification {
+    /// There is no cache at all (nothing was built here yet).
+    pub absent: bool,
     pub entries: usize,
     pub blobs: usize,
     pub problems: Vec<Problem>,
+    /// Files and folders in the cache's folders that vbuild did not name: reported, never removed.
+    pub strangers: Vec<PathBuf>,
 }
 
 /// Checks the cache at `root`; with `repair`, removes every damaged blob and entry and remakes damaged
-/// folders (call while holding the build lock).
+/// folders (call while holding the build lock). Only names vbuild gives are ever removed.
 pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
     let mut found = Verification::default();
+    if fs::symlink_metadata(root).is_err() {
+        found.absent = true;
+        return Ok(found);
+    }
     let mut problem = |path: &Path, what: String| {
         found.problems.push(Problem {
             path: path.to_path_buf(),
@@ -36,29 +44,29 @@ pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
     };
     for folder in Store::FOLDERS {
         let path = root.join(folder);
-        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        if !fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
             problem(&path, "not a folder".into());
         }
     }
     let store = if repair {
         Store::open(root)?
     } else {
-        Store::view(root)
+        Store::view(root)?
     };
     let mut damaged: Vec<PathBuf> = Vec::new();
-    for (path, what) in shelf(&root.join("cas"), check_blob) {
+    let blobs = shelf(&root.join("cas"), check_blob);
+    for (path, what) in blobs.problems {
         problem(&path, what);
         damaged.push(path);
     }
-    let blobs = count_files(&root.join("cas"));
     if repair {
         remove_all(&damaged)?;
         damaged.clear();
     }
-    let entries = shelf(&root.join("actions"), |path, name| {
-        check_entry(&store, path, name)
+    let entries = shelf(&root.join("actions"), |path, shard, name| {
+        check_entry(&store, path, shard, name)
     });
-    for (path, what) in entries {
+    for (path, what) in entries.problems {
         problem(&path, what);
         damaged.push(path);
     }
@@ -67,102 +75,97 @@ pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
         // The index would still know what was removed; the next build refills it from the entry files.
         crate::store::index::forget(root).map_err(crate::store::io_error(root))?;
     }
-    found.blobs = blobs;
-    found.entries = count_files(&root.join("actions"));
+    found.blobs = blobs.files;
+    found.entries = entries.files;
+    found.strangers = blobs.strangers;
+    found.strangers.extend(entries.strangers);
     Ok(found)
 }
 
-/// The files of a two-level shelf (`cas/` or `actions/`: two-digit folders of files): `check` is asked about
-/// each file by name; anything out of place is a problem too.
-fn shelf(root: &Path, check: impl Fn(&Path, &str) -> Option<String>) -> Vec<(PathBuf, String)> {
-    let mut problems = Vec::new();
-    for item in walkdir::WalkDir::new(root)
-        .min_depth(1)
-        .max_depth(2)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let path = item.path().to_path_buf();
-        let name = item.file_name().to_string_lossy().to_string();
-        let is_dir = item.file_type().is_dir();
-        let what = match item.depth() {
-            1 if !is_dir => Some("not a folder".to_string()),
-            1 => (name.len() != 2).then(|| "a folder that does not belong here".to_string()),
-            _ if !item.file_type().is_file() => Some("not a regular file".to_string()),
-            _ => {
-                let shard = item
-                    .path()
-                    .parent()
-                    .and_then(Path::file_name)
-                    .map(|s| s.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                if name.starts_with(&shard) {
-                    check(&path, &name)
-                } else {
-                    Some(format!("filed under {shard}/"))
-                }
+/// What was found on a shelf.
+struct Shelf {
+    /// Files checked.
+    files: usize,
+    problems: Vec<(PathBuf, String)>,
+    strangers: Vec<PathBuf>,
+}
+
+/// The items of a two-level shelf (`cas/` or `actions/`: two-digit folders of files) that vbuild named:
+/// `check` is asked about each file by its shard and name (`None` if the name is not one vbuild gives);
+/// anything else with a name of vbuild's (a shard that is not a folder, an entry that is not a file) is a
+/// problem, and what vbuild did not name is a stranger.
+fn shelf(root: &Path, check: impl Fn(&Path, &str, &str) -> Option<Result<(), String>>) -> Shelf {
+    let mut found = Shelf {
+        files: 0,
+        problems: Vec::new(),
+        strangers: Vec::new(),
+    };
+    let shelf = folders::shelf(root);
+    found.strangers = shelf.strangers;
+    for shard in shelf.shards {
+        if !shard.is_dir {
+            found.problems.push((shard.path, "not a folder".into()));
+            continue;
+        }
+        for item in shard.items {
+            if folders::is_scratch_name(&item.name) {
+                found
+                    .problems
+                    .push((item.path, "left by a write that did not finish".into()));
+                continue;
             }
-        };
-        if let Some(what) = what {
-            problems.push((path, what));
+            let Some(checked) = check(&item.path, &shard.name, &item.name) else {
+                found.strangers.push(item.path);
+                continue;
+            };
+            if !item.is_file {
+                found
+                    .problems
+                    .push((item.path, "not a regular file".into()));
+                continue;
+            }
+            found.files += 1;
+            if let Err(what) = checked {
+                found.problems.push((item.path, what));
+            }
         }
     }
-    problems
+    found
 }
 
-fn check_blob(path: &Path, name: &str) -> Option<String> {
-    let Ok(hash) = Digest::parse(name) else {
-        return Some("its name is not a digest".into());
-    };
-    match hash_file(path) {
-        Ok(content) if content == hash => None,
-        Ok(content) => Some(format!("its content hashes to {}", content.short())),
-        Err(err) => Some(err.to_string()),
-    }
+fn check_blob(path: &Path, shard: &str, name: &str) -> Option<Result<(), String>> {
+    let hash = folders::blob_name(shard, name)?;
+    Some(match hash_file(path) {
+        Ok(content) if content == hash => Ok(()),
+        Ok(content) => Err(format!("its content hashes to {}", content.short())),
+        Err(err) => Err(err.to_string()),
+    })
 }
 
-fn check_entry(store: &Store, path: &Path, name: &str) -> Option<String> {
-    let Some(key) = name.strip_suffix(".json") else {
-        return Some("not an entry file".into());
-    };
-    let entry: ActionEntry = match fs::read(path)
+fn check_entry(store: &Store, path: &Path, shard: &str, name: &str) -> Option<Result<(), String>> {
+    let key = folders::entry_name(shard, name)?;
+    Some(check_entry_file(store, path, &key))
+}
+
+fn check_entry_file(store: &Store, path: &Path, key: &Digest) -> Result<(), String> {
+    let entry: ActionEntry = fs::read(path)
         .map_err(|e| e.to_string())
         .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-    {
-        Ok(entry) => entry,
-        Err(err) => return Some(format!("unreadable entry: {err}")),
-    };
-    if entry.key.as_str() != key {
-        return Some(format!("it says it is entry {}", entry.key.short()));
+        .map_err(|err| format!("unreadable entry: {err}"))?;
+    if entry.key != *key {
+        return Err(format!("it says it is entry {}", entry.key.short()));
     }
     let Some(kind) = NodeKind::of_node(&entry.node) else {
-        return Some(format!("node {:?} is of no known kind", entry.node));
+        return Err(format!("node {:?} is of no known kind", entry.node));
     };
     store
         .check(&entry, kind.outputs())
-        .err()
-        .map(|d| d.to_string())
-}
-
-fn count_files(root: &Path) -> usize {
-    walkdir::WalkDir::new(root)
-        .min_depth(2)
-        .max_depth(2)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .count()
+        .map_err(|d| d.to_string())
 }
 
 fn remove_all(paths: &[PathBuf]) -> Result<(), StoreError> {
     for path in paths {
-        let removed = match fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
-            Ok(_) => fs::remove_file(path),
-            Err(_) => Ok(()),
-        };
-        removed.map_err(io_error(path))?;
+        remove_any(path).map_err(io_error(path))?;
     }
     Ok(())
 }
@@ -197,13 +200,34 @@ mod tests {
             ..good.clone()
         };
         store.record(&wrong_kind).unwrap();
-        fs::write(root.join("cas/zz"), "a file where a folder belongs").unwrap();
-        assert!(verify(&root, false).unwrap().problems.len() == 2);
-        assert!(root.join("cas/zz").exists(), "verify alone changes nothing");
+        fs::write(root.join("cas/ab"), "a file where a folder belongs").unwrap();
+        // Names vbuild does not give are the user's: reported, never removed.
+        fs::write(root.join("cas/notes.txt"), "mine").unwrap();
+        fs::create_dir_all(root.join("actions/cd")).unwrap();
+        fs::write(root.join("actions/cd/draft.json"), "mine too").unwrap();
+        let found = verify(&root, false).unwrap();
+        assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
+        assert_eq!(found.strangers.len(), 2, "{:?}", found.strangers);
+        assert!(root.join("cas/ab").exists(), "verify alone changes nothing");
         let repaired = verify(&root, true).unwrap();
         assert_eq!(repaired.problems.len(), 2);
         let again = verify(&root, false).unwrap();
         assert_eq!(again.problems, Vec::new());
         assert_eq!((again.entries, again.blobs), (1, 1));
+        assert_eq!(
+            fs::read_to_string(root.join("cas/notes.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("actions/cd/draft.json")).unwrap(),
+            "mine too"
+        );
+    }
+
+    #[test]
+    fn no_cache_is_nothing_to_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = verify(&dir.path().join(".vbuild"), false).unwrap();
+        assert!(found.absent && found.problems.is_empty());
     }
 }

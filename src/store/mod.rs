@@ -3,6 +3,7 @@
 //! file renamed into place) and every blob read is verified, so a build killed at any moment leaves only
 //! whole entries behind.
 
+pub mod folders;
 pub mod index;
 mod listing;
 
@@ -30,6 +31,19 @@ pub enum StoreError {
     /// Another vbuild process is building in the same project.
     #[error("another vbuild is already building here (it holds {0}); wait for it or stop it")]
     Locked(PathBuf),
+    /// A cache folder is a link to a folder that holds files vbuild did not make.
+    #[error(
+        "cache folder {link} links to {target}, which holds {found:?}{} that vbuild did not make; vbuild \
+         writes and removes files only in folders of its own",
+        if *more > 0 { format!(" and {more} more") } else { String::new() }
+    )]
+    Foreign {
+        link: PathBuf,
+        target: PathBuf,
+        /// The first of the names vbuild did not give, and how many more there are.
+        found: String,
+        more: usize,
+    },
     /// A blob's content does not match its hash; it has been removed.
     #[error("cache blob {0} was corrupt and has been removed; run vbuild again to rebuild it")]
     Corrupt(Digest),
@@ -159,8 +173,10 @@ impl Store {
     /// The folders of the cache.
     pub const FOLDERS: [&str; 4] = ["cas", "actions", "tmp", "builds"];
 
-    /// Opens (and creates) the cache at `root`.
+    /// Opens (and creates) the cache at `root`, after checking that the folders it reaches through links are
+    /// the cache's own ([`folders::check`]).
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        folders::check(root, true)?;
         for sub in Self::FOLDERS {
             ensure_dir(&root.join(sub))?;
         }
@@ -172,14 +188,16 @@ impl Store {
         })
     }
 
-    /// The cache at `root` as it is, to read only: nothing is created or repaired (dry runs).
-    pub fn view(root: &Path) -> Store {
-        Store {
+    /// The cache at `root` as it is, to read only: nothing is created or repaired (dry runs); its linked
+    /// folders are checked as [`Store::open`] checks them.
+    pub fn view(root: &Path) -> Result<Store, StoreError> {
+        folders::check(root, false)?;
+        Ok(Store {
             root: root.to_path_buf(),
             index: Arc::default(),
             listing: Arc::default(),
             writable: false,
-        }
+        })
     }
 
     /// Lets go of the index and the listing of `cas/` once a build's look-ups are over (what it added is in
@@ -599,7 +617,7 @@ mod tests {
         for _ in 0..100 {
             store.record(&only).unwrap();
         }
-        let view = Store::view(dir.path());
+        let view = Store::view(dir.path()).unwrap();
         assert!(view.action(&only.key, &["o"]).is_some());
         assert_eq!(lines(dir.path()), 101);
     }

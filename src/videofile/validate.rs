@@ -86,11 +86,27 @@ pub(super) fn parse(
         }
     };
     let output = course.output.get_ref();
-    if output.is_empty() || Path::new(output).is_absolute() || output.contains("..") {
-        return Err(locate.error(
+    let bad_output = |why: &str| {
+        locate.error(
             &course.output.span(),
-            format!("[course] output = {output:?}: give a folder inside the project, e.g. \"out\""),
+            format!("[course] output = {output:?}: {why}; give a folder inside the project, e.g. \"out\""),
+        )
+    };
+    if output.is_empty() || Path::new(output).is_absolute() || output.contains("..") {
+        return Err(bad_output("not a folder inside the project"));
+    }
+    let first = Path::new(output).components().find_map(|c| match c {
+        std::path::Component::Normal(name) => Some(name),
+        _ => None,
+    });
+    if first.is_some_and(|name| name == ".vbuild") {
+        return Err(bad_output(
+            "that is inside vbuild's cache (.vbuild), which gc empties",
         ));
+    }
+    let full = project_dir.join(output);
+    if std::fs::symlink_metadata(&full).is_ok() && !full.is_dir() {
+        return Err(bad_output("that is a file, not a folder"));
     }
     let (width, height) = parse_resolution(raw.video.resolution.get_ref())
         .ok_or_else(|| {

@@ -11,3 +11,4 @@ mod remote;
 mod safety;
 mod slides;
 mod speech;
+mod trust;
