@@ -10,10 +10,12 @@ use globset::Glob;
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
+use crate::digest::Digest;
+use crate::files::{self, FileError};
 use crate::language;
 pub use crate::markdown::Block;
 use crate::markdown::{self, Item};
-use crate::store::hash_file;
+use crate::media::picture;
 use crate::videofile::{ConfigError, Split, Videofile};
 
 /// One chapter of the course: what the script writer reads.
@@ -80,6 +82,9 @@ impl Chapter {
         out
     }
 }
+
+/// The most columns a table may have: each needs room for a few letters on a 1920-unit slide.
+pub const MAX_TABLE_COLUMNS: usize = 40;
 
 /// A local image the lecture shows: where it is and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +164,7 @@ pub struct Lecture {
 pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
     let mut lecture = Lecture::default();
     for path in find_sources(videofile)? {
-        let raw = std::fs::read_to_string(&path).map_err(|err| {
+        let raw = files::read_text(&path, files::SOURCE_BYTES).map_err(|err| {
             videofile.sources_error(format!("cannot read {}: {err}", path.display()))
         })?;
         let shown = path
@@ -191,6 +196,7 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
                 text: &text,
                 start,
             };
+            chapter_source.check_tables(&chapter)?;
             chapter_source.resolve_images(&mut chapter, &mut lecture.images)?;
             let language = chapter_source.language(&chapter, videofile)?;
             let number = lecture.chapters.len() + 1;
@@ -283,6 +289,27 @@ impl ChapterAt<'_> {
         Ok(language)
     }
 
+    /// Refuses a table too wide for any slide (its cells would be drawn a letter a line, millions of them).
+    fn check_tables(&self, chapter: &Chapter) -> Result<(), ConfigError> {
+        for block in &chapter.blocks {
+            let Block::Table { header, rows, .. } = block else {
+                continue;
+            };
+            let columns = rows.iter().map(Vec::len).chain([header.len()]).max();
+            if let Some(columns) = columns.filter(|&c| c > MAX_TABLE_COLUMNS) {
+                let first = header.first().map_or("|", String::as_str);
+                return Err(ConfigError::Source {
+                    file: self.source.shown.to_string(),
+                    line: self.line_of(first),
+                    message: format!(
+                        "a table of {columns} columns; at most {MAX_TABLE_COLUMNS} fit on a slide: split it into narrower tables"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Rewrites each local image's path to the project-relative path of the file, checks that it exists and
     /// records its hash; remote images keep their alt text and are said not to be fetched.
     fn resolve_images(
@@ -305,14 +332,28 @@ impl ChapterAt<'_> {
             }
             let written = src.split(['?', '#']).next().unwrap_or(src);
             let path = normalise(&source.folder.join(written));
-            let hash = hash_file(&path).map_err(|_| ConfigError::Source {
+            let refused = |message: String| ConfigError::Source {
                 file: source.shown.to_string(),
                 line: self.line_of(src.as_str()),
-                message: format!(
-                    "image {src} not found (looked for {}); add the file or fix the path",
-                    path.display()
-                ),
+                message,
+            };
+            // The file looked for, where the path the lecture gives does not say it.
+            let looked_for = match path.display().to_string() {
+                shown if shown == *src => String::new(),
+                shown if shown.is_empty() => " (the project folder)".to_string(),
+                shown => format!(" ({shown})"),
+            };
+            let bytes = files::read(&path, files::PICTURE_BYTES).map_err(|err| match err {
+                FileError::Missing => refused(format!(
+                    "image {src} not found{looked_for}; add the file or fix the path"
+                )),
+                err => refused(format!("image {src}{looked_for}: {err}")),
             })?;
+            // A picture bomb or a file that is no picture is refused before any work; its pixels are
+            // decoded when its slide is drawn.
+            picture::check_header(&bytes)
+                .map_err(|err| refused(format!("image {src}{looked_for}: {err}")))?;
+            let hash = Digest::of(&bytes);
             let key = path
                 .strip_prefix(normalise(source.project))
                 .unwrap_or(&path)

@@ -9,6 +9,7 @@ use crate::cost::Usage;
 use crate::digest::Digest;
 use crate::engine::{self, Options, Outcome, State};
 use crate::error::Error;
+use crate::files;
 use crate::history;
 use crate::last_keys::LastKeys;
 use crate::lecture::{self, ChapterSource, Images};
@@ -41,17 +42,18 @@ pub struct Invocation {
 
 /// Reads a `.env` file (KEY=VALUE lines) if there is one.
 fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, Error> {
-    if !path.is_file() {
-        return Ok(BTreeMap::new());
-    }
     let malformed = |message: String| {
         Error::Config(ConfigError::DotEnv {
             path: path.to_path_buf(),
             message,
         })
     };
-    dotenvy::from_path_iter(path)
-        .map_err(|e| malformed(e.to_string()))?
+    let text = match files::read(path, files::SETTINGS_BYTES) {
+        Ok(text) => text,
+        Err(files::FileError::Missing) => return Ok(BTreeMap::new()),
+        Err(err) => return Err(malformed(err.to_string())),
+    };
+    dotenvy::from_read_iter(text.as_slice())
         .map(|item| item.map_err(|e| malformed(e.to_string())))
         .collect()
 }
@@ -102,12 +104,12 @@ impl Project {
         };
         let mut videofile = Videofile::load(videofile, &overrides)?;
         let script_template = match &videofile.script.prompt {
-            Some(file) => {
-                std::fs::read_to_string(file).map_err(|source| ConfigError::PromptTemplate {
+            Some(file) => files::read_text(file, files::PROMPT_BYTES).map_err(|err| {
+                ConfigError::PromptTemplate {
                     path: file.clone(),
-                    source,
-                })?
-            }
+                    source: err.into(),
+                }
+            })?,
             None => llm::DEFAULT_TEMPLATE.to_string(),
         };
         let mut environment = dotenv;

@@ -10,6 +10,7 @@ pub mod join;
 pub mod layout;
 pub mod mp4;
 pub mod narration;
+pub mod picture;
 pub mod slide;
 pub mod subtitles;
 pub mod text;

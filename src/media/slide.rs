@@ -72,26 +72,6 @@ pub struct Rendered {
     pub overflow: bool,
 }
 
-/// The MIME type of a picture's bytes, if resvg can draw it.
-fn mime(bytes: &[u8]) -> Option<&'static str> {
-    let head = &bytes[..bytes.len().min(512)];
-    let text = String::from_utf8_lossy(head);
-    let text = text.trim_start_matches('\u{FEFF}').trim_start();
-    if bytes.starts_with(b"\x89PNG") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF8") {
-        Some("image/gif")
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else if text.starts_with("<svg") || text.starts_with("<?xml") || text.starts_with("<!--") {
-        Some("image/svg+xml")
-    } else {
-        None
-    }
-}
-
 /// Renders a slide to PNG. `images` gives the bytes of the local images its blocks name; `picture` is a
 /// generated picture (from a cloud image provider) drawn beside the blocks.
 pub fn render_png(
@@ -138,6 +118,8 @@ fn options() -> &'static usvg::Options<'static> {
         usvg::Options {
             fontdb: Arc::new(fonts),
             font_family: "DejaVu Sans".into(),
+            // The pictures in the slide, and theirs, are checked against the picture limits; no file is read.
+            image_href_resolver: super::picture::resolver(None),
             ..usvg::Options::default()
         }
     })
@@ -211,7 +193,9 @@ fn svg(
                 } else {
                     images(src)
                 };
-                match bytes.as_deref().and_then(|b| mime(b).map(|m| (b, m))) {
+                match (bytes.as_deref())
+                    .and_then(|b| Some((b, super::picture::Format::of(b)?.mime())))
+                {
                     Some((bytes, mime)) => {
                         let _ = write!(
                             svg,

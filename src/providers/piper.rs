@@ -143,7 +143,7 @@ pub fn find(
         let voice_hash = probes.answer(&format!("blake3 of {}", model.display()), || {
             let mut hasher = blake3::Hasher::new();
             for file in [&model, &config] {
-                let opened = std::fs::File::open(file).map_err(|e| {
+                let opened = crate::files::open(file, crate::files::VOICE_BYTES).map_err(|e| {
                     missing(format!(
                         "cannot read the voice file {}: {e}",
                         file.display()

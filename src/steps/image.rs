@@ -8,9 +8,10 @@ use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
 use crate::digest::Digest;
+use crate::files;
 use crate::lecture::ImageFile;
 use crate::markdown::Block;
-use crate::media::{layout, slide};
+use crate::media::{layout, picture, slide};
 use crate::node::{Address, NodeKind, SlideId};
 use crate::signature::Signature;
 use crate::store::{Store, io_error};
@@ -90,14 +91,20 @@ pub fn prepare(at: SlideId, inputs: &Inputs) -> Prepared {
 
 impl Job for Draw {
     fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let content = &self.content;
+        let slide = format!("{}, slide {}", content.chapter_title, content.number);
         let picture = self
             .picture
             .as_ref()
             .map(|hash| store.read_blob(hash))
             .transpose()?;
+        if let Some(bytes) = &picture {
+            checked(bytes, &format!("the picture generated for {slide}"))?;
+        }
         let mut bytes = BTreeMap::new();
         for (src, file) in &self.images {
-            let read = std::fs::read(&file.path).map_err(io_error(&file.path))?;
+            let read = files::read(&file.path, files::PICTURE_BYTES)
+                .map_err(|err| io_error(&file.path)(err.into()))?;
             if Digest::of(&read).as_str() != file.hash {
                 return Err(StepError::Invalid {
                     what: "image",
@@ -107,13 +114,13 @@ impl Job for Draw {
                     ),
                 });
             }
+            checked(&read, &format!("image {src} on {slide}"))?;
             bytes.insert(src.clone(), read);
         }
         let lookup = |src: &str| bytes.get(src).cloned();
         let rendered = slide::render_png(&self.content, self.style, picture.as_deref(), &lookup)?;
         let mut produced =
             Produced::default().file("slide", write(scratch.join("slide.png"), &rendered.png)?);
-        let content = &self.content;
         if !rendered.missing.is_empty() {
             let characters: String = rendered.missing.iter().collect();
             log::warn!(
@@ -133,4 +140,17 @@ impl Job for Draw {
         }
         Ok(produced)
     }
+}
+
+/// Checks that `bytes` are a picture the renderer draws ([`picture::check`]); what it leaves out of an SVG
+/// is said in a warning naming `what`.
+fn checked(bytes: &[u8], what: &str) -> Result<(), StepError> {
+    let checked = picture::check(bytes).map_err(|error| StepError::Picture {
+        what: what.to_string(),
+        error,
+    })?;
+    for left_out in checked.left_out {
+        log::warn!("{what}: left out {left_out}");
+    }
+    Ok(())
 }

@@ -47,6 +47,12 @@ pub enum StepError {
     /// The job panicked (a bug in vbuild); the build goes on as after any failure.
     #[error("internal error (please report it): {0}")]
     Panic(String),
+    /// A picture the slide shows cannot be drawn.
+    #[error("{what}: {error}")]
+    Picture {
+        what: String,
+        error: crate::media::picture::PictureError,
+    },
     /// A cached chapter, script or cue list could not be read back.
     #[error("invalid {what}: {message}")]
     Invalid { what: &'static str, message: String },

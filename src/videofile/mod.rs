@@ -325,9 +325,11 @@ pub struct ProviderSettings {
 impl Videofile {
     /// Reads and validates the Videofile at `path` under `overrides`.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Videofile, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::files::read_text(path, crate::files::SETTINGS_BYTES).map_err(|err| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source: err.into(),
+            }
         })?;
         Videofile::parse(path, &text, overrides)
     }

@@ -165,7 +165,8 @@ pub(super) fn parse(
                 path: full.clone(),
                 message: format!("[speech] pronounce = {file:?}: {message}"),
             };
-            let text = std::fs::read_to_string(&full).map_err(|e| bad(e.to_string()))?;
+            let text = crate::files::read_text(&full, crate::files::SETTINGS_BYTES)
+                .map_err(|e| bad(e.to_string()))?;
             toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
                 bad(format!(
                     "expected lines such as SQL = \"sequel\": {}",

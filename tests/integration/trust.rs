@@ -205,3 +205,179 @@ fn an_output_folder_that_is_a_file_or_inside_the_cache_is_refused_before_any_wor
         );
     }
 }
+
+/// Files to put beside a lecture: their names and bytes.
+type Files<'a> = &'a [(&'a str, &'a [u8])];
+
+/// A small course whose second section shows `![picture](src)`, with `files` (name, bytes) beside it.
+fn course_showing(src: &str, files: Files) -> tempfile::TempDir {
+    let dir = small_course();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    let text = text.replace(
+        "Sun and moon pull together.",
+        &format!("Sun and moon pull together.\n\n![picture]({src})"),
+    );
+    std::fs::write(&lecture, text).unwrap();
+    dir
+}
+
+/// A PNG of 1 x 1 pixel.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// [`PIXEL_PNG`] with its header saying it is `width` x `height` pixels.
+fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut png = PIXEL_PNG.to_vec();
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    png
+}
+
+/// The start of a lossless WebP declaring `width` x `height` pixels, as a 10 KB file.
+fn webp_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut body = b"VP8L".to_vec();
+    body.extend_from_slice(&(10_000u32).to_le_bytes());
+    body.push(0x2F);
+    body.extend_from_slice(&((width - 1) | ((height - 1) << 14)).to_le_bytes());
+    body.resize(10_008, 0);
+    let mut webp = b"RIFF".to_vec();
+    webp.extend_from_slice(&((body.len() + 4) as u32).to_le_bytes());
+    webp.extend_from_slice(b"WEBP");
+    webp.extend(body);
+    webp
+}
+
+#[test]
+fn picture_bombs_and_files_that_are_no_pictures_are_refused_before_any_work() {
+    let fifo = |dir: &Path| {
+        let name =
+            std::ffi::CString::new(dir.join("pipe.png").into_os_string().into_encoded_bytes())
+                .unwrap();
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    };
+    let bomb = png_declaring(50_000, 50_000);
+    let webp = webp_declaring(16_383, 16_383);
+    let cases: [(&str, Files, &str); 8] = [
+        (
+            "bomb.png",
+            &[("bomb.png", &bomb)],
+            "image bomb.png: it is 50000 x 50000 pixels; pictures of at most 32 megapixels",
+        ),
+        (
+            "big.webp",
+            &[("big.webp", &webp)],
+            "image big.webp: it is 16383 x 16383 pixels",
+        ),
+        (
+            "/dev/zero",
+            &[],
+            "image /dev/zero: it is a device, not a regular file",
+        ),
+        (
+            "pipe.png",
+            &[],
+            "image pipe.png: it is a named pipe, not a regular file",
+        ),
+        (
+            "docs",
+            &[],
+            "image docs: it is a folder, not a regular file",
+        ),
+        (
+            "/etc/passwd",
+            &[],
+            "image /etc/passwd: it is not a PNG, JPEG, GIF, WebP or SVG picture",
+        ),
+        (
+            "empty.png",
+            &[("empty.png", b"")],
+            "image empty.png: it is empty",
+        ),
+        (
+            "missing.png",
+            &[],
+            "image missing.png not found; add the file or fix the path",
+        ),
+    ];
+    for (src, files, said) in cases {
+        let dir = course_showing(src, files);
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        fifo(dir.path());
+        let peak = refused(dir.path(), &[], &format!("lecture.md:11: {said}"));
+        assert!(peak < 200 << 20, "{src}: peak memory {} MiB", peak >> 20);
+        assert!(
+            !dir.path().join(".vbuild/actions").exists(),
+            "{src}: no work was done"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_picture_fails_its_slide_naming_the_picture_and_the_slide() {
+    // A JPEG header (100 x 100 pixels) with no picture data after it.
+    let mut jpeg: Vec<u8> = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x64, 0x00, 0x64, 0x03]);
+    jpeg.extend_from_slice(&[0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+    jpeg.extend_from_slice(&[0x55; 64]);
+    let cut = &PIXEL_PNG[..PIXEL_PNG.len() - 20];
+    for (src, bytes) in [("photo.jpg", &jpeg[..]), ("cut.png", cut)] {
+        let dir = course_showing(src, &[(src, bytes)]);
+        let output = vbuild(dir.path(), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{src}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "image {src} on Tides, slide 2: it cannot be decoded"
+            )),
+            "{src}: {stderr}"
+        );
+        assert!(!stderr.contains("Failed to decode"), "{stderr}");
+    }
+    // The whole picture draws.
+    let dir = course_showing("pixel.png", &[("pixel.png", PIXEL_PNG)]);
+    vbuild_ok(dir.path(), &[]);
+}
+
+/// Runs vbuild in `dir` with `args`, which must stop within a minute with exit 2 saying `said`; returns the
+/// peak memory it was seen to use.
+fn refused(dir: &Path, args: &[&str], said: &str) -> u64 {
+    let (output, peak) = vbuild_within(dir, args, &[], std::time::Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(said), "{stderr}");
+    peak
+}
+
+#[test]
+fn settings_files_that_are_devices_pipes_or_huge_are_refused_at_once() {
+    let dir = small_course();
+    append_to_videofile(dir.path(), "[speech]\npronounce = \"/dev/zero\"");
+    let said = "pronounce = \"/dev/zero\": it is a device, not a regular file";
+    let peak = refused(dir.path(), &[], said);
+    assert!(peak < 100 << 20, "peak memory {} MiB", peak >> 20);
+    let said = "/dev/zero: cannot read the Videofile: it is a device, not a regular file";
+    refused(small_course().path(), &["-f", "/dev/zero"], said);
+
+    // A table of 300,000 columns.
+    let dir = small_course();
+    let columns = 300_000;
+    let row = |cell: &str| format!("|{}|\n", vec![cell; columns].join("|"));
+    let table = format!("{}{}{}", row("c"), row("-"), row("x"));
+    let lecture = dir.path().join("lecture.md");
+    let text = std::fs::read_to_string(&lecture).unwrap();
+    let text = text.replace("together.\n", &format!("together.\n\n{table}"));
+    std::fs::write(&lecture, text).unwrap();
+    let said = "lecture.md:11: a table of 300000 columns; at most 40 fit on a slide";
+    let peak = refused(dir.path(), &[], said);
+    assert!(peak < 300 << 20, "peak memory {} MiB", peak >> 20);
+}
