@@ -18,6 +18,9 @@ pub const MAX_PIXELS: u64 = 32_000_000;
 /// The longest side a picture may have, in pixels.
 pub const MAX_SIDE: u64 = 16_384;
 
+/// The most pixels a GIF may have: the GIF decoder the renderer uses holds 50 MB (RGBA) at most.
+pub const GIF_PIXELS: u64 = 12_000_000;
+
 /// The kinds of picture the renderer draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -75,6 +78,11 @@ pub enum PictureError {
         MAX_PIXELS / 1_000_000
     )]
     TooLarge { width: u64, height: u64 },
+    #[error(
+        "it is a GIF of {width} x {height} pixels; GIFs of at most {} megapixels are drawn: convert it to PNG",
+        GIF_PIXELS / 1_000_000
+    )]
+    GifTooLarge { width: u64, height: u64 },
     #[error("it cannot be decoded ({0}); it is damaged or cut short")]
     Damaged(String),
 }
@@ -95,6 +103,9 @@ pub fn check_header(bytes: &[u8]) -> Result<(Format, Option<(u64, u64)>), Pictur
     }
     if width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS {
         return Err(PictureError::TooLarge { width, height });
+    }
+    if format == Format::Gif && width * height > GIF_PIXELS {
+        return Err(PictureError::GifTooLarge { width, height });
     }
     Ok((format, Some((width, height))))
 }
@@ -245,6 +256,18 @@ mod tests {
             check(&declaring(&good, 20_000, 10)),
             Err(PictureError::TooLarge { .. })
         ));
+        // A GIF the renderer's decoder would refuse (50 MB of RGBA at most).
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&[
+            0xA0, 0x0F, 0xA0, 0x0F, 0x80, 0, 0, 0, 0, 0, 255, 255, 255, 0x3B,
+        ]);
+        assert_eq!(
+            check(&gif),
+            Err(PictureError::GifTooLarge {
+                width: 4000,
+                height: 4000
+            })
+        );
         // Cut short, empty, or not a picture at all.
         assert!(matches!(
             check(&good[..good.len() - 20]),
