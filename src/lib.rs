@@ -13,6 +13,7 @@ pub mod digest;
 pub mod doctor;
 pub mod engine;
 pub mod error;
+pub mod facts;
 pub mod files;
 pub mod gc;
 pub mod history;

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::digest::Digest;
+use crate::node::NodeKind;
 use crate::store::{ActionEntry, Damage, Store, hash_file};
 use crate::{interrupt, secrets};
 
@@ -190,9 +191,9 @@ impl Remote {
         }
     }
 
-    /// The entry for `key` if the remote has one that makes the outputs `expected`, with every output blob
+    /// The entry for `key` if the remote has one that fits `kind` (outputs and facts), with every output blob
     /// checked into `store` (verified).
-    pub fn fetch(&self, key: &Digest, store: &Store, expected: &[&str]) -> Option<ActionEntry> {
+    pub fn fetch(&self, key: &Digest, store: &Store, kind: NodeKind) -> Option<ActionEntry> {
         let mut json = Vec::new();
         match self.get(&format!("ac/{key}"), ENTRY_LIMIT, &mut json) {
             Fetched::Found => {}
@@ -228,7 +229,7 @@ impl Remote {
             ));
         };
         // Its outputs' names are checked before any blob is fetched, their sizes after.
-        if let Err(damage) = entry.check_outputs(expected) {
+        if let Err(damage) = entry.check_outputs(kind) {
             misfit(damage);
             return None;
         }
@@ -244,7 +245,7 @@ impl Remote {
                 return None;
             }
         }
-        if let Err(damage) = store.check(&entry, expected) {
+        if let Err(damage) = store.check(&entry, kind) {
             misfit(damage);
             return None;
         }

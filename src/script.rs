@@ -49,13 +49,29 @@ impl Script {
     }
 }
 
+/// What a chapter's script may hold, from the Videofile and its writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_slides: usize,
+    pub max_bullets: usize,
+    /// Every slide must have narration (a model's answer); the outline writer may hold a slide silent.
+    pub notes_required: bool,
+}
+
+impl Limits {
+    /// What a language model is asked for.
+    pub fn of_model(max_slides: usize, max_bullets: usize) -> Limits {
+        Limits {
+            max_slides,
+            max_bullets,
+            notes_required: true,
+        }
+    }
+}
+
 /// Reads a language model's answer as a script and checks it against the schema and the limits; the errors
 /// are written to be sent back to the model in a repair prompt.
-pub fn validate(
-    answer: &str,
-    max_slides: usize,
-    max_bullets: usize,
-) -> Result<Script, Vec<String>> {
+pub fn validate(answer: &str, limits: Limits) -> Result<Script, Vec<String>> {
     let json = answer
         .trim()
         .trim_start_matches("```json")
@@ -64,34 +80,48 @@ pub fn validate(
         .trim();
     let script: Script = serde_json::from_str(json)
         .map_err(|e| vec![format!("the answer is not a valid script: {e}")])?;
+    let errors = check(&script, limits);
+    if errors.is_empty() {
+        Ok(script)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What is wrong with `script` under `limits` (nothing when it is good): a script is checked whatever wrote
+/// it and wherever it came from (a model, the cache, a remote cache).
+pub fn check(script: &Script, limits: Limits) -> Vec<String> {
     let mut errors = Vec::new();
     if script.slides.is_empty() {
         errors.push("\"slides\" is empty: write at least one slide".to_string());
     }
-    if script.slides.len() > max_slides {
+    if script.slides.len() > limits.max_slides {
         errors.push(format!(
-            "there are {} slides; write at most {max_slides}",
-            script.slides.len()
+            "there are {} slides; write at most {}",
+            script.slides.len(),
+            limits.max_slides
         ));
+        return errors;
     }
     let mut ids = std::collections::BTreeSet::new();
     for (i, slide) in script.slides.iter().enumerate() {
-        let at = format!("slide {} ({:?})", i + 1, slide.id);
+        let at = format!("slide {} ({:?})", i + 1, crate::shown::value(&slide.id));
         if !ids.insert(slide.id.as_str()) {
             errors.push(format!("{at}: the id is used twice"));
         }
         if slide.title.trim().is_empty() {
             errors.push(format!("{at}: \"title\" is empty"));
         }
-        if slide.speaker_notes.trim().is_empty() {
+        if limits.notes_required && slide.speaker_notes.trim().is_empty() {
             errors.push(format!(
                 "{at}: \"speaker_notes\" is empty; it is the narration"
             ));
         }
-        if slide.bullets.len() > max_bullets {
+        if slide.bullets.len() > limits.max_bullets {
             errors.push(format!(
-                "{at}: {} bullets; write at most {max_bullets}",
-                slide.bullets.len()
+                "{at}: {} bullets; write at most {}",
+                slide.bullets.len(),
+                limits.max_bullets
             ));
         }
         if !(slide.estimated_duration_sec.is_finite() && slide.estimated_duration_sec >= 0.0) {
@@ -100,11 +130,7 @@ pub fn validate(
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(script)
-    } else {
-        Err(errors)
-    }
+    errors
 }
 
 #[cfg(test)]
@@ -115,16 +141,20 @@ mod tests {
 
     #[test]
     fn a_valid_answer_passes_even_in_a_code_fence() {
-        assert_eq!(validate(GOOD, 3, 3).unwrap().slides.len(), 1);
-        assert!(validate(&format!("```json\n{GOOD}\n```"), 3, 3).is_ok());
+        assert_eq!(
+            validate(GOOD, Limits::of_model(3, 3)).unwrap().slides.len(),
+            1
+        );
+        assert!(validate(&format!("```json\n{GOOD}\n```"), Limits::of_model(3, 3)).is_ok());
     }
 
     #[test]
     fn errors_name_what_to_fix() {
-        let errors = validate(&GOOD.replace("Hello.", ""), 3, 0).unwrap_err();
+        let errors = validate(&GOOD.replace("Hello.", ""), Limits::of_model(3, 0)).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("speaker_notes") && errors[1].contains("at most 0"));
-        let unknown = validate(&GOOD.replace("\"id\"", "\"ident\""), 3, 3).unwrap_err();
+        let unknown =
+            validate(&GOOD.replace("\"id\"", "\"ident\""), Limits::of_model(3, 3)).unwrap_err();
         assert!(unknown[0].contains("unknown field `ident`"), "{unknown:?}");
     }
 }

@@ -158,9 +158,7 @@ fn check_entry_file(store: &Store, path: &Path, key: &Digest) -> Result<(), Stri
     let Some(kind) = NodeKind::of_node(&entry.node) else {
         return Err(format!("node {:?} is of no known kind", entry.node));
     };
-    store
-        .check(&entry, kind.outputs())
-        .map_err(|d| d.to_string())
+    store.check(&entry, kind).map_err(|d| d.to_string())
 }
 
 fn remove_all(paths: &[PathBuf]) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::shard;
 use crate::digest::Digest;
+use crate::node::NodeKind;
 use crate::remote::Remote;
 use crate::small_map::SmallMap;
 use crate::steps::{Prepared, StepError};
@@ -23,7 +24,7 @@ pub trait Runner: Sync {
     }
 
     /// The remote cache's entry for `key` (checked out into the local cache), if it has one.
-    fn look_up(&self, _key: &Digest, _outputs: &[&str]) -> Option<ActionEntry> {
+    fn look_up(&self, _key: &Digest, _kind: NodeKind) -> Option<ActionEntry> {
         None
     }
 
@@ -31,7 +32,7 @@ pub trait Runner: Sync {
     fn wait_for_shard(
         &self,
         _key: &Digest,
-        _outputs: &[&str],
+        _kind: NodeKind,
         _stopped: &dyn Fn() -> bool,
     ) -> Option<ActionEntry> {
         None
@@ -86,18 +87,18 @@ impl Runner for Executor<'_> {
         self.remote.is_some_and(Remote::is_on)
     }
 
-    fn look_up(&self, key: &Digest, outputs: &[&str]) -> Option<ActionEntry> {
-        self.remote?.fetch(key, self.store, outputs)
+    fn look_up(&self, key: &Digest, kind: NodeKind) -> Option<ActionEntry> {
+        self.remote?.fetch(key, self.store, kind)
     }
 
     fn wait_for_shard(
         &self,
         key: &Digest,
-        outputs: &[&str],
+        kind: NodeKind,
         stopped: &dyn Fn() -> bool,
     ) -> Option<ActionEntry> {
         let remote = self.remote?;
-        shard::wait_for_other_shard(remote, self.store, key, outputs, self.shard_wait, stopped)
+        shard::wait_for_other_shard(remote, self.store, key, kind, self.shard_wait, stopped)
     }
 
     fn shard_wait(&self) -> Duration {

@@ -21,10 +21,11 @@ use super::state::{Outcome, Pool, State, States};
 use crate::digest::Digest;
 use crate::last_keys::LastKeys;
 use crate::node::ChapterId;
+use crate::node::NodeKind;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::reason::Reason;
-use crate::script::Script;
+use crate::script::{self, Script};
 use crate::steps::{self, Context, Finished, Prepared, StepError};
 use crate::store::{ActionEntry, Store};
 use crate::target::{Target, Targets};
@@ -85,9 +86,9 @@ pub fn run<R: Runner>(
                             threads
                                 .spawn(move || send(run_job(runner, node, &name, &key, *prepared)));
                         }
-                        Work::LookUp { node, key, outputs } => {
+                        Work::LookUp { node, key, kind } => {
                             threads.spawn(move || {
-                                let entry = catch_panic(|| runner.look_up(&key, outputs))
+                                let entry = catch_panic(|| runner.look_up(&key, kind))
                                     .unwrap_or_else(|message| {
                                         log::error!("remote cache look-up failed: {message}");
                                         None
@@ -95,10 +96,10 @@ pub fn run<R: Runner>(
                                 send(Message::LookedUp { node, entry });
                             });
                         }
-                        Work::FromShard { node, key, outputs } => {
+                        Work::FromShard { node, key, kind } => {
                             threads.spawn(move || {
                                 let entry =
-                                    catch_panic(|| runner.wait_for_shard(&key, outputs, stopped))
+                                    catch_panic(|| runner.wait_for_shard(&key, kind, stopped))
                                         .unwrap_or_else(|message| {
                                             log::error!(
                                                 "waiting for another shard failed: {message}"
@@ -181,17 +182,17 @@ enum Work {
         prepared: Box<Prepared>,
         pool: Pool,
     },
-    /// Ask the remote cache for the node with this key (and these outputs).
+    /// Ask the remote cache for the node with this key (of this kind).
     LookUp {
         node: NodeIndex,
         key: Digest,
-        outputs: &'static [&'static str],
+        kind: NodeKind,
     },
-    /// Wait for another shard to publish the node with this key (and these outputs).
+    /// Wait for another shard to publish the node with this key (of this kind).
     FromShard {
         node: NodeIndex,
         key: Digest,
-        outputs: &'static [&'static str],
+        kind: NodeKind,
     },
 }
 
@@ -462,7 +463,7 @@ impl<'a> Scheduler<'a> {
 
     /// Starts the queued `node` in `pool`.
     fn start(&mut self, node: NodeIndex, pool: Pool) -> Work {
-        let outputs = self.plan.graph[node].kind.outputs();
+        let kind = self.plan.graph[node].kind;
         let name = self.plan.name(node);
         match self.take(node) {
             State::LookUp { key, .. } => {
@@ -473,7 +474,7 @@ impl<'a> Scheduler<'a> {
                         asking: true,
                     },
                 );
-                Work::LookUp { node, key, outputs }
+                Work::LookUp { node, key, kind }
             }
             State::Queued { key, reason } if pool == Pool::Shards => {
                 log::debug!(node = name.as_str(); "waits for shard {}", self.shard_of(&key));
@@ -484,7 +485,7 @@ impl<'a> Scheduler<'a> {
                         reason,
                     },
                 );
-                Work::FromShard { node, key, outputs }
+                Work::FromShard { node, key, kind }
             }
             State::Queued { key, reason } => {
                 log::debug!(node = name.as_str(); "runs");
@@ -573,10 +574,7 @@ impl<'a> Scheduler<'a> {
             self.missed(node, prepared, key);
             return;
         }
-        if let Some(entry) = self
-            .store
-            .action(&key, self.plan.graph[node].kind.outputs())
-        {
+        if let Some(entry) = self.store.action(&key, self.plan.graph[node].kind) {
             self.cached(node, entry);
             return;
         }
@@ -608,8 +606,24 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// A node whose output the cache has.
+    /// A node whose output the cache has. A cached script is read and checked against the limits first: one
+    /// that does not hold (a remote's, or a damaged one) is a miss, and its node runs again.
     fn cached(&mut self, node: NodeIndex, entry: ActionEntry) {
+        if let Some(chapter) = self.expanding(node) {
+            match self.read_script(&entry, chapter) {
+                Ok(script) => self.scripts[chapter.0] = Some(script),
+                Err(error) => {
+                    log::warn!(
+                        node = self.plan.name(node).as_str();
+                        "cache entry {}: {error}; the node runs again",
+                        entry.key.short()
+                    );
+                    let prepared = self.prepare(node);
+                    self.missed(node, prepared, entry.key);
+                    return;
+                }
+            }
+        }
         log::debug!(node = self.plan.name(node).as_str(); "cached ({})", entry.key.short());
         self.set(node, State::Done { entry, ran: None });
         self.finish(node);
@@ -762,11 +776,14 @@ impl<'a> Scheduler<'a> {
     /// Marks `node` finished: expands the slides its script tells, then queues the needed readers that
     /// became ready.
     fn finish(&mut self, node: NodeIndex) {
-        let n = self.plan.graph[node];
-        if let (true, Some(chapter)) = (n.kind.info().expands, n.at.chapter())
+        if let Some(chapter) = self.expanding(node)
             && let State::Done { entry, .. } = self.states.get(node)
         {
-            match self.read_script(entry) {
+            let read = match self.scripts[chapter.0].take() {
+                Some(script) => Ok(script),
+                None => self.read_script(entry, chapter),
+            };
+            match read {
                 Ok(script) => {
                     let added = self.plan.expand(chapter, script.slides.len());
                     self.scripts[chapter.0] = Some(script);
@@ -803,17 +820,24 @@ impl<'a> Scheduler<'a> {
         }
     }
 
-    /// The script a finished script node made.
-    fn read_script(&self, entry: &ActionEntry) -> Result<Script, String> {
+    /// The chapter whose slides `node` tells, if it is of a kind that does (a script).
+    fn expanding(&self, node: NodeIndex) -> Option<ChapterId> {
+        let n = self.plan.graph[node];
+        n.kind.info().expands.then_some(n.at.chapter()).flatten()
+    }
+
+    /// The script a finished script node made, checked against what `chapter`'s script may hold.
+    fn read_script(&self, entry: &ActionEntry, chapter: ChapterId) -> Result<Script, String> {
         let bytes = self
             .store
             .read_blob(entry.output("script"))
             .map_err(|e| e.to_string())?;
         let script = Script::from_json(&bytes).map_err(|e| format!("invalid script: {e}"))?;
-        if script.slides.is_empty() {
-            return Err("the script has no slides".into());
+        let errors = script::check(&script, steps::script_limits(chapter, self.ctx));
+        match errors.first() {
+            None => Ok(script),
+            Some(first) => Err(format!("invalid script: {first}")),
         }
-        Ok(script)
     }
 
     fn into_outcome(mut self, started: Instant) -> Outcome {

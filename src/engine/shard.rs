@@ -48,13 +48,13 @@ pub fn wait_for_other_shard(
     remote: &Remote,
     store: &Store,
     key: &Digest,
-    outputs: &[&str],
+    kind: NodeKind,
     wait: Duration,
     stopped: &dyn Fn() -> bool,
 ) -> Option<ActionEntry> {
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline && remote.is_on() && !stopped() {
-        if let Some(entry) = remote.fetch(key, store, outputs) {
+        if let Some(entry) = remote.fetch(key, store, kind) {
             return Some(entry);
         }
         std::thread::sleep(Duration::from_millis(200));

@@ -69,7 +69,10 @@ impl ScriptRequest {
             usage.input_tokens += answer.count("/usage/prompt_tokens");
             usage.output_tokens += answer.count("/usage/completion_tokens");
             let content = answer.text("/choices/0/message/content")?;
-            match script::validate(content, self.max_slides, self.max_bullets) {
+            match script::validate(
+                content,
+                script::Limits::of_model(self.max_slides, self.max_bullets),
+            ) {
                 Ok(script) => return Ok((script, usage)),
                 Err(found) => {
                     log::warn!(

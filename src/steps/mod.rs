@@ -12,6 +12,8 @@ mod image;
 mod join;
 mod picture;
 mod script;
+
+pub use script::limits as script_limits;
 mod tools;
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,26 @@ enum Writer {
     },
 }
 
+/// What chapter `chapter`'s script may hold, whoever wrote it and wherever it came from: a model's at most
+/// `max_slides`; the outline writer's (the provider, or a model's fallback) as many as it needs to show
+/// everything, which is at most a slide per word of the chapter.
+pub fn limits(chapter: ChapterId, ctx: &Context) -> schema::Limits {
+    let vf = ctx.videofile;
+    let requested = schema::Limits::of_model(
+        vf.script.max_slides as usize,
+        vf.script.max_bullets as usize,
+    );
+    if vf.script.provider != "outline" && !vf.script.fallback_to_outline {
+        return requested;
+    }
+    let words = ctx.chapters[chapter.0].markdown.split_whitespace().count();
+    schema::Limits {
+        max_slides: requested.max_slides.max(words + 1),
+        notes_required: false,
+        ..requested
+    }
+}
+
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let ctx = inputs.ctx;
     let vf = ctx.videofile;

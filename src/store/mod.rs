@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cost::Usage;
 use crate::digest::Digest;
+use crate::facts;
+use crate::node::NodeKind;
 use crate::signature::Field;
 use crate::small_map::SmallMap;
 use index::Index;
@@ -81,10 +83,10 @@ impl ActionEntry {
             .unwrap_or_else(|| panic!("entry of {} has no output {name:?}", self.node))
     }
 
-    /// Checks that the entry holds exactly the outputs `expected` of its kind.
-    pub fn check_outputs(&self, expected: &[&str]) -> Result<(), Damage> {
+    /// Checks that the entry holds exactly the outputs of its kind.
+    pub fn check_outputs(&self, kind: NodeKind) -> Result<(), Damage> {
         let found: BTreeSet<&str> = self.outputs.keys().map(String::as_str).collect();
-        let wanted: BTreeSet<&str> = expected.iter().copied().collect();
+        let wanted: BTreeSet<&str> = kind.outputs().iter().copied().collect();
         if found == wanted {
             return Ok(());
         }
@@ -123,6 +125,9 @@ pub enum Damage {
     /// A blob it names is a folder, a link or another non-file.
     #[error("blob {0} of output {1:?} is not a regular file")]
     NotAFile(String, String),
+    /// A fact it states is of the wrong type or range, or does not fit its blobs.
+    #[error("its fact {name:?} does not hold: {why}")]
+    Fact { name: String, why: String },
     /// Its blobs do not add up to the size it recorded (it names another node's blobs).
     #[error("its blobs hold {found} bytes, it recorded {recorded}")]
     Size { found: u64, recorded: u64 },
@@ -339,20 +344,20 @@ impl Store {
         fs::read(&path).map_err(io_error(&path))
     }
 
-    /// The action entry for `key` if it exists, holds exactly the outputs `expected` of its kind and all its
-    /// blobs are there. A damaged entry is reported once and is a miss.
-    pub fn action(&self, key: &Digest, expected: &[&str]) -> Option<ActionEntry> {
+    /// The action entry for `key` if it exists, holds exactly the outputs of its `kind`, states facts that
+    /// hold, and all its blobs are there. A damaged entry is reported once and is a miss.
+    pub fn action(&self, key: &Digest, kind: NodeKind) -> Option<ActionEntry> {
         let file = self.action_path(key);
         let (entry, checked) = match self.with_index(|index| index.take(key, &file)) {
             // Its file was checked in full when it was indexed and has not changed since.
             Some(entry) => {
-                let checked = self.check_listed(&entry, expected);
+                let checked = self.check_listed(&entry, kind);
                 (entry, checked)
             }
             None => match self.read_entry(key) {
                 Ok(entry) => {
                     let entry = entry?;
-                    let checked = self.check(&entry, expected);
+                    let checked = self.check(&entry, kind);
                     if checked.is_ok() {
                         self.with_index(|index| index.add(&entry, &file));
                     }
@@ -395,33 +400,37 @@ impl Store {
         Ok(Some(entry))
     }
 
-    /// Checks that `entry` makes the outputs `expected` and that its blobs are regular files adding up to the
-    /// size it recorded (an entry naming another node's blobs does not fit).
-    pub fn check(&self, entry: &ActionEntry, expected: &[&str]) -> Result<(), Damage> {
-        entry.check_outputs(expected)?;
-        let mut size = 0;
+    /// Checks that `entry` makes the outputs of its `kind`, that its blobs are regular files adding up to the
+    /// size it recorded (an entry naming another node's blobs does not fit), and that its facts hold (of
+    /// themselves and against the blobs' sizes).
+    pub fn check(&self, entry: &ActionEntry, kind: NodeKind) -> Result<(), Damage> {
+        entry.check_outputs(kind)?;
+        let mut sizes: Vec<(&str, u64)> = Vec::new();
         for (name, hash) in &entry.outputs {
-            size += self.blob_size(name, hash)?;
+            sizes.push((name, self.blob_size(name, hash)?));
         }
+        let size = sizes.iter().map(|(_, bytes)| bytes).sum();
         if let Some(recorded) = entry.bytes.filter(|&recorded| recorded != size) {
             return Err(Damage::Size {
                 found: size,
                 recorded,
             });
         }
-        Ok(())
+        let blob_size = |name: &str| sizes.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
+        facts::check(kind, &entry.meta, &blob_size)
     }
 
     /// [`Store::check`] for an entry that passed it when it was indexed: its blobs are looked up in the
-    /// listing of `cas/` (blobs never change in place, so their sizes are not added up again).
-    fn check_listed(&self, entry: &ActionEntry, expected: &[&str]) -> Result<(), Damage> {
-        entry.check_outputs(expected)?;
+    /// listing of `cas/` (blobs never change in place, so their sizes are not added up again) and its facts
+    /// are checked of themselves.
+    fn check_listed(&self, entry: &ActionEntry, kind: NodeKind) -> Result<(), Damage> {
+        entry.check_outputs(kind)?;
         for (name, hash) in &entry.outputs {
             if !self.with_listing(|listing| listing.has(hash.as_str())) {
                 self.blob_size(name, hash)?;
             }
         }
-        Ok(())
+        facts::check(kind, &entry.meta, &|_| None)
     }
 
     /// The size of output `name`'s blob, which must be a regular file.
@@ -531,13 +540,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = put(&store, b"out");
-        let entry = entry("a", &[("o", &blob)], 3);
+        let entry = entry("a", &[("chapter", &blob)], 3);
         store.record(&entry).unwrap();
-        assert!(store.action(&entry.key, &["o"]).is_some());
+        assert!(store.action(&entry.key, NodeKind::Chapter).is_some());
         fs::remove_file(store.blob_path(&blob)).unwrap();
         // The next build (each build opens the store anew) misses it.
         let next = Store::open(dir.path()).unwrap();
-        assert!(next.action(&entry.key, &["o"]).is_none());
+        assert!(next.action(&entry.key, NodeKind::Chapter).is_none());
     }
 
     /// Moves `file`'s modification time back to `stamp`'s, as if the file had not been touched.
@@ -556,7 +565,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = put(&store, b"out");
-        let first = entry("a", &[("o", &blob)], 3);
+        let first = entry("a", &[("chapter", &blob)], 3);
         store.record(&first).unwrap();
         let file = store.action_path(&first.key);
         let stamp = crate::stamp::Stamp::of(&file).unwrap();
@@ -566,31 +575,34 @@ mod tests {
         fs::write(&file, &same_size).unwrap();
         keep_stamp(&file, stamp.modified_ns);
         let fresh = Store::open(dir.path()).unwrap();
-        assert_eq!(fresh.action(&first.key, &["o"]).unwrap().node, "n");
+        assert_eq!(
+            fresh.action(&first.key, NodeKind::Chapter).unwrap().node,
+            "n"
+        );
 
         // A changed file is read again (here it is damaged: a miss).
         fs::write(&file, b"{}").unwrap();
         let fresh = Store::open(dir.path()).unwrap();
-        assert!(fresh.action(&first.key, &["o"]).is_none());
+        assert!(fresh.action(&first.key, NodeKind::Chapter).is_none());
 
         // A torn last line is skipped; without the index every entry is read from its file.
         store.record(&first).unwrap();
         let fresh = Store::open(dir.path()).unwrap();
         for _ in 0..2 {
             // The second look-up of a key (its line handed over) reads the file.
-            assert!(fresh.action(&first.key, &["o"]).is_some());
+            assert!(fresh.action(&first.key, NodeKind::Chapter).is_some());
         }
-        let second = entry("b", &[("o", &blob)], 3);
+        let second = entry("b", &[("chapter", &blob)], 3);
         store.record(&second).unwrap();
         let index = dir.path().join("index");
         let text = fs::read(&index).unwrap();
         fs::write(&index, &text[..text.len() - 10]).unwrap();
         let fresh = Store::open(dir.path()).unwrap();
-        assert!(fresh.action(&first.key, &["o"]).is_some());
-        assert!(fresh.action(&second.key, &["o"]).is_some());
+        assert!(fresh.action(&first.key, NodeKind::Chapter).is_some());
+        assert!(fresh.action(&second.key, NodeKind::Chapter).is_some());
         index::forget(dir.path()).unwrap();
         let fresh = Store::open(dir.path()).unwrap();
-        assert!(fresh.action(&second.key, &["o"]).is_some());
+        assert!(fresh.action(&second.key, NodeKind::Chapter).is_some());
         assert!(index.is_file(), "the look-up refilled the index");
     }
 
@@ -599,7 +611,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = put(&store, b"out");
-        let only = entry("a", &[("o", &blob)], 3);
+        let only = entry("a", &[("chapter", &blob)], 3);
         for _ in 0..100 {
             store.record(&only).unwrap();
         }
@@ -611,14 +623,14 @@ mod tests {
         };
         assert_eq!(lines(dir.path()), 100);
         let fresh = Store::open(dir.path()).unwrap();
-        assert!(fresh.action(&only.key, &["o"]).is_some());
+        assert!(fresh.action(&only.key, NodeKind::Chapter).is_some());
         assert_eq!(lines(dir.path()), 1);
         // A dry run's view reads the index but never writes it.
         for _ in 0..100 {
             store.record(&only).unwrap();
         }
         let view = Store::view(dir.path()).unwrap();
-        assert!(view.action(&only.key, &["o"]).is_some());
+        assert!(view.action(&only.key, NodeKind::Chapter).is_some());
         assert_eq!(lines(dir.path()), 101);
     }
 
@@ -627,7 +639,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = put(&store, b"out");
-        let only = entry("a", &[("o", &blob)], 3);
+        let only = entry("a", &[("chapter", &blob)], 3);
         store.record(&only).unwrap();
         let path = store.blob_path(&blob);
         make_writable(&path);
@@ -636,21 +648,21 @@ mod tests {
         assert!(
             Store::open(dir.path())
                 .unwrap()
-                .action(&only.key, &["o"])
+                .action(&only.key, NodeKind::Chapter)
                 .is_none()
         );
         fs::remove_dir(&path).unwrap();
         assert!(
             Store::open(dir.path())
                 .unwrap()
-                .action(&only.key, &["o"])
+                .action(&only.key, NodeKind::Chapter)
                 .is_none()
         );
         // Stored again after the listing was read, it is found on disk.
         let store = Store::open(dir.path()).unwrap();
-        assert!(store.action(&only.key, &["o"]).is_none());
+        assert!(store.action(&only.key, NodeKind::Chapter).is_none());
         assert_eq!(put(&store, b"out"), blob);
-        assert!(store.action(&only.key, &["o"]).is_some());
+        assert!(store.action(&only.key, NodeKind::Chapter).is_some());
     }
 
     #[test]
@@ -659,12 +671,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let speech = put(&store, b"a long narration");
         let picture = put(&store, b"png");
-        let check = |e: &ActionEntry| store.check(e, &["slide"]);
-        assert_eq!(check(&entry("a", &[("slide", &picture)], 3)), Ok(()));
+        let check = |e: &ActionEntry| store.check(e, NodeKind::Picture);
+        assert_eq!(check(&entry("a", &[("picture", &picture)], 3)), Ok(()));
         // Entries written before sizes were recorded are taken at their word.
         let older = ActionEntry {
             bytes: None,
-            ..entry("a", &[("slide", &picture)], 0)
+            ..entry("a", &[("picture", &picture)], 0)
         };
         assert_eq!(check(&older), Ok(()));
         // No outputs at all, another kind's outputs, another node's blob.
@@ -677,7 +689,7 @@ mod tests {
             Err(Damage::Outputs { .. })
         ));
         assert_eq!(
-            check(&entry("d", &[("slide", &speech)], 3)),
+            check(&entry("d", &[("picture", &speech)], 3)),
             Err(Damage::Size {
                 found: 16,
                 recorded: 3
@@ -689,12 +701,12 @@ mod tests {
         fs::remove_file(&path).unwrap();
         fs::create_dir(&path).unwrap();
         assert!(matches!(
-            check(&entry("e", &[("slide", &picture)], 3)),
+            check(&entry("e", &[("picture", &picture)], 3)),
             Err(Damage::NotAFile(..))
         ));
         // Storing the blob again repairs it.
         assert_eq!(put(&store, b"png"), picture);
-        assert_eq!(check(&entry("e", &[("slide", &picture)], 3)), Ok(()));
+        assert_eq!(check(&entry("e", &[("picture", &picture)], 3)), Ok(()));
     }
 
     #[test]
@@ -707,11 +719,11 @@ mod tests {
         let path = store.action_path(&key);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         for hash in ["../../victim.txt", "é1", "/etc/passwd"] {
-            let json = serde_json::json!({"key": key, "node": "n", "outputs": {"o": hash},
+            let json = serde_json::json!({"key": key, "node": "n", "outputs": {"chapter": hash},
                 "meta": {}, "seconds": 0.0, "signature": []});
             fs::write(&path, json.to_string()).unwrap();
             assert!(matches!(store.read_entry(&key), Err(Damage::Unreadable(_))));
-            assert!(store.action(&key, &["o"]).is_none());
+            assert!(store.action(&key, NodeKind::Chapter).is_none());
         }
         assert_eq!(fs::read_to_string(&victim).unwrap(), "mine");
     }

@@ -239,7 +239,7 @@ proptest! {
 
     #[test]
     fn any_model_answer_is_a_script_or_a_list_of_errors(answer in "\\PC{0,200}", slides in 1usize..5) {
-        if let Err(errors) = vbuild::script::validate(&answer, slides, 3) {
+        if let Err(errors) = vbuild::script::validate(&answer, vbuild::script::Limits::of_model(slides, 3)) {
             prop_assert!(!errors.is_empty());
             prop_assert!(errors.iter().all(|e| !e.trim().is_empty()));
         }
@@ -278,7 +278,7 @@ proptest! {
         let file = dir.path().join(".vbuild/actions").join(key.shard()).join(format!("{key}.json"));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, entry.to_string()).unwrap();
-        if let Some(found) = store.action(&key, kind.outputs()) {
+        if let Some(found) = store.action(&key, kind) {
             prop_assert_eq!(found.outputs.len(), kind.outputs().len());
             for hash in found.outputs.values() {
                 prop_assert!(store.blob_path(hash).starts_with(dir.path().join(".vbuild/cas")));

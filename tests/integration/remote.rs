@@ -13,14 +13,14 @@ const COURSE: &str = "out/introduction-to-machine-learning.mp4";
 const EXPENSIVE: &[&str] = &["script:", "audio:", "picture:", "image:", "clip:"];
 
 /// An nginx serving a WebDAV store from a temp folder.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
     root: tempfile::TempDir,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Nginx {
-    fn start() -> Nginx {
+    pub(crate) fn start() -> Nginx {
         let root = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -69,11 +69,11 @@ impl Nginx {
         }
     }
 
-    fn store(&self) -> PathBuf {
+    pub(crate) fn store(&self) -> PathBuf {
         self.root.path().join("store/vbuild")
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -381,3 +381,128 @@ fn settings_files_that_are_devices_pipes_or_huge_are_refused_at_once() {
     let peak = refused(dir.path(), &[], said);
     assert!(peak < 300 << 20, "peak memory {} MiB", peak >> 20);
 }
+
+/// Edits the JSON file at `path`.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(path, json.to_string()).unwrap();
+}
+
+#[test]
+fn an_entry_whose_facts_do_not_hold_is_a_miss_never_a_wrong_video() {
+    let dir = small_course();
+    append_to_videofile(dir.path(), "[script]\nmax_slides = 4");
+    vbuild_ok(dir.path(), &[]);
+    let video = dir.path().join("out/small-course.mp4");
+    let length = probe(&video).seconds;
+
+    // Bit rot in one narration's samples (the course was 471 s instead of 97 s).
+    let audio = entry_file(dir.path(), "audio:01-tides/01");
+    edit_json(&audio, |e| {
+        e["meta"]["samples"] = serde_json::json!(9_000_000)
+    });
+    let verify = vbuild(dir.path(), &["cache", "verify"]);
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("its fact \"samples\" does not hold: 9000000 samples, but its speech holds"),
+        "{said}"
+    );
+    let build = vbuild_ok(dir.path(), &[]);
+    assert!(String::from_utf8_lossy(&build.stderr).contains("the node runs again"));
+    assert_eq!(nodes_in(&report(dir.path()), "ran"), ["audio:01-tides/01"]);
+    assert!((probe(&video).seconds - length).abs() < 0.01);
+
+    // A script of 2,000 slides where a chapter of 9 words can have at most 10.
+    let entry = entry_file(dir.path(), "script:01-tides");
+    let script: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(blob_file(dir.path(), "script:01-tides", "script")).unwrap(),
+    )
+    .unwrap();
+    let slide = script["slides"][0].clone();
+    let slides: Vec<serde_json::Value> = (0..2000)
+        .map(|i| {
+            let mut slide = slide.clone();
+            slide["id"] = serde_json::json!(format!("01-{i}"));
+            slide
+        })
+        .collect();
+    let bytes = serde_json::to_vec(&serde_json::json!({ "slides": slides })).unwrap();
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    let blob = dir.path().join(".vbuild/cas").join(&hash[..2]).join(&hash);
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, &bytes).unwrap();
+    edit_json(&entry, |e| {
+        e["outputs"]["script"] = serde_json::json!(hash);
+        e["bytes"] = serde_json::json!(bytes.len());
+        e["meta"]["slides"] = serde_json::json!(2000);
+    });
+    let build = vbuild_ok(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("invalid script: there are 2000 slides; write at most"),
+        "{stderr}"
+    );
+    let ran = nodes_in(&report(dir.path()), "ran");
+    assert!(ran.contains(&"script:01-tides".to_string()), "{ran:?}");
+    assert!((probe(&video).seconds - length).abs() < 0.01);
+}
+
+#[test]
+fn facts_of_the_wrong_type_or_range_from_a_remote_drop_it_and_the_build_is_right() {
+    let mut nginx = crate::remote::Nginx::start();
+    let first = small_course();
+    append_to_videofile(
+        first.path(),
+        &format!("[cache]\nremote = \"{}\"", nginx.url),
+    );
+    vbuild_ok(first.path(), &[]);
+    let length = probe(&first.path().join("out/small-course.mp4")).seconds;
+    // Every narration says it holds 100 samples, as text; every chapter video lasts 1e300 s.
+    for entry in walkdir::WalkDir::new(nginx.store().join("ac"))
+        .into_iter()
+        .flatten()
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        edit_json(entry.path(), |e| {
+            let node = e["node"].as_str().unwrap().to_string();
+            if node.starts_with("audio:") {
+                e["meta"]["samples"] = serde_json::json!("100");
+            } else if node.starts_with("chapter-video:") {
+                e["meta"]["seconds"] = serde_json::json!(1e300);
+            }
+        });
+    }
+    let second = small_course();
+    append_to_videofile(
+        second.path(),
+        &format!("[cache]\nremote = \"{}\"", nginx.url),
+    );
+    let build = vbuild_ok(second.path(), &[]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        stderr.contains("does not fit its node (its fact"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("going on with the local cache only").count(),
+        1,
+        "{stderr}"
+    );
+    assert!((probe(&second.path().join("out/small-course.mp4")).seconds - length).abs() < 0.01);
+    // Without the remote, the next build has nothing to do.
+    nginx.stop();
+    let videofile = second.path().join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(
+        &videofile,
+        text.replace("[cache]\nremote", "[cache]\n# remote"),
+    )
+    .unwrap();
+    vbuild_ok(second.path(), &[]);
+    assert_eq!(report(second.path())["counts"]["ran"], 0);
+}
