@@ -28,7 +28,7 @@ pub const VOICE_BYTES: u64 = 2 << 30;
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// Nothing is there.
-    #[error("not found")]
+    #[error("there is no such file")]
     Missing,
     /// Something that is not a regular file is there.
     #[error("it is {0}, not a regular file")]
@@ -44,7 +44,7 @@ impl From<FileError> for io::Error {
     fn from(err: FileError) -> io::Error {
         match err {
             FileError::Io(err) => err,
-            FileError::Missing => io::Error::new(io::ErrorKind::NotFound, "not found"),
+            FileError::Missing => io::Error::new(io::ErrorKind::NotFound, "there is no such file"),
             other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
         }
     }

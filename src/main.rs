@@ -16,12 +16,16 @@ use vbuild::project::{Build, Invocation, Project};
 use vbuild::target::{self, TargetError};
 use vbuild::{doctor, gc, history, interrupt, secrets, size};
 
-/// Writes to standard output; a reader that went away (`vbuild graph | head`) ends vbuild quietly, as it
-/// would end any Unix tool, instead of with a panic.
+/// Writes to standard output, redacted as every message is; a reader that went away (`vbuild graph | head`)
+/// ends vbuild quietly, as it would end any Unix tool, instead of with a panic.
 fn emit(text: std::fmt::Arguments) {
     use std::io::Write;
+    let text = secrets::redact(&text.to_string());
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(err) => {

@@ -18,11 +18,18 @@ pub const REDACTED: &str = "<redacted>";
 /// Secrets shorter than this are not registered: they would redact ordinary words.
 const MIN_SECRET: usize = 4;
 
-/// A run of a secret's first characters this long is redacted where a message was cut, and anywhere once it
-/// is twice as long.
+/// A run of a secret's first characters this long is redacted where a message was cut (its end, an ellipsis,
+/// a line's end).
 const MIN_PREFIX: usize = 6;
 
+/// A run of a secret's first characters this long is redacted anywhere.
+const LONG_PREFIX: usize = 10;
+
+/// The secrets registered, as they are.
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Every spelling of every secret (as it is, in a URL, in a JSON string), longest first.
+static SPELLINGS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Text that carries a credential by its shape, and what to keep of it.
 static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
@@ -48,10 +55,16 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"\b((?i:basic))\s+[a-z]*[A-Z0-9+/=][A-Za-z0-9+/=]*",
             "${1} <redacted>",
         ),
-        // A password in a URL: `https://user:password@host`.
+        // Credentials in a URL, well formed or not: `https://user:pass/word@host`, `https://TOKEN@host`,
+        // `http:/user:pass@host`. Everything between the scheme and the `@` goes (a user name may be a token).
         shape(
-            r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]+@",
-            "${1}:<redacted>@",
+            r#"(?i)\b([a-z][a-z0-9+.-]*:/{0,3})[^\s@"'<>/][^\s@"'<>]*@"#,
+            "${1}<redacted>@",
+        ),
+        // A password with spaces in it: `https://user:pass word@host` (from the `:` to the `@` on the line).
+        shape(
+            r#"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@"']+:)[^@\n"]*?[ \t][^@\n"]*?@"#,
+            "${1}<redacted>@",
         ),
         // Presigned URLs and keys in query strings.
         shape(
@@ -61,17 +74,72 @@ static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     ]
 });
 
-/// Remembers `secret` so that it is redacted from everything printed or stored from now on.
+/// Remembers `secret` so that it is redacted from everything printed or stored from now on, as it is and as
+/// it is spelled inside a URL or a JSON string (`%2F`, `\/`, `\"`), where servers echo it.
 pub fn register(secret: &str) {
     let secret = secret.trim();
     if secret.chars().count() < MIN_SECRET {
         return;
     }
+    let percent: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let json = serde_json::to_string(secret).expect("strings serialise");
+    let json = json[1..json.len() - 1].to_string();
+    let spellings = [
+        secret.to_string(),
+        percent.replace('+', "%20"),
+        lower_hex_escapes(&percent.replace('+', "%20")),
+        percent,
+        json.replace('/', "\\/"),
+        json,
+    ];
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
     if !secrets.iter().any(|s| s == secret) {
         secrets.push(secret.to_string());
-        // Longest first, so a secret that contains another is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+    let mut known = SPELLINGS.write().unwrap_or_else(|e| e.into_inner());
+    for spelling in spellings {
+        if !known.contains(&spelling) {
+            known.push(spelling);
+        }
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// `%2F` as `%2f`: percent escapes in lower case, as some servers echo them.
+fn lower_hex_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut escape = 0;
+    for c in text.chars() {
+        if c == '%' {
+            escape = 2;
+            out.push(c);
+        } else if escape > 0 {
+            escape -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Remembers the credentials a URL carries (`scheme://USER:PASSWORD@host`, `scheme://TOKEN@host`, however
+/// malformed): the user information whole, and its password or its token, so that they are redacted wherever
+/// they appear, even where the URL is not recognisable as one.
+pub fn register_url(url: &str) {
+    let Some((_, rest)) = url.split_once(':') else {
+        return;
+    };
+    let rest = rest.trim_start_matches('/');
+    let Some(at) = rest.rfind('@') else {
+        return;
+    };
+    let userinfo = &rest[..at];
+    register(userinfo);
+    match userinfo.split_once(':') {
+        Some((_, password)) => register(password),
+        None => register(userinfo),
     }
 }
 
@@ -79,11 +147,13 @@ pub fn register(secret: &str) {
 /// replaced by [`REDACTED`].
 pub fn redact(text: &str) -> String {
     let mut text = Cow::Borrowed(text);
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    for secret in secrets.iter() {
-        if text.contains(secret.as_str()) {
-            text = Cow::Owned(text.replace(secret.as_str(), REDACTED));
+    // Whole secrets in every spelling first, then the cut-off starts of what is left.
+    for spelling in SPELLINGS.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        if text.contains(spelling.as_str()) {
+            text = Cow::Owned(text.replace(spelling.as_str(), REDACTED));
         }
+    }
+    for secret in SECRETS.read().unwrap_or_else(|e| e.into_inner()).iter() {
         if let Some(cut) = redact_prefixes(&text, secret) {
             text = Cow::Owned(cut);
         }
@@ -116,8 +186,11 @@ fn redact_prefixes(text: &str, secret: &str) -> Option<String> {
             .map(|(a, _)| a.len_utf8())
             .sum();
         let after = &candidate[matched..];
-        let cut = after.is_empty() || after.starts_with('…') || after.starts_with("...");
-        if cut || matched >= 2 * MIN_PREFIX {
+        let cut = after.is_empty()
+            || after.starts_with(['…', '\n', '\r'])
+            || after.starts_with("...")
+            || after.starts_with("\\n");
+        if cut || matched >= LONG_PREFIX {
             out.push_str(REDACTED);
             changed = true;
         } else {
@@ -179,7 +252,7 @@ impl<W: Write> Write for RedactLines<W> {
     }
 }
 
-/// A URL as it may be shown: without a password (`https://user:<redacted>@host/...`) and without a query
+/// A URL as it may be shown: without credentials (`https://<redacted>@host/...`) and without a query
 /// string, which may hold a signature or a key.
 pub fn without_credentials(url: &str) -> String {
     let shown = url.split(['?', '#']).next().unwrap_or(url);
@@ -225,7 +298,7 @@ mod tests {
             ),
             (
                 "PUT https://bob:hunter22@cache.example/ac/1 failed",
-                "PUT https://bob:<redacted>@cache.example/ac/1 failed",
+                "PUT https://<redacted>@cache.example/ac/1 failed",
             ),
             (
                 "GET http://s3/b/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123 timed out",
@@ -251,7 +324,53 @@ mod tests {
         }
         assert_eq!(
             without_credentials("https://bob:pw-secret@cache.example/vbuild?token=x"),
-            "https://bob:<redacted>@cache.example/vbuild"
+            "https://<redacted>@cache.example/vbuild"
+        );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted_however_the_url_is_written() {
+        let cases = [
+            // A `/` in the password.
+            "http://user:S3cretA/PassW0rd@127.0.0.1:9/v1",
+            // A token as the user name.
+            "https://TOKEN0123456789@cache.example/vbuild",
+            // One slash.
+            "http:/user:pass1234@cache.example",
+            // A space in the password.
+            "http://user:pass 1234@cache.example/x",
+        ];
+        for url in cases {
+            let redacted = redact(&format!("GET {url} failed"));
+            assert!(redacted.contains("<redacted>@"), "{url} -> {redacted}");
+            for word in ["S3cretA", "PassW0rd", "TOKEN01", "pass1234", "pass 1234"] {
+                assert!(!redacted.contains(word), "{url} -> {redacted}");
+            }
+        }
+        // Registered from the Videofile, the password is redacted where no URL shows it.
+        register_url("http://user:Sl4sh/Pa55word@127.0.0.1:9/v1");
+        assert_eq!(
+            redact("the password Sl4sh/Pa55word, or Sl4sh%2FPa55word, or Sl4sh\\/Pa55word"),
+            "the password <redacted>, or <redacted>, or <redacted>"
+        );
+        register_url("https://TOKENONLY-2468@host");
+        assert_eq!(redact("token TOKENONLY-2468 used"), "token <redacted> used");
+        // Ordinary text with colons and at signs stays.
+        for text in [
+            "error: mail bob@example.com",
+            "chapter-video:01-tides took 2 s",
+        ] {
+            assert_eq!(redact(text), text);
+        }
+    }
+
+    #[test]
+    fn a_secrets_start_cut_at_a_line_end_is_redacted() {
+        register("sk-test-NEWLINE-0123456789");
+        assert_eq!(redact("key sk-test-NEW\nnext"), "key <redacted>\nnext");
+        assert_eq!(
+            redact("key sk-test-NEWLINE-01 in the middle"),
+            "key <redacted> in the middle"
         );
     }
 

@@ -45,6 +45,12 @@ pub(super) fn parse(
             let span = err.span().unwrap_or(0..0);
             locate.error(&span, readable(&err))
         })?;
+    // The credentials a URL of the Videofile carries are secrets from here on: no message shows them.
+    let urls = (raw.providers.values())
+        .filter_map(|p| p.get_ref().base_url.as_deref())
+        .chain(raw.cache.remote.as_ref().map(|r| r.get_ref().as_str()))
+        .chain(raw.cache.s3_endpoint.as_deref());
+    urls.for_each(secrets::register_url);
     let project_dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),

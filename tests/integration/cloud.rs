@@ -31,6 +31,11 @@ enum Fault {
         code: u16,
         pad: usize,
     },
+    /// Answers `code` with `body` as plain text.
+    Plain {
+        code: u16,
+        body: String,
+    },
 }
 
 /// One request as the server saw it.
@@ -207,6 +212,9 @@ fn answer(
             let message = format!("{}{}", "x".repeat(pad), headers.join(", "));
             let body = json!({"error": {"message": message}}).to_string();
             return respond(request, code, "application/json", body.into_bytes(), None);
+        }
+        Some(Fault::Plain { code, body }) => {
+            return respond(request, code, "text/plain", body.into_bytes(), None);
         }
         Some(Fault::Malformed) => {
             return respond(
@@ -796,6 +804,57 @@ fn the_key_is_nowhere_when_a_server_echoes_it_at_any_log_level() {
         assert!(!text.contains(&KEY[..8]), "{text}");
     }
     assert_eq!(files_holding(dir.path(), &KEY[..8]), Vec::<String>::new());
+}
+
+#[test]
+fn the_key_is_nowhere_when_a_server_echoes_it_url_encoded_json_escaped_or_cut_at_a_line() {
+    let cloud = FakeCloud::start();
+    let key = "sk-test/SLASHED+PLUS=0123456789";
+    let sections = "[speech]\nprovider = \"openai\"\nvoice = \"alloy\"";
+    let dir = project(sections, &openai(&cloud, "max_retries = 3\n"));
+    let bodies = [
+        "bad key sk-test%2FSLASHED%2BPLUS%3D0123456789 refused".to_string(),
+        "bad key sk-test%2fSLASHED%2bPLUS%3d0123456789 refused".to_string(),
+        r#"{"key": "sk-test\/SLASHED+PLUS=0123456789"}, said as text"#.to_string(),
+        "bad key sk-test/SL\nnext line".to_string(),
+    ];
+    let faults: Vec<Fault> = (bodies.iter())
+        .map(|body| Fault::Plain {
+            code: 500,
+            body: body.clone(),
+        })
+        .collect();
+    cloud.fail("/v1/audio/speech", &faults);
+    let output = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-vv", "-j", "1"])
+        .current_dir(dir.path())
+        .env("FAKE_KEY", key)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("bad key <redacted> refused").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"{"key": "<redacted>"}, said as text"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("failed: audio:01-clouds/01: provider openai: POST audio/speech: HTTP 500: bad key <redacted>\n"), "{stderr}");
+    for stream in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(
+            !text.contains("SLASHED") && !text.contains("sk-test/SL"),
+            "{text}"
+        );
+    }
+    assert_eq!(files_holding(dir.path(), "SLASHED"), Vec::<String>::new());
+    assert_eq!(
+        files_holding(dir.path(), "sk-test/SL"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn missing_videofile() {
     Test::in_dir(tempfile::tempdir().unwrap())
         .status(2)
         .stderr(
-            "vbuild: Videofile: cannot read the Videofile: No such file or directory (os error 2)\n  \
+            "vbuild: Videofile: cannot read the Videofile: there is no such file\n  \
              hint: run vbuild in a course folder, name one with -C DIR or -f FILE, or create one with vbuild init\n",
         )
         .run();

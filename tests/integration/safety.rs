@@ -545,7 +545,7 @@ fn a_remote_url_with_a_password_is_shown_without_it() {
     let (built, _) = vbuild_within(dir.path(), &["-v"], &[], MINUTE);
     assert!(built.status.success(), "{}", stderr(&built));
     assert!(
-        stderr(&built).contains("remote cache http://bob:<redacted>@127.0.0.1:9/vbuild"),
+        stderr(&built).contains("remote cache http://<redacted>@127.0.0.1:9/vbuild"),
         "{}",
         stderr(&built)
     );

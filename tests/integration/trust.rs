@@ -506,3 +506,64 @@ fn facts_of_the_wrong_type_or_range_from_a_remote_drop_it_and_the_build_is_right
     vbuild_ok(second.path(), &[]);
     assert_eq!(report(second.path())["counts"]["ran"], 0);
 }
+
+#[test]
+fn passwords_and_tokens_in_urls_are_printed_nowhere_however_the_url_is_written() {
+    let urls = [
+        (
+            "http://user:S3cret/PassW0rd@127.0.0.1:9/v1",
+            "http://127.0.0.1:9/vbuild",
+        ),
+        (
+            "http://127.0.0.1:9/v1",
+            "https://T0KENASUSER99@127.0.0.1:9/vbuild",
+        ),
+        (
+            "http:/user:Pass1234word@127.0.0.1:9/v1",
+            "http://127.0.0.1:9/vbuild",
+        ),
+        (
+            "http://user:Pass 5678word@127.0.0.1:9/v1",
+            "http://127.0.0.1:9/vbuild",
+        ),
+    ];
+    let secrets = ["S3cret", "PassW0rd", "T0KENASUSER", "Pass1234", "5678word"];
+    for (base_url, remote) in urls {
+        let dir = small_course();
+        append_to_videofile(
+            dir.path(),
+            &format!(
+                "[speech]\nprovider = \"openai\"\nvoice = \"alloy\"\n\n[providers.openai]\napi = \"openai\"\n\
+                 base_url = \"{base_url}\"\napi_key_env = \"KEY\"\nmax_retries = 0\n\n[cache]\nremote = \"{remote}\""
+            ),
+        );
+        let mut said = String::new();
+        for args in [&["-v"][..], &["config"], &["report"], &["-n"], &["runs"]] {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_vbuild"))
+                .args(args)
+                .current_dir(dir.path())
+                .env("KEY", "sk-key-0123456789")
+                .output()
+                .unwrap();
+            said.push_str(&String::from_utf8_lossy(&output.stdout));
+            said.push_str(&String::from_utf8_lossy(&output.stderr));
+        }
+        assert!(said.contains("<redacted>@"), "{said}");
+        for secret in secrets {
+            assert!(
+                !said.contains(secret),
+                "{base_url} {remote}: {secret} in\n{said}"
+            );
+            let files = walkdir::WalkDir::new(dir.path().join(".vbuild"))
+                .into_iter()
+                .flatten()
+                .filter(|e| e.file_type().is_file())
+                .filter(|e| {
+                    String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).contains(secret)
+                })
+                .map(|e| e.path().display().to_string())
+                .collect::<Vec<_>>();
+            assert_eq!(files, Vec::<String>::new(), "{secret}");
+        }
+    }
+}
