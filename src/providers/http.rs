@@ -112,6 +112,17 @@ impl Client {
                         format!("{message} (gave up after {attempts} attempts)"),
                     ));
                 }
+                Attempt::Retry(message, Some(asked)) if asked > MAX_RETRY_AFTER => {
+                    return Err(self.failure(
+                        path,
+                        format!(
+                            "{message}; the server asks to wait {} before trying again, longer than vbuild \
+                             waits ({}): giving up",
+                            shown_wait(asked),
+                            shown_wait(MAX_RETRY_AFTER)
+                        ),
+                    ));
+                }
                 Attempt::Retry(message, retry_after) => {
                     let wait = self.backoff(attempts).max(retry_after.unwrap_or_default());
                     log::warn!(
@@ -227,9 +238,20 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The longest `Retry-After` waited for; a server that asks for more fails the request.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// A wait as a person reads it (`10m`, `1year 2months`, or `forever`).
+fn shown_wait(wait: Duration) -> String {
+    if wait == Duration::MAX {
+        return "forever".into();
+    }
+    humantime::format_duration(Duration::from_secs(wait.as_secs())).to_string()
+}
+
 /// Sleeps for `wait`, or less if an interrupt comes.
 fn sleep_unless_interrupted(wait: Duration) {
-    let until = Instant::now() + wait;
+    let until = Instant::now() + wait.min(MAX_RETRY_AFTER);
     while !interrupt::requested() {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -239,10 +261,14 @@ fn sleep_unless_interrupted(wait: Duration) {
     }
 }
 
-/// `Retry-After` as seconds or as an HTTP date.
+/// `Retry-After` as seconds or as an HTTP date; a wait too long for a `Duration` (`inf`, `1e300`) is
+/// [`Duration::MAX`], and one that is not a number (`NaN`) is ignored.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(seconds) = value.trim().parse::<f64>() {
-        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+        if seconds.is_nan() {
+            return None;
+        }
+        return Some(Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX));
     }
     let when = httpdate_to_system_time(value)?;
     Some(when.duration_since(SystemTime::now()).unwrap_or_default())
@@ -294,6 +320,12 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("-5"), Some(Duration::ZERO));
+        for endless in ["inf", "1e300", "+Infinity"] {
+            assert_eq!(parse_retry_after(endless), Some(Duration::MAX), "{endless}");
+        }
+        assert_eq!(shown_wait(Duration::MAX), "forever");
     }
 
     #[test]

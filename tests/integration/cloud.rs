@@ -432,6 +432,35 @@ fn retries_honour_retry_after_and_5xx_then_succeed() {
 }
 
 #[test]
+fn a_retry_after_too_long_or_endless_fails_the_request_with_a_message() {
+    for asked in ["inf", "1e300", "86400", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        let cloud = FakeCloud::start();
+        let dir = project(ALL_OPENAI, &openai(&cloud, ""));
+        cloud.fail(
+            "/v1/chat/completions",
+            &[Fault::Status {
+                code: 429,
+                retry_after: Some(asked),
+                body: r#"{"error": {"message": "slow down"}}"#,
+            }],
+        );
+        let output = run(dir.path(), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{asked}: {stderr}");
+        assert!(
+            stderr.contains("the server asks to wait"),
+            "{asked}: {stderr}"
+        );
+        assert!(
+            stderr.contains("longer than vbuild waits (10m): giving up"),
+            "{asked}: {stderr}"
+        );
+        assert!(!stderr.contains("internal error"), "{asked}: {stderr}");
+        assert_eq!(cloud.seen("/v1/chat/completions").len(), 1, "{asked}");
+    }
+}
+
+#[test]
 fn a_client_error_fails_at_once_with_the_servers_message() {
     let cloud = FakeCloud::start();
     let dir = project(ALL_OPENAI, &openai(&cloud, ""));
