@@ -109,11 +109,9 @@ pub fn speak(text: &str, voice: &str, rate: u32, out: &Path) -> Result<(), Provi
         pipe.read_to_end(&mut stderr)?;
     }
     if !status.success() {
-        let stderr = String::from_utf8_lossy(&stderr);
-        let message = stderr.trim().trim_start_matches("Error:").trim();
         return Err(ProviderError::Failed {
             program: PROGRAM.into(),
-            message: format!("voice {voice:?}: {message}"),
+            message: format!("voice {voice:?}: {}", super::why_it_failed(status, &stderr)),
         });
     }
     if pipe_broke {

@@ -56,6 +56,38 @@ pub enum ProviderError {
     Interrupted,
 }
 
+/// How a program that failed ended, for a message: `killed by signal 9 (SIGKILL)`, `exited with status 3`.
+pub fn how_it_ended(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("it exited with status {code}"),
+        (None, Some(signal)) => {
+            let name = match signal {
+                libc::SIGKILL => " (SIGKILL: stopped from outside, or out of memory)",
+                libc::SIGTERM => " (SIGTERM)",
+                libc::SIGSEGV => " (SIGSEGV: it crashed)",
+                libc::SIGABRT => " (SIGABRT: it crashed)",
+                libc::SIGINT => " (SIGINT)",
+                _ => "",
+            };
+            format!("it was killed by signal {signal}{name}")
+        }
+        (None, None) => "it ended".into(),
+    }
+}
+
+/// What a failed program said on its way out (its last lines, cut), or else how it ended.
+pub fn why_it_failed(status: std::process::ExitStatus, said: &[u8]) -> String {
+    let said = String::from_utf8_lossy(said);
+    let said = said.trim().trim_start_matches("Error:").trim();
+    if said.is_empty() {
+        return format!("{} and said nothing", how_it_ended(status));
+    }
+    let last: Vec<&str> = said.lines().rev().take(3).collect();
+    let last: Vec<&str> = last.into_iter().rev().collect();
+    crate::shown::value(&last.join(" / ")).into_owned()
+}
+
 /// The cloud providers a build uses, each with its one client (and so its one set of limits).
 #[derive(Default)]
 pub struct Clients(BTreeMap<String, Arc<http::Client>>);

@@ -205,6 +205,27 @@ struct Worker {
     model: PathBuf,
 }
 
+/// The most audio one sentence may come back as: ten minutes at 48 kHz.
+const MAX_SENTENCE_BYTES: u64 = 2 * 48_000 * 600;
+
+impl Worker {
+    /// Why the worker stopped answering: how it ended (waited for a moment), as the error of the sentence.
+    fn ended(mut self) -> ProviderError {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Ok(status) => break status,
+                Err(_) => break None,
+            }
+        };
+        let how = status.map_or("it no longer answers".into(), super::how_it_ended);
+        failed(format!("the worker stopped before it answered: {how}"))
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -257,6 +278,8 @@ impl Piper {
         }
         let idle = {
             let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+            // A worker that ended while it was idle (killed, out of memory) is let go.
+            idle.retain_mut(|w| matches!(w.child.try_wait(), Ok(None)));
             let position = idle.iter().position(|w| w.model == self.model);
             position.map(|i| idle.swap_remove(i))
         };
@@ -272,16 +295,25 @@ impl Piper {
             "noise_w_scale": delivery.noise_w_scale,
             "volume": PEAK,
         });
-        writeln!(worker.stdin, "{request}")?;
-        worker.stdin.flush()?;
         let mut header = String::new();
-        worker.stdout.read_line(&mut header)?;
+        let asked = writeln!(worker.stdin, "{request}")
+            .and_then(|()| worker.stdin.flush())
+            .and_then(|()| worker.stdout.read_line(&mut header));
+        if matches!(asked, Err(_) | Ok(0)) {
+            return Err(worker.ended());
+        }
         let length = serde_json::from_str::<serde_json::Value>(&header)
             .ok()
             .and_then(|h| h["bytes"].as_u64())
-            .ok_or_else(|| failed(format!("the worker answered {:?}", header.trim())))?;
+            .filter(|&bytes| bytes <= MAX_SENTENCE_BYTES)
+            .ok_or_else(|| {
+                let shown = crate::shown::value(header.trim()).into_owned();
+                failed(format!("the worker answered {shown:?}"))
+            })?;
         let mut pcm = vec![0u8; length as usize];
-        worker.stdout.read_exact(&mut pcm)?;
+        if worker.stdout.read_exact(&mut pcm).is_err() {
+            return Err(worker.ended());
+        }
         let samples = pcm
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))

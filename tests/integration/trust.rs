@@ -567,3 +567,55 @@ fn passwords_and_tokens_in_urls_are_printed_nowhere_however_the_url_is_written()
         }
     }
 }
+
+/// A program called `name` in a folder of its own, running `script` (sh).
+fn program(name: &str, script: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn a_speech_engine_killed_mid_sentence_fails_its_node_saying_how_it_ended() {
+    // espeak-ng killed while it speaks.
+    let killed = espeak_wrapper("case \"$*\" in *-w*) kill -9 $$;; esac");
+    let dir = small_course();
+    let output = vbuild_with_programs(dir.path(), killed.path(), &["-j", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "espeak-ng failed: voice \"en-us\": it was killed by signal 9 (SIGKILL: stopped from outside, or out of memory) and said nothing"
+        ),
+        "{stderr}"
+    );
+
+    // A piper worker that starts, then dies at its first sentence.
+    let python = program(
+        "python",
+        "case \"$2\" in\n  *importlib*) echo '{\"version\": \"1.8.0\", \"voice\": \"\", \"package\": \"/dev/null\"}';;\n  \
+         *) echo '{\"rate\": 22050}'; read line; kill -9 $$;;\nesac",
+    );
+    let dir = small_course();
+    std::fs::write(dir.path().join("voice.onnx"), "not a model").unwrap();
+    std::fs::write(dir.path().join("voice.onnx.json"), "{}").unwrap();
+    append_to_videofile(
+        dir.path(),
+        &format!(
+            "[speech]\nprovider = \"piper\"\nmodel = \"voice.onnx\"\npiper = \"{}\"",
+            python.path().join("python").display()
+        ),
+    );
+    let output = vbuild(dir.path(), &["-j", "1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "piper failed: the worker stopped before it answered: it was killed by signal 9"
+        ),
+        "{stderr}"
+    );
+}
