@@ -3,15 +3,17 @@
 //! local cache. The store is a plain HTTP server (optionally with a bearer token) or S3-compatible object
 //! storage (AWS S3, GCS's XML API, MinIO) with requests signed by rusty-s3 (presigned SigV4 URLs).
 //!
-//! Every blob read from the remote is verified against its hash before use; a mismatch is reported and the blob
-//! discarded, never used. Entries are validated like local ones (their hashes are digests, their outputs those
-//! of their node's kind, their blobs the size they recorded). Bodies stream to scratch files, never into
-//! memory, with a size limit (the size the entry recorded) and a deadline per request. Any other remote failure
-//! (a malformed or misfit entry among them) turns the remote off for the rest of the build with one warning:
-//! the build goes on with the local cache.
+//! Every blob read from the remote is verified against its hash before use; a mismatch is reported and the
+//! blob discarded, never used (three in a row drop the remote). Entries are validated like local ones (their
+//! hashes are digests, their outputs those of their node's kind, their blobs the size they recorded, their
+//! facts). Bodies stream to scratch files, never into memory, each within what its entry recorded (at most
+//! `[cache] max_blob_size`), with a deadline per request; all fetches under way together hold at most
+//! `max_blob_size` of scratch. Any other remote failure (a malformed or misfit entry among them) turns the
+//! remote off for the rest of the build with one warning: the build goes on with the local cache.
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crate::digest::Digest;
@@ -72,8 +74,40 @@ impl Backend {
 pub struct Limits {
     /// The deadline of one request, from connecting to the last byte of its body.
     pub timeout: Duration,
-    /// The largest blob taken from the remote when its entry did not record its size.
+    /// The most an entry's blobs may hold, and the most scratch all the fetches under way hold at once.
     pub max_blob_bytes: u64,
+}
+
+/// Blobs in a row that did not match their hashes before the remote is dropped.
+const MISMATCHES_IN_A_ROW: u32 = 3;
+
+/// The scratch space fetches may fill at once: each reserves what its entry may hold before it asks for a
+/// byte, and waits while the others hold the rest.
+struct Scratch {
+    free: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl Scratch {
+    /// Waits until `bytes` are free and takes them (false if an interrupt came first).
+    fn reserve(&self, bytes: u64) -> bool {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free < bytes {
+            if interrupt::requested() {
+                return false;
+            }
+            free = (self.freed.wait_timeout(free, Duration::from_millis(100)))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *free -= bytes;
+        true
+    }
+
+    fn release(&self, bytes: u64) {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += bytes;
+        self.freed.notify_all();
+    }
 }
 
 /// The largest action entry taken from the remote (entries hold excerpts, never media).
@@ -86,6 +120,9 @@ pub struct Remote {
     agent: ureq::Agent,
     limits: Limits,
     off: AtomicBool,
+    scratch: Scratch,
+    /// Blobs that did not match their hashes since the last one that did.
+    mismatches: AtomicU32,
 }
 
 /// What a GET came to.
@@ -110,6 +147,11 @@ impl Remote {
             agent,
             limits,
             off: AtomicBool::new(false),
+            scratch: Scratch {
+                free: Mutex::new(limits.max_blob_bytes),
+                freed: Condvar::new(),
+            },
+            mismatches: AtomicU32::new(0),
         }
     }
 
@@ -233,15 +275,33 @@ impl Remote {
             misfit(damage);
             return None;
         }
-        let limit = entry
-            .bytes
-            .filter(|&bytes| bytes > 0)
-            .unwrap_or(self.limits.max_blob_bytes);
-        for hash in entry.outputs.values() {
-            if store.blob_path(hash).is_file() {
-                continue;
+        // What the blobs may hold: what the entry recorded, else the limit; never more than the limit.
+        let allowed = match entry.bytes.filter(|&bytes| bytes > 0) {
+            Some(bytes) if bytes > self.limits.max_blob_bytes => {
+                self.turn_off(&format!(
+                    "the entry of {} says its outputs hold {bytes} bytes, more than [cache] max_blob_size ({})",
+                    entry.node, self.limits.max_blob_bytes
+                ));
+                return None;
             }
-            if !self.fetch_blob(hash, limit, store, &entry.node) {
+            Some(bytes) => bytes,
+            None => self.limits.max_blob_bytes,
+        };
+        let missing: Vec<&Digest> = (entry.outputs.values())
+            .filter(|hash| !store.blob_path(hash).is_file())
+            .collect();
+        if !missing.is_empty() {
+            if !self.scratch.reserve(allowed) {
+                return None;
+            }
+            let mut left = allowed;
+            let fetched = missing.into_iter().all(|hash| {
+                let got = self.fetch_blob(hash, left, store, &entry.node);
+                left = left.saturating_sub(got.unwrap_or(0));
+                got.is_some()
+            });
+            self.scratch.release(allowed);
+            if !fetched {
                 return None;
             }
         }
@@ -254,21 +314,23 @@ impl Remote {
         Some(entry)
     }
 
-    /// Streams blob `hash` into `store` through a scratch file, verifying it; false if it could not be had.
-    fn fetch_blob(&self, hash: &Digest, limit: u64, store: &Store, node: &str) -> bool {
+    /// Streams blob `hash` of at most `limit` bytes into `store` through a scratch file, verifying it; its
+    /// size, or `None` if it could not be had. Blobs that do not match their hashes several times in a row
+    /// drop the remote.
+    fn fetch_blob(&self, hash: &Digest, limit: u64, store: &Store, node: &str) -> Option<u64> {
         let mut file = match store.scratch_file() {
             Ok(file) => file,
             Err(err) => {
                 log::warn!("cannot store a blob from the remote cache: {err}");
-                return false;
+                return None;
             }
         };
         match self.get(&format!("cas/{hash}"), limit, file.as_file_mut()) {
             Fetched::Found => {}
-            Fetched::Missing => return false,
+            Fetched::Missing => return None,
             Fetched::Failed(why) => {
                 self.turn_off(&why);
-                return false;
+                return None;
             }
         }
         if hash_file(file.path()).ok().as_ref() != Some(hash) {
@@ -277,8 +339,16 @@ impl Remote {
                 self.name,
                 hash.short()
             );
-            return false;
+            let in_a_row = self.mismatches.fetch_add(1, Ordering::Relaxed) + 1;
+            if in_a_row >= MISMATCHES_IN_A_ROW {
+                self.turn_off(&format!(
+                    "{in_a_row} blobs in a row did not match their hashes"
+                ));
+            }
+            return None;
         }
+        self.mismatches.store(0, Ordering::Relaxed);
+        let size = file.as_file().metadata().map(|m| m.len()).unwrap_or(limit);
         let stored = file
             .into_temp_path()
             .keep()
@@ -286,9 +356,9 @@ impl Remote {
             .and_then(|path| store.put_file(&path).map_err(|e| e.to_string()));
         if let Err(err) = stored {
             log::warn!("cannot store a blob from the remote cache: {err}");
-            return false;
+            return None;
         }
-        true
+        Some(size)
     }
 
     /// Writes a finished node's blobs, then its entry, to the remote (streamed from the cache's files).

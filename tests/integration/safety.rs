@@ -24,6 +24,10 @@ enum Blob {
     Trickle { length: u64 },
     /// Sends `length` zero bytes as fast as it can, to the first request only (404 after).
     Flood { length: u64 },
+    /// Sends `length` bytes that are not the blob asked for, to every request.
+    Wrong { length: u64 },
+    /// Sends `length` zero bytes to every request without saying how many (the connection's end tells).
+    Unannounced { length: u64 },
 }
 
 /// A remote cache on 127.0.0.1 that answers every entry request with an entry naming `outputs` (output name
@@ -105,8 +109,104 @@ fn answer(
             }
             Ok(())
         }
+        Blob::Wrong { length } => {
+            stream.write_all(head("200 OK", length).as_bytes())?;
+            stream.write_all(&vec![b'w'; length as usize])
+        }
+        Blob::Unannounced { length } => {
+            stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+            let chunk = vec![0u8; 1 << 20];
+            for _ in 0..length / chunk.len() as u64 {
+                stream.write_all(&chunk)?;
+            }
+            Ok(())
+        }
         _ => stream.write_all(head("404 Not Found", 0).as_bytes()),
     }
+}
+
+/// A course of `chapters` one-sentence chapters at a low resolution.
+fn course_of(chapters: usize) -> tempfile::TempDir {
+    let dir = small_course();
+    let lecture: String = (1..=chapters)
+        .map(|i| format!("## Part {i}\n\nThis is part {i}.\n\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        format!("# Small course\n\n{lecture}"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_remote_whose_blobs_keep_failing_their_hashes_is_dropped() {
+    let hash = blake3::hash(b"the real chapter").to_hex().to_string();
+    let remote = FakeRemote::start(json!({ "chapter": hash }), 100, Blob::Wrong { length: 100 });
+    let dir = course_of(30);
+    append_to_videofile(dir.path(), &format!("[cache]\nremote = \"{}\"", remote.url));
+    let (output, _) = vbuild_within(dir.path(), &[], &[], MINUTE);
+    let said = stderr(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "blobs in a row did not match their hashes; going on with the local cache only"
+        ),
+        "{said}"
+    );
+    let mismatches = said.matches("does not match its hash").count();
+    assert!(
+        (3..=11).contains(&mismatches),
+        "{mismatches} mismatches:\n{said}"
+    );
+}
+
+#[test]
+fn a_remotes_scratch_is_bounded_whatever_its_entries_declare() {
+    let hash = blake3::hash(b"the real chapter").to_hex().to_string();
+    // Entries that record no size, and bodies of 256 MiB that do not say how long they are.
+    let remote = FakeRemote::start(
+        json!({ "chapter": hash }),
+        0,
+        Blob::Unannounced { length: 256 << 20 },
+    );
+    let dir = course_of(16);
+    append_to_videofile(
+        dir.path(),
+        &format!(
+            "[cache]\nremote = \"{}\"\nmax_blob_size = \"32M\"",
+            remote.url
+        ),
+    );
+    let tmp = dir.path().join(".vbuild/tmp");
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (tmp, done) = (tmp.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(Ordering::SeqCst) {
+                let held: u64 = walkdir::WalkDir::new(&tmp)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum();
+                peak = peak.max(held);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    let (output, _) = vbuild_within(dir.path(), &[], &[], MINUTE);
+    done.store(true, Ordering::SeqCst);
+    let peak = watcher.join().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        peak <= (32 << 20) + (1 << 20),
+        "{} MiB of scratch at once",
+        peak >> 20
+    );
 }
 
 fn edit_entry(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
