@@ -36,8 +36,10 @@ impl log::Log for BarAwareLogger {
         if !self.inner.matches(record) || is_http_client_internals(record) {
             return;
         }
-        // The one choke point for secrets in log lines: the message is redacted before it is written.
+        // The one choke point for secrets in log lines: the message is redacted before it is written (and
+        // a long value it echoes cut).
         let message = secrets::redact(&record.args().to_string());
+        let message = crate::shown::message(&message);
         self.bars.suspend(|| {
             self.inner.log(
                 &log::Record::builder()

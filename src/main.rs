@@ -14,7 +14,7 @@ use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Invocation, Project};
 use vbuild::target::{self, TargetError};
-use vbuild::{doctor, gc, history, interrupt, secrets, size};
+use vbuild::{doctor, gc, history, interrupt, secrets, shown, size};
 
 /// Writes to standard output, redacted as every message is; a reader that went away (`vbuild graph | head`)
 /// ends vbuild quietly, as it would end any Unix tool, instead of with a panic.
@@ -273,9 +273,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("vbuild: {}", secrets::redact(&err.to_string()));
+            let shown = |text: &str| shown::message(&secrets::redact(text)).into_owned();
+            eprintln!("vbuild: {}", shown(&err.to_string()));
             if let Some(hint) = err.hint() {
-                eprintln!("  hint: {}", secrets::redact(&hint));
+                eprintln!("  hint: {}", shown(&hint));
             }
             ExitCode::from(err.code())
         }
@@ -304,11 +305,11 @@ fn parse_days(text: &str) -> Result<std::time::Duration, String> {
     let days: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("{:?} is not a number of days", vbuild::shown::value(text)))?;
+        .map_err(|_| format!("{:?} is not a number of days", shown::value(text)))?;
     if !(0.0..=MOST).contains(&days) {
         return Err(format!(
             "{} days is out of range: give 0 to {MOST} days",
-            vbuild::shown::value(text)
+            shown::value(text)
         ));
     }
     Ok(std::time::Duration::from_secs_f64(days * 86_400.0))

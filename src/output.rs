@@ -34,8 +34,11 @@ pub enum OutputError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Writing a video from its layout failed.
-    #[error(transparent)]
-    Video(#[from] crate::steps::StepError),
+    #[error("output {path}: {source}")]
+    Video {
+        path: PathBuf,
+        source: crate::steps::StepError,
+    },
     /// A folder vbuild makes in the output folder is a link (or a file): it is never written through.
     #[error(
         "{path} is {what}; vbuild makes this folder itself and writes there only when it is a real folder"
@@ -159,7 +162,12 @@ fn place(
             .to_string_lossy()
     ));
     let written = if file.is_laid_out() {
-        crate::steps::write_video(store, file.kind, hash, &partial).map_err(OutputError::from)
+        crate::steps::write_video(store, file.kind, hash, &partial).map_err(|source| {
+            OutputError::Video {
+                path: dest.to_path_buf(),
+                source,
+            }
+        })
     } else {
         store
             .verified_blob(hash)

@@ -1,5 +1,6 @@
 //! How text from outside (a flag's value, a Videofile value, a server's answer) is shown in a message: whole
-//! when it is short, else its start and its length, so a 1 MB value never makes a 1 MB error line.
+//! when it is short, else its start and its length, so a 1 MB value never makes a 1 MB error line. Every
+//! message vbuild prints passes [`message`] at the edge (errors, hints, log lines).
 
 use std::borrow::Cow;
 
@@ -19,6 +20,52 @@ pub fn value(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A run of characters without a space longer than this is cut in a message.
+const LONGEST_RUN: usize = 2 * SHOWN_CHARS;
+
+/// The most characters a message shows.
+const LONGEST_MESSAGE: usize = 4096;
+
+/// `text` as a message shows it: every run of more than [`LONGEST_RUN`] characters without a space (a value
+/// echoed whole) cut as [`value`] cuts it, and the whole at most [`LONGEST_MESSAGE`] characters.
+pub fn message(text: &str) -> Cow<'_, str> {
+    let long_run = text
+        .split_whitespace()
+        .any(|run| run.len() > LONGEST_RUN && run.chars().nth(LONGEST_RUN).is_some());
+    if !long_run && text.len() <= LONGEST_MESSAGE {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut run_start = None;
+    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (c.is_whitespace(), run_start) {
+            (false, None) => run_start = Some(at),
+            (true, Some(start)) => {
+                out.push_str(&value_of_length(&text[start..at], LONGEST_RUN));
+                run_start = None;
+                if at < text.len() {
+                    out.push(c);
+                }
+            }
+            (true, None) if at < text.len() => out.push(c),
+            _ => {}
+        }
+    }
+    match value_of_length(&out, LONGEST_MESSAGE) {
+        Cow::Borrowed(_) => Cow::Owned(out),
+        Cow::Owned(cut) => Cow::Owned(cut),
+    }
+}
+
+/// `text` whole up to `longest` characters, else cut as [`value`] cuts.
+fn value_of_length(text: &str, longest: usize) -> Cow<'_, str> {
+    if text.chars().nth(longest).is_none() {
+        Cow::Borrowed(text)
+    } else {
+        value(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +77,23 @@ mod tests {
         let shown = value(&long);
         assert!(shown.starts_with(&"é".repeat(SHOWN_CHARS)));
         assert!(shown.ends_with("… (1048576 characters)"), "{shown}");
+    }
+
+    #[test]
+    fn messages_cut_the_long_values_they_echo() {
+        let said = format!(
+            "Videofile:5:14: [video] resolution = \"{}\": expected WIDTHxHEIGHT",
+            "x".repeat(1 << 20)
+        );
+        let shown = message(&said);
+        assert!(shown.len() < 300, "{shown}");
+        assert!(shown.starts_with("Videofile:5:14: [video] resolution = \"xxx"));
+        assert!(
+            shown.ends_with("… (1048579 characters) expected WIDTHxHEIGHT"),
+            "{shown}"
+        );
+        assert_eq!(message("short and sweet"), "short and sweet");
+        let spaced = "x ".repeat(1 << 20);
+        assert!(message(&spaced).chars().count() < 4200);
     }
 }

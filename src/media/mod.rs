@@ -185,8 +185,23 @@ fn play_to_end(pipeline: &gst::Pipeline) -> Result<(), MediaError> {
     }
 }
 
+/// The element a message came from, and the file it reads or writes if it does (a full disk says where).
 fn source_name(msg: &gst::Message) -> String {
-    msg.src()
-        .map(|s| s.path_string().to_string())
-        .unwrap_or_default()
+    let Some(source) = msg.src() else {
+        return String::new();
+    };
+    let name = source.path_string().to_string();
+    let file = (source.find_property("location").is_some())
+        .then(|| {
+            source
+                .property_value("location")
+                .get::<Option<String>>()
+                .ok()
+                .flatten()
+        })
+        .flatten();
+    match file {
+        Some(file) => format!("{name} (file {file})"),
+        None => name,
+    }
 }

@@ -46,7 +46,7 @@ pub(super) struct RawCache {
     pub(super) timeout: Option<Spanned<String>>,
     pub(super) max_blob_size: Option<Spanned<String>>,
     pub(super) shard_wait: Option<Spanned<String>>,
-    pub(super) reports: Option<Spanned<u32>>,
+    pub(super) reports: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +69,7 @@ pub(super) struct RawVideo {
     #[serde(default = "default_resolution")]
     pub(super) resolution: Spanned<String>,
     #[serde(default = "default_fps")]
-    pub(super) fps: Spanned<u32>,
+    pub(super) fps: Spanned<i64>,
     #[serde(default = "default_min_slide_seconds")]
     pub(super) min_slide_seconds: Spanned<f64>,
     #[serde(default = "default_subtitles")]
@@ -93,15 +93,15 @@ pub(super) struct RawScript {
     #[serde(default = "default_script_provider")]
     pub(super) provider: Spanned<String>,
     #[serde(default = "default_max_slides")]
-    pub(super) max_slides: Spanned<u32>,
+    pub(super) max_slides: Spanned<i64>,
     #[serde(default = "default_max_bullets")]
-    pub(super) max_bullets: Spanned<u32>,
+    pub(super) max_bullets: Spanned<i64>,
     #[serde(default = "default_words_per_slide")]
-    pub(super) words_per_slide: Spanned<u32>,
+    pub(super) words_per_slide: Spanned<i64>,
     pub(super) model: Option<String>,
     pub(super) prompt: Option<Spanned<String>>,
     #[serde(default = "default_max_attempts")]
-    pub(super) max_attempts: Spanned<u32>,
+    pub(super) max_attempts: Spanned<i64>,
     pub(super) fallback: Option<Spanned<String>>,
 }
 
@@ -125,7 +125,7 @@ impl Default for RawScript {
 pub(super) struct RawSpeech {
     pub(super) provider: Spanned<String>,
     pub(super) voice: Option<Spanned<String>>,
-    pub(super) rate: Spanned<u32>,
+    pub(super) rate: Spanned<i64>,
     pub(super) model: Option<Spanned<String>>,
     pub(super) language: Option<String>,
     pub(super) piper: Option<String>,
@@ -138,11 +138,40 @@ pub(super) struct RawSpeech {
 }
 
 /// `[speech] pronounce`: a table of words, or a TOML file of them.
-#[derive(Deserialize)]
-#[serde(untagged)]
 pub(super) enum RawPronounce {
     File(String),
     Words(BTreeMap<String, String>),
+}
+
+/// Read by hand, so that a wrong value is told what is expected (serde's untagged enums only say that no
+/// variant matched).
+impl<'de> Deserialize<'de> for RawPronounce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = RawPronounce;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a file name in quotes or a table of words such as { SQL = \"sequel\" }",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, file: &str) -> Result<RawPronounce, E> {
+                Ok(RawPronounce::File(file.to_string()))
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<RawPronounce, M::Error> {
+                let words =
+                    Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawPronounce::Words(words))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
 }
 
 impl Default for RawSpeech {
@@ -202,8 +231,8 @@ pub(super) struct RawProvider {
     #[serde(default = "default_requests_per_second")]
     pub(super) requests_per_second: Spanned<f64>,
     #[serde(default = "default_concurrency")]
-    pub(super) concurrency: Spanned<u32>,
-    pub(super) max_chars: Option<Spanned<u32>>,
+    pub(super) concurrency: Spanned<i64>,
+    pub(super) max_chars: Option<Spanned<i64>>,
 }
 
 /// The keys of the sections environment variables may set, read from the schema itself.
@@ -268,7 +297,7 @@ fn default_output() -> Spanned<String> {
 fn default_resolution() -> Spanned<String> {
     unspanned("1920x1080".into())
 }
-fn default_fps() -> Spanned<u32> {
+fn default_fps() -> Spanned<i64> {
     unspanned(10)
 }
 fn default_min_slide_seconds() -> Spanned<f64> {
@@ -280,16 +309,16 @@ fn default_subtitles() -> Vec<SubtitleFormat> {
 fn default_script_provider() -> Spanned<String> {
     unspanned("outline".into())
 }
-fn default_max_slides() -> Spanned<u32> {
+fn default_max_slides() -> Spanned<i64> {
     unspanned(8)
 }
-fn default_max_bullets() -> Spanned<u32> {
+fn default_max_bullets() -> Spanned<i64> {
     unspanned(5)
 }
-fn default_words_per_slide() -> Spanned<u32> {
+fn default_words_per_slide() -> Spanned<i64> {
     unspanned(90)
 }
-fn default_max_attempts() -> Spanned<u32> {
+fn default_max_attempts() -> Spanned<i64> {
     unspanned(3)
 }
 fn default_connect_timeout() -> Spanned<f64> {
@@ -307,6 +336,6 @@ fn default_backoff() -> Spanned<f64> {
 fn default_requests_per_second() -> Spanned<f64> {
     unspanned(0.0)
 }
-fn default_concurrency() -> Spanned<u32> {
+fn default_concurrency() -> Spanned<i64> {
     unspanned(4)
 }

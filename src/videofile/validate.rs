@@ -125,7 +125,7 @@ pub(super) fn parse(
             )
         })?;
     let fps = *raw.video.fps.get_ref();
-    if fps == 0 || fps > 60 || !AUDIO_RATE.is_multiple_of(fps) {
+    if !(1..=60).contains(&fps) || i64::from(AUDIO_RATE) % fps != 0 {
         return Err(locate.error(
             &raw.video.fps.span(),
             format!(
@@ -198,7 +198,7 @@ pub(super) fn parse(
         _ => None,
     };
     let images_api = uses(Section::Images, &raw.images.provider, &["slides"])?;
-    check_range(
+    let max_attempts = check_range(
         &locate,
         "script",
         "max_attempts",
@@ -234,28 +234,28 @@ pub(super) fn parse(
             Some(full)
         }
     };
-    check_range(
+    let max_slides = check_range(
         &locate,
         "script",
         "max_slides",
         &raw.script.max_slides,
         1..=100,
     )?;
-    check_range(
+    let max_bullets = check_range(
         &locate,
         "script",
         "max_bullets",
         &raw.script.max_bullets,
         1..=10,
     )?;
-    check_range(
+    let words_per_slide = check_range(
         &locate,
         "script",
         "words_per_slide",
         &raw.script.words_per_slide,
         10..=1000,
     )?;
-    check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
+    let rate = check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
     let language = course.language.get_ref().trim().to_string();
     let bcp47 = crate::language::is_language_tag;
     if !bcp47(&language) {
@@ -375,10 +375,7 @@ pub(super) fn parse(
     };
     let reports = match &raw.cache.reports {
         None => 20,
-        Some(n) => {
-            check_range(&locate, "cache", "reports", n, 1..=10_000)?;
-            *n.get_ref() as usize
-        }
+        Some(n) => check_range(&locate, "cache", "reports", n, 1..=10_000)? as usize,
     };
     let s3_path_style = match &raw.cache.s3_url_style {
         None => raw.cache.s3_endpoint.is_some(),
@@ -423,22 +420,22 @@ pub(super) fn parse(
         video: Video {
             width,
             height,
-            fps,
+            fps: fps as u32,
             min_slide_seconds,
             subtitles: raw.video.subtitles,
         },
         script: Script {
             provider: raw.script.provider.into_inner(),
-            max_slides: raw.script.max_slides.into_inner(),
-            max_bullets: raw.script.max_bullets.into_inner(),
-            words_per_slide: raw.script.words_per_slide.into_inner(),
+            max_slides,
+            max_bullets,
+            words_per_slide,
             model: raw.script.model.unwrap_or_else(|| {
                 script_api
                     .map_or("", |api| api.default_model(Section::Script))
                     .into()
             }),
             prompt,
-            max_attempts: raw.script.max_attempts.into_inner(),
+            max_attempts,
             fallback_to_outline,
         },
         speech: Speech {
@@ -458,7 +455,7 @@ pub(super) fn parse(
                 }
             }),
             voice: voice_spanned.into_inner(),
-            rate: raw.speech.rate.into_inner(),
+            rate,
             model: raw
                 .speech
                 .model
@@ -610,7 +607,7 @@ fn validate_providers(
                 format!("[providers.{name}] requests_per_second must be 0 (no limit) or more"),
             ));
         }
-        check_range(
+        let concurrency = check_range(
             locate,
             &format!("providers.{name}"),
             "concurrency",
@@ -624,16 +621,13 @@ fn validate_providers(
         )?;
         let api = p.api.descriptor();
         let max_chars = match &p.max_chars {
-            Some(n) => {
-                check_range(
-                    locate,
-                    &format!("providers.{name}"),
-                    "max_chars",
-                    n,
-                    100..=100_000,
-                )?;
-                *n.get_ref() as usize
-            }
+            Some(n) => check_range(
+                locate,
+                &format!("providers.{name}"),
+                "max_chars",
+                n,
+                100..=100_000,
+            )? as usize,
             None => api.max_chars,
         };
         providers.insert(
@@ -649,7 +643,7 @@ fn validate_providers(
                     max_retries: p.max_retries,
                     backoff: Duration::from_secs_f64(backoff),
                     requests_per_second: rps,
-                    concurrency: *p.concurrency.get_ref() as usize,
+                    concurrency: concurrency as usize,
                 },
                 max_chars,
             },
@@ -681,28 +675,32 @@ fn check_variable_name(
     }
 }
 
+/// The value of `[section] key` if it is in `range` (read as any whole number, so that one too large for the
+/// setting is told its range too), else an error at it.
 fn check_range(
     locate: &Locator,
     section: &str,
     key: &str,
-    value: &Spanned<u32>,
+    value: &Spanned<i64>,
     range: std::ops::RangeInclusive<u32>,
-) -> Result<(), ConfigError> {
-    if range.contains(value.get_ref()) {
-        return Ok(());
+) -> Result<u32, ConfigError> {
+    let number = *value.get_ref();
+    if let Ok(number) = u32::try_from(number)
+        && range.contains(&number)
+    {
+        return Ok(number);
     }
     Err(locate.error(
         &value.span(),
         format!(
-            "[{section}] {key} = {}: expected a number from {} to {}",
-            value.get_ref(),
+            "[{section}] {key} = {number}: expected a number from {} to {}",
             range.start(),
             range.end()
         ),
     ))
 }
 
-/// A serde error as an author reads it: `[video] fps: expected a whole number of 0 or more, got "ten"`,
+/// A serde error as an author reads it: `[video] fps: expected a whole number, got "ten"`,
 /// not `invalid type: string "ten", expected u32`.
 fn readable(err: &toml::de::Error) -> String {
     // Deserialized from a table (not text), the error's display ends with the keys it is at: in `video.fps`.

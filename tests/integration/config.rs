@@ -60,12 +60,14 @@ fn bad_resolution() {
 fn a_value_of_the_wrong_type_is_named_in_plain_words() {
     refused(
         &format!("{HEAD}[video]\nfps = \"ten\"\n"),
-        "vbuild: Videofile:5:7: [video] fps: expected a whole number of 0 or more, got \"ten\"\n",
+        "vbuild: Videofile:5:7: [video] fps: expected a whole number, got \"ten\"\n",
     );
     Test::new()
         .args(&["-n", "--set", "video.fps=\"ten\""])
         .status(2)
-        .stderr("vbuild: --set video.fps=\"ten\": [video] fps: expected a whole number of 0 or more, got \"ten\"\n")
+        .stderr(
+            "vbuild: --set video.fps=\"ten\": [video] fps: expected a whole number, got \"ten\"\n",
+        )
         .run();
 }
 

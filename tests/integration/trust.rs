@@ -619,3 +619,88 @@ fn a_speech_engine_killed_mid_sentence_fails_its_node_saying_how_it_ended() {
         "{stderr}"
     );
 }
+
+/// Runs vbuild in `dir` with files limited to `kib` KiB (a write past it fails as on a full disk).
+fn vbuild_with_files_of_at_most(dir: &Path, kib: u32) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {kib}; exec \"{}\" -j 1 -q",
+            env!("CARGO_BIN_EXE_vbuild")
+        ))
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_write_that_fails_says_which_file() {
+    // Whatever write fails first (a slide, a narration, a clip, a join, a report), its message names it.
+    for kib in [10, 40, 300] {
+        let dir = small_course();
+        let output = vbuild_with_files_of_at_most(dir.path(), kib);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{kib} KiB: {stderr}");
+        let failures: Vec<&str> = (stderr.lines())
+            .filter(|l| {
+                l.starts_with("[ERROR]") || (l.starts_with("vbuild: ") && !l.contains(" run, "))
+            })
+            .collect();
+        assert!(!failures.is_empty(), "{kib} KiB: {stderr}");
+        for line in failures {
+            assert!(
+                line.contains("/.vbuild/") || line.contains("/out/"),
+                "{kib} KiB: {line}"
+            );
+        }
+    }
+    // Outputs written from the cache into a folder where they do not fit.
+    let dir = small_course();
+    vbuild_ok(dir.path(), &[]);
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let output = vbuild_with_files_of_at_most(dir.path(), 100);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("vbuild: output ./out/chapters/01-tides.mp4: File too large"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn messages_about_bad_values_are_short_and_say_what_is_expected() {
+    let long = "x".repeat(1 << 20);
+    let cases = [
+        (
+            format!("[video]\nresolution = \"{long}\""),
+            "Videofile:6:14: [video] resolution = \"xxxxxxxxxx",
+        ),
+        (
+            "[video]\nfps = 4294967296".to_string(),
+            "Videofile:6:7: [video] fps = 4294967296: expected a frame rate from 1 to 60 that divides 24000",
+        ),
+        (
+            "[speech]\npronounce = 5".to_string(),
+            "Videofile:6:13: [speech] pronounce: expected a file name in quotes or a table of words such as { SQL = \"sequel\" }, got 5",
+        ),
+        (
+            "[script]\nmax_slides = -3".to_string(),
+            "Videofile:6:14: [script] max_slides = -3: expected a number from 1 to 100",
+        ),
+    ];
+    for (setting, said) in cases {
+        let dir = small_course();
+        let videofile =
+            format!("[course]\ntitle = \"Small\"\nsources = [\"lecture.md\"]\n\n{setting}\n");
+        std::fs::write(dir.path().join("Videofile"), videofile).unwrap();
+        let output = vbuild(dir.path(), &["-n"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(said),
+            "{}",
+            &stderr[..stderr.len().min(500)]
+        );
+        assert!(stderr.len() < 1000, "{} bytes of message", stderr.len());
+    }
+}
