@@ -21,6 +21,9 @@ pub const PROMPT_BYTES: u64 = 1 << 20;
 pub const SOURCE_BYTES: u64 = 64 << 20;
 /// The largest picture file read (what it decodes to is bounded by the picture checks).
 pub const PICTURE_BYTES: u64 = 64 << 20;
+/// The largest file of the cache's own read (an index, an entry, a report): a link planted there to a
+/// device or a huge file is read as damage, not followed forever.
+pub const CACHE_BYTES: u64 = 256 << 20;
 /// The largest voice model file read.
 pub const VOICE_BYTES: u64 = 2 << 30;
 

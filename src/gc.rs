@@ -73,7 +73,7 @@ fn entries(store: &Store, found: &mut Shelves) {
             };
             let entry = item
                 .is_file
-                .then(|| fs::read(&item.path).ok())
+                .then(|| crate::files::read(&item.path, crate::files::CACHE_BYTES).ok())
                 .flatten()
                 .and_then(|bytes| serde_json::from_slice::<ActionEntry>(&bytes).ok())
                 .filter(|entry| entry.key == key);

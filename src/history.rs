@@ -60,7 +60,7 @@ fn stats_path(cache_dir: &Path) -> std::path::PathBuf {
 
 /// The statistics of past builds (none before the first).
 pub fn stats(cache_dir: &Path) -> Stats {
-    fs::read(stats_path(cache_dir))
+    crate::files::read(&stats_path(cache_dir), crate::files::CACHE_BYTES)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
@@ -131,7 +131,8 @@ fn report_files(cache_dir: &Path) -> Vec<(String, std::path::PathBuf)> {
 
 /// The last build's report (without its nodes, if it ran nothing).
 pub fn latest(cache_dir: &Path) -> Option<Report> {
-    let bytes = fs::read(cache_dir.join("builds").join("latest.json")).ok()?;
+    let latest = cache_dir.join("builds").join("latest.json");
+    let bytes = crate::files::read(&latest, crate::files::CACHE_BYTES).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -140,7 +141,8 @@ pub fn reports(cache_dir: &Path) -> Vec<Report> {
     let mut reports: Vec<Report> = report_files(cache_dir)
         .into_iter()
         .filter_map(|(id, p)| {
-            let report: Report = serde_json::from_slice(&fs::read(&p).ok()?).ok()?;
+            let bytes = crate::files::read(&p, crate::files::CACHE_BYTES).ok()?;
+            let report: Report = serde_json::from_slice(&bytes).ok()?;
             (report.id == id).then_some(report)
         })
         .collect();

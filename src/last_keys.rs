@@ -2,7 +2,6 @@
 //! what changed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::Path;
 
 use crate::digest::Digest;
@@ -22,7 +21,7 @@ impl LastKeys {
 
     /// Reads the last keys (none if there was no build yet).
     pub fn load(cache_dir: &Path) -> LastKeys {
-        let keys = fs::read(Self::path(cache_dir))
+        let keys = crate::files::read(&Self::path(cache_dir), crate::files::CACHE_BYTES)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();

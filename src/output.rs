@@ -466,7 +466,7 @@ fn remove_output(videofile: &Videofile, path: &Path) -> Result<bool, OutputError
 /// The files earlier builds wrote, from the manifest (absolute paths): only relative paths that stay inside
 /// the project.
 fn previous_outputs(videofile: &Videofile, store: &Store) -> Vec<Listed> {
-    let listed: Vec<Listed> = fs::read(manifest_path(store))
+    let listed: Vec<Listed> = crate::files::read(&manifest_path(store), crate::files::CACHE_BYTES)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default();

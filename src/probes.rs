@@ -50,7 +50,7 @@ impl Probes {
     /// The answers remembered in `cache_dir` (none if there are none or they cannot be read).
     pub fn load(cache_dir: &Path, remember: bool) -> Probes {
         let path = cache_dir.join("tools.json");
-        let answers = std::fs::read(&path)
+        let answers = crate::files::read(&path, crate::files::CACHE_BYTES)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();

@@ -145,7 +145,7 @@ pub fn break_seal(store: &Store) -> Result<(), StoreError> {
 /// The report of the sealed build if the seal holds for the inputs of digest `inputs`: what it found is
 /// what a walk of the graph would find now.
 pub fn holds(store: &Store, inputs: &Digest) -> Option<Report> {
-    let bytes = fs::read(store.root().join(FILE)).ok()?;
+    let bytes = crate::files::read(&store.root().join(FILE), crate::files::CACHE_BYTES).ok()?;
     let written: Written<Report> = serde_json::from_slice(&bytes).ok()?;
     if written.inputs != *inputs {
         log::debug!("the seal is broken: the course, its tools or vbuild changed");

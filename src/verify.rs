@@ -148,7 +148,7 @@ fn check_entry(store: &Store, path: &Path, shard: &str, name: &str) -> Option<Re
 }
 
 fn check_entry_file(store: &Store, path: &Path, key: &Digest) -> Result<(), String> {
-    let entry: ActionEntry = fs::read(path)
+    let entry: ActionEntry = crate::files::read(path, crate::files::CACHE_BYTES)
         .map_err(|e| e.to_string())
         .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
         .map_err(|err| format!("unreadable entry: {err}"))?;

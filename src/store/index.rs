@@ -10,7 +10,7 @@
 //! index read is not held a second time beside the entries taken from it.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ impl Index {
             writable,
             ..Index::default()
         };
-        if let Ok(file) = File::open(&index.path) {
+        if let Ok(file) = crate::files::open(&index.path, crate::files::CACHE_BYTES) {
             let mut reader = BufReader::new(file);
             let mut text = Vec::new();
             while matches!(reader.read_until(b'\n', &mut text), Ok(read) if read > 0) {

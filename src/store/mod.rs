@@ -386,7 +386,8 @@ impl Store {
 
     /// The entry filed under `key`: `None` if there is none, a [`Damage`] if the file is not a good entry.
     fn read_entry(&self, key: &Digest) -> Result<Option<ActionEntry>, Damage> {
-        let Ok(bytes) = fs::read(self.action_path(key)) else {
+        let Ok(bytes) = crate::files::read(&self.action_path(key), crate::files::CACHE_BYTES)
+        else {
             return Ok(None);
         };
         let entry: ActionEntry =

@@ -704,3 +704,37 @@ fn messages_about_bad_values_are_short_and_say_what_is_expected() {
         assert!(stderr.len() < 1000, "{} bytes of message", stderr.len());
     }
 }
+
+#[test]
+fn cache_files_replaced_by_devices_or_pipes_are_damage_not_a_hang() {
+    let dir = small_course();
+    vbuild_ok(dir.path(), &[]);
+    let cache = dir.path().join(".vbuild");
+    let entry = entry_file(dir.path(), "audio:01-tides/01");
+    for file in [
+        "index",
+        "nodes.json",
+        "stats.json",
+        "tools.json",
+        "outputs.json",
+        "builds/latest.json",
+    ] {
+        std::fs::remove_file(cache.join(file)).unwrap();
+        symlink("/dev/zero", cache.join(file)).unwrap();
+    }
+    std::fs::remove_file(&entry).unwrap();
+    let name = std::ffi::CString::new(entry.clone().into_os_string().into_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let (output, peak) = vbuild_within(dir.path(), &[], &[], std::time::Duration::from_secs(60));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(peak < 200 << 20, "peak memory {} MiB", peak >> 20);
+    assert_eq!(nodes_in(&report(dir.path()), "ran"), ["audio:01-tides/01"]);
+    for args in [&["gc"][..], &["cache", "verify", "--repair"], &["runs"]] {
+        let (output, _) = vbuild_within(dir.path(), args, &[], std::time::Duration::from_secs(60));
+        assert!(output.status.code().is_some(), "vbuild {args:?} ended");
+    }
+}
