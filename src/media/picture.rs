@@ -165,8 +165,12 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PictureError> {
         }
         Format::Svg => {
             let problems = Arc::new(Mutex::new(Vec::new()));
+            // Parsed as the renderer will parse it (its fonts), its pictures checked and noted.
+            let drawn = super::slide::options();
             let options = usvg::Options {
                 image_href_resolver: resolver(Some(problems.clone())),
+                fontdb: drawn.fontdb.clone(),
+                font_family: drawn.font_family.clone(),
                 ..usvg::Options::default()
             };
             usvg::Tree::from_data(bytes, &options).map_err(|e| damaged(&e.to_string()))?;

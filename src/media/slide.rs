@@ -106,7 +106,8 @@ pub fn render_png(
     })
 }
 
-fn options() -> &'static usvg::Options<'static> {
+/// The renderer's options: the bundled fonts, and pictures resolved under the picture limits.
+pub(super) fn options() -> &'static usvg::Options<'static> {
     static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();
     OPTIONS.get_or_init(|| {
         let mut fonts = usvg::fontdb::Database::new();

@@ -343,9 +343,14 @@ fn a_damaged_picture_fails_its_slide_naming_the_picture_and_the_slide() {
         );
         assert!(!stderr.contains("Failed to decode"), "{stderr}");
     }
-    // The whole picture draws.
-    let dir = course_showing("pixel.png", &[("pixel.png", PIXEL_PNG)]);
-    vbuild_ok(dir.path(), &[]);
+    // Whole pictures draw, with nothing to warn about (an SVG's text among them).
+    let svg = std::fs::read(example_dir().join("bowl.svg")).unwrap();
+    for (src, bytes) in [("pixel.png", PIXEL_PNG), ("bowl.svg", &svg[..])] {
+        let dir = course_showing(src, &[(src, bytes)]);
+        let output = vbuild_ok(dir.path(), &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("[WARN"), "{src}: {stderr}");
+    }
 }
 
 /// Runs vbuild in `dir` with `args`, which must stop within a minute with exit 2 saying `said`; returns the
