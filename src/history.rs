@@ -121,11 +121,10 @@ fn report_files(cache_dir: &Path) -> Vec<(String, std::path::PathBuf)> {
     entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "json")
-                && p.file_stem().is_some_and(|s| s != "latest")
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .filter_map(|p| Some((p.file_stem()?.to_str()?.to_string(), p)))
+        // Only names vbuild gives its reports: a file of anyone else's is never read, let alone pruned.
+        .filter(|(id, _)| crate::store::folders::is_report_id(id))
         .collect()
 }
 

@@ -68,10 +68,22 @@ impl Folder {
         match self {
             Folder::Root => ROOT_NAMES.contains(&name),
             Folder::Blobs | Folder::Entries => is_shard(name),
-            Folder::Scratch => true,
-            Folder::Reports => name.ends_with(".json"),
+            Folder::Scratch => name.starts_with("node-"),
+            Folder::Reports => name
+                .strip_suffix(".json")
+                .is_some_and(|id| id == "latest" || is_report_id(id)),
         }
     }
+}
+
+/// True for a build report's id: its start time and process, `20261203T062652Z-30888`.
+pub fn is_report_id(id: &str) -> bool {
+    let Some((time, process)) = id.split_once("Z-") else {
+        return false;
+    };
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let (date, clock) = time.split_once('T').unwrap_or_default();
+    date.len() == 8 && clock.len() == 6 && digits(date) && digits(clock) && digits(process)
 }
 
 /// True for a shard folder's name: two lowercase hex digits.
@@ -269,5 +281,8 @@ mod tests {
         assert!(
             Folder::Blobs.holds("0f") && !Folder::Blobs.holds("docs") && !Folder::Blobs.holds("0F")
         );
+        assert!(Folder::Reports.holds("20261203T062652Z-30888.json"));
+        assert!(Folder::Reports.holds("latest.json") && !Folder::Reports.holds("budget.json"));
+        assert!(Folder::Scratch.holds("node-a1B2c3") && !Folder::Scratch.holds("thesis.md"));
     }
 }

@@ -743,3 +743,24 @@ fn cache_files_replaced_by_devices_or_pipes_are_damage_not_a_hang() {
         assert!(output.status.code().is_some(), "vbuild {args:?} ended");
     }
 }
+
+#[test]
+fn scratch_and_report_folders_linked_to_a_users_folder_are_refused() {
+    for (folder, file) in [("tmp", "thesis.md"), ("builds", "budget.json")] {
+        let dir = small_course();
+        vbuild_ok(dir.path(), &[]);
+        let mine = tempfile::tempdir().unwrap();
+        std::fs::write(mine.path().join(file), "mine").unwrap();
+        let link = dir.path().join(".vbuild").join(folder);
+        std::fs::remove_dir_all(&link).unwrap();
+        symlink(mine.path(), &link).unwrap();
+        let before = snapshot(mine.path());
+        for args in [&[][..], &["gc"], &["cache", "verify", "--repair"]] {
+            let output = vbuild(dir.path(), args);
+            let said = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{folder} {args:?}: {said}");
+            assert!(said.contains(&format!("which holds \"{file}\"")), "{said}");
+        }
+        assert_eq!(snapshot(mine.path()), before, "{folder}");
+    }
+}
