@@ -55,20 +55,15 @@ struct Shelves {
 
 /// Every action entry file in the cache, and what else is on the `actions/` shelf.
 fn entries(store: &Store, found: &mut Shelves) {
-    let shelf = folders::shelf(&store.root().join("actions"));
+    let shelf = folders::shelf(&store.root().join("actions"), folders::entry_name);
     found.strangers.extend(shelf.strangers);
     for shard in shelf.shards {
         if !shard.is_dir {
             found.debris.push(shard.path);
-            continue;
         }
         for item in shard.items {
-            if folders::is_scratch_name(&item.name) {
+            let Some(key) = item.key else {
                 found.debris.push(item.path);
-                continue;
-            }
-            let Some(key) = folders::entry_name(&shard.name, &item.name) else {
-                found.strangers.push(item.path);
                 continue;
             };
             let entry = item
@@ -191,7 +186,7 @@ pub fn collect(
     // Every blob no remaining entry refers to goes, including any a killed build left behind, and whatever
     // else carries a name vbuild gives there; what vbuild did not name stays.
     let referenced: BTreeSet<&Digest> = kept.iter().flat_map(|e| e.outputs.values()).collect();
-    let shelf = folders::shelf(&store.root().join("cas"));
+    let shelf = folders::shelf(&store.root().join("cas"), folders::blob_name);
     shelves.strangers.extend(shelf.strangers);
     for shard in shelf.shards {
         let mut unwanted: Vec<(PathBuf, u64)> = Vec::new();
@@ -200,13 +195,11 @@ pub fn collect(
         }
         for item in shard.items {
             let bytes = fs::symlink_metadata(&item.path).map_or(0, |m| m.len());
-            match folders::blob_name(&shard.name, &item.name) {
+            match item.key {
                 Some(hash) if item.is_file && referenced.contains(&hash) => {
                     summary.bytes_kept += bytes;
                 }
-                Some(_) => unwanted.push((item.path, bytes)),
-                None if folders::is_scratch_name(&item.name) => unwanted.push((item.path, bytes)),
-                None => shelves.strangers.push(item.path),
+                _ => unwanted.push((item.path, bytes)),
             }
         }
         for (path, bytes) in unwanted {

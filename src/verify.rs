@@ -54,7 +54,7 @@ pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
         Store::view(root)?
     };
     let mut damaged: Vec<PathBuf> = Vec::new();
-    let blobs = shelf(&root.join("cas"), check_blob);
+    let blobs = shelf(&root.join("cas"), folders::blob_name, check_blob);
     for (path, what) in blobs.problems {
         problem(&path, what);
         damaged.push(path);
@@ -63,8 +63,8 @@ pub fn verify(root: &Path, repair: bool) -> Result<Verification, StoreError> {
         remove_all(&damaged)?;
         damaged.clear();
     }
-    let entries = shelf(&root.join("actions"), |path, shard, name| {
-        check_entry(&store, path, shard, name)
+    let entries = shelf(&root.join("actions"), folders::entry_name, |path, key| {
+        check_entry(&store, path, key)
     });
     for (path, what) in entries.problems {
         problem(&path, what);
@@ -90,42 +90,35 @@ struct Shelf {
     strangers: Vec<PathBuf>,
 }
 
-/// The items of a two-level shelf (`cas/` or `actions/`: two-digit folders of files) that vbuild named:
-/// `check` is asked about each file by its shard and name (`None` if the name is not one vbuild gives);
-/// anything else with a name of vbuild's (a shard that is not a folder, an entry that is not a file) is a
-/// problem, and what vbuild did not name is a stranger.
-fn shelf(root: &Path, check: impl Fn(&Path, &str, &str) -> Option<Result<(), String>>) -> Shelf {
+/// The items of a two-level shelf (`cas/` or `actions/`) that vbuild named, listed by [`folders::shelf`]
+/// with `named`: `check` is asked about each file by the digest its name stands for; anything else with a
+/// name of vbuild's (a shard that is not a folder, scratch an atomic write left, an item that is not a file)
+/// is a problem, and what vbuild did not name is a stranger.
+fn shelf(
+    root: &Path,
+    named: fn(&str, &str) -> Option<Digest>,
+    check: impl Fn(&Path, &Digest) -> Result<(), String>,
+) -> Shelf {
+    let listed = folders::shelf(root, named);
     let mut found = Shelf {
         files: 0,
         problems: Vec::new(),
-        strangers: Vec::new(),
+        strangers: listed.strangers,
     };
-    let shelf = folders::shelf(root);
-    found.strangers = shelf.strangers;
-    for shard in shelf.shards {
+    for shard in listed.shards {
         if !shard.is_dir {
             found.problems.push((shard.path, "not a folder".into()));
-            continue;
         }
         for item in shard.items {
-            if folders::is_scratch_name(&item.name) {
-                found
-                    .problems
-                    .push((item.path, "left by a write that did not finish".into()));
-                continue;
-            }
-            let Some(checked) = check(&item.path, &shard.name, &item.name) else {
-                found.strangers.push(item.path);
-                continue;
+            let what = match &item.key {
+                None => Err("left by a write that did not finish".into()),
+                Some(_) if !item.is_file => Err("not a regular file".into()),
+                Some(key) => {
+                    found.files += 1;
+                    check(&item.path, key)
+                }
             };
-            if !item.is_file {
-                found
-                    .problems
-                    .push((item.path, "not a regular file".into()));
-                continue;
-            }
-            found.files += 1;
-            if let Err(what) = checked {
+            if let Err(what) = what {
                 found.problems.push((item.path, what));
             }
         }
@@ -133,21 +126,15 @@ fn shelf(root: &Path, check: impl Fn(&Path, &str, &str) -> Option<Result<(), Str
     found
 }
 
-fn check_blob(path: &Path, shard: &str, name: &str) -> Option<Result<(), String>> {
-    let hash = folders::blob_name(shard, name)?;
-    Some(match hash_file(path) {
-        Ok(content) if content == hash => Ok(()),
+fn check_blob(path: &Path, hash: &Digest) -> Result<(), String> {
+    match hash_file(path) {
+        Ok(content) if content == *hash => Ok(()),
         Ok(content) => Err(format!("its content hashes to {}", content.short())),
         Err(err) => Err(err.to_string()),
-    })
+    }
 }
 
-fn check_entry(store: &Store, path: &Path, shard: &str, name: &str) -> Option<Result<(), String>> {
-    let key = folders::entry_name(shard, name)?;
-    Some(check_entry_file(store, path, &key))
-}
-
-fn check_entry_file(store: &Store, path: &Path, key: &Digest) -> Result<(), String> {
+fn check_entry(store: &Store, path: &Path, key: &Digest) -> Result<(), String> {
     let entry: ActionEntry = crate::files::read(path, crate::files::CACHE_BYTES)
         .map_err(|e| e.to_string())
         .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))

@@ -156,9 +156,10 @@ fn check_folder(path: &Path, folder: Folder, adopt: bool) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The items of a two-level shelf (`cas/` or `actions/`) by their shard folders, and what else is in it. A
-/// shard "folder" that is not a real folder is listed empty: a link is never followed.
-pub fn shelf(root: &Path) -> Shelf {
+/// The items of a two-level shelf (`cas/` or `actions/`) by their shard folders, and what vbuild did not
+/// name there. `named` tells the digest a file's name stands for in a shard ([`blob_name`], [`entry_name`]).
+/// A shard "folder" that is not a real folder is listed empty: a link is never followed.
+pub fn shelf(root: &Path, named: fn(&str, &str) -> Option<Digest>) -> Shelf {
     let mut shelf = Shelf::default();
     let Ok(read) = fs::read_dir(root) else {
         return shelf;
@@ -175,24 +176,30 @@ pub fn shelf(root: &Path) -> Shelf {
         }
         let is_dir = item.file_type().is_ok_and(|t| t.is_dir());
         let mut items: Vec<ShelfItem> = Vec::new();
-        if is_dir {
-            for file in fs::read_dir(&path).into_iter().flatten().flatten() {
-                items.push(ShelfItem {
-                    path: file.path(),
-                    name: file.file_name().to_string_lossy().into_owned(),
-                    is_file: file.file_type().is_ok_and(|t| t.is_file()),
-                });
-            }
-            items.sort_by(|a, b| a.name.cmp(&b.name));
+        for file in (fs::read_dir(&path).into_iter().flatten().flatten()).filter(|_| is_dir) {
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            let key = match named(&name, &file_name) {
+                Some(digest) => Some(digest),
+                None if is_scratch_name(&file_name) => None,
+                None => {
+                    shelf.strangers.push(file.path());
+                    continue;
+                }
+            };
+            items.push(ShelfItem {
+                path: file.path(),
+                key,
+                is_file: file.file_type().is_ok_and(|t| t.is_file()),
+            });
         }
+        items.sort_by(|a, b| a.path.cmp(&b.path));
         shelf.shards.push(Shard {
             path,
-            name,
             is_dir,
             items,
         });
     }
-    shelf.shards.sort_by(|a, b| a.name.cmp(&b.name));
+    shelf.shards.sort_by(|a, b| a.path.cmp(&b.path));
     shelf.strangers.sort();
     shelf
 }
@@ -202,7 +209,7 @@ pub fn shelf(root: &Path) -> Shelf {
 pub struct Shelf {
     /// What has a shard folder's name.
     pub shards: Vec<Shard>,
-    /// What has another name (but the mark): not vbuild's.
+    /// What has a name vbuild does not give there (but the mark), in the shelf or in its shards.
     pub strangers: Vec<PathBuf>,
 }
 
@@ -210,18 +217,18 @@ pub struct Shelf {
 #[derive(Debug)]
 pub struct Shard {
     pub path: PathBuf,
-    pub name: String,
     /// A real folder (not a link, not a file).
     pub is_dir: bool,
-    /// What it holds, by name.
+    /// What it holds that vbuild named.
     pub items: Vec<ShelfItem>,
 }
 
-/// Something in a shard folder.
+/// Something vbuild named in a shard folder.
 #[derive(Debug)]
 pub struct ShelfItem {
     pub path: PathBuf,
-    pub name: String,
+    /// The blob or entry its name stands for; `None` for what an atomic write left ([`is_scratch_name`]).
+    pub key: Option<Digest>,
     /// A regular file (not a link, not a folder).
     pub is_file: bool,
 }
