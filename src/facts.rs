@@ -149,10 +149,8 @@ pub fn check(
         NodeKind::Clip => {
             if let (Some(frames), Some(length)) = (count("frames"), seconds("seconds")) {
                 let fps = frames as f64 / length;
-                if frames > 0
-                    && (!(fps.round() >= 1.0 && fps.round() <= 60.0)
-                        || (fps - fps.round()).abs() > 1e-6)
-                {
+                let whole = fps.round();
+                if frames > 0 && (!(1.0..=60.0).contains(&whole) || (fps - whole).abs() > 1e-6) {
                     return Err(Damage::Fact {
                         name: "seconds".into(),
                         why: format!("{frames} frames in {length} s is no frame rate vbuild makes"),

@@ -11,8 +11,6 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-use crate::digest::Digest;
-
 /// The largest Videofile, `.env` or pronunciation file read.
 pub const SETTINGS_BYTES: u64 = 4 << 20;
 /// The largest prompt template read.
@@ -116,18 +114,6 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
     })
 }
 
-/// The blake3 digest of the regular file at `path`, of at most `limit` bytes (read a piece at a time).
-pub fn hash(path: &Path, limit: u64) -> Result<Digest, FileError> {
-    let mut file = open(path, limit)?.take(limit + 1);
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(&mut file).map_err(FileError::Io)?;
-    let read = limit + 1 - file.limit();
-    if read > limit {
-        return Err(FileError::TooLarge { size: read, limit });
-    }
-    Ok(Digest::from_hash(hasher.finalize()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,12 +124,10 @@ mod tests {
         let file = dir.path().join("a.txt");
         std::fs::write(&file, "hello").unwrap();
         assert_eq!(read(&file, 5).unwrap(), b"hello");
-        assert_eq!(hash(&file, 5).unwrap(), Digest::of(b"hello"));
         assert!(matches!(
             read(&file, 4),
             Err(FileError::TooLarge { size: 5, limit: 4 })
         ));
-        assert!(matches!(hash(&file, 4), Err(FileError::TooLarge { .. })));
         assert!(matches!(
             read(&dir.path().join("b"), 5),
             Err(FileError::Missing)

@@ -81,14 +81,16 @@ pub fn register(secret: &str) {
     if secret.chars().count() < MIN_SECRET {
         return;
     }
-    let percent: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    // Form encoding writes a space as `+`; a URL's path writes `%20`.
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
     let json = serde_json::to_string(secret).expect("strings serialise");
     let json = json[1..json.len() - 1].to_string();
     let spellings = [
         secret.to_string(),
-        percent.replace('+', "%20"),
-        lower_hex_escapes(&percent.replace('+', "%20")),
+        lower_hex_escapes(&percent),
         percent,
+        form,
         json.replace('/', "\\/"),
         json,
     ];

@@ -35,26 +35,14 @@ pub fn message(text: &str) -> Cow<'_, str> {
     if !long_run && text.len() <= LONGEST_MESSAGE {
         return Cow::Borrowed(text);
     }
-    let mut out = String::new();
-    let mut run_start = None;
-    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_whitespace(), run_start) {
-            (false, None) => run_start = Some(at),
-            (true, Some(start)) => {
-                out.push_str(&value_of_length(&text[start..at], LONGEST_RUN));
-                run_start = None;
-                if at < text.len() {
-                    out.push(c);
-                }
-            }
-            (true, None) if at < text.len() => out.push(c),
-            _ => {}
-        }
+    // Each piece is a run without spaces and the one space that ends it (if any).
+    let mut out = String::with_capacity(text.len().min(LONGEST_MESSAGE));
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let run = piece.trim_end_matches(char::is_whitespace);
+        out.push_str(&value_of_length(run, LONGEST_RUN));
+        out.push_str(&piece[run.len()..]);
     }
-    match value_of_length(&out, LONGEST_MESSAGE) {
-        Cow::Borrowed(_) => Cow::Owned(out),
-        Cow::Owned(cut) => Cow::Owned(cut),
-    }
+    Cow::Owned(value_of_length(&out, LONGEST_MESSAGE).into_owned())
 }
 
 /// `text` whole up to `longest` characters, else cut as [`value`] cuts.
