@@ -405,6 +405,20 @@ pub fn small_course() -> tempfile::TempDir {
     dir
 }
 
+/// Edits the JSON file at `path` (a cache entry, say) in place.
+pub fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut json: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut json);
+    std::fs::write(path, json.to_string()).unwrap();
+}
+
+/// Replaces `from` by `to` in the text file at `path` (a lecture, a Videofile).
+pub fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 /// Appends `text` to the Videofile of `dir`.
 pub fn append_to_videofile(dir: &Path, text: &str) {
     let path = dir.join("Videofile");

@@ -209,13 +209,6 @@ fn a_remotes_scratch_is_bounded_whatever_its_entries_declare() {
     );
 }
 
-fn edit_entry(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut entry: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    edit(&mut entry);
-    std::fs::write(path, entry.to_string()).unwrap();
-}
-
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
@@ -232,7 +225,7 @@ fn hostile_cache_entries_and_output_lists_never_touch_a_file_outside_the_project
     let script = entry_file(dir.path(), "script:01-tides");
     let relative = format!("../../../../../../../..{}", victim.display());
     for hash in [relative.as_str(), &victim.display().to_string(), "é9"] {
-        edit_entry(&script, |e| e["outputs"]["script"] = json!(hash));
+        edit_json(&script, |e| e["outputs"]["script"] = json!(hash));
         let output = vbuild(dir.path(), &["script:1"]);
         assert!(output.status.success(), "{}", stderr(&output));
         assert_eq!(nodes_in(&report(dir.path()), "ran"), ["script:01-tides"]);
@@ -443,7 +436,7 @@ fn damaged_cache_states_are_repaired_in_the_same_run() {
         (
             "an entry with no outputs",
             Box::new(|| {
-                edit_entry(&entry_file(dir.path(), "script:02-winds"), |e| {
+                edit_json(&entry_file(dir.path(), "script:02-winds"), |e| {
                     e["outputs"] = json!({})
                 })
             }),
@@ -453,7 +446,7 @@ fn damaged_cache_states_are_repaired_in_the_same_run() {
             Box::new(|| {
                 let speech = blob_of("audio:01-tides/01", "speech");
                 let name = speech.file_name().unwrap().to_string_lossy().to_string();
-                edit_entry(&entry_file(dir.path(), "image:01-tides/01"), |e| {
+                edit_json(&entry_file(dir.path(), "image:01-tides/01"), |e| {
                     e["outputs"]["slide"] = json!(name)
                 })
             }),
@@ -501,7 +494,7 @@ fn damaged_cache_states_are_repaired_in_the_same_run() {
     // cache verify finds damage, --repair removes it, and the next build runs exactly what it held.
     let verified = vbuild(dir.path(), &["cache", "verify"]);
     assert!(verified.status.success(), "{}", stderr(&verified));
-    edit_entry(&entry_file(dir.path(), "audio:01-tides/02"), |e| {
+    edit_json(&entry_file(dir.path(), "audio:01-tides/02"), |e| {
         e["outputs"] = json!({"video": e["outputs"]["speech"]})
     });
     let blob = blob_of("chapter:02-winds", "chapter");

@@ -92,9 +92,11 @@ fn a_cache_folder_linked_to_a_users_folder_is_refused_and_gc_never_removes_what_
         .path();
     std::fs::write(shard.join("draft.txt"), "mine too").unwrap();
     // An edit makes garbage.
-    let lecture = dir.path().join("lecture.md");
-    let text = std::fs::read_to_string(&lecture).unwrap();
-    std::fs::write(&lecture, text.replace("pulls the sea", "pulls the oceans")).unwrap();
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "pulls the sea",
+        "pulls the oceans",
+    );
     vbuild_ok(dir.path(), &[]);
     let dry = String::from_utf8_lossy(&vbuild_ok(dir.path(), &["gc", "-n"]).stdout).to_string();
     let named = dry
@@ -185,14 +187,11 @@ fn an_output_folder_that_is_a_file_or_inside_the_cache_is_refused_before_any_wor
         ("./.vbuild", "that is inside vbuild's cache"),
     ] {
         let dir = small_course();
-        append_to_videofile(dir.path(), "");
-        let path = dir.path().join("Videofile");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let text = text.replace(
+        replace_in(
+            &dir.path().join("Videofile"),
             "sources = [\"lecture.md\"]",
             &format!("sources = [\"lecture.md\"]\noutput = \"{output}\""),
         );
-        std::fs::write(&path, text).unwrap();
         let ran = Test::in_dir(dir)
             .status(2)
             .stderr_has(&format!(
@@ -206,6 +205,12 @@ fn an_output_folder_that_is_a_file_or_inside_the_cache_is_refused_before_any_wor
     }
 }
 
+/// Makes a named pipe at `path`.
+fn make_fifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+}
+
 /// Files to put beside a lecture: their names and bytes.
 type Files<'a> = &'a [(&'a str, &'a [u8])];
 
@@ -215,13 +220,11 @@ fn course_showing(src: &str, files: Files) -> tempfile::TempDir {
     for (name, bytes) in files {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
-    let lecture = dir.path().join("lecture.md");
-    let text = std::fs::read_to_string(&lecture).unwrap();
-    let text = text.replace(
+    replace_in(
+        &dir.path().join("lecture.md"),
         "Sun and moon pull together.",
         &format!("Sun and moon pull together.\n\n![picture]({src})"),
     );
-    std::fs::write(&lecture, text).unwrap();
     dir
 }
 
@@ -258,12 +261,6 @@ fn webp_declaring(width: u32, height: u32) -> Vec<u8> {
 
 #[test]
 fn picture_bombs_and_files_that_are_no_pictures_are_refused_before_any_work() {
-    let fifo = |dir: &Path| {
-        let name =
-            std::ffi::CString::new(dir.join("pipe.png").into_os_string().into_encoded_bytes())
-                .unwrap();
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
-    };
     let bomb = png_declaring(50_000, 50_000);
     let webp = webp_declaring(16_383, 16_383);
     let cases: [(&str, Files, &str); 8] = [
@@ -311,7 +308,7 @@ fn picture_bombs_and_files_that_are_no_pictures_are_refused_before_any_work() {
     for (src, files, said) in cases {
         let dir = course_showing(src, files);
         std::fs::create_dir(dir.path().join("docs")).unwrap();
-        fifo(dir.path());
+        make_fifo(&dir.path().join("pipe.png"));
         let peak = refused(dir.path(), &[], &format!("lecture.md:11: {said}"));
         assert!(peak < 200 << 20, "{src}: peak memory {} MiB", peak >> 20);
         assert!(
@@ -378,21 +375,11 @@ fn settings_files_that_are_devices_pipes_or_huge_are_refused_at_once() {
     let columns = 300_000;
     let row = |cell: &str| format!("|{}|\n", vec![cell; columns].join("|"));
     let table = format!("{}{}{}", row("c"), row("-"), row("x"));
-    let lecture = dir.path().join("lecture.md");
-    let text = std::fs::read_to_string(&lecture).unwrap();
-    let text = text.replace("together.\n", &format!("together.\n\n{table}"));
-    std::fs::write(&lecture, text).unwrap();
+    let table = format!("together.\n\n{table}");
+    replace_in(&dir.path().join("lecture.md"), "together.\n", &table);
     let said = "lecture.md:11: a table of 300000 columns; at most 40 fit on a slide";
     let peak = refused(dir.path(), &[], said);
     assert!(peak < 300 << 20, "peak memory {} MiB", peak >> 20);
-}
-
-/// Edits the JSON file at `path`.
-fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    edit(&mut json);
-    std::fs::write(path, json.to_string()).unwrap();
 }
 
 #[test]
@@ -501,13 +488,11 @@ fn facts_of_the_wrong_type_or_range_from_a_remote_drop_it_and_the_build_is_right
     assert!((probe(&second.path().join("out/small-course.mp4")).seconds - length).abs() < 0.01);
     // Without the remote, the next build has nothing to do.
     nginx.stop();
-    let videofile = second.path().join("Videofile");
-    let text = std::fs::read_to_string(&videofile).unwrap();
-    std::fs::write(
-        &videofile,
-        text.replace("[cache]\nremote", "[cache]\n# remote"),
-    )
-    .unwrap();
+    replace_in(
+        &second.path().join("Videofile"),
+        "[cache]\nremote",
+        "[cache]\n# remote",
+    );
     vbuild_ok(second.path(), &[]);
     assert_eq!(report(second.path())["counts"]["ran"], 0);
 }
@@ -728,8 +713,7 @@ fn cache_files_replaced_by_devices_or_pipes_are_damage_not_a_hang() {
         symlink("/dev/zero", cache.join(file)).unwrap();
     }
     std::fs::remove_file(&entry).unwrap();
-    let name = std::ffi::CString::new(entry.clone().into_os_string().into_encoded_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    make_fifo(&entry);
     let (output, peak) = vbuild_within(dir.path(), &[], &[], std::time::Duration::from_secs(60));
     assert!(
         output.status.success(),
