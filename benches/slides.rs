@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use vbuild::lecture::split_chapters;
+use vbuild::lecture::{How, split_chapters};
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
@@ -28,7 +28,7 @@ fn draw_all(markdown: &str, split: Split, folder: &Path) -> (usize, f64) {
     };
     let images = |src: &str| std::fs::read(folder.join(src)).ok();
     let mut slides = 0;
-    for (chapter, _) in split_chapters(markdown, split, "bench") {
+    for (chapter, _) in split_chapters(markdown, How::document(split), "bench") {
         let script = write_script(&chapter, "01", settings);
         for (index, slide) in script.slides.iter().enumerate() {
             let content = SlideContent {

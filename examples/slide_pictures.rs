@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use vbuild::lecture::{slug, split_chapters};
+use vbuild::lecture::{How, slug, split_chapters};
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
@@ -22,7 +22,7 @@ fn main() {
         height: 540,
         theme: Theme::Dark,
     };
-    for (chapter, _) in split_chapters(&markdown, Split::H2, "docs") {
+    for (chapter, _) in split_chapters(&markdown, How::document(Split::H2), "docs") {
         let script = write_script(&chapter, "01", settings);
         let slide = &script.slides[0];
         let content = SlideContent {

@@ -471,7 +471,24 @@ fn settings(videofile: &Videofile) -> Vec<(String, String)> {
     let mut settings = vec![
         ("course.title", toml(videofile.course.title.as_str())),
         ("course.sources", list(videofile.course.sources.clone())),
-        ("course.split", toml(videofile.course.split.to_string())),
+        (
+            "course.split",
+            toml(
+                videofile
+                    .course
+                    .split
+                    .map_or("auto".to_string(), |s| s.to_string()),
+            ),
+        ),
+        (
+            "course.dialect",
+            toml(
+                videofile
+                    .course
+                    .dialect
+                    .map_or("auto".to_string(), |d| d.to_string()),
+            ),
+        ),
         (
             "course.output",
             toml(videofile.course.output.display().to_string()),

@@ -10,6 +10,7 @@ use globset::Glob;
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
+use crate::dialect::{self, Dialect};
 use crate::digest::Digest;
 use crate::files::{self, FileError};
 use crate::language;
@@ -25,6 +26,10 @@ pub struct Chapter {
     pub title: String,
     /// The content under the heading, in order.
     pub blocks: Vec<Block>,
+    /// A deck's chapter: its `---` breaks are its slides, titled by their first heading, and its other
+    /// headings are text on them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deck: bool,
 }
 
 impl Chapter {
@@ -73,7 +78,15 @@ impl Chapter {
                         out.push_str(&format!("> — {who}\n"));
                     }
                 }
-                Block::Image { src, alt } => out.push_str(&format!("![{alt}]({src})\n")),
+                Block::Image { src, alt, .. } => out.push_str(&format!("![{alt}]({src})\n")),
+                Block::Math { tex } => out.push_str(&format!("$$\n{tex}\n$$\n")),
+                Block::Callout { kind, title, text } => {
+                    out.push_str(&format!("> [!{}] {title}\n", kind.to_uppercase()));
+                    for line in text.lines() {
+                        out.push_str(&format!("> {line}\n"));
+                    }
+                }
+                Block::Break => out.push_str("---\n"),
                 Block::Footnote { label, text } => out.push_str(&format!("[^{label}]: {text}\n")),
                 Block::Notes { text } => out.push_str(&format!("<!-- say: {text} -->\n")),
                 Block::Directive { .. } => {}
@@ -106,8 +119,15 @@ pub struct ChapterSource {
     pub id: String,
     pub chapter: Chapter,
     pub markdown: String,
-    /// The language it is spoken in: its `<!-- vbuild: language=... -->`, else the course's.
+    /// The language it is spoken in: its `<!-- vbuild: language=... -->`, else its file's front matter's
+    /// `lang` (unless the Videofile sets one), else the course's.
     pub language: String,
+    /// The dialect its file is written in.
+    pub dialect: Dialect,
+    /// How its file was cut into chapters.
+    pub split: Split,
+    /// The files it includes (`<<< @/snippets/a.ts`, `{literalinclude}`), each with its content's hash.
+    pub included: Vec<(String, String)>,
 }
 
 /// Finds the Videofile's sources on disk, in the order the Videofile lists them.
@@ -163,6 +183,7 @@ pub struct Lecture {
 /// Reads the sources and cuts them into chapters; checks every local image they show.
 pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
     let mut lecture = Lecture::default();
+    let language_set = videofile.origins.contains_key("course.language");
     for path in find_sources(videofile)? {
         let raw = files::read_text(&path, files::SOURCE_BYTES).map_err(|err| {
             videofile.sources_error(format!("cannot read {}: {err}", path.display()))
@@ -172,21 +193,59 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
             .unwrap_or(&path)
             .display()
             .to_string();
-        let markdown = without_control_characters(&raw, &shown);
-        if lecture.chapters.is_empty() && lecture.title.is_none() {
-            lecture.title = first_title(&markdown);
+        let prepared = dialect::prepare(
+            &without_control_characters(&raw, &shown),
+            videofile.course.dialect,
+        );
+        if prepared.dialect != Dialect::Markdown {
+            log::info!(
+                "{shown}: read as {} ({})",
+                prepared.dialect,
+                prepared.because
+            );
         }
-        let fallback_title = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
-            .unwrap_or_default();
+        for (line, message) in &prepared.warnings {
+            log::warn!("{shown}:{line}: {message}");
+        }
+        let markdown = prepared.markdown.as_str();
+        if lecture.chapters.is_empty() && lecture.title.is_none() {
+            lecture.title = prepared
+                .front
+                .title
+                .clone()
+                .or_else(|| first_title(markdown));
+        }
+        let deck = prepared.dialect.is_deck();
+        let split = videofile
+            .course
+            .split
+            .unwrap_or(if deck { Split::File } else { Split::H2 });
+        // Text before the first chapter's heading is a chapter too: titled by the front matter, else the
+        // file's name (one chapter per file) or "Introduction".
+        let fallback_title = prepared.front.title.clone().unwrap_or_else(|| match split {
+            Split::File => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
+                .unwrap_or_default(),
+            Split::H1 | Split::H2 => "Introduction".into(),
+        });
         let source = Source {
-            markdown: &markdown,
+            markdown,
             shown: &shown,
             folder: path.parent().unwrap_or(Path::new("")),
             project: &videofile.project_dir,
         };
-        let (chapters, notes) = cut(&markdown, videofile.course.split, &fallback_title);
+        let how = How {
+            split,
+            deck,
+            heading_breaks: prepared.heading_breaks,
+        };
+        let (chapters, notes) = cut(
+            markdown,
+            how,
+            prepared.front.title.as_deref(),
+            &fallback_title,
+        );
         for (line, message) in notes {
             log::warn!("{shown}:{line}: {message}");
         }
@@ -197,8 +256,10 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
                 start,
             };
             chapter_source.check_tables(&chapter)?;
+            let included = chapter_source.include_files(&mut chapter);
             chapter_source.resolve_images(&mut chapter, &mut lecture.images)?;
-            let language = chapter_source.language(&chapter, videofile)?;
+            let front_language = prepared.front.language.as_deref().filter(|_| !language_set);
+            let language = chapter_source.language(&chapter, videofile, front_language)?;
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
                 number,
@@ -206,6 +267,9 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
                 chapter,
                 markdown: text,
                 language,
+                dialect: prepared.dialect,
+                split,
+                included,
             });
         }
     }
@@ -244,10 +308,22 @@ impl ChapterAt<'_> {
     /// The chapter's language: its `<!-- vbuild: language=... -->` directive, else `course`'s. An unknown
     /// directive is said and ignored; a language that is not a BCP 47 tag is an error at its line. Text the
     /// voice would spell out letter by letter is warned about.
-    fn language(&self, chapter: &Chapter, videofile: &Videofile) -> Result<String, ConfigError> {
+    fn language(
+        &self,
+        chapter: &Chapter,
+        videofile: &Videofile,
+        front_language: Option<&str>,
+    ) -> Result<String, ConfigError> {
         let text = self.text;
         let shown = self.source.shown;
         let mut language = videofile.course.language.clone();
+        match front_language {
+            Some(tag) if language::is_language_tag(tag) => language = tag.to_string(),
+            Some(tag) => log::warn!(
+                "{shown}:1: the front matter's lang {tag:?} is not a BCP 47 tag; the course's language {language} is used"
+            ),
+            None => {}
+        }
         for block in &chapter.blocks {
             let Block::Directive { name, value } = block else {
                 continue;
@@ -266,6 +342,7 @@ impl ChapterAt<'_> {
                     }
                     language = value.clone();
                 }
+                "include" => {}
                 other => log::warn!(
                     "{shown}:{line}: vbuild has no directive {other:?} (it knows language=...); ignored"
                 ),
@@ -287,6 +364,48 @@ impl ChapterAt<'_> {
             );
         }
         Ok(language)
+    }
+
+    /// Replaces each `<!-- vbuild: include=PATH -->` (a Slidev snippet import, a MyST `{literalinclude}`) with
+    /// the file's text as code, and returns each included file with its hash. A file that is not there is
+    /// left out with a warning: the rest of the deck still builds.
+    fn include_files(&self, chapter: &mut Chapter) -> Vec<(String, String)> {
+        let mut included = Vec::new();
+        let source = self.source;
+        let mut blocks = Vec::with_capacity(chapter.blocks.len());
+        for block in std::mem::take(&mut chapter.blocks) {
+            let path = match &block {
+                Block::Directive { name, value } if name == "include" => value.clone(),
+                _ => {
+                    blocks.push(block);
+                    continue;
+                }
+            };
+            let file = normalise(&source.folder.join(&path));
+            let line = self.line_of(&path);
+            match files::read_text(&file, files::SOURCE_BYTES) {
+                Ok(text) => {
+                    let language = Path::new(&path)
+                        .extension()
+                        .map(|e| e.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    included.push((
+                        path.clone(),
+                        blake3::hash(text.as_bytes()).to_hex().to_string(),
+                    ));
+                    blocks.push(Block::Code {
+                        language,
+                        text: text.trim_end_matches('\n').to_string(),
+                    });
+                }
+                Err(err) => log::warn!(
+                    "{}:{line}: the included file {path} cannot be read ({err}); left out",
+                    source.shown
+                ),
+            }
+        }
+        chapter.blocks = blocks;
+        included
     }
 
     /// Refuses a table too wide for any slide (its cells would be drawn a letter a line, millions of them).
@@ -331,7 +450,15 @@ impl ChapterAt<'_> {
                 continue;
             }
             let written = src.split(['?', '#']).next().unwrap_or(src);
-            let path = normalise(&source.folder.join(written));
+            let mut path = normalise(&source.folder.join(written));
+            // A site's absolute path (`/images/a.png`, as Jekyll and Hugo pages write them) is under the
+            // project folder, when the file is not at that absolute path.
+            if let Some(under_site) = written.strip_prefix('/')
+                && !path.is_file()
+                && source.project.join(under_site).is_file()
+            {
+                path = normalise(&source.project.join(under_site));
+            }
             let refused = |message: String| ConfigError::Source {
                 file: source.shown.to_string(),
                 line: self.line_of(src.as_str()),
@@ -424,9 +551,30 @@ pub fn slug(title: &str) -> String {
     }
 }
 
+/// How a file is cut into chapters and slides.
+#[derive(Debug, Clone, Copy)]
+pub struct How {
+    pub split: Split,
+    /// A deck: its `---` breaks are slides, titled by their first heading.
+    pub deck: bool,
+    /// Headings of this level or above start a slide (Marp's `headingDivider`).
+    pub heading_breaks: Option<u8>,
+}
+
+impl How {
+    /// A document (not a deck) cut at `split`.
+    pub fn document(split: Split) -> How {
+        How {
+            split,
+            deck: false,
+            heading_breaks: None,
+        }
+    }
+}
+
 /// Cuts one Markdown document into chapters with the Markdown text each came from.
-pub fn split_chapters(markdown: &str, split: Split, fallback_title: &str) -> Vec<ChapterText> {
-    cut(markdown, split, fallback_title)
+pub fn split_chapters(markdown: &str, how: How, fallback_title: &str) -> Vec<ChapterText> {
+    cut(markdown, how, None, fallback_title)
         .0
         .into_iter()
         .map(|(chapter, text, _)| (chapter, text))
@@ -438,18 +586,24 @@ type ChapterText = (Chapter, String);
 
 /// [`split_chapters`] with where each chapter's text starts in `markdown`, and what the parser skipped:
 /// (line, message).
+///
+/// A heading at the split level starts a chapter. One above it (a `#` with `split = "h2"`) is the course's
+/// title when it comes first, before any text, and a part (a chapter of its own) after that, so no heading
+/// is lost. In a deck, a chapter's heading stays on its first slide as that slide's title; with one chapter
+/// per file, the chapter is titled by the file's first heading.
 #[allow(clippy::type_complexity)]
 fn cut(
     markdown: &str,
-    split: Split,
+    how: How,
+    front_title: Option<&str>,
     fallback_title: &str,
 ) -> (Vec<(Chapter, String, usize)>, Vec<(usize, String)>) {
-    let split_level = match split {
+    let split_level = match how.split {
         Split::H1 => Some(1),
         Split::H2 => Some(2),
         Split::File => None,
     };
-    let parsed = markdown::parse(markdown);
+    let parsed = markdown::parse_with(markdown, how.heading_breaks);
     let notes = parsed
         .notes
         .iter()
@@ -461,30 +615,56 @@ fn cut(
             (line, note.message.clone())
         })
         .collect();
-    let mut chapters: Vec<(Chapter, usize)> = Vec::new();
-    let mut preamble = Chapter {
-        title: String::new(),
+    let new_chapter = |title: String| Chapter {
+        title,
         blocks: Vec::new(),
+        deck: how.deck,
     };
+    let has_content = |blocks: &[Block]| {
+        blocks
+            .iter()
+            .any(|b| !matches!(b, Block::Break | Block::Directive { .. }))
+    };
+    let mut chapters: Vec<(Chapter, usize)> = Vec::new();
+    let mut preamble = new_chapter(String::new());
     for (block, offset) in parsed.blocks {
         if let Block::Heading { level, text } = &block {
-            if Some(*level) == split_level {
-                chapters.push((
-                    Chapter {
-                        title: markdown::plain(text),
-                        blocks: Vec::new(),
-                    },
-                    offset,
-                ));
-                continue;
-            }
-            let is_course_title =
-                *level < split_level.unwrap_or(1) || (split_level.is_none() && *level == 1);
-            if is_course_title {
-                let target = chapters.last_mut().map_or(&mut preamble, |(c, _)| c);
-                if target.title.is_empty() && target.blocks.is_empty() {
-                    target.title = markdown::plain(text);
+            let title = markdown::plain(text);
+            let untouched =
+                chapters.is_empty() && preamble.title.is_empty() && !has_content(&preamble.blocks);
+            let starts_chapter = match split_level {
+                Some(split) if *level == split => true,
+                // A level above the split: the course's title first, then a part.
+                Some(split) if *level < split => {
+                    if untouched {
+                        preamble.title = title.clone();
+                        if how.deck {
+                            preamble.blocks.push(block);
+                        }
+                        continue;
+                    }
+                    true
                 }
+                // With one chapter per file, the first heading titles it, unless the front matter gives
+                // another title (then the heading stays, on the first slide).
+                None if untouched
+                    && front_title.is_none_or(|t| t == title)
+                    && (*level == 1 || how.deck) =>
+                {
+                    preamble.title = title.clone();
+                    if how.deck {
+                        preamble.blocks.push(block);
+                    }
+                    continue;
+                }
+                _ => false,
+            };
+            if starts_chapter {
+                let mut chapter = new_chapter(title);
+                if how.deck {
+                    chapter.blocks.push(block);
+                }
+                chapters.push((chapter, offset));
                 continue;
             }
         }
@@ -499,13 +679,9 @@ fn cut(
         .map_or(markdown.len(), |(_, offset)| *offset);
     // With one chapter per file, a file of just a heading is a chapter still (a title card).
     let titled_file = split_level.is_none() && !preamble.title.is_empty();
-    if !preamble.blocks.is_empty() || titled_file {
+    if has_content(&preamble.blocks) || titled_file {
         if preamble.title.is_empty() {
-            preamble.title = if split_level.is_some() {
-                "Introduction".into()
-            } else {
-                fallback_title.into()
-            };
+            preamble.title = fallback_title.into();
         }
         result.push((preamble, markdown[..first_offset].to_string(), 0));
     }
@@ -542,7 +718,7 @@ mod tests {
 
     #[test]
     fn splits_at_h2_with_preamble_and_unicode() {
-        let chapters = split_chapters(LECTURE, Split::H2, "x");
+        let chapters = split_chapters(LECTURE, How::document(Split::H2), "Introduction");
         let titles: Vec<&str> = chapters.iter().map(|(c, _)| c.title.as_str()).collect();
         assert_eq!(titles, ["Course", "First", "Zweite Größe"]);
         assert!(chapters[1].1.starts_with("## First"));
@@ -553,7 +729,7 @@ mod tests {
 
     #[test]
     fn chapters_keep_every_block_in_order() {
-        let chapters = split_chapters(LECTURE, Split::H2, "x");
+        let chapters = split_chapters(LECTURE, How::document(Split::H2), "Introduction");
         let kinds = |blocks: &[Block]| -> Vec<String> {
             blocks
                 .iter()
@@ -577,7 +753,11 @@ mod tests {
 
     #[test]
     fn file_split_keeps_one_chapter_per_file() {
-        let chapters = split_chapters("# Title\n\nText.\n\n## Part\n\nMore.", Split::File, "f");
+        let chapters = split_chapters(
+            "# Title\n\nText.\n\n## Part\n\nMore.",
+            How::document(Split::File),
+            "f",
+        );
         assert_eq!(chapters.len(), 1);
         assert_eq!(chapters[0].0.title, "Title");
         assert_eq!(chapters[0].0.blocks.len(), 3);

@@ -33,7 +33,20 @@ impl log::Log for BarAwareLogger {
     }
 
     fn log(&self, record: &log::Record) {
-        if !self.inner.matches(record) || is_http_client_internals(record) {
+        if is_svg_library(record) && record.level() <= log::Level::Warn && collected(record) {
+            return;
+        }
+        let level = if is_svg_library(record) || is_chatty_library(record) {
+            // Said (naming the picture) when the picture was checked; while a slide is drawn, only for -v.
+            record.level().max(log::Level::Debug)
+        } else {
+            record.level()
+        };
+        let metadata = log::Metadata::builder()
+            .level(level)
+            .target(record.target())
+            .build();
+        if !self.inner.enabled(&metadata) || is_http_client_internals(record) {
             return;
         }
         // The one choke point for secrets in log lines: the message is redacted before it is written (and
@@ -44,7 +57,7 @@ impl log::Log for BarAwareLogger {
             self.inner.log(
                 &log::Record::builder()
                     .args(format_args!("{message}"))
-                    .level(record.level())
+                    .level(level)
                     .target(record.target())
                     .module_path(record.module_path())
                     .file(record.file())
@@ -65,6 +78,43 @@ impl log::Log for BarAwareLogger {
 fn is_http_client_internals(record: &log::Record) -> bool {
     let krate = record.target().split("::").next().unwrap_or_default();
     record.level() > log::Level::Info && ["ureq", "ureq_proto", "rustls"].contains(&krate)
+}
+
+/// The SVG library's own lines: they name no picture.
+fn is_svg_library(record: &log::Record) -> bool {
+    let krate = record.target().split("::").next().unwrap_or_default();
+    matches!(krate, "usvg" | "resvg")
+}
+
+/// Libraries whose lines are for their own developers (MathCAT's rule loading): shown with `-v` only.
+fn is_chatty_library(record: &log::Record) -> bool {
+    let krate = record.target().split("::").next().unwrap_or_default();
+    matches!(krate, "libmathcat")
+}
+
+thread_local! {
+    /// The SVG library's warnings on this thread while [`collect_svg_warnings`] runs.
+    static COLLECTED: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the record's message when this thread collects the SVG library's warnings; true when it did.
+fn collected(record: &log::Record) -> bool {
+    COLLECTED.with(|cell| match cell.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(record.args().to_string());
+            true
+        }
+        None => false,
+    })
+}
+
+/// Runs `work` and returns, with its result, the warnings the SVG library logged on this thread meanwhile
+/// (they name no file: the caller says which picture they are about).
+pub fn collect_svg_warnings<T>(work: impl FnOnce() -> T) -> (T, Vec<String>) {
+    COLLECTED.with(|cell| *cell.borrow_mut() = Some(Vec::new()));
+    let result = work();
+    let warnings = COLLECTED.with(|cell| cell.borrow_mut().take().unwrap_or_default());
+    (result, warnings)
 }
 
 /// The `node` and `chapter` key-values of a record.

@@ -45,7 +45,25 @@ pub enum Block {
     Image {
         src: String,
         alt: String,
+        /// Where it goes on the slide (Marp's `bg left:40%`); in the flow of the text by default.
+        #[serde(default, skip_serializing_if = "Place::is_inline")]
+        place: Place,
     },
+    /// Display math, as TeX (`$$...$$`, `\[...\]`, a `math` code block).
+    Math {
+        tex: String,
+    },
+    /// A callout box: an admonition (MyST's `{note}`), a GitHub alert (`> [!NOTE]`) or an Obsidian callout.
+    Callout {
+        /// `note`, `warning`, `theorem`, ... in lower case.
+        kind: String,
+        /// Its own title, or empty (the kind is shown).
+        title: String,
+        /// Inline Markdown, a line per paragraph.
+        text: String,
+    },
+    /// A slide break the author wrote (`---` in a deck): a new slide starts here.
+    Break,
     /// A footnote's text, shown where the author defined it.
     Footnote {
         label: String,
@@ -63,9 +81,31 @@ pub enum Block {
 }
 
 impl Block {
-    /// True for blocks drawn on a slide (not speaker notes or directives).
+    /// True for blocks drawn on a slide (not speaker notes, directives or breaks).
     pub fn is_drawn(&self) -> bool {
-        !matches!(self, Block::Notes { .. } | Block::Directive { .. })
+        !matches!(
+            self,
+            Block::Notes { .. } | Block::Directive { .. } | Block::Break
+        )
+    }
+}
+
+/// Where a picture goes on its slide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// In the flow of the slide's blocks.
+    #[default]
+    Inline,
+    /// Beside the text, taking `percent` of the slide's width on the left.
+    Left { percent: u8 },
+    /// Beside the text, on the right.
+    Right { percent: u8 },
+}
+
+impl Place {
+    pub fn is_inline(&self) -> bool {
+        *self == Place::Inline
     }
 }
 
@@ -124,10 +164,12 @@ pub struct Style {
     pub link: bool,
     /// A footnote reference, drawn small and raised.
     pub note: bool,
+    /// Inline math: the text is TeX.
+    pub math: bool,
 }
 
 /// The characters the inline syntax gives a meaning to; literal ones are escaped with a backslash.
-const SPECIAL: &[char] = &['\\', '*', '_', '`', '~', '[', ']'];
+const SPECIAL: &[char] = &['\\', '*', '_', '`', '~', '[', ']', '$'];
 
 /// `text` as inline Markdown that [`spans`] reads back as itself.
 pub fn escape(text: &str) -> String {
@@ -185,6 +227,22 @@ pub fn spans(text: &str) -> Vec<Span> {
                 &mut current,
                 Style {
                     code: true,
+                    ..style
+                },
+            );
+            i += length;
+            continue;
+        }
+        if c == '$'
+            && let Some((tex, length)) = math_span(&chars[i..])
+        {
+            push(&mut out, &mut current, style);
+            current.push_str(&tex);
+            push(
+                &mut out,
+                &mut current,
+                Style {
+                    math: true,
                     ..style
                 },
             );
@@ -274,6 +332,27 @@ fn code_span(chars: &[char]) -> Option<(String, usize)> {
     None
 }
 
+/// Inline math at the start of `chars` (`$`, TeX with its special characters escaped, `$`): the TeX and the
+/// number of characters it takes.
+fn math_span(chars: &[char]) -> Option<(String, usize)> {
+    let mut tex = String::new();
+    let mut i = 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if i + 1 < chars.len() => {
+                tex.push(chars[i + 1]);
+                i += 2;
+            }
+            '$' => return (!tex.is_empty()).then_some((tex, i + 1)),
+            c => {
+                tex.push(c);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
 /// Inline Markdown for `spans`: what [`spans`] reads back as the same runs.
 pub fn join(spans: &[Span]) -> String {
     let mut out = String::new();
@@ -298,7 +377,9 @@ pub fn join(spans: &[Span]) -> String {
                 close.insert_str(0, closing);
             }
         }
-        let body = if style.code {
+        let body = if style.math {
+            format!("${}$", escape(&span.text))
+        } else if style.code {
             let ticks = "`".repeat(longest_backtick_run(&span.text) + 1);
             let pad = if span.text.starts_with('`') || span.text.ends_with('`') {
                 " "
@@ -358,36 +439,140 @@ pub fn cut(spans: &[Span], cuts: &[usize]) -> Vec<Vec<Span>> {
     parts
 }
 
-/// Inline Markdown as the plain text a narrator reads.
+/// Inline Markdown as the plain text a narrator reads: math as its words.
 pub fn plain(text: &str) -> String {
     spans(text)
         .into_iter()
         .filter(|s| !s.style.note)
-        .map(|s| s.text)
+        .map(|s| {
+            if s.style.math {
+                crate::math::spoken(&s.text)
+            } else {
+                s.text
+            }
+        })
         .collect()
 }
 
-/// An HTML comment as a block: `<!-- vbuild: name=value -->` a directive, `<!-- say: text -->` or any other
-/// comment speaker notes (as Marp reads them). `None` for HTML that is not one comment.
-fn comment(html: &str) -> Option<Block> {
-    let inner = html
+/// What an HTML comment is.
+#[derive(Debug, PartialEq)]
+enum Comment {
+    /// Notes (`<!-- say: ... -->` or any other comment, as Marp reads them) or a directive to vbuild
+    /// (`<!-- vbuild: name=value -->`).
+    Block(Block),
+    /// Settings for another tool, never said: Marp's directives (`<!-- _class: lead -->`), reveal.js's
+    /// `.slide:` and `.element:` attributes, linters' and formatters' switches, Jekyll's `more` mark.
+    Hidden,
+    /// HTML that is not one comment.
+    Other,
+}
+
+/// How comments that switch another tool's behaviour start.
+const TOOL_COMMENTS: &[&str] = &[
+    ".slide:",
+    ".element:",
+    "prettier-ignore",
+    "markdownlint-",
+    "textlint-",
+    "cspell:",
+    "#region",
+    "#endregion",
+];
+/// Comments that are marks for another tool.
+const TOOL_MARKS: &[&str] = &["toc", "/toc", "endtoc", "more", "excerpt"];
+
+/// Reads an HTML comment.
+fn comment(html: &str) -> Comment {
+    let Some(inner) = html
         .trim()
-        .strip_prefix("<!--")?
-        .strip_suffix("-->")?
-        .trim();
-    if inner.contains("-->") {
+        .strip_prefix("<!--")
+        .and_then(|c| c.strip_suffix("-->"))
+        .map(str::trim)
+        .filter(|inner| !inner.contains("-->"))
+    else {
+        return Comment::Other;
+    };
+    if let Some(directive) = inner.strip_prefix("vbuild:") {
+        return match directive.split_once('=') {
+            Some((name, value)) => Comment::Block(Block::Directive {
+                name: name.trim().to_string(),
+                value: value.trim().to_string(),
+            }),
+            None => Comment::Other,
+        };
+    }
+    let lower = inner.to_lowercase();
+    if crate::dialect::marp::is_directives(inner)
+        || TOOL_COMMENTS.iter().any(|t| lower.starts_with(t))
+        || TOOL_MARKS.contains(&lower.as_str())
+    {
+        return Comment::Hidden;
+    }
+    let text = notes_text(inner.strip_prefix("say:").unwrap_or(inner));
+    if text.is_empty() {
+        Comment::Hidden
+    } else {
+        Comment::Block(Block::Notes { text })
+    }
+}
+
+/// Notes as the sentences a narrator reads, in inline Markdown: Markdown in them is read (a list item is a
+/// sentence of its own, code is not read).
+fn notes_text(notes: &str) -> String {
+    let mut said: Vec<String> = Vec::new();
+    for (block, _) in parse(notes).blocks {
+        match block {
+            Block::Paragraph { text } | Block::Quote { text, .. } => {
+                said.push(text.replace('\n', " "))
+            }
+            Block::Heading { text, .. } => said.push(crate::sentences::as_sentence(&text)),
+            Block::List { items } => said.extend(
+                items
+                    .iter()
+                    .map(|item| crate::sentences::as_sentence(&item.text)),
+            ),
+            Block::Callout { text, .. } => said.push(text.replace('\n', " ")),
+            Block::Math { tex } => said.push(format!("${}$", escape(&tex))),
+            _ => {}
+        }
+    }
+    said.retain(|s| !s.trim().is_empty());
+    said.join(" ")
+}
+
+/// A quote that starts with `[!KIND]` (a GitHub alert, an Obsidian callout, a MyST admonition as vbuild
+/// rewrites it): its kind, title and text.
+fn callout(lines: &[String]) -> Option<(String, String, String)> {
+    let first = lines.first()?;
+    let rest = first.strip_prefix("\\[!")?;
+    let (kind, after) = rest.split_once("\\]")?;
+    if kind.is_empty() || !kind.chars().all(|c| c.is_alphanumeric() || c == '-') {
         return None;
     }
-    if let Some(directive) = inner.strip_prefix("vbuild:") {
-        let (name, value) = directive.split_once('=')?;
-        return Some(Block::Directive {
-            name: name.trim().to_string(),
-            value: value.trim().to_string(),
+    // Obsidian's fold marks: `[!tip]-` and `[!tip]+`.
+    let after = after.trim_start_matches(['-', '+']);
+    // The title is the first line; the quote's first paragraph may go on under it.
+    let (title, more) = after.split_once('\n').unwrap_or((after, ""));
+    let mut text: Vec<String> = Vec::new();
+    if !more.trim().is_empty() {
+        text.push(more.trim().to_string());
+    }
+    for line in &lines[1..] {
+        // A callout inside this one: its kind or title in bold, then its text.
+        let inner = callout(std::slice::from_ref(line));
+        text.push(match inner {
+            Some((kind, title, body)) => {
+                let label = if title.is_empty() { kind } else { title };
+                format!("**{}** {}", escape(&label), body.replace('\n', " "))
+            }
+            None => line.clone(),
         });
     }
-    let text = inner.strip_prefix("say:").unwrap_or(inner);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!text.is_empty()).then_some(Block::Notes { text })
+    Some((
+        kind.to_lowercase(),
+        title.trim().to_string(),
+        text.join("\n"),
+    ))
 }
 
 /// Pandoc's `::: notes` fenced divs as HTML comments (which [`comment`] reads as notes), line for line, so
@@ -426,13 +611,23 @@ fn pandoc_notes(markdown: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses Markdown into blocks.
 pub fn parse(markdown: &str) -> Parsed {
+    parse_with(markdown, None)
+}
+
+/// Parses Markdown into blocks; headings of level `heading_breaks` or above start a slide (Marp's
+/// `headingDivider`).
+pub fn parse_with(markdown: &str, heading_breaks: Option<u8>) -> Parsed {
     let markdown = &*pandoc_notes(markdown);
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_DEFINITION_LIST;
-    let mut builder = Builder::default();
+        | Options::ENABLE_DEFINITION_LIST
+        | Options::ENABLE_MATH;
+    let mut builder = Builder {
+        heading_breaks,
+        ..Builder::default()
+    };
     for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
         builder.event(event, range.start);
     }
@@ -469,6 +664,8 @@ struct Builder {
     html: Option<String>,
     /// Inside a definition list's term or definition.
     definition: Option<u8>,
+    /// Headings of this level or above start a slide.
+    heading_breaks: Option<u8>,
 }
 
 #[derive(Default)]
@@ -493,6 +690,11 @@ impl Builder {
         let text = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
         self.text.clear();
         text
+    }
+
+    /// Outside lists, quotes, tables and footnotes: where a block of its own may start.
+    fn at_top(&self) -> bool {
+        !self.in_list() && self.quote_depth == 0 && self.table.is_none() && self.footnote.is_none()
     }
 
     /// Inside a list or a definition list, whose text goes to items.
@@ -532,8 +734,9 @@ impl Builder {
     /// A raw HTML block: a comment is notes or a directive; anything else is skipped, and said so.
     fn html_block(&mut self, html: &str, offset: usize) {
         match comment(html) {
-            Some(block) => self.push(block),
-            None => self.parsed.notes.push(Note {
+            Comment::Block(block) => self.push(block),
+            Comment::Hidden => {}
+            Comment::Other => self.parsed.notes.push(Note {
                 offset: self.start.min(offset),
                 message: "a raw HTML block is not drawn on slides; skipped".into(),
             }),
@@ -572,6 +775,12 @@ impl Builder {
             Event::SoftBreak | Event::HardBreak => {
                 if let Some((_, code)) = &mut self.code {
                     code.push('\n');
+                } else if self.quote_depth > 0
+                    && self.text.starts_with("\\[!")
+                    && !self.text.contains('\n')
+                {
+                    // A callout's title line ends here.
+                    self.text.push('\n');
                 } else {
                     self.text.push(' ');
                 }
@@ -590,11 +799,35 @@ impl Builder {
             }
             Event::InlineHtml(html) => {
                 // A comment inside a paragraph is a note too; other inline tags are dropped, their text kept.
-                if let Some(block) = comment(&html) {
+                if let Comment::Block(block) = comment(&html) {
                     self.pending.push(block);
                 }
             }
-            Event::InlineMath(_) | Event::DisplayMath(_) | Event::Rule => {}
+            Event::InlineMath(tex) => match &mut self.image {
+                Some((_, alt)) => alt.push_str(&tex),
+                None => self.text.push_str(&format!("${}$", escape(tex.trim()))),
+            },
+            Event::DisplayMath(tex) => {
+                if self.at_top() && self.image.is_none() {
+                    // Display math is a block of its own, between the paragraph's text before and after it.
+                    let before = self.take_text();
+                    if !before.is_empty() {
+                        self.push(Block::Paragraph { text: before });
+                    }
+                    self.push(Block::Math {
+                        tex: tex.trim().to_string(),
+                    });
+                    self.start = offset;
+                } else {
+                    self.text.push_str(&format!(" ${}$ ", escape(tex.trim())));
+                }
+            }
+            Event::Rule => {
+                if self.at_top() {
+                    self.start = offset;
+                    self.push(Block::Break);
+                }
+            }
         }
     }
 
@@ -693,6 +926,14 @@ impl Builder {
         match tag {
             TagEnd::Heading(level) => {
                 let text = self.take_text();
+                let breaks = self
+                    .heading_breaks
+                    .is_some_and(|at| heading_level(level) <= at);
+                let after_break =
+                    matches!(self.parsed.blocks.last(), None | Some((Block::Break, _)));
+                if breaks && !after_break {
+                    self.push(Block::Break);
+                }
                 if !text.is_empty() {
                     self.push(Block::Heading {
                         level: heading_level(level),
@@ -705,8 +946,12 @@ impl Builder {
                 if self.in_list() || self.footnote.is_some() {
                     self.text.push(' ');
                 } else if self.quote_depth > 0 {
-                    let text = self.take_text();
-                    if !text.is_empty() {
+                    let text = std::mem::take(&mut self.text)
+                        .split('\n')
+                        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    if !text.trim().is_empty() {
                         self.quote.push(text);
                     }
                 } else if self.table.is_none() {
@@ -747,7 +992,9 @@ impl Builder {
                     if attribution.is_some() {
                         lines.pop();
                     }
-                    if !lines.is_empty() {
+                    if let Some((kind, title, text)) = callout(&lines) {
+                        self.push(Block::Callout { kind, title, text });
+                    } else if !lines.is_empty() {
                         self.push(Block::Quote {
                             text: lines.join("\n"),
                             attribution,
@@ -759,7 +1006,11 @@ impl Builder {
             TagEnd::CodeBlock => {
                 let (language, text) = self.code.take().unwrap_or_default();
                 let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
-                self.push(Block::Code { language, text });
+                if matches!(language.as_str(), "math" | "latex-math" | "katex") {
+                    self.push(Block::Math { tex: text });
+                } else {
+                    self.push(Block::Code { language, text });
+                }
                 if self.in_list() {
                     // The list goes on after the code: its next items start a new block here.
                     self.start = self.parsed.blocks.last().map_or(0, |(_, o)| *o);
@@ -773,8 +1024,8 @@ impl Builder {
             }
             TagEnd::Image => {
                 if let Some((src, alt)) = self.image.take() {
-                    let alt = alt.split_whitespace().collect::<Vec<_>>().join(" ");
-                    self.images.push(Block::Image { src, alt });
+                    let (alt, place) = crate::dialect::marp::picture(&alt);
+                    self.images.push(Block::Image { src, alt, place });
                 }
             }
             TagEnd::TableCell => {
@@ -1002,7 +1253,8 @@ mod tests {
             blocks[3],
             Block::Image {
                 src: "img/d.png".into(),
-                alt: "A diagram".into()
+                alt: "A diagram".into(),
+                place: Place::Inline,
             }
         );
         assert_eq!(

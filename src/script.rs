@@ -54,8 +54,9 @@ impl Script {
 pub struct Limits {
     pub max_slides: usize,
     pub max_bullets: usize,
-    /// Every slide must have narration (a model's answer); the outline writer may hold a slide silent.
-    pub notes_required: bool,
+    /// Every slide must have a title and narration (a model's answer); the outline writer may hold a slide
+    /// silent, and leave a deck's slide untitled as its author did.
+    pub complete: bool,
 }
 
 impl Limits {
@@ -64,7 +65,7 @@ impl Limits {
         Limits {
             max_slides,
             max_bullets,
-            notes_required: true,
+            complete: true,
         }
     }
 }
@@ -109,10 +110,10 @@ pub fn check(script: &Script, limits: Limits) -> Vec<String> {
         if !ids.insert(slide.id.as_str()) {
             errors.push(format!("{at}: the id is used twice"));
         }
-        if slide.title.trim().is_empty() {
+        if limits.complete && slide.title.trim().is_empty() {
             errors.push(format!("{at}: \"title\" is empty"));
         }
-        if limits.notes_required && slide.speaker_notes.trim().is_empty() {
+        if limits.complete && slide.speaker_notes.trim().is_empty() {
             errors.push(format!(
                 "{at}: \"speaker_notes\" is empty; it is the narration"
             ));

@@ -246,9 +246,13 @@ pub(crate) mod tests {
                 chapter: Chapter {
                     title: slug.to_string(),
                     blocks: Vec::new(),
+                    deck: false,
                 },
                 markdown: String::new(),
                 language: "en".into(),
+                dialect: crate::dialect::Dialect::Markdown,
+                split: crate::videofile::Split::H2,
+                included: Vec::new(),
             })
             .collect()
     }

@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use super::highlight;
 use super::text::{self, Face, Mode, Piece, Set};
 use super::theme::{Colour, Theme};
-use crate::markdown::{self, Align, Block, Item, Span};
+use crate::markdown::{self, Align, Block, Item, Place, Span};
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The width of the reference canvas; its height follows the picture's aspect ratio.
 pub const WIDTH: f32 = 1920.0;
@@ -142,33 +142,90 @@ struct Pen {
     images_placed: usize,
 }
 
+/// The column a slide's title and blocks are set in: the whole slide, or what a picture placed beside them
+/// leaves.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    left: f32,
+    width: f32,
+}
+
+/// The picture the author placed beside the text (Marp's `![bg right:40%](...)`), drawn the slide's full
+/// height on its side, and the column it leaves for the rest.
+fn beside(blocks: &[Block], height: f32) -> (Column, Option<Element>) {
+    let whole = Column {
+        left: MARGIN,
+        width: WIDTH - 2.0 * MARGIN,
+    };
+    let side = blocks.iter().find_map(|b| match b {
+        Block::Image { src, place, .. } if is_beside(b) => Some((src, *place)),
+        _ => None,
+    });
+    let Some((src, place)) = side else {
+        return (whole, None);
+    };
+    let (left, percent) = match place {
+        Place::Left { percent } => (true, percent),
+        Place::Right { percent } => (false, percent),
+        Place::Inline => return (whole, None),
+    };
+    let picture_width = WIDTH * f32::from(percent.clamp(10, 90)) / 100.0;
+    // Its half of the slide, less a margin all round.
+    let inset = MARGIN * 0.4;
+    let picture = Element::Image {
+        x: if left {
+            inset
+        } else {
+            WIDTH - picture_width + inset
+        },
+        y: inset,
+        width: picture_width - 2.0 * inset,
+        height: height - 2.0 * inset,
+        src: src.clone(),
+    };
+    let column = Column {
+        left: if left {
+            picture_width + MARGIN * 0.6
+        } else {
+            MARGIN
+        },
+        width: WIDTH - picture_width - MARGIN * 1.6,
+    };
+    (column, Some(picture))
+}
+
+/// A local picture placed beside the text rather than in the flow of the blocks.
+fn is_beside(block: &Block) -> bool {
+    matches!(block, Block::Image { src, place, .. } if !place.is_inline() && !src.contains("://") && !src.starts_with("data:"))
+}
+
 /// Lays out a slide on a canvas of `height` (width [`WIDTH`]).
 pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     let mut title_pen = pen(theme, Vec::new());
-    let card = !page.blocks.iter().any(Block::is_drawn) && !page.picture;
-    let top = place_title(&mut title_pen, page.title, card, height);
-    let full = WIDTH - 2.0 * MARGIN;
+    let (column, side) = beside(page.blocks, height);
+    let card = !page.blocks.iter().any(is_in_flow) && !page.picture;
+    let top = place_title(&mut title_pen, page.title, card, height, column);
+    let full = column.width;
     let frame = Frame {
-        left: MARGIN,
+        left: column.left,
         width: if page.picture { full * 0.52 } else { full },
         top,
         bottom: height - BOTTOM,
     };
     let available = frame.bottom - frame.top;
+    if let Some(picture) = side {
+        title_pen.out.insert(0, picture);
+    }
     if page.picture {
         title_pen.out.push(Element::Image {
-            x: MARGIN + full * 0.56,
+            x: column.left + full * 0.56,
             y: top,
             width: full * 0.44,
             height: available,
             src: String::new(),
         });
     }
-    let images = page
-        .blocks
-        .iter()
-        .filter(|b| matches!(b, Block::Image { .. }))
-        .count();
+    let images = page.blocks.iter().filter(|b| is_flow_image(b)).count();
     let mut shrink = 1.0;
     let planned = |shrink: f32| vec![IMAGE_HEIGHT * shrink; images];
     let (mut body, mut used) =
@@ -187,7 +244,7 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     let mut missing = title_pen.missing;
     elements.extend(body.out);
     missing.extend(body.missing);
-    footer(&mut elements, &mut missing, page, height);
+    footer(&mut elements, &mut missing, page, height, column);
     Laid {
         elements,
         overflow: used > available + 0.5,
@@ -195,15 +252,25 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     }
 }
 
+/// A block drawn in the flow of the slide (not notes, not a picture placed beside it).
+fn is_in_flow(block: &Block) -> bool {
+    block.is_drawn() && !is_beside(block)
+}
+
+fn is_flow_image(block: &Block) -> bool {
+    matches!(block, Block::Image { .. }) && !is_beside(block)
+}
+
 /// True when `blocks` fit under `title` on a standard slide at their normal sizes: what the outline writer
 /// asks before it adds a block to a slide.
 pub fn fits(title: &str, blocks: &[Block]) -> bool {
     let mut title_pen = pen(Theme::Dark, Vec::new());
-    let card = !blocks.iter().any(Block::is_drawn);
-    let top = place_title(&mut title_pen, title, card, STANDARD_HEIGHT);
+    let (column, _) = beside(blocks, STANDARD_HEIGHT);
+    let card = !blocks.iter().any(is_in_flow);
+    let top = place_title(&mut title_pen, title, card, STANDARD_HEIGHT, column);
     let frame = Frame {
-        left: MARGIN,
-        width: WIDTH - 2.0 * MARGIN,
+        left: column.left,
+        width: column.width,
         top,
         bottom: STANDARD_HEIGHT - BOTTOM,
     };
@@ -232,7 +299,7 @@ fn body_at(
 ) -> (Pen, f32) {
     let mut pen = pen(theme, image_heights);
     let mut y = frame.top;
-    for (i, block) in blocks.iter().filter(|b| b.is_drawn()).enumerate() {
+    for (i, block) in blocks.iter().filter(|b| is_in_flow(b)).enumerate() {
         if i > 0 {
             y += sizes.gap();
         }
@@ -241,10 +308,13 @@ fn body_at(
     (pen, y - frame.top)
 }
 
-/// Places the title (and its accent bar); returns where the body starts. A slide with no blocks is a title
-/// card: the title larger, in the middle.
-fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32) -> f32 {
-    let width = WIDTH - 2.0 * MARGIN;
+/// Places the title (and its accent bar) in `column`; returns where the body starts. A slide with no blocks
+/// is a title card: the title larger, in the middle. An untitled slide (a deck's) starts its body at the top.
+fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32, column: Column) -> f32 {
+    if title.trim().is_empty() {
+        return MARGIN;
+    }
+    let width = column.width;
     let mut size = if card { 84.0 } else { TITLE_SIZE };
     let spans = restyled(title, |s| s.bold = true);
     let mut set = set_spans(&spans, size, width, Colour::Title);
@@ -262,11 +332,11 @@ fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32) -> f32 {
     pen.missing.extend(set.missing.iter().copied());
     for line in &set.lines {
         y += line_height;
-        draw_line(pen, line, MARGIN, y, size);
+        draw_line(pen, line, column.left, y, size);
     }
     y += 30.0;
     pen.out.push(Element::Rect {
-        x: MARGIN,
+        x: column.left,
         y,
         width: 140.0,
         height: 8.0,
@@ -276,28 +346,29 @@ fn place_title(pen: &mut Pen, title: &str, card: bool, height: f32) -> f32 {
     y + 50.0
 }
 
-fn footer(elements: &mut Vec<Element>, missing: &mut BTreeSet<char>, page: Page, height: f32) {
+fn footer(
+    elements: &mut Vec<Element>,
+    missing: &mut BTreeSet<char>,
+    page: Page,
+    height: f32,
+    column: Column,
+) {
     let y = height - 60.0;
     let spans = [Span {
         text: page.footer.to_string(),
         style: markdown::Style::default(),
     }];
-    let set = set_spans(
-        &spans,
-        FOOTER_SIZE,
-        WIDTH - 2.0 * MARGIN - 120.0,
-        Colour::Muted,
-    );
+    let set = set_spans(&spans, FOOTER_SIZE, column.width - 120.0, Colour::Muted);
     missing.extend(set.missing.iter().copied());
     if let Some(line) = set.lines.first() {
         let mut pen = pen(Theme::Dark, Vec::new());
-        draw_line(&mut pen, line, MARGIN, y, FOOTER_SIZE);
+        draw_line(&mut pen, line, column.left, y, FOOTER_SIZE);
         elements.extend(pen.out);
     }
     let number = page.number.to_string();
     let width = text::width(&number, Face::Regular, FOOTER_SIZE);
     elements.push(Element::Text {
-        x: WIDTH - MARGIN - width,
+        x: column.left + column.width - width,
         y,
         size: FOOTER_SIZE,
         face: Face::Regular,
@@ -324,8 +395,12 @@ fn set_spans(spans: &[Span], size: f32, width: f32, colour: Colour) -> Set<Ink> 
         .map(|span| {
             let style = span.style;
             Piece {
-                text: span.text.clone(),
-                face: Face::styled(style.bold, style.italic, style.code),
+                text: if style.math {
+                    crate::math::unicode(&span.text)
+                } else {
+                    span.text.clone()
+                },
+                face: Face::styled(style.bold, style.italic || style.math, style.code),
                 size: if style.note { size * 0.65 } else { size },
                 tag: Ink {
                     colour: if style.link { Colour::Link } else { colour },
@@ -489,7 +564,29 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             });
             height
         }
-        Block::Image { src, alt } => {
+        Block::Math { tex } => {
+            // Centred, a little larger than the text, as display math is.
+            let spans = [Span {
+                text: tex.clone(),
+                style: markdown::Style {
+                    math: true,
+                    ..Default::default()
+                },
+            }];
+            let size = sizes.body() * 1.1;
+            let set = set_spans(&spans, size, width, Colour::Text);
+            pen.missing.extend(set.missing.iter().copied());
+            let line_height = size * LINE;
+            let mut baseline = y;
+            for line in &set.lines {
+                baseline += line_height;
+                let left = x + (width - line.width).max(0.0) / 2.0;
+                draw_line(pen, line, left, baseline - size * 0.3, size);
+            }
+            set.lines.len() as f32 * line_height
+        }
+        Block::Callout { kind, title, text } => callout(pen, kind, title, text, x, y, width, sizes),
+        Block::Image { src, alt, .. } => {
             let index = pen.images_placed;
             pen.images_placed += 1;
             let height = pen
@@ -552,7 +649,7 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             }
             height
         }
-        Block::Notes { .. } | Block::Directive { .. } => 0.0,
+        Block::Notes { .. } | Block::Directive { .. } | Block::Break => 0.0,
         Block::Footnote { label, text } => {
             let marked = format!("{}{text}", markdown::escape(&format!("[{label}] ")));
             let at = Text {
@@ -565,6 +662,76 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             paragraph(pen, &markdown::spans(&marked), at)
         }
     }
+}
+
+/// A callout box: a panel with an accent edge, its title (or kind) in bold over its text.
+#[allow(clippy::too_many_arguments)]
+fn callout(
+    pen: &mut Pen,
+    kind: &str,
+    title: &str,
+    text: &str,
+    x: f32,
+    y: f32,
+    width: f32,
+    sizes: Sizes,
+) -> f32 {
+    let pad = 28.0 * sizes.shrink;
+    let size = sizes.body() * 0.95;
+    let behind = pen.out.len();
+    let label = if title.is_empty() {
+        let mut chars = kind.chars();
+        let first: String = chars
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        markdown::escape(&format!("{first}{}", chars.as_str()))
+    } else {
+        title.to_string()
+    };
+    let at = Text {
+        x: x + pad + 10.0,
+        y: y + pad * 0.6,
+        width: width - 2.0 * pad - 10.0,
+        size,
+        colour: Colour::Title,
+    };
+    let mut height = pad * 0.6 + paragraph(pen, &restyled(&label, |s| s.bold = true), at);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        height += paragraph(
+            pen,
+            &markdown::spans(line),
+            Text {
+                y: y + height,
+                colour: Colour::Text,
+                ..at
+            },
+        );
+    }
+    height += pad * 0.6;
+    pen.out.insert(
+        behind,
+        Element::Rect {
+            x: x + 4.0,
+            y,
+            width: 8.0 * sizes.shrink,
+            height,
+            radius: 4.0,
+            colour: Colour::Accent,
+        },
+    );
+    pen.out.insert(
+        behind,
+        Element::Rect {
+            x,
+            y,
+            width,
+            height,
+            radius: 12.0,
+            colour: Colour::Panel,
+        },
+    );
+    height
 }
 
 fn list(pen: &mut Pen, items: &[Item], x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {

@@ -10,6 +10,7 @@
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
+use base64::Engine;
 use resvg::{tiny_skia, usvg};
 
 /// The most pixels a picture may have: 32 megapixels (a 6,900 x 4,600 photo), 128 MB decoded.
@@ -116,6 +117,8 @@ pub fn check_header(bytes: &[u8]) -> Result<(Format, Option<(u64, u64)>), Pictur
 pub struct Checked {
     pub format: Format,
     pub left_out: Vec<String>,
+    /// What the SVG library said about it (an unsupported element, a font it lacks).
+    pub warnings: Vec<String>,
 }
 
 /// Checks that `bytes` are a picture the renderer draws, within the limits, by decoding it as the renderer
@@ -124,6 +127,7 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PictureError> {
     let (format, size) = check_header(bytes)?;
     let damaged = |what: &str| PictureError::Damaged(what.to_string());
     let mut left_out = Vec::new();
+    let mut warnings = Vec::new();
     match format {
         Format::Png => {
             tiny_skia::Pixmap::decode_png(bytes).map_err(|e| damaged(&e.to_string()))?;
@@ -173,11 +177,80 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PictureError> {
                 font_family: drawn.font_family.clone(),
                 ..usvg::Options::default()
             };
-            usvg::Tree::from_data(bytes, &options).map_err(|e| damaged(&e.to_string()))?;
+            let (parsed, said) =
+                crate::logging::collect_svg_warnings(|| usvg::Tree::from_data(bytes, &options));
+            parsed.map_err(|e| damaged(&e.to_string()))?;
+            warnings = said;
             left_out = std::mem::take(&mut *problems.lock().unwrap_or_else(|e| e.into_inner()));
         }
     }
-    Ok(Checked { format, left_out })
+    Ok(Checked {
+        format,
+        left_out,
+        warnings,
+    })
+}
+
+/// How a picture looks: its size, and whether it is dark lines on a clear ground (a diagram exported from
+/// draw.io, a black-line logo), which a dark slide would swallow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Look {
+    pub width: f32,
+    pub height: f32,
+    pub dark_on_clear: bool,
+}
+
+/// How `bytes` look, from a thumbnail drawn as the slide draws them; `None` when they cannot be drawn.
+pub fn look(bytes: &[u8]) -> Option<Look> {
+    let format = Format::of(bytes)?;
+    let options = super::slide::options();
+    let (width, height) = match format {
+        Format::Svg => {
+            let size = usvg::Tree::from_data(bytes, options).ok()?.size();
+            (size.width(), size.height())
+        }
+        _ => {
+            let (_, size) = check_header(bytes).ok()?;
+            let (w, h) = size?;
+            (w as f32, h as f32)
+        }
+    };
+    if !(width > 0.0 && height > 0.0) {
+        return None;
+    }
+    const THUMB: f32 = 64.0;
+    let scale = THUMB / width.max(height);
+    let (w, h) = (
+        (width * scale).ceil().max(1.0),
+        (height * scale).ceil().max(1.0),
+    );
+    let wrapper = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\"><image width=\"{w}\" height=\"{h}\" preserveAspectRatio=\"none\" href=\"data:{};base64,{}\"/></svg>",
+        format.mime(),
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    let tree = usvg::Tree::from_str(&wrapper, options).ok()?;
+    let mut pixmap = tiny_skia::Pixmap::new(w as u32, h as u32)?;
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let pixels = pixmap.pixels();
+    let clear = pixels.iter().filter(|p| p.alpha() < 32).count();
+    let inked: Vec<f32> = pixels
+        .iter()
+        .filter(|p| p.alpha() >= 32)
+        .map(|p| {
+            let c = p.demultiply();
+            (0.2126 * f32::from(c.red())
+                + 0.7152 * f32::from(c.green())
+                + 0.0722 * f32::from(c.blue()))
+                / 255.0
+        })
+        .collect();
+    let mean = inked.iter().sum::<f32>() / inked.len().max(1) as f32;
+    Some(Look {
+        width,
+        height,
+        dark_on_clear: clear * 5 > pixels.len() && !inked.is_empty() && mean < 0.4,
+    })
 }
 
 /// How the renderer resolves an SVG's `<image>` references: data URLs only, each checked ([`check`] when
@@ -227,6 +300,22 @@ pub fn resolver(problems: Option<Arc<Mutex<Vec<String>>>>) -> usvg::ImageHrefRes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dark_lines_on_a_clear_ground_are_told_from_pictures_with_their_own_ground() {
+        let lines = br#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><path d="M10 10 L190 90" stroke="black" stroke-width="6"/></svg>"#;
+        let look = look(lines).unwrap();
+        assert!(look.dark_on_clear, "{look:?}");
+        assert_eq!((look.width, look.height), (200.0, 100.0));
+        let filled = br#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><rect width="200" height="100" fill="white"/><path d="M10 10 L190 90" stroke="black"/></svg>"#;
+        assert!(!look_of(filled));
+        let white_lines = br#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><path d="M10 10 L190 90" stroke="white" stroke-width="6"/></svg>"#;
+        assert!(!look_of(white_lines));
+    }
+
+    fn look_of(bytes: &[u8]) -> bool {
+        look(bytes).unwrap().dark_on_clear
+    }
 
     /// A PNG of 64 x 32 pixels.
     fn small_png() -> Vec<u8> {

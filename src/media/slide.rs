@@ -19,7 +19,7 @@ use super::theme::{Theme, paint, palette};
 use crate::markdown::{Block, Item};
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What one slide shows.
 #[derive(Debug, Clone)]
@@ -81,7 +81,12 @@ pub fn render_png(
     images: &dyn Fn(&str) -> Option<Vec<u8>>,
 ) -> Result<Rendered, MediaError> {
     let height = layout::WIDTH * style.height as f32 / style.width as f32;
-    let footer = format!("{}  ·  {}", content.course_title, content.chapter_title);
+    // A course of one chapter titled as the course (a deck) names it once.
+    let footer = if content.course_title == content.chapter_title {
+        content.course_title.clone()
+    } else {
+        format!("{}  ·  {}", content.course_title, content.chapter_title)
+    };
     let page = Page {
         title: &content.title,
         blocks: &content.blocks,
@@ -114,7 +119,12 @@ pub(super) fn options() -> &'static usvg::Options<'static> {
         for face in Face::ALL {
             fonts.load_font_data(face.data().to_vec());
         }
+        // A family no bundled font has (Helvetica, Arial, Calibri in a diagram exported from draw.io) is drawn
+        // in DejaVu Sans: usvg falls back to the serif family, which is set to it, as are the others.
         fonts.set_sans_serif_family("DejaVu Sans");
+        fonts.set_serif_family("DejaVu Sans");
+        fonts.set_cursive_family("DejaVu Sans");
+        fonts.set_fantasy_family("DejaVu Sans");
         fonts.set_monospace_family("DejaVu Sans Mono");
         usvg::Options {
             fontdb: Arc::new(fonts),
@@ -198,6 +208,11 @@ fn svg(
                     .and_then(|b| Some((b, super::picture::Format::of(b)?.mime())))
                 {
                     Some((bytes, mime)) => {
+                        let (x, y, width, height) = if style.theme == Theme::Dark {
+                            light_card(&mut svg, bytes, (*x, *y, *width, *height))
+                        } else {
+                            (*x, *y, *width, *height)
+                        };
                         let _ = write!(
                             svg,
                             "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>",
@@ -217,6 +232,34 @@ fn svg(
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Draws a light card behind a picture of dark lines on a clear ground (which a dark slide would swallow),
+/// inside the picture's box `(x, y, width, height)`; returns the box the picture is then drawn in.
+fn light_card(
+    svg: &mut String,
+    bytes: &[u8],
+    (x, y, width, height): (f32, f32, f32, f32),
+) -> (f32, f32, f32, f32) {
+    let pad = 16.0;
+    let Some(look) = super::picture::look(bytes).filter(|l| l.dark_on_clear) else {
+        return (x, y, width, height);
+    };
+    if width <= 4.0 * pad || height <= 4.0 * pad {
+        return (x, y, width, height);
+    }
+    let inner = (x + pad, y + pad, width - 2.0 * pad, height - 2.0 * pad);
+    let scale = (inner.2 / look.width).min(inner.3 / look.height);
+    let (w, h) = (look.width * scale, look.height * scale);
+    let _ = write!(
+        svg,
+        "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{:.2}\" rx=\"12\" fill=\"#f4f5f7\"/>",
+        inner.0 + (inner.2 - w) / 2.0 - pad,
+        inner.1 + (inner.3 - h) / 2.0 - pad,
+        w + 2.0 * pad,
+        h + 2.0 * pad
+    );
+    inner
 }
 
 #[cfg(test)]
@@ -291,6 +334,7 @@ mod tests {
             blocks: vec![Block::Image {
                 src: "img/g.png".into(),
                 alt: String::new(),
+                place: crate::markdown::Place::Inline,
             }],
             ..content()
         };

@@ -16,7 +16,7 @@ use crate::script::{Script, Slide};
 use crate::sentences;
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -69,22 +69,28 @@ struct Page {
     continued: bool,
     /// Its section has speaker notes: they are what is said, not the blocks.
     notes: bool,
+    /// It starts a slide the author broke off: it is never joined with the one before.
+    broken: bool,
 }
 
 /// Writes the slide script of `chapter`; slide ids are `ID_PREFIX-01`, `ID_PREFIX-02`, ...
 pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSettings) -> Script {
     let mut pages: Vec<Page> = Vec::new();
     let mut source = 0;
-    for (title, blocks) in sections(chapter) {
+    for section in sections(chapter) {
         let start = pages.len();
         pages.push(Page {
-            title: title.clone(),
+            title: section.title,
             blocks: Vec::new(),
             sources: Vec::new(),
-            continued: false,
-            notes: blocks.iter().any(|b| matches!(b, Block::Notes { .. })),
+            continued: section.continued,
+            notes: section
+                .blocks
+                .iter()
+                .any(|b| matches!(b, Block::Notes { .. })),
+            broken: section.broken,
         });
-        for block in blocks {
+        for block in section.blocks {
             match block {
                 // Notes go with the slide they are written on, taking no room on it.
                 Block::Notes { .. } => {
@@ -94,7 +100,7 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
                     source += 1;
                     continue;
                 }
-                Block::Directive { .. } => continue,
+                Block::Directive { .. } | Block::Break => continue,
                 _ => {}
             }
             let parts = parts(&block, source, settings.words_per_slide);
@@ -112,14 +118,18 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
         .map(|(index, page)| {
             let mut narration: Vec<String> = Vec::new();
             if index == 0 && !page.notes {
-                narration.push(sentences::as_sentence(&chapter.title));
+                narration.push(sentences::as_sentence(&markdown::plain(&markdown::escape(
+                    &chapter.title,
+                ))));
             }
             let said = narration_of(&page.blocks, page.notes);
-            if said.is_empty() && (index > 0 || page.notes) {
+            // A slide with nothing to read says its title, unless it goes on from the slide before (it was
+            // said there) or has none: then it is held silent.
+            if said.is_empty() && (index > 0 || page.notes) && !page.continued {
                 narration.push(sentences::as_sentence(&markdown::plain(&page.title)));
             }
             narration.extend(said);
-            let title = if page.continued {
+            let title = if page.continued && !page.title.is_empty() {
                 format!("{} (continued)", page.title)
             } else {
                 page.title.clone()
@@ -128,7 +138,8 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
                 Block::Image { alt, .. } if !alt.is_empty() => Some(alt.clone()),
                 _ => None,
             });
-            let speaker_notes = narration.join(" ");
+            narration.retain(|s| !s.trim().is_empty());
+            let speaker_notes = sentences::spoken(&narration.join(" "));
             let words = speaker_notes.split_whitespace().count();
             Slide {
                 id: format!("{id_prefix}-{:02}", index + 1),
@@ -149,23 +160,64 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
     Script { slides }
 }
 
-/// The chapter's sections: its title with the blocks before the first sub-heading, then each sub-heading
-/// with its blocks. A chapter of headings only still has a slide per heading (a title card).
-fn sections(chapter: &Chapter) -> Vec<(String, Vec<Block>)> {
-    let mut sections = vec![(markdown::escape(&chapter.title), Vec::new())];
+/// A run of blocks that starts a slide: a heading's, or a slide the author broke off.
+struct Section {
+    /// Inline Markdown; empty for an untitled slide of a deck.
+    title: String,
+    blocks: Vec<Block>,
+    /// It goes on from the section before (a `---` in a document, not a deck).
+    continued: bool,
+    /// The author broke the slide off (`---`): it is never joined with another.
+    broken: bool,
+}
+
+/// The chapter's sections. In a document, its title with the blocks before the first sub-heading, then each
+/// sub-heading with its blocks; a `---` goes on under the same title. In a deck, each slide the author broke
+/// off, titled by its first heading. A chapter heading with nothing under it before the next heading is a
+/// title card.
+fn sections(chapter: &Chapter) -> Vec<Section> {
+    // A deck's first slide is titled by its own first heading, like every other.
+    let first_title = if chapter.deck {
+        String::new()
+    } else {
+        markdown::escape(&chapter.title)
+    };
+    let mut sections = vec![Section {
+        title: first_title,
+        blocks: Vec::new(),
+        continued: false,
+        broken: false,
+    }];
     for block in &chapter.blocks {
+        let current = sections.last_mut().expect("there is always a section");
         match block {
-            Block::Heading { text, .. } => sections.push((text.clone(), Vec::new())),
-            other => sections
-                .last_mut()
-                .expect("there is always a section")
-                .1
-                .push(other.clone()),
+            Block::Break => {
+                let (title, continued) = if chapter.deck {
+                    (String::new(), false)
+                } else {
+                    (current.title.clone(), true)
+                };
+                sections.push(Section {
+                    title,
+                    blocks: Vec::new(),
+                    continued,
+                    broken: true,
+                });
+            }
+            Block::Heading { text, .. } if chapter.deck && current.title.is_empty() => {
+                current.title = text.clone();
+            }
+            Block::Heading { text, .. } if !chapter.deck => sections.push(Section {
+                title: text.clone(),
+                blocks: Vec::new(),
+                continued: false,
+                broken: false,
+            }),
+            other => current.blocks.push(other.clone()),
         }
     }
-    if sections.len() > 1 && sections[0].1.is_empty() {
-        sections.remove(0);
-    }
+    // A break with nothing after it (before the next chapter's heading) is no slide.
+    sections.retain(|s| !(s.broken && s.blocks.is_empty() && (s.title.is_empty() || s.continued)));
     sections
 }
 
@@ -184,6 +236,7 @@ fn continuation(pages: &[Page], start: usize) -> Page {
         sources: Vec::new(),
         continued: true,
         notes: pages[start].notes,
+        broken: false,
     }
 }
 
@@ -393,9 +446,12 @@ fn parts(block: &Block, source: usize, words_per_slide: usize) -> Vec<Part> {
             })
             .collect(),
         Block::Image { .. }
+        | Block::Math { .. }
+        | Block::Callout { .. }
         | Block::Heading { .. }
         | Block::Notes { .. }
-        | Block::Directive { .. } => {
+        | Block::Directive { .. }
+        | Block::Break => {
             vec![part(block.clone(), Glue::NewLine)]
         }
     }
@@ -432,9 +488,8 @@ fn pieces(text: &str, words_per_slide: usize) -> Vec<(String, Glue)> {
             words = 1;
             continue;
         }
-        let ends_sentence = matches!(c, '.' | '!' | '?')
-            && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
-            || matches!(c, '。' | '！' | '？');
+        let ends_sentence =
+            sentences::ends_at(&chars[start..], i - start) || matches!(c, '。' | '！' | '？');
         if ends_sentence && words > 0 && i + 1 < chars.len() {
             cuts.push(i + 1);
             start = i + 1;
@@ -470,7 +525,7 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
             continue;
         }
         match block {
-            Block::Paragraph { text } => said.push(markdown::plain(text)),
+            Block::Paragraph { text } => said.push(sentences::as_sentence(&markdown::plain(text))),
             Block::Heading { text, .. } => {
                 said.push(sentences::as_sentence(&markdown::plain(text)))
             }
@@ -480,12 +535,18 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
                     .map(|i| sentences::as_sentence(&markdown::plain(&i.text))),
             ),
             Block::Quote { text, .. } => said.push(markdown::plain(&text.replace('\n', " "))),
+            Block::Math { tex } => said.push(sentences::as_sentence(&crate::math::spoken(tex))),
+            Block::Callout { title, text, .. } => {
+                said.push(sentences::as_sentence(&markdown::plain(title)));
+                said.push(markdown::plain(&text.replace('\n', " ")));
+            }
             Block::Code { .. }
             | Block::Table { .. }
             | Block::Image { .. }
             | Block::Footnote { .. }
             | Block::Notes { .. }
-            | Block::Directive { .. } => {}
+            | Block::Directive { .. }
+            | Block::Break => {}
         }
     }
     said.retain(|s| !s.trim().is_empty());
@@ -516,7 +577,7 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
     while pages.len() > settings.max_slides {
         let joinable = (0..pages.len() - 1).find_map(|i| {
             let (a, b) = (&pages[i], &pages[i + 1]);
-            if b.continued || a.notes != b.notes {
+            if b.continued || b.broken || a.notes != b.notes {
                 return None;
             }
             let mut blocks = a.blocks.clone();
@@ -540,7 +601,7 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lecture::split_chapters;
+    use crate::lecture::{How, split_chapters};
     use crate::videofile::Split;
 
     fn settings() -> OutlineSettings {
@@ -552,7 +613,9 @@ mod tests {
     }
 
     fn chapter(markdown: &str) -> Chapter {
-        split_chapters(markdown, Split::File, "x").remove(0).0
+        split_chapters(markdown, How::document(Split::File), "x")
+            .remove(0)
+            .0
     }
 
     /// Every block of every slide, with the parts of one block joined back.
@@ -641,7 +704,8 @@ mod tests {
                 .iter()
                 .all(|s| !s.speaker_notes.contains("x1"))
         );
-        assert_eq!(script.slides[1].speaker_notes, "Code.");
+        // The code goes on over slides the first one introduced: they are held silent.
+        assert_eq!(script.slides[1].speaker_notes, "");
     }
 
     #[test]

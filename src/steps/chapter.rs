@@ -13,10 +13,14 @@ struct ParsedChapter(Chapter);
 
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let source = inputs.chapter(chapter);
-    let mut signature = Signature::new("chapter", 3);
+    let mut signature = Signature::new("chapter", 4);
     signature
-        .setting("split", inputs.ctx.videofile.course.split)
+        .setting("split", source.split)
+        .setting("dialect", source.dialect)
         .input("markdown", &source.markdown);
+    for (path, hash) in &source.included {
+        signature.input(&format!("included {path}"), hash);
+    }
     Prepared::new(signature, ParsedChapter(source.chapter.clone()))
 }
 

@@ -152,5 +152,8 @@ fn checked(bytes: &[u8], what: &str) -> Result<(), StepError> {
     for left_out in checked.left_out {
         log::warn!("{what}: left out {left_out}");
     }
+    for warning in checked.warnings {
+        log::warn!("{what}: {warning}");
+    }
     Ok(())
 }

@@ -53,7 +53,7 @@ pub fn limits(chapter: ChapterId, ctx: &Context) -> schema::Limits {
     let words = ctx.chapters[chapter.0].markdown.split_whitespace().count();
     schema::Limits {
         max_slides: requested.max_slides.max(words + 1),
-        notes_required: false,
+        complete: false,
         ..requested
     }
 }

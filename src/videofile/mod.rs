@@ -179,7 +179,10 @@ pub struct Course {
     pub language: String,
     /// Files or glob patterns relative to the project folder, in order.
     pub sources: Vec<String>,
-    pub split: Split,
+    /// How chapters are cut; `None`: at `##` headings in documents, one chapter per deck.
+    pub split: Option<Split>,
+    /// The dialect every source is written in; `None`: each file's is recognised.
+    pub dialect: Option<crate::dialect::Dialect>,
     /// The output folder, relative to the project folder.
     pub output: PathBuf,
     /// What `[prices.NAME]` and every cost are in (ISO 4217, e.g. `USD`, `EUR`); the built-in list prices
@@ -397,7 +400,7 @@ mod tests {
             (vf.video.width, vf.video.height, vf.video.fps),
             (1920, 1080, 10)
         );
-        assert_eq!(vf.course.split, Split::H2);
+        assert_eq!(vf.course.split, None);
         assert_eq!(vf.project_dir, Path::new("proj"));
         assert_eq!(vf.output_dir(), Path::new("proj/out"));
     }

@@ -56,8 +56,8 @@ pub(super) struct RawCourse {
     #[serde(default = "default_language")]
     pub(super) language: Spanned<String>,
     pub(super) sources: Spanned<Vec<String>>,
-    #[serde(default = "default_split")]
-    pub(super) split: Split,
+    pub(super) split: Option<Split>,
+    pub(super) dialect: Option<crate::dialect::Dialect>,
     #[serde(default = "default_output")]
     pub(super) output: Spanned<String>,
     pub(super) currency: Option<Spanned<String>>,
@@ -287,9 +287,6 @@ pub(super) fn unspanned<T>(value: T) -> Spanned<T> {
 }
 fn default_language() -> Spanned<String> {
     unspanned("en".into())
-}
-fn default_split() -> Split {
-    Split::H2
 }
 fn default_output() -> Spanned<String> {
     unspanned("out".into())

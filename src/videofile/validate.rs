@@ -414,6 +414,7 @@ pub(super) fn parse(
             language: course_language.clone(),
             sources: course.sources.into_inner(),
             split: course.split,
+            dialect: course.dialect,
             output: PathBuf::from(output),
             currency,
         },

@@ -7,7 +7,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use vbuild::config::{Overrides, Variable};
 use vbuild::digest::Digest;
-use vbuild::lecture::{ChapterSource, split_chapters};
+use vbuild::lecture::{ChapterSource, How, split_chapters};
 use vbuild::markdown::{Block, escape, plain};
 use vbuild::node::{ChapterId, NodeKind};
 use vbuild::plan::Plan;
@@ -123,7 +123,7 @@ fn markdown() -> impl Strategy<Value = String> {
 }
 
 fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
-    split_chapters(markdown, split, "Fallback")
+    split_chapters(markdown, How::document(split), "Fallback")
         .into_iter()
         .enumerate()
         .map(|(index, (chapter, text))| ChapterSource {
@@ -132,6 +132,9 @@ fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
             chapter,
             markdown: text,
             language: "en".into(),
+            dialect: vbuild::dialect::Dialect::Markdown,
+            split,
+            included: Vec::new(),
         })
         .collect()
 }
@@ -142,16 +145,24 @@ fn ink(blocks: &[Block]) -> String {
     let mut add = |text: &str| out.extend(plain(text).chars().filter(|c| !c.is_whitespace()));
     for block in blocks {
         match block {
-            Block::Heading { .. } | Block::Notes { .. } | Block::Directive { .. } => {}
+            Block::Heading { .. }
+            | Block::Notes { .. }
+            | Block::Directive { .. }
+            | Block::Break => {}
             Block::Paragraph { text }
             | Block::Quote { text, .. }
             | Block::Footnote { text, .. } => add(text),
             Block::List { items } => items.iter().for_each(|i| add(&i.text)),
             Block::Code { text, .. } => add(&escape(text)),
             Block::Table { rows, .. } => rows.iter().flatten().for_each(|cell| add(cell)),
-            Block::Image { src, alt } => {
+            Block::Image { src, alt, .. } => {
                 add(&escape(src));
                 add(&escape(alt));
+            }
+            Block::Math { tex } => add(&escape(tex)),
+            Block::Callout { title, text, .. } => {
+                add(title);
+                add(text);
             }
         }
     }

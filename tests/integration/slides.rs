@@ -274,7 +274,7 @@ fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
 
 #[test]
 fn a_200_kb_word_and_a_200_kb_sentence_become_slides_that_show_all_of_them() {
-    use vbuild::lecture::split_chapters;
+    use vbuild::lecture::{How, split_chapters};
     use vbuild::markdown::{Block, plain};
     use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
     use vbuild::media::theme::Theme;
@@ -285,7 +285,9 @@ fn a_200_kb_word_and_a_200_kb_sentence_become_slides_that_show_all_of_them() {
     let sentence = "all work and no play ".repeat(200_000 / 21);
     for text in [word, sentence] {
         let markdown = format!("# Long\n\n{text}\n");
-        let chapter = split_chapters(&markdown, Split::File, "x").remove(0).0;
+        let chapter = split_chapters(&markdown, How::document(Split::File), "x")
+            .remove(0)
+            .0;
         let settings = OutlineSettings {
             max_slides: 8,
             max_bullets: 5,

@@ -1,0 +1,188 @@
+//! Front matter: the YAML (`---`) or TOML (`+++`) block at the top of a Markdown file that Jekyll, Hugo, Marp,
+//! Slidev, MyST and remark-based sites (the Galaxy Training Network) use for a page's settings. It is read for
+//! the course's title, author, language and description and is never drawn or spoken.
+
+use std::collections::BTreeMap;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// What a file's front matter says, as far as vbuild uses it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    /// `lang` or `language`.
+    pub language: Option<String>,
+    pub description: Option<String>,
+    /// Its top-level keys, which tell the tool it was written for (`marp`, `jupytext`, `theme`, ...), with
+    /// their values as text (empty for lists and mappings).
+    pub fields: BTreeMap<String, String>,
+    /// The lines it takes, its fences included.
+    pub lines: usize,
+}
+
+/// A front matter block that is there but cannot be read: the line of the problem and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub line: usize,
+    pub message: String,
+}
+
+/// The front matter at the start of `markdown`, if it has one. A block between `---` lines that is not a
+/// YAML mapping is not front matter (it is a thematic break and text).
+pub fn read(markdown: &str) -> Result<Option<FrontMatter>, Unreadable> {
+    let markdown = markdown.strip_prefix('\u{feff}').unwrap_or(markdown);
+    let lines: Vec<&str> = markdown.split('\n').map(|l| l.trim_end()).collect();
+    let Some(&first) = lines.first() else {
+        return Ok(None);
+    };
+    let (toml, closings): (bool, &[&str]) = match first {
+        "---" => (false, &["---", "..."]),
+        "+++" => (true, &["+++"]),
+        _ => return Ok(None),
+    };
+    let Some(end) = lines.iter().skip(1).position(|l| closings.contains(l)) else {
+        return Ok(None);
+    };
+    let body = lines[1..=end].join("\n");
+    let mut front = if toml {
+        from_toml(&body)?
+    } else {
+        match from_yaml(&body) {
+            Ok(Some(front)) => front,
+            Ok(None) => return Ok(None),
+            Err(err) => return Err(err),
+        }
+    };
+    front.lines = end + 2;
+    Ok(Some(front))
+}
+
+/// Reads a YAML mapping; `None` when the text is not one (a `---` rule followed by prose).
+pub fn from_yaml(body: &str) -> Result<Option<FrontMatter>, Unreadable> {
+    if body.trim().is_empty() {
+        return Ok(Some(FrontMatter::default()));
+    }
+    let documents = YamlLoader::load_from_str(body).map_err(|err| Unreadable {
+        // The block's first line is the file's second.
+        line: err.marker().line() + 1,
+        message: err.info().to_string(),
+    })?;
+    let Some(Yaml::Hash(map)) = documents.into_iter().next() else {
+        return Ok(None);
+    };
+    let text = |key: &str| -> Option<String> {
+        match map.get(&Yaml::String(key.into()))? {
+            Yaml::String(s) => Some(s.trim().to_string()),
+            Yaml::Integer(n) => Some(n.to_string()),
+            Yaml::Real(r) => Some(r.clone()),
+            Yaml::Array(items) => {
+                let names: Vec<String> = items.iter().filter_map(name_of).collect();
+                (!names.is_empty()).then(|| names.join(", "))
+            }
+            other => name_of(other),
+        }
+        .filter(|s| !s.is_empty())
+    };
+    Ok(Some(FrontMatter {
+        title: text("title"),
+        author: text("author").or_else(|| text("authors")),
+        language: text("lang").or_else(|| text("language")),
+        description: text("description"),
+        fields: map
+            .iter()
+            .filter_map(|(key, value)| {
+                let value = match value {
+                    Yaml::String(s) | Yaml::Real(s) => s.clone(),
+                    Yaml::Integer(n) => n.to_string(),
+                    Yaml::Boolean(b) => b.to_string(),
+                    _ => String::new(),
+                };
+                Some((key.as_str()?.to_string(), value))
+            })
+            .collect(),
+        lines: 0,
+    }))
+}
+
+/// A person or a name: a string, or a mapping with a `name`.
+fn name_of(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::String(s) => Some(s.trim().to_string()),
+        Yaml::Hash(map) => match map.get(&Yaml::String("name".into())) {
+            Some(Yaml::String(s)) => Some(s.trim().to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn from_toml(body: &str) -> Result<FrontMatter, Unreadable> {
+    let table: toml::Table = body.parse().map_err(|err: toml::de::Error| Unreadable {
+        line: err
+            .span()
+            .map_or(1, |span| body[..span.start].matches('\n').count() + 1)
+            + 1,
+        message: err.message().to_string(),
+    })?;
+    let text = |key: &str| -> Option<String> {
+        match table.get(key)? {
+            toml::Value::String(s) => Some(s.trim().to_string()),
+            toml::Value::Array(items) => {
+                let names: Vec<&str> = items.iter().filter_map(toml::Value::as_str).collect();
+                (!names.is_empty()).then(|| names.join(", "))
+            }
+            _ => None,
+        }
+        .filter(|s| !s.is_empty())
+    };
+    Ok(FrontMatter {
+        title: text("title"),
+        author: text("author").or_else(|| text("authors")),
+        language: text("lang").or_else(|| text("language")),
+        description: text("description"),
+        fields: table
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                        value.to_string()
+                    }
+                    _ => String::new(),
+                };
+                (key.clone(), value)
+            })
+            .collect(),
+        lines: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_and_toml_front_matter_are_read_and_prose_after_a_rule_is_not() {
+        let yaml = "---\nlayout: tutorial_slides\ntitle: \"Quality Control\"\nauthors:\n  - name: Ana\n  - Bo\nlang: fr\n---\n\n# Body\n";
+        let front = read(yaml).unwrap().unwrap();
+        assert_eq!(front.title.as_deref(), Some("Quality Control"));
+        assert_eq!(front.author.as_deref(), Some("Ana, Bo"));
+        assert_eq!(front.language.as_deref(), Some("fr"));
+        assert_eq!(front.lines, 8);
+        assert_eq!(front.fields["layout"], "tutorial_slides");
+        let toml = "+++\ntitle = \"Tides\"\ndescription = \"Why the sea moves\"\n+++\nText\n";
+        let front = read(toml).unwrap().unwrap();
+        assert_eq!(front.title.as_deref(), Some("Tides"));
+        assert_eq!(front.description.as_deref(), Some("Why the sea moves"));
+        assert_eq!(front.lines, 4);
+        assert_eq!(
+            read("---\nmarp: true\n---\n").unwrap().unwrap().fields["marp"],
+            "true"
+        );
+        assert_eq!(read("---\nJust a sentence.\n---\n").unwrap(), None);
+        assert_eq!(read("# Title\n---\n").unwrap(), None);
+        let bad = read("---\ntitle: [unclosed\n---\n").unwrap_err();
+        assert!(bad.line >= 2, "{bad:?}");
+    }
+}

@@ -1,0 +1,242 @@
+//! Slidev decks. The headmatter is the deck's front matter; each `---` starts a slide, which may open with its
+//! own front matter (`layout: two-cols`, `hide: true`). A slide's notes are its last comment, when nothing
+//! follows it; its other comments are hidden, and `[click]` markers in notes are not read. Slots
+//! (`::right::`) and wrapper components (`<v-click>`, `<div>`) are dropped and their content kept; other Vue
+//! components are left out with one warning. Snippet imports (`<<< @/snippets/a.ts`) become
+//! `<!-- vbuild: include=... -->` directives, read when the lecture is loaded.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::front_matter;
+use super::lines::Lines;
+
+static SLOT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^::[\w-]+::\s*$").expect("a valid pattern"));
+static CLICK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[click(:\d+)?\]\s*").expect("a valid pattern"));
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>").expect("a valid pattern"));
+/// A line that is only HTML tags.
+static TAGS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>\s*)+$").expect("a valid pattern")
+});
+/// A key of YAML front matter: `layout: center`.
+static KEY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w-]*:(\s|$)").expect("a valid pattern"));
+
+/// Elements whose content is the slide's: they are dropped and what they hold is kept.
+const WRAPPERS: &[&str] = &[
+    "v-click",
+    "v-clicks",
+    "v-after",
+    "v-switch",
+    "v-drag",
+    "div",
+    "span",
+    "template",
+    "section",
+    "p",
+    "br",
+    "center",
+    "small",
+    "transform",
+    "v-motion",
+];
+
+/// True for syntax only Slidev has: slots and click animations.
+pub fn is_syntax(line: &str) -> bool {
+    SLOT.is_match(line) || line.contains("<v-click")
+}
+
+/// Rewrites a Slidev deck, line for line.
+pub fn rewrite(lines: &mut Lines) {
+    slide_front_matter(lines);
+    let code = lines.in_code();
+    let mut components: Vec<usize> = Vec::new();
+    for (i, &in_code) in code.iter().enumerate() {
+        if in_code {
+            continue;
+        }
+        let line = lines.lines[i].trim_end().to_string();
+        if SLOT.is_match(&line) {
+            lines.lines[i].clear();
+        } else if let Some(import) = line.trim_start().strip_prefix("<<<") {
+            let path = import.split_whitespace().next().unwrap_or("");
+            let path = path.split('#').next().unwrap_or("");
+            let path = path.strip_prefix("@/").unwrap_or(path);
+            lines.lines[i] = format!("<!-- vbuild: include={path} -->");
+        } else if TAGS_ONLY.is_match(&line) && !line.trim_start().starts_with("<!--") {
+            let wrapper_only = TAG.find_iter(&line).all(|tag| {
+                let name = tag
+                    .as_str()
+                    .trim_start_matches(['<', '/'])
+                    .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                    .next()
+                    .unwrap_or("");
+                WRAPPERS.contains(&name.to_ascii_lowercase().as_str())
+            });
+            if !wrapper_only {
+                components.push(i);
+            }
+            lines.lines[i].clear();
+        }
+    }
+    if let Some(&first) = components.first() {
+        lines.warn(
+            first,
+            format!(
+                "{} line{} of Vue components (Slidev's own or a theme's) cannot be shown; left out",
+                components.len(),
+                if components.len() == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    notes(lines);
+}
+
+/// Blanks each slide's own front matter (after its `---`), and a slide marked `hide: true` or
+/// `disabled: true` whole; a slide imported with `src:` is said to be left out.
+fn slide_front_matter(lines: &mut Lines) {
+    let code = lines.in_code();
+    let mut i = 0;
+    while i < lines.lines.len() {
+        let is_break = !code[i] && lines.lines[i].trim_end() == "---";
+        let opens_settings = lines
+            .lines
+            .get(i + 1)
+            .is_some_and(|next| KEY.is_match(next));
+        if !(is_break && opens_settings) {
+            i += 1;
+            continue;
+        }
+        let Some(length) = lines.lines[i + 1..]
+            .iter()
+            .position(|l| l.trim_end() == "---")
+        else {
+            break;
+        };
+        let close = i + 1 + length;
+        let body = lines.lines[i + 1..close].join("\n");
+        let Ok(Some(front)) = front_matter::from_yaml(&body) else {
+            i += 1;
+            continue;
+        };
+        lines.blank(i + 1..close + 1);
+        let flag = |key: &str| front.fields.get(key).is_some_and(|v| v == "true");
+        let next_break = (close + 1..lines.lines.len())
+            .find(|&j| !code[j] && lines.lines[j].trim_end() == "---")
+            .unwrap_or(lines.lines.len());
+        if flag("hide") || flag("disabled") {
+            lines.blank(close + 1..next_break);
+        } else if front.fields.contains_key("src") {
+            lines.warn(
+                i + 1,
+                "a slide imported from another file (src:) is not read; add that file to [course] sources",
+            );
+        }
+        i = close + 1;
+    }
+}
+
+/// Keeps each slide's last comment, when it ends the slide, as its notes (without `[click]` markers or HTML
+/// tags); blanks the slide's other comments.
+fn notes(lines: &mut Lines) {
+    let code = lines.in_code();
+    for slide in lines.slides(|l| l == "---") {
+        let mut comments: Vec<(usize, usize)> = Vec::new();
+        let mut open: Option<usize> = None;
+        for i in slide.clone() {
+            if code[i] {
+                continue;
+            }
+            let line = lines.lines[i].trim();
+            if line.starts_with("<!-- vbuild:") {
+                continue;
+            }
+            if open.is_none() && line.starts_with("<!--") {
+                open = Some(i);
+            }
+            if let Some(start) = open
+                && line.ends_with("-->")
+            {
+                comments.push((start, i));
+                open = None;
+            }
+        }
+        let Some(&(start, end)) = comments.last() else {
+            continue;
+        };
+        let ends_slide = lines.lines[end + 1..slide.end]
+            .iter()
+            .all(|l| l.trim().is_empty());
+        let hidden = if ends_slide {
+            &comments[..comments.len() - 1]
+        } else {
+            &comments[..]
+        };
+        for &(a, b) in hidden {
+            lines.blank(a..b + 1);
+        }
+        if ends_slide {
+            for line in &mut lines.lines[start..=end] {
+                let without_clicks = CLICK.replace_all(line, "");
+                let without_tags = TAG.replace_all(&without_clicks, " ");
+                *line = without_tags.into_owned();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slides_keep_their_last_comment_as_notes_and_lose_their_settings() {
+        let mut lines = Lines::new(
+            "# Cover\n\n<!-- hidden -->\n\nText\n\n<!--\n[click] Say <b>this</b>.\n-->\n---\nlayout: two-cols\nclass: gap-16\n---\n# Left\n\n::right::\n\n<v-click>\n\nRight\n\n</v-click>\n<Tweet id=\"1\" />\n<<< @/snippets/a.ts#part {2}\n<!-- mid --> \n\nEnd\n---\nhide: true\n---\n# Secret\n",
+        );
+        rewrite(&mut lines);
+        assert_eq!(
+            lines.lines,
+            [
+                "# Cover",
+                "",
+                "",
+                "",
+                "Text",
+                "",
+                "<!--",
+                "Say  this .",
+                "-->",
+                "---",
+                "",
+                "",
+                "",
+                "# Left",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "Right",
+                "",
+                "",
+                "",
+                "<!-- vbuild: include=snippets/a.ts -->",
+                "",
+                "",
+                "End",
+                "---",
+                "",
+                "",
+                "",
+                "",
+            ]
+        );
+        assert_eq!(lines.warnings.len(), 1, "{:?}", lines.warnings);
+        assert_eq!(lines.warnings[0].0, 23);
+    }
+}
