@@ -554,3 +554,56 @@ pub fn vbuild_with_programs(dir: &Path, programs: &Path, args: &[&str]) -> Outpu
         .output()
         .expect("vbuild runs")
 }
+
+/// A PNG of `width` x `height` in one colour with a band of another.
+pub fn picture(width: u32, height: u32, colour: [u8; 3], band: [u8; 3]) -> Vec<u8> {
+    use resvg::tiny_skia::{Color, Paint, Pixmap, Rect, Transform};
+    let mut pixmap = Pixmap::new(width, height).unwrap();
+    pixmap.fill(Color::from_rgba8(colour[0], colour[1], colour[2], 255));
+    let mut paint = Paint::default();
+    paint.set_color_rgba8(band[0], band[1], band[2], 255);
+    let stripe =
+        Rect::from_xywh(0.0, height as f32 / 3.0, width as f32, height as f32 / 3.0).unwrap();
+    pixmap.fill_rect(stripe, &paint, Transform::identity(), None);
+    pixmap.encode_png().unwrap()
+}
+
+/// Pixels of a frame close to `colour`.
+pub fn pixels_like(png: &[u8], colour: [u8; 3]) -> usize {
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).unwrap();
+    pixmap
+        .pixels()
+        .iter()
+        .filter(|p| {
+            let close = |a: u8, b: u8| (i32::from(a) - i32::from(b)).abs() < 40;
+            close(p.red(), colour[0]) && close(p.green(), colour[1]) && close(p.blue(), colour[2])
+        })
+        .count()
+}
+
+/// Lower case without white space, for comparing OCR with the lecture.
+pub fn squash(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `needle` occurs in `haystack` with at most three characters in twenty read wrong (OCR misreads
+/// `l` as `t`, `i` as `1`, and loses underscores): the smallest edit distance of `needle` to any part of
+/// `haystack` (Sellers' algorithm).
+pub fn read_back(haystack: &[char], needle: &[char]) -> bool {
+    let allowed = needle.len() * 3 / 20;
+    let mut previous: Vec<usize> = (0..=needle.len()).collect();
+    let mut best = previous[needle.len()];
+    for &c in haystack {
+        let mut current = vec![0; needle.len() + 1];
+        for j in 1..=needle.len() {
+            let substitute = previous[j - 1] + usize::from(needle[j - 1] != c);
+            current[j] = substitute.min(previous[j] + 1).min(current[j - 1] + 1);
+        }
+        best = best.min(current[needle.len()]);
+        previous = current;
+    }
+    best <= allowed
+}

@@ -6,6 +6,7 @@ mod cli;
 mod cloud;
 mod common;
 mod config;
+mod dialects;
 mod properties;
 mod remote;
 mod safety;
