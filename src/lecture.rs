@@ -752,6 +752,36 @@ mod tests {
     }
 
     #[test]
+    fn a_heading_above_the_split_after_the_course_title_is_a_part_not_lost() {
+        let markdown = "# Course\n\n## A\n\nText.\n\n# Part two\n\n## B\n\nMore.\n";
+        let chapters = split_chapters(markdown, How::document(Split::H2), "Introduction");
+        let titles: Vec<&str> = chapters.iter().map(|(c, _)| c.title.as_str()).collect();
+        assert_eq!(titles, ["A", "Part two", "B"]);
+        assert!(chapters[1].0.blocks.is_empty(), "a part is a title card");
+    }
+
+    #[test]
+    fn a_deck_keeps_each_slides_heading_and_every_later_level_one_heading() {
+        let deck = How {
+            split: Split::File,
+            deck: true,
+            heading_breaks: None,
+        };
+        let markdown = "# Cover\n\nSub.\n\n---\n\n# Second\n\nText.\n";
+        let chapters = split_chapters(markdown, deck, "file");
+        assert_eq!(chapters.len(), 1);
+        let chapter = &chapters[0].0;
+        assert_eq!(chapter.title, "Cover");
+        assert!(chapter.deck);
+        let headings: Vec<&Block> = chapter
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, Block::Heading { .. } | Block::Break))
+            .collect();
+        assert_eq!(headings.len(), 3, "{:?}", chapter.blocks);
+    }
+
+    #[test]
     fn file_split_keeps_one_chapter_per_file() {
         let chapters = split_chapters(
             "# Title\n\nText.\n\n## Part\n\nMore.",

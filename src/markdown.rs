@@ -1110,6 +1110,70 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_read_as_markdown_and_tool_comments_are_never_notes() {
+        assert_eq!(
+            comment("<!--\nSay this:\n- first point\n- second point, e.g. this\n-->"),
+            Comment::Block(Block::Notes {
+                text: "Say this: first point. second point, e.g. this.".into()
+            })
+        );
+        for hidden in [
+            "<!-- _class: lead -->",
+            "<!-- paginate: false -->",
+            "<!-- .slide: data-background=\"#fff\" -->",
+            "<!-- markdownlint-disable MD033 -->",
+            "<!-- more -->",
+            "<!-- fit -->",
+        ] {
+            assert_eq!(comment(hidden), Comment::Hidden, "{hidden}");
+        }
+        assert!(matches!(
+            comment("<!-- More on this later. -->"),
+            Comment::Block(Block::Notes { .. })
+        ));
+    }
+
+    #[test]
+    fn math_slide_breaks_and_callouts_are_blocks() {
+        let blocks: Vec<Block> = parse(
+            "Before $x^2$ and $\\frac{a}{b}$.\n\n$$\ny = x\n$$\n\n---\n\n> [!WARNING] Mind the gap\n> It is *wide*.\n\n> [!NOTE]\n> Plain.\n",
+        )
+        .blocks
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect();
+        assert_eq!(
+            blocks,
+            [
+                Block::Paragraph {
+                    text: "Before $x^2$ and $\\\\frac{a}{b}$.".into()
+                },
+                Block::Math {
+                    tex: "y = x".into()
+                },
+                Block::Break,
+                Block::Callout {
+                    kind: "warning".into(),
+                    title: "Mind the gap".into(),
+                    text: "It is *wide*.".into()
+                },
+                Block::Callout {
+                    kind: "note".into(),
+                    title: String::new(),
+                    text: "Plain.".into()
+                },
+            ]
+        );
+        let spans = spans("Before $x^2$ and $\\\\frac{a}{b}$.");
+        assert!(spans[1].style.math && spans[1].text == "x^2");
+        assert!(
+            spans[3].style.math && spans[3].text == "\\frac{a}{b}",
+            "{spans:?}"
+        );
+        assert_eq!(join(&spans), "Before $x^2$ and $\\\\frac{a}{b}$.");
+    }
+
+    #[test]
     fn inline_markdown_round_trips_and_reads_as_plain_text() {
         let text =
             "Use **`Vec::push`** to *grow* a [vector](http://x) ~~slowly~~[^1], not a*b\\*c.";

@@ -829,6 +829,38 @@ mod tests {
     }
 
     #[test]
+    fn a_chapter_heading_directly_over_a_sub_heading_keeps_its_title_card() {
+        let script = write_script(
+            &chapter("# Chapter\n\n### Sub\n\nText.\n"),
+            "01",
+            settings(),
+        );
+        let titles: Vec<&str> = script.slides.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["Chapter", "Sub"]);
+        assert!(script.slides[0].content.is_empty());
+        assert_eq!(script.slides[0].speaker_notes, "Chapter.");
+    }
+
+    #[test]
+    fn a_decks_slides_are_titled_by_their_first_heading_and_never_joined() {
+        let mut deck =
+            chapter("# Deck\n\n# One\n\nA.\n\n---\n\n![p](p.png)\n\n---\n\n## Two\n\nB.\n");
+        deck.deck = true;
+        let script = write_script(
+            &deck,
+            "01",
+            OutlineSettings {
+                max_slides: 1,
+                ..settings()
+            },
+        );
+        let titles: Vec<&str> = script.slides.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["One", "", "Two"]);
+        // The untitled picture slide has nothing to say: it is silent, not titled aloud.
+        assert_eq!(script.slides[1].speaker_notes, "");
+    }
+
+    #[test]
     fn output_is_deterministic() {
         let ch = chapter("# T\n\nSome text. More text!\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
         assert_eq!(
