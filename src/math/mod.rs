@@ -7,6 +7,7 @@
 //! and braces.
 
 mod speech;
+pub mod tree;
 mod unicode;
 
 pub use speech::spoken;

@@ -5,7 +5,7 @@ use std::sync::{LazyLock, Mutex, Once};
 
 use pulldown_latex::{Parser, RenderConfig, Storage, push_mathml};
 
-use super::unicode::{Token, tokenize};
+use super::tree::{Token, tokenize};
 
 /// What each formula was said as: pagination asks for a slide's words many times.
 static SAID: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);

@@ -1,195 +1,64 @@
-//! TeX as one line of Unicode text: `\frac{1}{1-p}` as `1/(1−p)`, `x^2` as `x²`, `\alpha` as `α`. What the
-//! slide draws for a formula, in the bundled fonts.
+//! A formula as one line of Unicode text: `\frac{1}{1-p}` as `1/(1 − p)`, `x^2` as `x²`, `\alpha` as `α`.
+//! What a slide draws for inline math, in the bundled fonts.
+
+use super::tree::{Node, parse};
 
 /// `tex` as a line of Unicode math.
 pub fn unicode(tex: &str) -> String {
-    let tokens = tokenize(tex);
-    let mut at = 0;
-    let out = sequence(&tokens, &mut at, None);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    line(&parse(tex))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// A piece of TeX: a command (`\frac`, `\,`), a character or a brace.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Token {
-    Command(String),
-    Char(char),
-    Open,
-    Close,
-}
-
-/// `tex` as tokens, comments left out.
-pub(super) fn tokenize(tex: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut chars = tex.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let mut name = String::new();
-                while let Some(&n) = chars.peek().filter(|n| n.is_ascii_alphabetic()) {
-                    name.push(n);
-                    chars.next();
-                }
-                if name.is_empty()
-                    && let Some(n) = chars.next()
-                {
-                    name.push(n);
-                }
-                tokens.push(Token::Command(name));
-            }
-            '{' => tokens.push(Token::Open),
-            '}' => tokens.push(Token::Close),
-            '%' => {
-                // A comment runs to the line's end.
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        break;
-                    }
+/// A formula's tree as one line.
+fn line(node: &Node) -> String {
+    match node {
+        Node::Row(items) => {
+            let mut out = String::new();
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&line(item));
+                // A function's name is followed by a space unless a bracket follows.
+                let next_opens = matches!(items.get(i + 1), Some(Node::Symbol(s)) if s == "(")
+                    || matches!(items.get(i + 1), Some(Node::Fenced { .. }) | None);
+                let large = matches!(item, Node::Large(_))
+                    || matches!(item, Node::Scripts { base, .. } if matches!(**base, Node::Large(_)));
+                if (matches!(item, Node::Word(_)) && !next_opens) || large {
+                    out.push(' ');
                 }
             }
-            other => tokens.push(Token::Char(other)),
+            out
         }
-    }
-    tokens
-}
-
-/// Reads tokens up to a closing brace (or the end); `until` stops at a command such as `right`.
-fn sequence(tokens: &[Token], at: &mut usize, until: Option<&str>) -> String {
-    let mut out = String::new();
-    while *at < tokens.len() {
-        match &tokens[*at] {
-            Token::Close => {
-                *at += 1;
-                return out;
+        Node::Letter(c) => c.to_string(),
+        Node::Number(text) | Node::Word(text) | Node::Symbol(text) | Node::Large(text) => {
+            text.clone()
+        }
+        Node::Operator(text) => format!(" {text} "),
+        Node::Fraction(top, bottom) => {
+            format!("{}/{}", grouped(&line(top)), grouped(&line(bottom)))
+        }
+        Node::Root(radicand, index) => {
+            let index = index
+                .as_ref()
+                .map(|i| script(&line(i), SUPERSCRIPTS, '^'))
+                .unwrap_or_default();
+            format!("{index}√{}", grouped(&line(radicand)))
+        }
+        Node::Scripts { base, sup, sub } => {
+            let mut out = line(base);
+            if let Some(sub) = sub {
+                out.push_str(&script(&line(sub), SUBSCRIPTS, '_'));
             }
-            Token::Command(name) if Some(name.as_str()) == until => return out,
-            _ => {}
-        }
-        let piece = atom(tokens, at);
-        out.push_str(&piece);
-    }
-    out
-}
-
-/// One argument: a group, a command or a character.
-fn argument(tokens: &[Token], at: &mut usize) -> String {
-    while matches!(tokens.get(*at), Some(Token::Char(' ' | '\n'))) {
-        *at += 1;
-    }
-    match tokens.get(*at) {
-        Some(Token::Open) => {
-            *at += 1;
-            sequence(tokens, at, None)
-        }
-        Some(_) => atom(tokens, at),
-        None => String::new(),
-    }
-}
-
-/// An optional `[...]` argument.
-fn optional(tokens: &[Token], at: &mut usize) -> Option<String> {
-    if tokens.get(*at) != Some(&Token::Char('[')) {
-        return None;
-    }
-    *at += 1;
-    let mut out = String::new();
-    while let Some(token) = tokens.get(*at) {
-        if *token == Token::Char(']') {
-            *at += 1;
-            break;
-        }
-        out.push_str(&atom(tokens, at));
-    }
-    Some(out)
-}
-
-fn atom(tokens: &[Token], at: &mut usize) -> String {
-    let token = tokens[*at].clone();
-    *at += 1;
-    match token {
-        Token::Open => sequence(tokens, at, None),
-        Token::Close => String::new(),
-        Token::Char('^') => script(&argument(tokens, at), SUPERSCRIPTS, '^'),
-        Token::Char('_') => script(&argument(tokens, at), SUBSCRIPTS, '_'),
-        Token::Char('-') => " − ".into(),
-        Token::Char(c @ ('=' | '<' | '>' | '+')) => format!(" {c} "),
-        Token::Char('&') => String::new(),
-        Token::Char('~') => " ".into(),
-        Token::Char('\'') => "′".into(),
-        Token::Char(c) => c.to_string(),
-        Token::Command(name) => command(&name, tokens, at),
-    }
-}
-
-fn command(name: &str, tokens: &[Token], at: &mut usize) -> String {
-    match name {
-        "frac" | "dfrac" | "tfrac" | "cfrac" => {
-            let top = argument(tokens, at);
-            let bottom = argument(tokens, at);
-            format!("{}/{}", grouped(&top), grouped(&bottom))
-        }
-        "sqrt" => {
-            let index = optional(tokens, at);
-            let radicand = grouped(&argument(tokens, at));
-            match index {
-                Some(n) => format!("{}√{radicand}", script(&n, SUPERSCRIPTS, '^')),
-                None => format!("√{radicand}"),
+            if let Some(sup) = sup {
+                out.push_str(&script(&line(sup), SUPERSCRIPTS, '^'));
             }
+            out
         }
-        "text" | "textrm" | "mathrm" | "textit" | "mathit" | "mathbf" | "textbf" | "boldsymbol"
-        | "mathsf" | "mathtt" | "texttt" | "operatorname" | "mbox" | "displaystyle" | "mathcal"
-        | "underline" | "overline" => {
-            if matches!(name, "displaystyle") {
-                String::new()
-            } else {
-                argument(tokens, at)
-            }
-        }
-        "mathbb" => argument(tokens, at)
-            .chars()
-            .map(|c| match c {
-                'R' => 'ℝ',
-                'N' => 'ℕ',
-                'Z' => 'ℤ',
-                'Q' => 'ℚ',
-                'C' => 'ℂ',
-                'E' => '𝔼',
-                'P' => 'ℙ',
-                other => other,
-            })
-            .collect(),
-        "hat" | "widehat" => format!("{}\u{302}", argument(tokens, at)),
-        "bar" => format!("{}\u{304}", argument(tokens, at)),
-        "tilde" | "widetilde" => format!("{}\u{303}", argument(tokens, at)),
-        "vec" => format!("{}\u{20d7}", argument(tokens, at)),
-        "dot" => format!("{}\u{307}", argument(tokens, at)),
-        "left" | "right" | "big" | "Big" | "bigg" | "Bigg" | "bigl" | "bigr" | "Bigl" | "Bigr" => {
-            match tokens.get(*at) {
-                Some(Token::Char('.')) => {
-                    *at += 1;
-                    String::new()
-                }
-                _ => String::new(),
-            }
-        }
-        "begin" | "end" => {
-            argument(tokens, at);
-            String::new()
-        }
-        "label" | "tag" | "nonumber" | "notag" => {
-            if !matches!(name, "nonumber" | "notag") {
-                argument(tokens, at);
-            }
-            String::new()
-        }
-        "\\" => "; ".into(),
-        "," | ";" | ":" | "quad" | "qquad" | " " | "!" => " ".into(),
-        "{" => "{".into(),
-        "}" => "}".into(),
-        "%" | "$" | "&" | "#" | "_" => name.into(),
-        other => symbol(other)
-            .map(str::to_string)
-            .unwrap_or_else(|| other.to_string()),
+        Node::Fenced { open, body, close } => format!("{open}{}{close}", line(body).trim()),
+        Node::Accent(base, mark) => format!("{}{mark}", line(base)),
+        Node::Lines(rows) => rows.iter().map(line).collect::<Vec<_>>().join("; "),
+        Node::Space(_) => " ".into(),
+        Node::Align => String::new(),
     }
 }
 
@@ -281,121 +150,6 @@ fn script(piece: &str, table: &[(char, char)], mark: char) -> String {
     }
 }
 
-fn symbol(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "alpha" => "α",
-        "beta" => "β",
-        "gamma" => "γ",
-        "delta" => "δ",
-        "epsilon" | "varepsilon" => "ε",
-        "zeta" => "ζ",
-        "eta" => "η",
-        "theta" | "vartheta" => "θ",
-        "iota" => "ι",
-        "kappa" => "κ",
-        "lambda" => "λ",
-        "mu" => "μ",
-        "nu" => "ν",
-        "xi" => "ξ",
-        "pi" => "π",
-        "rho" | "varrho" => "ρ",
-        "sigma" => "σ",
-        "tau" => "τ",
-        "upsilon" => "υ",
-        "phi" | "varphi" => "φ",
-        "chi" => "χ",
-        "psi" => "ψ",
-        "omega" => "ω",
-        "Gamma" => "Γ",
-        "Delta" => "Δ",
-        "Theta" => "Θ",
-        "Lambda" => "Λ",
-        "Xi" => "Ξ",
-        "Pi" => "Π",
-        "Sigma" => "Σ",
-        "Phi" => "Φ",
-        "Psi" => "Ψ",
-        "Omega" => "Ω",
-        "cdot" => " · ",
-        "times" => " × ",
-        "div" => " ÷ ",
-        "pm" => " ± ",
-        "mp" => " ∓ ",
-        "leq" | "le" => " ≤ ",
-        "geq" | "ge" => " ≥ ",
-        "neq" | "ne" => " ≠ ",
-        "approx" => " ≈ ",
-        "equiv" => " ≡ ",
-        "sim" => " ∼ ",
-        "propto" => " ∝ ",
-        "ll" => " ≪ ",
-        "gg" => " ≫ ",
-        "infty" => "∞",
-        "sum" => "∑",
-        "prod" => "∏",
-        "int" => "∫",
-        "oint" => "∮",
-        "partial" => "∂",
-        "nabla" => "∇",
-        "to" | "rightarrow" => " → ",
-        "leftarrow" | "gets" => " ← ",
-        "Rightarrow" | "implies" => " ⇒ ",
-        "Leftarrow" => " ⇐ ",
-        "iff" | "Leftrightarrow" => " ⇔ ",
-        "mapsto" => " ↦ ",
-        "in" => " ∈ ",
-        "notin" => " ∉ ",
-        "subset" => " ⊂ ",
-        "subseteq" => " ⊆ ",
-        "supset" => " ⊃ ",
-        "cup" => " ∪ ",
-        "cap" => " ∩ ",
-        "emptyset" | "varnothing" => "∅",
-        "forall" => "∀",
-        "exists" => "∃",
-        "neg" | "lnot" => "¬",
-        "land" | "wedge" => " ∧ ",
-        "lor" | "vee" => " ∨ ",
-        "ldots" | "dots" => "…",
-        "cdots" => "⋯",
-        "prime" => "′",
-        "circ" => "∘",
-        "deg" => "deg",
-        "log" | "ln" | "exp" | "sin" | "cos" | "tan" | "max" | "min" | "lim" | "arg" | "det"
-        | "sup" | "inf" | "mod" | "gcd" => return Some(function(name)),
-        "langle" => "⟨",
-        "rangle" => "⟩",
-        "lceil" => "⌈",
-        "rceil" => "⌉",
-        "lfloor" => "⌊",
-        "rfloor" => "⌋",
-        "|" | "Vert" => "‖",
-        "vert" | "mid" => " | ",
-        _ => return None,
-    })
-}
-
-/// A function's name, upright, with a thin space after it.
-fn function(name: &str) -> &'static str {
-    match name {
-        "log" => "log ",
-        "ln" => "ln ",
-        "exp" => "exp ",
-        "sin" => "sin ",
-        "cos" => "cos ",
-        "tan" => "tan ",
-        "max" => "max ",
-        "min" => "min ",
-        "lim" => "lim ",
-        "arg" => "arg ",
-        "det" => "det ",
-        "sup" => "sup ",
-        "inf" => "inf ",
-        "mod" => " mod ",
-        _ => "gcd ",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +164,7 @@ mod tests {
         assert_eq!(unicode(r"\sqrt{a^2+b^2}"), "√(a² + b²)");
         assert_eq!(unicode(r"\sum_{i=1}^{n} i"), "∑ᵢ₌₁ⁿ i");
         assert_eq!(unicode(r"\mathbb{R}^n \to \mathbb{R}"), "ℝⁿ → ℝ");
-        assert_eq!(unicode(r"\left( a \right)"), "( a )");
+        assert_eq!(unicode(r"\left( a \right)"), "(a)");
+        assert_eq!(unicode(r"\log x + \sin(y)"), "log x + sin(y)");
     }
 }

@@ -13,7 +13,7 @@ use super::theme::{Colour, Theme};
 use crate::markdown::{self, Align, Block, Item, Place, Span};
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// The width of the reference canvas; its height follows the picture's aspect ratio.
 pub const WIDTH: f32 = 1920.0;
@@ -63,6 +63,12 @@ pub enum Element {
         width: f32,
         height: f32,
         radius: f32,
+        colour: Colour,
+    },
+    /// Straight strokes through `points` (a formula's radical or tall bracket).
+    Path {
+        points: Vec<(f32, f32)>,
+        width: f32,
         colour: Colour,
     },
     /// A picture fitted into the box, aspect kept; `src` names it in the slide's images.
@@ -564,27 +570,7 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             });
             height
         }
-        Block::Math { tex } => {
-            // Centred, a little larger than the text, as display math is.
-            let spans = [Span {
-                text: tex.clone(),
-                style: markdown::Style {
-                    math: true,
-                    ..Default::default()
-                },
-            }];
-            let size = sizes.body() * 1.1;
-            let set = set_spans(&spans, size, width, Colour::Text);
-            pen.missing.extend(set.missing.iter().copied());
-            let line_height = size * LINE;
-            let mut baseline = y;
-            for line in &set.lines {
-                baseline += line_height;
-                let left = x + (width - line.width).max(0.0) / 2.0;
-                draw_line(pen, line, left, baseline - size * 0.3, size);
-            }
-            set.lines.len() as f32 * line_height
-        }
+        Block::Math { tex } => display_math(pen, tex, x, y, width, sizes),
         Block::Callout { kind, title, text } => callout(pen, kind, title, text, x, y, width, sizes),
         Block::Image { src, alt, .. } => {
             let index = pen.images_placed;
@@ -662,6 +648,36 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
             paragraph(pen, &markdown::spans(&marked), at)
         }
     }
+}
+
+/// Display math set in two dimensions ([`super::formula`]), centred, a little larger than the text; a
+/// formula wider than the column is set smaller until it fits.
+fn display_math(pen: &mut Pen, tex: &str, x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {
+    let tree = crate::math::tree::parse(tex);
+    let mut size = sizes.body() * 1.1;
+    let mut set = super::formula::set(&tree, size, Colour::Text);
+    while set.width > width && size > sizes.body() * 0.5 {
+        size *= 0.9;
+        set = super::formula::set(&tree, size, Colour::Text);
+    }
+    let pad = size * 0.2;
+    let left = x + (width - set.width).max(0.0) / 2.0;
+    let baseline = y + pad + set.ascent;
+    for element in &set.elements {
+        if let Element::Text { text, face, .. } = element {
+            for c in text.chars() {
+                if text::glyph(c, *face).is_none() && !text::is_invisible(c) {
+                    pen.missing.insert(c);
+                }
+            }
+        }
+    }
+    let placed = set.elements.into_iter().map(|mut element| {
+        super::formula::shift(&mut element, left, baseline);
+        element
+    });
+    pen.out.extend(placed);
+    set.ascent + set.descent + 2.0 * pad
 }
 
 /// A callout box: a panel with an accent edge, its title (or kind) in bold over its text.

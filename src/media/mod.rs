@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod clip;
+pub mod formula;
 pub mod highlight;
 pub mod join;
 pub mod layout;

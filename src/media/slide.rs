@@ -19,7 +19,7 @@ use super::theme::{Theme, paint, palette};
 use crate::markdown::{Block, Item};
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// What one slide shows.
 #[derive(Debug, Clone)]
@@ -189,6 +189,21 @@ fn svg(
                 let _ = write!(
                     svg,
                     "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" rx=\"{radius:.2}\" fill=\"{}\"/>",
+                    paint(*colour, &colours)
+                );
+            }
+            Element::Path {
+                points,
+                width,
+                colour,
+            } => {
+                let mut d = String::new();
+                for (i, (px, py)) in points.iter().enumerate() {
+                    let _ = write!(d, "{}{px:.2} {py:.2}", if i == 0 { "M" } else { " L" });
+                }
+                let _ = write!(
+                    svg,
+                    "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width:.2}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>",
                     paint(*colour, &colours)
                 );
             }

@@ -259,7 +259,9 @@ fn a_marp_deck_builds_as_its_author_wrote_it() {
         "gaia",
     ]);
     // Math is typeset, not TeX, and said as words.
-    built.on_screen("h = hits/(hits + misses)");
+    // Display math is set in two dimensions: the fraction's parts stacked; inline math on its line.
+    built.on_screen("hits + misses");
+    built.on_screen("A ratio of h = 0.9 means");
     built.nowhere(&["\\frac", "\\text", "$$"]);
     built.said("the fraction with numerator");
     built.says_no_syntax();
