@@ -18,14 +18,11 @@ mod slidev;
 
 use std::fmt;
 
-use serde::Deserialize;
-
 pub use front_matter::FrontMatter;
 use lines::Lines;
 
 /// The tool a Markdown file was written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// vbuild's own Markdown (CommonMark with tables, footnotes, task lists and math).
     Markdown,

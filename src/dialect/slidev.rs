@@ -130,6 +130,14 @@ fn slide_front_matter(lines: &mut Lines) {
             .unwrap_or(lines.lines.len());
         if flag("hide") || flag("disabled") {
             lines.blank(close + 1..next_break);
+        } else if let Some(image) = front.fields.get("image").filter(|i| !i.is_empty()) {
+            // The image layouts' picture, beside the text as Slidev draws it.
+            let side = match front.fields.get("layout").map(String::as_str) {
+                Some("image-left") => "bg left",
+                Some("image-right") => "bg right",
+                _ => "bg",
+            };
+            lines.lines[i + 1] = format!("![{side}]({})", image.trim_start_matches("./"));
         } else if front.fields.contains_key("src") {
             lines.warn(
                 i + 1,
@@ -192,6 +200,16 @@ fn notes(lines: &mut Lines) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_layout_puts_its_picture_beside_the_text() {
+        let mut lines = Lines::new("# A\n---\nlayout: image-right\nimage: ./cat.png\n---\n# B\n");
+        rewrite(&mut lines);
+        assert_eq!(
+            lines.lines,
+            ["# A", "---", "![bg right](cat.png)", "", "", "# B", ""]
+        );
+    }
 
     #[test]
     fn slides_keep_their_last_comment_as_notes_and_lose_their_settings() {

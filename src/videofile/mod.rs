@@ -401,8 +401,23 @@ mod tests {
             (1920, 1080, 10)
         );
         assert_eq!(vf.course.split, None);
+        assert_eq!(vf.course.dialect, None);
         assert_eq!(vf.project_dir, Path::new("proj"));
         assert_eq!(vf.output_dir(), Path::new("proj/out"));
+    }
+
+    #[test]
+    fn a_dialect_is_named_or_recognised() {
+        let named = parse("[course]\nsources = [\"a.md\"]\ndialect = \"marp\"\n").unwrap();
+        assert_eq!(named.course.dialect, Some(crate::dialect::Dialect::Marp));
+        let auto = parse("[course]\nsources = [\"a.md\"]\ndialect = \"auto\"\n").unwrap();
+        assert_eq!(auto.course.dialect, None);
+        let wrong = message("[course]\nsources = [\"a.md\"]\ndialect = \"mrap\"\n");
+        assert!(
+            wrong.starts_with("proj/Videofile:3:")
+                && wrong.contains("expected \"auto\" or one of \"markdown\", \"marp\""),
+            "{wrong}"
+        );
     }
 
     #[test]

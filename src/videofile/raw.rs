@@ -57,7 +57,7 @@ pub(super) struct RawCourse {
     pub(super) language: Spanned<String>,
     pub(super) sources: Spanned<Vec<String>>,
     pub(super) split: Option<Split>,
-    pub(super) dialect: Option<crate::dialect::Dialect>,
+    pub(super) dialect: Option<Spanned<String>>,
     #[serde(default = "default_output")]
     pub(super) output: Spanned<String>,
     pub(super) currency: Option<Spanned<String>>,

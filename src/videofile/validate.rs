@@ -256,6 +256,29 @@ pub(super) fn parse(
         10..=1000,
     )?;
     let rate = check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
+    let dialect = match &course.dialect {
+        None => None,
+        Some(named) if named.get_ref() == "auto" => None,
+        Some(named) => Some(
+            crate::dialect::Dialect::ALL
+                .into_iter()
+                .find(|d| d.to_string() == *named.get_ref())
+                .ok_or_else(|| {
+                    let known: Vec<String> = crate::dialect::Dialect::ALL
+                        .iter()
+                        .map(|d| format!("\"{d}\""))
+                        .collect();
+                    locate.error(
+                        &named.span(),
+                        format!(
+                            "[course] dialect = {:?}: expected \"auto\" or one of {}",
+                            named.get_ref(),
+                            known.join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
     let language = course.language.get_ref().trim().to_string();
     let bcp47 = crate::language::is_language_tag;
     if !bcp47(&language) {
@@ -414,7 +437,7 @@ pub(super) fn parse(
             language: course_language.clone(),
             sources: course.sources.into_inner(),
             split: course.split,
-            dialect: course.dialect,
+            dialect,
             output: PathBuf::from(output),
             currency,
         },
