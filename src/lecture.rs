@@ -254,6 +254,7 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
                 source: &source,
                 text: &text,
                 start,
+                foreign: prepared.dialect != Dialect::Markdown,
             };
             chapter_source.check_tables(&chapter)?;
             let included = chapter_source.include_files(&mut chapter);
@@ -293,6 +294,8 @@ struct ChapterAt<'a> {
     source: &'a Source<'a>,
     text: &'a str,
     start: usize,
+    /// Written for another tool (not vbuild's own Markdown).
+    foreign: bool,
 }
 
 impl ChapterAt<'_> {
@@ -470,6 +473,17 @@ impl ChapterAt<'_> {
                 shown if shown.is_empty() => " (the project folder)".to_string(),
                 shown => format!(" ({shown})"),
             };
+            // A deck or page written for another tool names pictures where that tool's site keeps them: one
+            // that is not here is a placeholder, not a stop.
+            if self.foreign && !path.exists() {
+                log::warn!(
+                    "{}:{}: image {src} not found{looked_for}; a placeholder is drawn (add the file to show it)",
+                    source.shown,
+                    self.line_of(src.as_str())
+                );
+                *src = format!("missing://{src}");
+                continue;
+            }
             let bytes = files::read(&path, files::PICTURE_BYTES).map_err(|err| match err {
                 FileError::Missing => refused(format!(
                     "image {src} not found{looked_for}; add the file or fix the path"

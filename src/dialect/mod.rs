@@ -8,6 +8,7 @@
 //! warning naming its line. A rewrite never adds or removes a line, so every line number stays the author's.
 
 pub mod front_matter;
+mod html;
 mod lines;
 mod liquid;
 pub mod marp;
@@ -133,6 +134,7 @@ pub fn prepare(markdown: &str, dialect: Option<Dialect>) -> Prepared {
         Dialect::Myst => myst::rewrite(&mut lines),
         Dialect::Jekyll => liquid::rewrite(&mut lines, &front),
     }
+    html::images(&mut lines);
     math::rewrite(&mut lines, dialect == Dialect::Jekyll);
     Prepared {
         markdown: lines.text(),

@@ -596,7 +596,12 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
                     radius: 12.0,
                     colour: Colour::Panel,
                 });
-                let shown = if alt.is_empty() { src.as_str() } else { alt };
+                // A picture not on this machine: its alt text, else where it was looked for.
+                let shown = if alt.is_empty() {
+                    src.strip_prefix("missing://").unwrap_or(src)
+                } else {
+                    alt
+                };
                 let at = Text {
                     x: x + 30.0,
                     y: y + picture / 2.0 - sizes.body(),
