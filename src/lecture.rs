@@ -384,11 +384,21 @@ impl ChapterAt<'_> {
                     continue;
                 }
             };
-            let file = normalise(&source.folder.join(&path));
+            // `file.ts#name`: the region between `#region name` and `#endregion` comments (as Slidev and
+            // VS Code mark them).
+            let (file_path, region) = match path.split_once('#') {
+                Some((file, region)) => (file.to_string(), Some(region.to_string())),
+                None => (path.clone(), None),
+            };
+            let file = normalise(&source.folder.join(&file_path));
             let line = self.line_of(&path);
             match files::read_text(&file, files::SOURCE_BYTES) {
                 Ok(text) => {
-                    let language = Path::new(&path)
+                    let text = match &region {
+                        Some(name) => region_of(&text, name).unwrap_or(text),
+                        None => text,
+                    };
+                    let language = Path::new(&file_path)
                         .extension()
                         .map(|e| e.to_string_lossy().into_owned())
                         .unwrap_or_default();
@@ -440,15 +450,25 @@ impl ChapterAt<'_> {
         images: &mut Images,
     ) -> Result<(), ConfigError> {
         let source = self.source;
+        // What stands in for a picture that is not drawn: its alt text, or nothing.
+        let in_its_place = |alt: &str| {
+            if alt.is_empty() {
+                "it has no alt text to show, so it is left out"
+            } else {
+                "its alt text is shown in its place"
+            }
+        };
         for block in &mut chapter.blocks {
-            let Block::Image { src, .. } = block else {
+            let Block::Image { src, alt, .. } = block else {
                 continue;
             };
             if src.contains("://") || src.starts_with("data:") {
                 log::warn!(
-                    "{}:{}: image {src} is not on this machine and is not fetched; its alt text is shown",
+                    "{}:{}: image {} is not on this machine and is not fetched; {}",
                     source.shown,
-                    self.line_of(src.as_str())
+                    self.line_of(src.as_str()),
+                    crate::shown::value(src),
+                    in_its_place(alt)
                 );
                 continue;
             }
@@ -477,9 +497,10 @@ impl ChapterAt<'_> {
             // that is not here is a placeholder, not a stop.
             if self.foreign && !path.exists() {
                 log::warn!(
-                    "{}:{}: image {src} not found{looked_for}; a placeholder is drawn (add the file to show it)",
+                    "{}:{}: image {src} not found{looked_for}; {} (add the file to show it)",
                     source.shown,
-                    self.line_of(src.as_str())
+                    self.line_of(src.as_str()),
+                    in_its_place(alt)
                 );
                 *src = format!("missing://{src}");
                 continue;
@@ -509,11 +530,28 @@ impl ChapterAt<'_> {
             );
             *src = key;
         }
+        chapter.blocks.retain(|b| {
+            !matches!(b, Block::Image { src, alt, .. } if alt.is_empty() && (src.contains("://") || src.starts_with("data:")))
+        });
         Ok(())
     }
 }
 
 /// `path` with `.` and `..` folded away (without touching the file system).
+/// The lines of `text` between a `#region name` comment and the `#endregion` after it.
+fn region_of(text: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| {
+        l.split_once("#region")
+            .is_some_and(|(_, rest)| rest.trim() == name)
+    })?;
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| l.contains("#endregion"))
+        .map_or(lines.len(), |e| start + 1 + e);
+    Some(lines[start + 1..end].join("\n"))
+}
+
 fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {

@@ -523,7 +523,7 @@ fn notes_text(notes: &str) -> String {
     for (block, _) in parse(notes).blocks {
         match block {
             Block::Paragraph { text } | Block::Quote { text, .. } => {
-                said.push(text.replace('\n', " "))
+                said.push(crate::sentences::as_sentence(&text.replace('\n', " ")))
             }
             Block::Heading { text, .. } => said.push(crate::sentences::as_sentence(&text)),
             Block::List { items } => said.extend(
@@ -1233,7 +1233,7 @@ mod tests {
                     text: "Text here.".into()
                 },
                 Block::Notes {
-                    text: "an inline note".into()
+                    text: "an inline note.".into()
                 },
                 Block::Notes {
                     text: "Pandoc's notes, on two lines.".into()

@@ -124,13 +124,20 @@ pub fn prepare(markdown: &str, dialect: Option<Dialect>) -> Prepared {
     let mut heading_breaks = None;
     match dialect {
         Dialect::Markdown => {}
-        Dialect::Marp => heading_breaks = marp::rewrite(&mut lines, &front),
+        Dialect::Marp => {
+            heading_breaks = marp::rewrite(&mut lines, &front);
+            unwrap_html(&mut lines);
+        }
         Dialect::Slidev => slidev::rewrite(&mut lines),
         Dialect::Remark => {
             liquid::rewrite(&mut lines, &front);
             remark::rewrite(&mut lines, remark::Notes::Remark);
+            unwrap_html(&mut lines);
         }
-        Dialect::Reveal => remark::rewrite(&mut lines, remark::Notes::Reveal),
+        Dialect::Reveal => {
+            remark::rewrite(&mut lines, remark::Notes::Reveal);
+            unwrap_html(&mut lines);
+        }
         Dialect::Myst => myst::rewrite(&mut lines),
         Dialect::Jekyll => liquid::rewrite(&mut lines, &front),
     }
@@ -143,6 +150,21 @@ pub fn prepare(markdown: &str, dialect: Option<Dialect>) -> Prepared {
         front,
         warnings: lines.warnings,
         heading_breaks,
+    }
+}
+
+/// Unwraps a deck's HTML ([`html::unwrap`]), saying once how many lines of elements were left out.
+fn unwrap_html(lines: &mut Lines) {
+    let left_out = html::unwrap(lines);
+    if let Some(&first) = left_out.first() {
+        lines.warn(
+            first,
+            format!(
+                "{} line{} of HTML elements that show something of their own cannot be shown; left out",
+                left_out.len(),
+                if left_out.len() == 1 { "" } else { "s" }
+            ),
+        );
     }
 }
 

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::front_matter;
-use super::lines::Lines;
+use super::html;
+use super::lines::{Lines, fence_of};
 
 static SLOT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^::[\w-]+::\s*$").expect("a valid pattern"));
@@ -18,32 +19,9 @@ static CLICK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[click(:\d+)?\]\s*").expect("a valid pattern"));
 static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>").expect("a valid pattern"));
-/// A line that is only HTML tags.
-static TAGS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>\s*)+$").expect("a valid pattern")
-});
 /// A key of YAML front matter: `layout: center`.
 static KEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w-]*:(\s|$)").expect("a valid pattern"));
-
-/// Elements whose content is the slide's: they are dropped and what they hold is kept.
-const WRAPPERS: &[&str] = &[
-    "v-click",
-    "v-clicks",
-    "v-after",
-    "v-switch",
-    "v-drag",
-    "div",
-    "span",
-    "template",
-    "section",
-    "p",
-    "br",
-    "center",
-    "small",
-    "transform",
-    "v-motion",
-];
 
 /// True for syntax only Slidev has: slots and click animations.
 pub fn is_syntax(line: &str) -> bool {
@@ -54,7 +32,6 @@ pub fn is_syntax(line: &str) -> bool {
 pub fn rewrite(lines: &mut Lines) {
     slide_front_matter(lines);
     let code = lines.in_code();
-    let mut components: Vec<usize> = Vec::new();
     for (i, &in_code) in code.iter().enumerate() {
         if in_code {
             continue;
@@ -63,26 +40,21 @@ pub fn rewrite(lines: &mut Lines) {
         if SLOT.is_match(&line) {
             lines.lines[i].clear();
         } else if let Some(import) = line.trim_start().strip_prefix("<<<") {
+            // `<<< @/snippets/a.ts#region {2,3}`: the file (and its region), not the line highlights.
             let path = import.split_whitespace().next().unwrap_or("");
-            let path = path.split('#').next().unwrap_or("");
             let path = path.strip_prefix("@/").unwrap_or(path);
             lines.lines[i] = format!("<!-- vbuild: include={path} -->");
-        } else if TAGS_ONLY.is_match(&line) && !line.trim_start().starts_with("<!--") {
-            let wrapper_only = TAG.find_iter(&line).all(|tag| {
-                let name = tag
-                    .as_str()
-                    .trim_start_matches(['<', '/'])
-                    .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
-                    .next()
-                    .unwrap_or("");
-                WRAPPERS.contains(&name.to_ascii_lowercase().as_str())
-            });
-            if !wrapper_only {
-                components.push(i);
-            }
-            lines.lines[i].clear();
+        } else if let Some(rest) = line.trim_start().strip_prefix("$$")
+            && rest.trim_start().starts_with('{')
+        {
+            // `$$ {1|3|all}`: which lines are highlighted at each click, not math.
+            let after = rest.trim_start();
+            let end = after.find('}').map_or(after.len(), |e| e + 1);
+            lines.lines[i] = format!("$${}", &after[end..]);
         }
     }
+    magic_move(lines);
+    let components = html::unwrap(lines);
     if let Some(&first) = components.first() {
         lines.warn(
             first,
@@ -94,6 +66,40 @@ pub fn rewrite(lines: &mut Lines) {
         );
     }
     notes(lines);
+}
+
+/// A ```` ````md magic-move ```` block animates through the code blocks inside it: the last is shown.
+fn magic_move(lines: &mut Lines) {
+    let mut i = 0;
+    while i < lines.lines.len() {
+        let Some((c, n, info)) = fence_of(&lines.lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let closes = |l: &str| {
+            fence_of(l).is_some_and(|(fc, fn_, rest)| fc == c && fn_ >= n && rest.is_empty())
+        };
+        let Some(length) = lines.lines[i + 1..].iter().position(|l| closes(l)) else {
+            break;
+        };
+        let end = i + 1 + length;
+        if !info.contains("magic-move") {
+            i = end + 1;
+            continue;
+        }
+        // The last inner block: from the last opening fence inside to the line before the outer close.
+        let last_open = (i + 1..end)
+            .filter(|&j| fence_of(&lines.lines[j]).is_some_and(|(_, _, info)| !info.is_empty()))
+            .last();
+        match last_open {
+            Some(open) => {
+                lines.blank(i..open);
+                lines.blank(end..end + 1);
+            }
+            None => {}
+        }
+        i = end + 1;
+    }
 }
 
 /// Blanks each slide's own front matter (after its `---`), and a slide marked `hide: true` or
@@ -243,7 +249,7 @@ mod tests {
                 "",
                 "",
                 "",
-                "<!-- vbuild: include=snippets/a.ts -->",
+                "<!-- vbuild: include=snippets/a.ts#part -->",
                 "",
                 "",
                 "End",
