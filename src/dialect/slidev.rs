@@ -89,14 +89,11 @@ fn magic_move(lines: &mut Lines) {
         }
         // The last inner block: from the last opening fence inside to the line before the outer close.
         let last_open = (i + 1..end)
-            .filter(|&j| fence_of(&lines.lines[j]).is_some_and(|(_, _, info)| !info.is_empty()))
-            .last();
-        match last_open {
-            Some(open) => {
-                lines.blank(i..open);
-                lines.blank(end..end + 1);
-            }
-            None => {}
+            .rev()
+            .find(|&j| fence_of(&lines.lines[j]).is_some_and(|(_, _, info)| !info.is_empty()));
+        if let Some(open) = last_open {
+            lines.blank(i..open);
+            lines.blank(end..end + 1);
         }
         i = end + 1;
     }
