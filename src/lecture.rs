@@ -834,6 +834,13 @@ mod tests {
     }
 
     #[test]
+    fn an_included_region_is_the_lines_between_its_marks() {
+        let text = "a\n// #region snippet\nshown\nalso\n// #endregion snippet\nb\n";
+        assert_eq!(region_of(text, "snippet").as_deref(), Some("shown\nalso"));
+        assert_eq!(region_of(text, "other"), None);
+    }
+
+    #[test]
     fn file_split_keeps_one_chapter_per_file() {
         let chapters = split_chapters(
             "# Title\n\nText.\n\n## Part\n\nMore.",

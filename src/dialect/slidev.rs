@@ -205,6 +205,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn magic_move_shows_its_last_code_and_math_loses_its_click_ranges() {
+        let mut lines = Lines::new(
+            "````md magic-move\n```ts\nconst a = 1\n```\n```ts\nconst a = 2\n```\n````\n$$ {1|3|all}\nx\n$$",
+        );
+        rewrite(&mut lines);
+        assert_eq!(
+            lines.lines,
+            [
+                "",
+                "",
+                "",
+                "",
+                "```ts",
+                "const a = 2",
+                "```",
+                "",
+                "$$",
+                "x",
+                "$$"
+            ]
+        );
+    }
+
+    #[test]
     fn an_image_layout_puts_its_picture_beside_the_text() {
         let mut lines = Lines::new("# A\n---\nlayout: image-right\nimage: ./cat.png\n---\n# B\n");
         rewrite(&mut lines);
