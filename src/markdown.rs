@@ -666,6 +666,8 @@ struct Builder {
     definition: Option<u8>,
     /// Headings of this level or above start a slide.
     heading_breaks: Option<u8>,
+    /// The kind of the callout being collected, once part of it was emitted (before a code block in it).
+    quote_kind: Option<String>,
 }
 
 #[derive(Default)]
@@ -728,6 +730,44 @@ impl Builder {
         }
         for block in std::mem::take(&mut self.pending) {
             self.push(block);
+        }
+    }
+
+    /// Emits the quote's lines so far: a callout (its kind is kept for what follows a code block inside it),
+    /// or a quote with its attribution.
+    fn flush_quote(&mut self) {
+        let mut lines = std::mem::take(&mut self.quote);
+        if lines.is_empty() {
+            return;
+        }
+        if let Some(kind) = &self.quote_kind {
+            // A callout goes on after a code block inside it, untitled.
+            let text = lines.join("\n");
+            self.push(Block::Callout {
+                kind: kind.clone(),
+                title: String::new(),
+                text,
+            });
+            return;
+        }
+        let attribution = match lines.last() {
+            Some(last) if lines.len() > 1 => ["— ", "-- ", "– ", "~ "]
+                .iter()
+                .find_map(|dash| last.strip_prefix(dash))
+                .map(str::to_string),
+            _ => None,
+        };
+        if attribution.is_some() {
+            lines.pop();
+        }
+        if let Some((kind, title, text)) = callout(&lines) {
+            self.quote_kind = Some(kind.clone());
+            self.push(Block::Callout { kind, title, text });
+        } else {
+            self.push(Block::Quote {
+                text: lines.join("\n"),
+                attribution,
+            });
         }
     }
 
@@ -840,6 +880,10 @@ impl Builder {
             Tag::CodeBlock(kind) => {
                 if self.in_list() {
                     self.flush_list();
+                }
+                // Code inside a quote or callout comes after the text before it.
+                if self.quote_depth > 0 {
+                    self.flush_quote();
                 }
                 self.start = offset;
                 let language = match kind {
@@ -981,25 +1025,8 @@ impl Builder {
             TagEnd::BlockQuote(_) => {
                 self.quote_depth = self.quote_depth.saturating_sub(1);
                 if self.quote_depth == 0 {
-                    let mut lines = std::mem::take(&mut self.quote);
-                    let attribution = match lines.last() {
-                        Some(last) if lines.len() > 1 => ["— ", "-- ", "– ", "~ "]
-                            .iter()
-                            .find_map(|dash| last.strip_prefix(dash))
-                            .map(str::to_string),
-                        _ => None,
-                    };
-                    if attribution.is_some() {
-                        lines.pop();
-                    }
-                    if let Some((kind, title, text)) = callout(&lines) {
-                        self.push(Block::Callout { kind, title, text });
-                    } else if !lines.is_empty() {
-                        self.push(Block::Quote {
-                            text: lines.join("\n"),
-                            attribution,
-                        });
-                    }
+                    self.flush_quote();
+                    self.quote_kind = None;
                     self.flush_images();
                 }
             }
@@ -1131,6 +1158,36 @@ mod tests {
             comment("<!-- More on this later. -->"),
             Comment::Block(Block::Notes { .. })
         ));
+    }
+
+    #[test]
+    fn code_inside_a_callout_stays_between_its_text() {
+        let blocks: Vec<Block> = parse(
+            "> [!SOLUTION] Solution\n> Answer:\n> ```python\n> x = 1\n> ```\n> So x is one.\n",
+        )
+        .blocks
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect();
+        assert_eq!(
+            blocks,
+            [
+                Block::Callout {
+                    kind: "solution".into(),
+                    title: "Solution".into(),
+                    text: "Answer:".into()
+                },
+                Block::Code {
+                    language: "python".into(),
+                    text: "x = 1".into()
+                },
+                Block::Callout {
+                    kind: "solution".into(),
+                    title: String::new(),
+                    text: "So x is one.".into()
+                },
+            ]
+        );
     }
 
     #[test]

@@ -90,8 +90,12 @@ pub fn rewrite(lines: &mut Lines) {
     let mut unknown: Vec<(usize, String)> = Vec::new();
     directives(lines, 0..lines.lines.len(), &mut unknown);
     if let Some((first, _)) = unknown.first() {
-        let mut names: Vec<&str> = unknown.iter().map(|(_, n)| n.as_str()).collect();
-        names.dedup();
+        let mut names: Vec<&str> = Vec::new();
+        for (_, name) in &unknown {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
         lines.warn(
             *first,
             format!(
@@ -216,9 +220,46 @@ fn directives(lines: &mut Lines, range: Range<usize>, unknown: &mut Vec<(usize, 
             continue;
         };
         let next = directive.close.map_or(range.end, |c| c + 1);
+        if let Some(kind) = directive.name.strip_suffix("-start") {
+            i = gated(lines, &directive, kind, range.end, unknown);
+            continue;
+        }
         apply(lines, &directive, unknown);
         i = next;
     }
+}
+
+/// A gated directive (`{solution-start}` ... `{solution-end}`, as sphinx-exercise writes a solution with
+/// code cells in it): everything between the two is one callout. Returns the line after it.
+fn gated(
+    lines: &mut Lines,
+    start: &Directive,
+    kind: &str,
+    end: usize,
+    unknown: &mut Vec<(usize, String)>,
+) -> usize {
+    let after_start = start.close.map_or(end, |c| c + 1);
+    let closing = (after_start..end)
+        .find_map(|j| open(lines, j, end).filter(|d| d.name == format!("{kind}-end")));
+    let Some(closing) = closing else {
+        lines.blank(start.header.start..after_start);
+        return after_start;
+    };
+    directives(lines, after_start..closing.header.start, unknown);
+    let title = capitalised(kind);
+    lines.blank(start.header.start..after_start);
+    lines.lines[start.header.start] = format!("> [!{}] {title}", kind.to_uppercase());
+    for j in start.header.start + 1..closing.header.start {
+        let line = std::mem::take(&mut lines.lines[j]);
+        lines.lines[j] = if line.trim().is_empty() {
+            ">".into()
+        } else {
+            format!("> {line}")
+        };
+    }
+    let closing_end = closing.close.map_or(end, |c| c + 1);
+    lines.blank(closing.header.start..closing_end);
+    closing_end
 }
 
 /// The directive that opens at line `i`, if one does.
@@ -436,6 +477,27 @@ mod tests {
                 "",
                 "",
                 "",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gated_solution_is_one_callout_with_its_code() {
+        assert_eq!(
+            rewritten(
+                "```{solution-start} ex1\n:class: dropdown\n```\nAnswer:\n```{code-cell} ipython3\nx = 1\n```\n```{solution-end}\n```\nAfter."
+            ),
+            [
+                "> [!SOLUTION] Solution",
+                ">",
+                ">",
+                "> Answer:",
+                "> ```python",
+                "> x = 1",
+                "> ```",
+                "",
+                "",
+                "After."
             ]
         );
     }

@@ -38,7 +38,37 @@ pub fn mathml(tex: &str) -> Option<String> {
     }
     let mut out = String::new();
     push_mathml(&mut out, events.into_iter(), RenderConfig::default()).ok()?;
-    Some(out)
+    Some(well_formed(&out))
+}
+
+static NUMBER: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"<mn>([^<]*,[^<]*)</mn>").expect("a valid pattern"));
+
+/// pulldown-latex's MathML as XML MathCAT reads: `<` and `>` operators escaped, `&nbsp;` as the character
+/// it names, and numbers it ran together over a comma (`(-1,1)` as `1,1`) taken apart again, unless the
+/// comma groups thousands (`1,000`).
+fn well_formed(mathml: &str) -> String {
+    let escaped = mathml
+        .replace("<mo><</mo>", "<mo>&lt;</mo>")
+        .replace("<mo>></mo>", "<mo>&gt;</mo>")
+        .replace("&nbsp;", "&#160;");
+    NUMBER
+        .replace_all(&escaped, |found: &regex::Captures| {
+            let parts: Vec<&str> = found[1].split(',').collect();
+            let thousands = parts[1..]
+                .iter()
+                .all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()));
+            if thousands {
+                found[0].to_string()
+            } else {
+                parts
+                    .iter()
+                    .map(|p| format!("<mn>{p}</mn>"))
+                    .collect::<Vec<_>>()
+                    .join("<mo>,</mo>")
+            }
+        })
+        .into_owned()
 }
 
 /// TeX without `%` comments (a `%` that is not escaped ends the line's TeX).
@@ -137,6 +167,22 @@ mod tests {
         }
         let squared = spoken("x^2");
         assert!(squared.contains("squared"), "{squared}");
+        // pulldown-latex writes `<` unescaped and runs `-1,1` together: MathCAT still reads both.
+        let less = spoken(r"\frac{\partial p_0}{\partial r}<0");
+        assert!(
+            less.contains("less than") && less.contains("partial"),
+            "{less}"
+        );
+        let interval = spoken(r"c \in (-1,1)");
+        assert!(
+            interval.contains("negative 1") && !interval.contains("11"),
+            "{interval}"
+        );
+        assert_eq!(
+            spoken("1,000"),
+            "1000",
+            "a comma grouping thousands stays one number"
+        );
         let unknown = letters(r"\foo{a} = b_1");
         assert_eq!(unknown, "foo a equals b 1");
     }
