@@ -546,7 +546,11 @@ fn callout(lines: &[String]) -> Option<(String, String, String)> {
     let first = lines.first()?;
     let rest = first.strip_prefix("\\[!")?;
     let (kind, after) = rest.split_once("\\]")?;
-    if kind.is_empty() || !kind.chars().all(|c| c.is_alphanumeric() || c == '-') {
+    if kind.is_empty()
+        || !kind
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
         return None;
     }
     // Obsidian's fold marks: `[!tip]-` and `[!tip]+`.
@@ -970,6 +974,13 @@ impl Builder {
         match tag {
             TagEnd::Heading(level) => {
                 let text = self.take_text();
+                if self.quote_depth > 0 {
+                    // A heading inside a quote or callout is a bold line of it, not a new slide.
+                    if !text.is_empty() {
+                        self.quote.push(format!("**{text}**"));
+                    }
+                    return;
+                }
                 let breaks = self
                     .heading_breaks
                     .is_some_and(|at| heading_level(level) <= at);
@@ -1158,6 +1169,22 @@ mod tests {
             comment("<!-- More on this later. -->"),
             Comment::Block(Block::Notes { .. })
         ));
+    }
+
+    #[test]
+    fn a_heading_inside_a_quote_is_a_bold_line_of_it() {
+        let blocks: Vec<Block> = parse("> ### Hands-on: Trim\n>\n> Run the tool.\n")
+            .blocks
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect();
+        assert_eq!(
+            blocks,
+            [Block::Quote {
+                text: "**Hands-on: Trim**\nRun the tool.".into(),
+                attribution: None
+            }]
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub fn has_tag(line: &str) -> bool {
 /// Rewrites a Jekyll page's Liquid and kramdown syntax, line for line.
 pub fn rewrite(lines: &mut Lines, front: &FrontMatter) {
     highlight_fences(lines);
+    boxes(lines);
     let code = lines.in_code();
     let mut in_comment = false;
     let mut includes: Vec<usize> = Vec::new();
@@ -100,6 +101,44 @@ pub fn rewrite(lines: &mut Lines, front: &FrontMatter) {
     }
 }
 
+static BOX_CLASS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*\{:\s*\.([\w-]+)\s*\}\s*$").expect("a valid pattern"));
+
+/// A blockquote with a class after it (`{: .hands_on}`, `{: .tip}`, as the Galaxy Training Network and
+/// other course sites write their boxes) is a callout of that kind, titled by its first line.
+fn boxes(lines: &mut Lines) {
+    for i in 1..lines.lines.len() {
+        let Some(class) = BOX_CLASS
+            .captures(&lines.lines[i])
+            .map(|c| c[1].to_string())
+        else {
+            continue;
+        };
+        if !lines.lines[i - 1].trim_start().starts_with('>') {
+            continue;
+        }
+        let start = (0..i)
+            .rev()
+            .take_while(|&j| lines.lines[j].trim_start().starts_with('>'))
+            .last()
+            .unwrap_or(i - 1);
+        let first = lines.lines[start]
+            .trim_start()
+            .trim_start_matches('>')
+            .trim();
+        if first.starts_with("[!") {
+            continue;
+        }
+        let title = first.trim_start_matches('#').trim();
+        let title = TAG.replace_all(title, "");
+        let title = HTML_TAG.replace_all(&title, "").trim().to_string();
+        lines.lines[start] = format!("> [!{}] {title}", class.to_uppercase().replace('-', "_"));
+    }
+}
+
+static HTML_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w-]*[^<>]*>").expect("a valid pattern"));
+
 /// `{% highlight lang %}` and `{% endhighlight %}` lines as code fences.
 fn highlight_fences(lines: &mut Lines) {
     for line in &mut lines.lines {
@@ -141,6 +180,27 @@ fn output(expression: &str, front: &FrontMatter) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quote_with_a_class_after_it_is_a_callout() {
+        let mut lines = Lines::new(
+            "> ### {% icon hands_on %} Hands-on: Trim reads\n>\n> 1. Run the tool\n{: .hands_on}\n\n> <question-title></question-title>\n> Why?\n{: .question}",
+        );
+        rewrite(&mut lines, &FrontMatter::default());
+        assert_eq!(
+            lines.lines,
+            [
+                "> [!HANDS_ON] Hands-on: Trim reads",
+                ">",
+                "> 1. Run the tool",
+                "",
+                "",
+                "> [!QUESTION] ",
+                "> Why?",
+                ""
+            ]
+        );
+    }
 
     #[test]
     fn liquid_is_hidden_line_for_line_and_highlight_becomes_code() {

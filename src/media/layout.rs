@@ -701,6 +701,7 @@ fn callout(
     let size = sizes.body() * 0.95;
     let behind = pen.out.len();
     let label = if title.is_empty() {
+        let kind = kind.replace(['_', '-'], " ");
         let mut chars = kind.chars();
         let first: String = chars
             .next()

@@ -438,6 +438,9 @@ fn a_jekyll_page_builds_as_its_author_wrote_it() {
     );
     built.on_screen("A hash table maps keys to values in constant time on average.");
     built.on_screen("table[\"key\"] = \"value\"");
+    // A quote with a class after it (a course site's question box) is a callout titled by its heading.
+    built.on_screen("Question: A full table");
+    built.said("What happens to lookups when the load factor nears one?");
     // "e.g." does not end the sentence: it is one cue, said whole.
     built.said("Two keys can land in the same bucket, e.g. when the table is small.");
     built.said("alpha");
@@ -452,6 +455,8 @@ fn a_jekyll_page_builds_as_its_author_wrote_it() {
         "highlight",
         "permalink",
         "relative_url",
+        "icon",
+        "{: .question}",
     ]);
     built.says_no_syntax();
     // The code continues a slide alone: that slide is held silent rather than saying its title again.
