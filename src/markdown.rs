@@ -1173,11 +1173,7 @@ mod tests {
 
     #[test]
     fn a_heading_inside_a_quote_is_a_bold_line_of_it() {
-        let blocks: Vec<Block> = parse("> ### Hands-on: Trim\n>\n> Run the tool.\n")
-            .blocks
-            .into_iter()
-            .map(|(b, _)| b)
-            .collect();
+        let blocks = blocks("> ### Hands-on: Trim\n>\n> Run the tool.\n");
         assert_eq!(
             blocks,
             [Block::Quote {
@@ -1189,13 +1185,9 @@ mod tests {
 
     #[test]
     fn code_inside_a_callout_stays_between_its_text() {
-        let blocks: Vec<Block> = parse(
+        let blocks = blocks(
             "> [!SOLUTION] Solution\n> Answer:\n> ```python\n> x = 1\n> ```\n> So x is one.\n",
-        )
-        .blocks
-        .into_iter()
-        .map(|(b, _)| b)
-        .collect();
+        );
         assert_eq!(
             blocks,
             [
@@ -1219,13 +1211,9 @@ mod tests {
 
     #[test]
     fn math_slide_breaks_and_callouts_are_blocks() {
-        let blocks: Vec<Block> = parse(
+        let blocks = blocks(
             "Before $x^2$ and $\\frac{a}{b}$.\n\n$$\ny = x\n$$\n\n---\n\n> [!WARNING] Mind the gap\n> It is *wide*.\n\n> [!NOTE]\n> Plain.\n",
-        )
-        .blocks
-        .into_iter()
-        .map(|(b, _)| b)
-        .collect();
+        );
         assert_eq!(
             blocks,
             [
