@@ -682,8 +682,18 @@ fn cut(
     for (block, offset) in parsed.blocks {
         if let Block::Heading { level, text } = &block {
             let title = markdown::plain(text);
-            let untouched =
-                chapters.is_empty() && preamble.title.is_empty() && !has_content(&preamble.blocks);
+            // Nothing titled yet: no text before it (in a deck, no heading before it: the first heading of
+            // a deck titles it, whatever pictures or breaks come first).
+            let untouched = chapters.is_empty()
+                && preamble.title.is_empty()
+                && if how.deck {
+                    !preamble
+                        .blocks
+                        .iter()
+                        .any(|b| matches!(b, Block::Heading { .. }))
+                } else {
+                    !has_content(&preamble.blocks)
+                };
             let starts_chapter = match split_level {
                 Some(split) if *level == split => true,
                 // A level above the split: the course's title first, then a part.

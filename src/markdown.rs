@@ -101,6 +101,8 @@ pub enum Place {
     Left { percent: u8 },
     /// Beside the text, on the right.
     Right { percent: u8 },
+    /// Behind the slide (Marp's `![bg](...)`).
+    Background,
 }
 
 impl Place {

@@ -15,7 +15,7 @@ pub struct FrontMatter {
     pub language: Option<String>,
     pub description: Option<String>,
     /// Its top-level keys, which tell the tool it was written for (`marp`, `jupytext`, `theme`, ...), with
-    /// their values as text (empty for lists and mappings).
+    /// their values as text (a list of plain values joined with commas; empty for mappings).
     pub fields: BTreeMap<String, String>,
     /// The lines it takes, its fences included.
     pub lines: usize,
@@ -51,7 +51,8 @@ pub fn read(markdown: &str) -> Result<Option<FrontMatter>, Unreadable> {
         match from_yaml(&body) {
             Ok(Some(front)) => front,
             Ok(None) => return Ok(None),
-            Err(err) => return Err(err),
+            // Marp reads its directives loosely (`header: ![logo](a.png)` is not valid YAML): so does vbuild.
+            Err(err) => loose(&body).ok_or(err)?,
         }
     };
     front.lines = end + 2;
@@ -93,16 +94,60 @@ pub fn from_yaml(body: &str) -> Result<Option<FrontMatter>, Unreadable> {
             .iter()
             .filter_map(|(key, value)| {
                 let value = match value {
-                    Yaml::String(s) | Yaml::Real(s) => s.clone(),
-                    Yaml::Integer(n) => n.to_string(),
-                    Yaml::Boolean(b) => b.to_string(),
-                    _ => String::new(),
+                    Yaml::Array(items) => items
+                        .iter()
+                        .map(scalar)
+                        .collect::<Option<Vec<_>>>()
+                        .map(|items| items.join(","))
+                        .unwrap_or_default(),
+                    other => scalar(other).unwrap_or_default(),
                 };
                 Some((key.as_str()?.to_string(), value))
             })
             .collect(),
         lines: 0,
     }))
+}
+
+/// `key: value` lines read as text, as Marp reads directives that are not valid YAML; `None` when no line
+/// is one.
+fn loose(body: &str) -> Option<FrontMatter> {
+    let fields: BTreeMap<String, String> = body
+        .lines()
+        .filter(|line| !line.starts_with([' ', '\t', '-', '#']))
+        .filter_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            let key = key.trim();
+            let plain = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            let value = value.trim().trim_matches(['"', '\'']).to_string();
+            plain.then(|| (key.to_string(), value))
+        })
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let text = |key: &str| fields.get(key).filter(|v| !v.is_empty()).cloned();
+    Some(FrontMatter {
+        title: text("title"),
+        author: text("author"),
+        language: text("lang").or_else(|| text("language")),
+        description: text("description"),
+        fields: fields.clone(),
+        lines: 0,
+    })
+}
+
+/// A plain value as text.
+fn scalar(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(n) => Some(n.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 /// A person or a name: a string, or a mapping with a `name`.
@@ -182,7 +227,14 @@ mod tests {
         );
         assert_eq!(read("---\nJust a sentence.\n---\n").unwrap(), None);
         assert_eq!(read("# Title\n---\n").unwrap(), None);
-        let bad = read("---\ntitle: [unclosed\n---\n").unwrap_err();
+        let bad = read("---\n[unclosed\n---\n").unwrap_err();
         assert!(bad.line >= 2, "{bad:?}");
+        // Marp's loose directives: not YAML, read line by line.
+        let marp = read("---\nmarp: true\nheader :   ![#l](logo.png)\ntitle: Roaming\nstyle: |\n  h1 { color: red; }\n---\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(marp.fields["marp"], "true");
+        assert_eq!(marp.fields["header"], "![#l](logo.png)");
+        assert_eq!(marp.title.as_deref(), Some("Roaming"));
     }
 }

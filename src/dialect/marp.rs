@@ -24,7 +24,7 @@ const FILTERS: &[&str] = &[
 const SIZES: &[&str] = &["contain", "cover", "fit", "auto", "vertical"];
 
 /// A picture's alt text read for Marp's keywords: what is left of it (its caption) and where the picture
-/// goes. `bg left:40%` puts it beside the text; sizes, filters and `w:`/`h:` are the look of a web page,
+/// goes. `bg left:40%` puts it beside the text, `bg` behind it; sizes, filters and `w:`/`h:` are the look of a web page,
 /// not shown. A bare word (`left`, `sepia`, `50%`) is a keyword only in a `bg` picture or when every word
 /// of the alt text is one, so a caption such as "turn left" stays.
 pub fn picture(alt: &str) -> (String, Place) {
@@ -47,7 +47,11 @@ pub fn picture(alt: &str) -> (String, Place) {
     };
     let all = words.iter().all(|w| marked(w) || bare(w));
     let is_keyword = |w: &&str| marked(w) || (background || all) && bare(w);
-    let mut place = Place::Inline;
+    let mut place = if background {
+        Place::Background
+    } else {
+        Place::Inline
+    };
     if background {
         for word in &words {
             let (side, value) = word.split_once(':').unwrap_or((word, ""));
@@ -141,10 +145,13 @@ pub fn rewrite(lines: &mut Lines, front: &FrontMatter) -> Option<u8> {
         .get("headingDivider")
         .cloned()
         .or_else(from_comment)?;
+    // A list (`[2, 3]`) divides at each level in it: its deepest is taken.
     divider
-        .parse::<u8>()
-        .ok()
+        .trim_matches(['[', ']'])
+        .split(',')
+        .filter_map(|level| level.trim().parse::<u8>().ok())
         .filter(|level| (1..=6).contains(level))
+        .max()
 }
 
 #[cfg(test)]
@@ -161,7 +168,10 @@ mod tests {
             picture("bg left"),
             (String::new(), Place::Left { percent: 50 })
         );
-        assert_eq!(picture("bg contain sepia"), (String::new(), Place::Inline));
+        assert_eq!(
+            picture("bg contain sepia"),
+            (String::new(), Place::Background)
+        );
         assert_eq!(
             picture("w:300 A tide chart"),
             ("A tide chart".to_string(), Place::Inline)
@@ -188,5 +198,9 @@ mod tests {
         let front = FrontMatter::default();
         let mut lines = Lines::new("<!-- headingDivider: 2 -->\n# A");
         assert_eq!(rewrite(&mut lines, &front), Some(2));
+        let listed = crate::dialect::front_matter::read("---\nheadingDivider: [2,3]\n---\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(rewrite(&mut Lines::new("# A"), &listed), Some(3));
     }
 }

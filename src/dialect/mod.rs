@@ -308,7 +308,7 @@ mod tests {
         assert_eq!(prepared.markdown, "\n\n\n# A\n");
         assert_eq!(prepared.front.title.as_deref(), Some("T"));
         assert_eq!(prepared.because, "[course] dialect says so");
-        let broken = prepare("---\ntitle: [x\n---\n# A\n", None);
+        let broken = prepare("---\n[x\n---\n# A\n", None);
         assert_eq!(broken.markdown, "\n\n\n# A\n");
         assert_eq!(broken.warnings.len(), 1, "{:?}", broken.warnings);
     }

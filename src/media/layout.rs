@@ -13,7 +13,7 @@ use super::theme::{Colour, Theme};
 use crate::markdown::{self, Align, Block, Item, Place, Span};
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// The width of the reference canvas; its height follows the picture's aspect ratio.
 pub const WIDTH: f32 = 1920.0;
@@ -71,13 +71,15 @@ pub enum Element {
         width: f32,
         colour: Colour,
     },
-    /// A picture fitted into the box, aspect kept; `src` names it in the slide's images.
+    /// A picture fitted into the box, aspect kept; `src` names it in the slide's images. A background
+    /// picture is drawn faint behind text (`opacity` below 1).
     Image {
         x: f32,
         y: f32,
         width: f32,
         height: f32,
         src: String,
+        opacity: f32,
     },
 }
 
@@ -156,29 +158,58 @@ struct Column {
     width: f32,
 }
 
-/// The picture the author placed beside the text (Marp's `![bg right:40%](...)`), drawn the slide's full
-/// height on its side, and the column it leaves for the rest.
-fn beside(blocks: &[Block], height: f32) -> (Column, Option<Element>) {
+/// The pictures the author placed out of the flow of the text (Marp's `![bg right:40%](...)` and `![bg](...)`)
+/// and the column they leave for the rest: one beside the text is drawn the slide's full height on its
+/// side; pictures behind it share the slide's width, faint when there is text over them.
+fn placed(blocks: &[Block], height: f32) -> (Column, Vec<Element>) {
     let whole = Column {
         left: MARGIN,
         width: WIDTH - 2.0 * MARGIN,
     };
+    let mut pictures = Vec::new();
+    let behind: Vec<&String> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Image {
+                src,
+                place: Place::Background,
+                ..
+            } if is_placed(b) => Some(src),
+            _ => None,
+        })
+        .collect();
+    let text_over = blocks.iter().any(is_in_flow);
+    let share = WIDTH / behind.len().max(1) as f32;
+    for (i, src) in behind.into_iter().enumerate() {
+        pictures.push(Element::Image {
+            x: share * i as f32,
+            y: 0.0,
+            width: share,
+            height,
+            src: src.clone(),
+            opacity: if text_over { 0.3 } else { 1.0 },
+        });
+    }
     let side = blocks.iter().find_map(|b| match b {
-        Block::Image { src, place, .. } if is_beside(b) => Some((src, *place)),
+        Block::Image {
+            src,
+            place: place @ (Place::Left { .. } | Place::Right { .. }),
+            ..
+        } if is_placed(b) => Some((src, *place)),
         _ => None,
     });
     let Some((src, place)) = side else {
-        return (whole, None);
+        return (whole, pictures);
     };
     let (left, percent) = match place {
         Place::Left { percent } => (true, percent),
         Place::Right { percent } => (false, percent),
-        Place::Inline => return (whole, None),
+        Place::Inline | Place::Background => return (whole, pictures),
     };
     let picture_width = WIDTH * f32::from(percent.clamp(10, 90)) / 100.0;
     // Its half of the slide, less a margin all round.
     let inset = MARGIN * 0.4;
-    let picture = Element::Image {
+    pictures.push(Element::Image {
         x: if left {
             inset
         } else {
@@ -188,7 +219,8 @@ fn beside(blocks: &[Block], height: f32) -> (Column, Option<Element>) {
         width: picture_width - 2.0 * inset,
         height: height - 2.0 * inset,
         src: src.clone(),
-    };
+        opacity: 1.0,
+    });
     let column = Column {
         left: if left {
             picture_width + MARGIN * 0.6
@@ -197,18 +229,18 @@ fn beside(blocks: &[Block], height: f32) -> (Column, Option<Element>) {
         },
         width: WIDTH - picture_width - MARGIN * 1.6,
     };
-    (column, Some(picture))
+    (column, pictures)
 }
 
-/// A local picture placed beside the text rather than in the flow of the blocks.
-fn is_beside(block: &Block) -> bool {
+/// A local picture placed beside or behind the text rather than in the flow of the blocks.
+fn is_placed(block: &Block) -> bool {
     matches!(block, Block::Image { src, place, .. } if !place.is_inline() && !src.contains("://") && !src.starts_with("data:"))
 }
 
 /// Lays out a slide on a canvas of `height` (width [`WIDTH`]).
 pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     let mut title_pen = pen(theme, Vec::new());
-    let (column, side) = beside(page.blocks, height);
+    let (column, placed_pictures) = placed(page.blocks, height);
     let card = !page.blocks.iter().any(is_in_flow) && !page.picture;
     let top = place_title(&mut title_pen, page.title, card, height, column);
     let full = column.width;
@@ -219,8 +251,8 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
         bottom: height - BOTTOM,
     };
     let available = frame.bottom - frame.top;
-    if let Some(picture) = side {
-        title_pen.out.insert(0, picture);
+    for (i, picture) in placed_pictures.into_iter().enumerate() {
+        title_pen.out.insert(i, picture);
     }
     if page.picture {
         title_pen.out.push(Element::Image {
@@ -229,6 +261,7 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
             width: full * 0.44,
             height: available,
             src: String::new(),
+            opacity: 1.0,
         });
     }
     let images = page.blocks.iter().filter(|b| is_flow_image(b)).count();
@@ -258,20 +291,20 @@ pub fn layout(page: Page, height: f32, theme: Theme) -> Laid {
     }
 }
 
-/// A block drawn in the flow of the slide (not notes, not a picture placed beside it).
+/// A block drawn in the flow of the slide (not notes, not a picture placed beside or behind it).
 fn is_in_flow(block: &Block) -> bool {
-    block.is_drawn() && !is_beside(block)
+    block.is_drawn() && !is_placed(block)
 }
 
 fn is_flow_image(block: &Block) -> bool {
-    matches!(block, Block::Image { .. }) && !is_beside(block)
+    matches!(block, Block::Image { .. }) && !is_placed(block)
 }
 
 /// True when `blocks` fit under `title` on a standard slide at their normal sizes: what the outline writer
 /// asks before it adds a block to a slide.
 pub fn fits(title: &str, blocks: &[Block]) -> bool {
     let mut title_pen = pen(Theme::Dark, Vec::new());
-    let (column, _) = beside(blocks, STANDARD_HEIGHT);
+    let (column, _) = placed(blocks, STANDARD_HEIGHT);
     let card = !blocks.iter().any(is_in_flow);
     let top = place_title(&mut title_pen, title, card, STANDARD_HEIGHT, column);
     let frame = Frame {
@@ -617,6 +650,7 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
                     width,
                     height: picture,
                     src: src.clone(),
+                    opacity: 1.0,
                 });
             }
             if !alt.is_empty() {
@@ -1055,6 +1089,42 @@ mod tests {
             number: 2,
             picture: false,
         }
+    }
+
+    #[test]
+    fn pictures_behind_or_beside_the_text_take_no_room_in_its_flow() {
+        let behind = Block::Image {
+            src: "bg.png".into(),
+            alt: String::new(),
+            place: Place::Background,
+        };
+        let text = Block::Paragraph {
+            text: "Over the picture.".into(),
+        };
+        let laid = layout(page(&[behind.clone(), text.clone()]), 1080.0, Theme::Dark);
+        assert!(
+            matches!(&laid.elements[0], Element::Image { x, y, width, height, opacity, .. }
+                if *x == 0.0 && *y == 0.0 && *width == WIDTH && *height == 1080.0 && *opacity < 0.5),
+            "{:?}",
+            laid.elements[0]
+        );
+        let alone = layout(page(std::slice::from_ref(&behind)), 1080.0, Theme::Dark);
+        assert!(matches!(&alone.elements[0], Element::Image { opacity, .. } if *opacity == 1.0));
+        let right = Block::Image {
+            src: "side.png".into(),
+            alt: String::new(),
+            place: Place::Right { percent: 40 },
+        };
+        let laid = layout(page(&[right, text]), 1080.0, Theme::Dark);
+        let Element::Image { x, .. } = &laid.elements[0] else {
+            panic!("{:?}", laid.elements[0])
+        };
+        assert!(*x > WIDTH * 0.6 - 1.0);
+        // The text is set left of the picture.
+        assert!(laid.elements.iter().all(|e| match e {
+            Element::Text { x: tx, .. } => *tx < WIDTH * 0.6,
+            _ => true,
+        }));
     }
 
     #[test]

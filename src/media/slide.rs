@@ -19,7 +19,7 @@ use super::theme::{Theme, paint, palette};
 use crate::markdown::{Block, Item};
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// What one slide shows.
 #[derive(Debug, Clone)]
@@ -213,6 +213,7 @@ fn svg(
                 width,
                 height,
                 src,
+                opacity,
             } => {
                 let bytes = if src.is_empty() {
                     picture.map(<[u8]>::to_vec)
@@ -223,14 +224,17 @@ fn svg(
                     .and_then(|b| Some((b, super::picture::Format::of(b)?.mime())))
                 {
                     Some((bytes, mime)) => {
-                        let (x, y, width, height) = if style.theme == Theme::Dark {
+                        // A faint picture is a background: it fills its box, cropped, behind the text.
+                        let faint = *opacity < 1.0;
+                        let (x, y, width, height) = if style.theme == Theme::Dark && !faint {
                             light_card(&mut svg, bytes, (*x, *y, *width, *height))
                         } else {
                             (*x, *y, *width, *height)
                         };
                         let _ = write!(
                             svg,
-                            "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>",
+                            "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{width:.2}\" height=\"{height:.2}\" preserveAspectRatio=\"xMidYMid {}\" opacity=\"{opacity:.2}\" href=\"data:{mime};base64,{}\"/>",
+                            if faint { "slice" } else { "meet" },
                             base64::engine::general_purpose::STANDARD.encode(bytes)
                         );
                     }
