@@ -479,6 +479,10 @@ const TOOL_COMMENTS: &[&str] = &[
     "cspell:",
     "#region",
     "#endregion",
+    // reveal.js element attributes with a custom separator: `<!-- {_class="fragment"} -->`.
+    "{_",
+    "{.",
+    "{:",
 ];
 /// Comments that are marks for another tool.
 const TOOL_MARKS: &[&str] = &["toc", "/toc", "endtoc", "more", "excerpt"];
@@ -1164,6 +1168,7 @@ mod tests {
             "<!-- markdownlint-disable MD033 -->",
             "<!-- more -->",
             "<!-- fit -->",
+            "<!-- {_class=\"fragment grow\"} -->",
         ] {
             assert_eq!(comment(hidden), Comment::Hidden, "{hidden}");
         }

@@ -240,8 +240,20 @@ fn recognise(front: &FrontMatter, lines: &Lines) -> (Dialect, &'static str) {
             "it has MyST directives ({note}, {figure}, ...) or labels",
         );
     }
-    if any(&|l| l == "???") || any(&|l| l == "--") && breaks > 0 {
+    if any(&|l| l == "???") {
         return (Dialect::Remark, "it has remark.js notes (???)");
+    }
+    if has("revealOptions") {
+        return (
+            Dialect::Reveal,
+            "its front matter has revealOptions (reveal-md)",
+        );
+    }
+    if any(&|l| l.starts_with("Note:") || l.starts_with("Notes:")) && breaks > 0 {
+        return (Dialect::Reveal, "it has reveal.js notes (Note:)");
+    }
+    if any(&|l| l == "--") && breaks > 0 {
+        return (Dialect::Remark, "it has remark.js steps (--)");
     }
     if SLIDEV_KEYS.iter().any(|k| has(k)) && breaks > 0 {
         return (Dialect::Slidev, "its headmatter has Slidev settings");
@@ -254,9 +266,6 @@ fn recognise(front: &FrontMatter, lines: &Lines) -> (Dialect, &'static str) {
             Dialect::Remark,
             "its slides start with remark.js properties (class:, name:)",
         );
-    }
-    if any(&|l| l.starts_with("Note:") || l.starts_with("Notes:")) && breaks > 0 {
-        return (Dialect::Reveal, "it has reveal.js notes (Note:)");
     }
     if any(&marp::has_directive) {
         return (Dialect::Marp, "it has Marp directives");
@@ -294,6 +303,10 @@ mod tests {
             ("---\nlayout: page\ntitle: T\n---\n# A\n", Dialect::Jekyll),
             ("# A\n{% include x.html %}\n", Dialect::Jekyll),
             ("# A\n\nNote: say this\n\n---\n\n# B\n", Dialect::Reveal),
+            (
+                "---\ntitle: T\ntheme: solarized\nrevealOptions:\n  transition: fade\n---\n# A\n\n---\n\n# B\n",
+                Dialect::Reveal,
+            ),
             ("# A\n\nText `{% raw %}`.\n", Dialect::Markdown),
             ("# A\n\n```liquid\n{% if x %}\n```\n", Dialect::Markdown),
         ];

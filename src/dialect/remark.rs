@@ -69,7 +69,8 @@ pub fn rewrite(lines: &mut Lines, notes: Notes) {
             // `***` is a break even right under a paragraph, where `---` would make it a heading.
             ("---", _) => *line = "***".into(),
             ("--", Notes::Remark) => line.clear(),
-            ("--", Notes::Reveal) => *line = "***".into(),
+            // reveal-md's vertical slides.
+            ("--" | "----", Notes::Reveal) => *line = "***".into(),
             _ => {}
         }
     }

@@ -385,6 +385,35 @@ fn a_remark_deck_of_the_galaxy_training_network_builds_as_its_author_wrote_it() 
 }
 
 #[test]
+fn a_reveal_deck_builds_as_its_author_wrote_it() {
+    let built = build("reveal", &[]);
+    // reveal-md's front matter names it; `--` and `----` vertical slides are slides too.
+    built.is_course(
+        "git-in-ten-minutes.mp4",
+        &[&["Git in Ten Minutes", "Commits", "Branches", "Merging"]],
+    );
+    built.on_screen("A commit is a snapshot");
+    built.on_screen("A branch is a pointer that moves with each commit.");
+    built.on_screen("A merge joins two histories.");
+    // `Note:` runs to the slide's end and is said, never drawn; element and slide attributes are neither.
+    built.said("Welcome. We start with the basics, e.g. commits and branches.");
+    built.said("Say what a snapshot holds. Then show the log.");
+    built.said("Draw the graph on the board.");
+    built.not_on_screen(&["Welcome", "snapshot holds", "Draw the graph"]);
+    built.nowhere(&[
+        "Note:",
+        "fragment",
+        ".element",
+        ".slide",
+        "data-background",
+        "revealOptions",
+        "solarized",
+        "----",
+    ]);
+    built.says_no_syntax();
+}
+
+#[test]
 fn a_myst_lecture_builds_as_its_author_wrote_it() {
     let built = build("myst", &[]);
     built.is_course(
