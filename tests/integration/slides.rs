@@ -191,6 +191,30 @@ fn editing_a_picture_redraws_exactly_its_slide_and_a_missing_one_stops_the_build
 }
 
 #[test]
+fn what_the_svg_library_says_of_a_picture_names_the_picture_and_its_slide() {
+    let dir = small_course();
+    std::fs::write(
+        dir.path().join("d.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><text x="10" y="50" font-family="Helvetica" font-size="20" fill="notacolor">LABEL</text></svg>"#,
+    )
+    .unwrap();
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "The moon pulls the sea.",
+        "The moon pulls the sea.\n\n![A diagram](d.svg)",
+    );
+    let output = vbuild_ok(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("image d.svg on Tides, slide 1: Failed to parse fill value: 'notacolor'"),
+        "{stderr}"
+    );
+    // Said once, at the picture's check, never as a line naming no picture; and its Helvetica text has a font.
+    assert_eq!(stderr.matches("notacolor").count(), 1, "{stderr}");
+    assert!(!stderr.contains("font-family"), "{stderr}");
+}
+
+#[test]
 fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
     let dir = small_course();
     let lecture = dir.path().join("lecture.md");
