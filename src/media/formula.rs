@@ -212,7 +212,7 @@ impl Setter {
         let parts = level.fraction();
         let (top, bottom) = (self.node(top, parts), self.node(bottom, parts));
         let pad = size * 0.12;
-        let width = top.width.max(bottom.width) + 2.0 * pad;
+        let width = top.width.max(bottom.width) + 4.0 * pad;
         let axis = size * 0.27;
         let bar = (size * 0.05).max(1.5);
         let gap = size * 0.14;
@@ -222,10 +222,11 @@ impl Setter {
             width,
             ascent: -top_baseline + top.ascent,
             descent: bottom_baseline + bottom.descent,
+            // The bar spans the wider part, with a thin space either side of it.
             elements: vec![Element::Rect {
-                x: pad * 0.5,
+                x: pad,
                 y: -axis - bar / 2.0,
-                width: width - pad,
+                width: width - 2.0 * pad,
                 height: bar,
                 radius: 0.0,
                 colour: self.colour,

@@ -13,7 +13,7 @@ use super::theme::{Colour, Theme};
 use crate::markdown::{self, Align, Block, Item, Place, Span};
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// The width of the reference canvas; its height follows the picture's aspect ratio.
 pub const WIDTH: f32 = 1920.0;

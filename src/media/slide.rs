@@ -19,7 +19,7 @@ use super::theme::{Theme, paint, palette};
 use crate::markdown::{Block, Item};
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// What one slide shows.
 #[derive(Debug, Clone)]
