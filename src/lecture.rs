@@ -193,10 +193,24 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
             .unwrap_or(&path)
             .display()
             .to_string();
-        let prepared = dialect::prepare(
-            &without_control_characters(&raw, &shown),
-            videofile.course.dialect,
-        );
+        // A Jupyter notebook is read as the MyST document its cells make.
+        let notebook = path
+            .extension()
+            .is_some_and(|e| e == "ipynb")
+            .then(|| dialect::notebook::to_markdown(&raw))
+            .flatten();
+        let is_notebook = notebook.is_some();
+        let (text, chosen) = match notebook {
+            Some(markdown) => (
+                markdown,
+                Some(videofile.course.dialect.unwrap_or(Dialect::Myst)),
+            ),
+            None => (raw, videofile.course.dialect),
+        };
+        let mut prepared = dialect::prepare(&without_control_characters(&text, &shown), chosen);
+        if is_notebook && videofile.course.dialect.is_none() {
+            prepared.because = "a Jupyter notebook's cells";
+        }
         if prepared.dialect != Dialect::Markdown {
             log::info!(
                 "{shown}: read as {} ({})",

@@ -1,5 +1,6 @@
-//! Dialects: Markdown as other tools write it (Marp, Slidev, remark.js, reveal.js, MyST / Jupyter Book, Jekyll),
-//! rewritten line for line into the Markdown vbuild reads ([`crate::markdown`]) before it is parsed.
+//! Dialects: Markdown as other tools write it (Marp, Slidev, remark.js, reveal.js, MyST / Jupyter Book and its
+//! notebooks, Jekyll), rewritten line for line into the Markdown vbuild reads ([`crate::markdown`]) before it
+//! is parsed.
 //!
 //! Each file's dialect is recognised from its front matter and syntax, or named by `[course] dialect`. Its
 //! front matter ([`front_matter`]) is read and blanked; then the dialect's own rewrite turns its slide breaks,
@@ -14,6 +15,7 @@ mod liquid;
 pub mod marp;
 mod math;
 mod myst;
+pub mod notebook;
 mod remark;
 mod slidev;
 

@@ -452,6 +452,31 @@ fn a_myst_lecture_builds_as_its_author_wrote_it() {
 }
 
 #[test]
+fn a_jupyter_notebook_builds_from_its_cells() {
+    let built = build("notebook", &[]);
+    built.is_course("sampling.mp4", &[&["The law of large numbers"]]);
+    built.on_screen("draws = np.random.rand(1000)");
+    built.on_screen("The spread shrinks like");
+    built.said("The sample mean");
+    // Code tagged remove-input, outputs and the notebook's JSON are never shown.
+    built.nowhere(&[
+        "import numpy",
+        "0.4987",
+        "cell_type",
+        "kernelspec",
+        "execution_count",
+    ]);
+    built.says_no_syntax();
+    assert!(
+        built
+            .stderr
+            .contains("lecture.ipynb: read as myst (a Jupyter notebook's cells)"),
+        "{}",
+        built.stderr
+    );
+}
+
+#[test]
 fn a_jekyll_page_builds_as_its_author_wrote_it() {
     let built = build(
         "jekyll",
