@@ -6,6 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use vbuild::config::{Overrides, Variable};
+use vbuild::dialect::Dialect;
 use vbuild::digest::Digest;
 use vbuild::lecture::{ChapterSource, How, split_chapters};
 use vbuild::markdown::{Block, escape, plain};
@@ -122,6 +123,31 @@ fn markdown() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..30).prop_map(|pieces| pieces.join("\n\n"))
 }
 
+/// Pieces of other tools' syntax (front matter, breaks, notes, directives, roles, Liquid, HTML, math),
+/// mixed at random with plain Markdown.
+fn foreign_markdown() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        r#"---\n[a-zA-Z]{1,8}: \PC{0,20}\n---"#,
+        r#"\+\+\+\n[a-z]{1,8} = "\PC{0,10}"\n\+\+\+"#,
+        r#"---|--|----|\?\?\?|Note: \PC{0,20}"#,
+        r#"<!-- \PC{0,30} -->"#,
+        r#"<!--\n\PC{0,30}\n-->"#,
+        r#"(```|:::|````)\{[a-z:-]{1,12}\} \PC{0,15}\n(:[a-z]{1,6}: \PC{0,10}\n)?\PC{0,30}\n(```|:::|````)"#,
+        r#"\{[a-z:]{1,8}\}`\PC{0,12}`"#,
+        r#"\([a-z-]{1,10}\)="#,
+        r#"\{% [a-z]{1,10} \PC{0,10}%\}|\{\{ \PC{0,10} \}\}|\{: \.[a-z]{1,8}\}"#,
+        r#"\.[a-z-]{1,10}\[\PC{0,20}\]?"#,
+        r#"\$\PC{0,20}\$|\$\$\n\PC{0,30}\n\$\$|\\\(\PC{0,10}\\\)"#,
+        r#"!\[(bg|w:\d{1,3}|left:\d{1,2}%|\PC{0,10})( [a-z:%0-9]{0,8})?\]\([a-z./]{0,12}\)"#,
+        r#"<[a-zA-Z-]{1,10}( [a-z]{1,5}="\PC{0,6}")?/?>\PC{0,10}(</[a-z]{1,5}>)?"#,
+        r#"::[a-z]{1,6}::|<<< @/[a-z./#]{0,12}|\[click(:\d)?\] \PC{0,10}"#,
+        r#"> \[![A-Za-z_]{1,8}\] \PC{0,15}\n> \PC{0,20}"#,
+        r#"\PC{0,60}"#,
+        r#"#{1,6} \PC{0,30}"#,
+    ];
+    prop::collection::vec(piece, 0..25).prop_map(|pieces| pieces.join("\n\n"))
+}
+
 fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
     split_chapters(markdown, How::document(split), "Fallback")
         .into_iter()
@@ -205,6 +231,38 @@ proptest! {
         let text = "[course]\ntitle = \"T\"\nsources = [\"a.md\"]\n[profile.draft.video]\nfps = 5\n";
         if let Err(err) = Videofile::parse(Path::new("Videofile"), text, &overrides) {
             prop_assert!(!err.to_string().trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn any_tools_markdown_is_rewritten_line_for_line_and_becomes_slides(
+        text in foreign_markdown(),
+        dialect in prop::sample::select(vec![
+            None,
+            Some(Dialect::Markdown),
+            Some(Dialect::Marp),
+            Some(Dialect::Slidev),
+            Some(Dialect::Remark),
+            Some(Dialect::Reveal),
+            Some(Dialect::Myst),
+            Some(Dialect::Jekyll),
+        ]),
+    ) {
+        let prepared = vbuild::dialect::prepare(&text, dialect);
+        // Every line number a message gives is the author's.
+        prop_assert_eq!(prepared.markdown.matches('\n').count(), text.matches('\n').count());
+        for (line, _) in &prepared.warnings {
+            prop_assert!(*line >= 1 && *line <= text.matches('\n').count() + 1);
+        }
+        let how = How {
+            split: Split::File,
+            deck: prepared.dialect.is_deck(),
+            heading_breaks: prepared.heading_breaks,
+        };
+        let settings = OutlineSettings { max_slides: 8, max_bullets: 5, words_per_slide: 60 };
+        for (chapter, _) in split_chapters(&prepared.markdown, how, "Fallback") {
+            let script = write_script(&chapter, "01", settings);
+            prop_assert!(!script.slides.is_empty());
         }
     }
 
