@@ -334,7 +334,10 @@ impl ChapterAt<'_> {
         let text = self.text;
         let shown = self.source.shown;
         let mut language = videofile.course.language.clone();
+        let primary = |tag: &str| tag.split(['-', '_']).next().unwrap_or("").to_lowercase();
         match front_language {
+            // `lang: en-US` in an English course is the course's language: its voice speaks it.
+            Some(tag) if primary(tag) == primary(&language) => {}
             Some(tag) if language::is_language_tag(tag) => language = tag.to_string(),
             Some(tag) => log::warn!(
                 "{shown}:1: the front matter's lang {tag:?} is not a BCP 47 tag; the course's language {language} is used"

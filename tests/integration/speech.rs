@@ -282,6 +282,51 @@ fn the_pronunciation_dictionary_changes_what_is_said_not_the_subtitles() {
 }
 
 #[test]
+fn a_files_front_matter_language_is_spoken_unless_it_is_the_courses() {
+    let dir = small_course();
+    // Two files: one whose front matter says French, one that says en-US in this English course.
+    std::fs::write(
+        dir.path().join("vents.md"),
+        "---\ntitle: Vents\nlang: fr\n---\n\n## Vents\n\nL'air va des hautes vers les basses pressions.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tides.md"),
+        "---\nlang: en-US\n---\n\n## Tides\n\nThe moon pulls the sea.\n",
+    )
+    .unwrap();
+    replace_in(
+        &dir.path().join("Videofile"),
+        "sources = [\"lecture.md\"]",
+        "sources = [\"vents.md\", \"tides.md\"]",
+    );
+    // The course's voice is British: en-US in a file's front matter is no reason to change it.
+    append_to_videofile(dir.path(), "\n[speech]\nvoice = \"en-gb\"\n");
+    let log = dir.path().join("espeak-calls.log");
+    let recorder = espeak_wrapper(&format!(
+        "case \"$*\" in *--stdin*) text=$(cat); echo \"$* :: $text\" >> '{}'; \
+         printf '%s' \"$text\" | /usr/bin/espeak-ng \"$@\"; exit $?;; esac",
+        log.display()
+    ));
+    let output = vbuild_with_programs(dir.path(), recorder.path(), &["subtitles"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let voice_of = |words: &str| -> Vec<&str> {
+        calls
+            .lines()
+            .filter(|call| call.contains(words))
+            .map(|call| call.split_once("-v ").unwrap().1.split(' ').next().unwrap())
+            .collect()
+    };
+    assert_eq!(voice_of("hautes vers les basses"), ["fr"], "{calls}");
+    assert_eq!(voice_of("The moon pulls the sea"), ["en-gb"], "{calls}");
+}
+
+#[test]
 fn a_chapter_language_reaches_the_engine() {
     let dir = small_course();
     let lecture = dir.path().join("lecture.md");
