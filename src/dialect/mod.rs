@@ -141,7 +141,10 @@ pub fn prepare(markdown: &str, dialect: Option<Dialect>) -> Prepared {
             unwrap_html(&mut lines);
         }
         Dialect::Myst => myst::rewrite(&mut lines),
-        Dialect::Jekyll => liquid::rewrite(&mut lines, &front),
+        Dialect::Jekyll => {
+            liquid::rewrite(&mut lines, &front);
+            unwrap_html(&mut lines);
+        }
     }
     html::images(&mut lines);
     math::rewrite(&mut lines, dialect == Dialect::Jekyll);
@@ -315,6 +318,14 @@ mod tests {
         for (source, expected) in cases {
             assert_eq!(prepare(source, None).dialect, expected, "{source}");
         }
+    }
+
+    #[test]
+    fn a_pages_html_elements_keep_their_text() {
+        let page = "---\nlayout: page\n---\n<details>\n<summary>More</summary>\n\n    Hidden text\n</details>\n";
+        let prepared = prepare(page, None);
+        assert_eq!(prepared.dialect, Dialect::Jekyll);
+        assert_eq!(prepared.markdown, "\n\n\n\nMore\n\nHidden text\n\n");
     }
 
     #[test]

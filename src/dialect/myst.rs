@@ -125,6 +125,46 @@ pub fn rewrite(lines: &mut Lines) {
             *line = EQUATION_LABEL.replace(line, "$$$$").into_owned();
         }
     }
+    amsmath(lines);
+}
+
+static AMS_BEGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*\\begin\{(align|equation|gather|multline|eqnarray|alignat|flalign)\*?\}")
+        .expect("a valid pattern")
+});
+
+/// amsmath environments written bare (`\begin{align} ... \end{align}`, which MyST reads as display math):
+/// the `$$` around them, on their own first and last lines.
+fn amsmath(lines: &mut Lines) {
+    let code = lines.in_code();
+    let mut i = 0;
+    while i < lines.lines.len() {
+        let Some(environment) = (!code[i])
+            .then(|| AMS_BEGIN.captures(&lines.lines[i]))
+            .flatten()
+            .map(|c| c[1].to_string())
+        else {
+            i += 1;
+            continue;
+        };
+        let already = i > 0 && lines.lines[i - 1].trim() == "$$" || lines.lines[i].contains("$$");
+        let end = (i..lines.lines.len())
+            .find(|&j| lines.lines[j].contains(&format!("\\end{{{environment}")));
+        let Some(end) = end else {
+            break;
+        };
+        if !already {
+            lines.lines[i].insert_str(0, "$$");
+            lines.lines[end].push_str("$$");
+            // Display math cannot hold an empty line.
+            for line in &mut lines.lines[i + 1..end] {
+                if line.trim().is_empty() {
+                    *line = "{}".into();
+                }
+            }
+        }
+        i = end + 1;
+    }
 }
 
 /// Each label's section title: `(intro)=` over `# Introduction` gives intro -> Introduction.
@@ -477,6 +517,28 @@ mod tests {
                 "",
                 "",
                 "",
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_amsmath_environments_are_display_math() {
+        assert_eq!(
+            rewritten(
+                "Text.\n\n\\begin{align}\na &= b \\\\\n\nc &= d\n\\end{align}\n\n$$\n\\begin{equation}x\\end{equation}\n$$"
+            ),
+            [
+                "Text.",
+                "",
+                "$$\\begin{align}",
+                "a &= b \\\\",
+                "{}",
+                "c &= d",
+                "\\end{align}$$",
+                "",
+                "$$",
+                "\\begin{equation}x\\end{equation}",
+                "$$"
             ]
         );
     }
