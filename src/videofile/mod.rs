@@ -412,6 +412,13 @@ mod tests {
         assert_eq!(named.course.dialect, Some(crate::dialect::Dialect::Marp));
         let auto = parse("[course]\nsources = [\"a.md\"]\ndialect = \"auto\"\n").unwrap();
         assert_eq!(auto.course.dialect, None);
+        let split = parse("[course]\nsources = [\"a.md\"]\nsplit = \"auto\"\n").unwrap();
+        assert_eq!(
+            split.course.split, None,
+            "what vbuild config prints is accepted"
+        );
+        let file = parse("[course]\nsources = [\"a.md\"]\nsplit = \"file\"\n").unwrap();
+        assert_eq!(file.course.split, Some(Split::File));
         let wrong = message("[course]\nsources = [\"a.md\"]\ndialect = \"mrap\"\n");
         assert!(
             wrong.starts_with("proj/Videofile:3:")

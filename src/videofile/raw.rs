@@ -56,11 +56,33 @@ pub(super) struct RawCourse {
     #[serde(default = "default_language")]
     pub(super) language: Spanned<String>,
     pub(super) sources: Spanned<Vec<String>>,
-    pub(super) split: Option<Split>,
+    pub(super) split: Option<RawSplit>,
     pub(super) dialect: Option<Spanned<String>>,
     #[serde(default = "default_output")]
     pub(super) output: Spanned<String>,
     pub(super) currency: Option<Spanned<String>>,
+}
+
+/// `[course] split` as written: `"auto"` (the default) or a split.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RawSplit {
+    Auto,
+    H1,
+    H2,
+    File,
+}
+
+impl RawSplit {
+    /// The split it names; `None` for `auto`.
+    pub(super) fn named(self) -> Option<Split> {
+        match self {
+            RawSplit::Auto => None,
+            RawSplit::H1 => Some(Split::H1),
+            RawSplit::H2 => Some(Split::H2),
+            RawSplit::File => Some(Split::File),
+        }
+    }
 }
 
 #[derive(Deserialize)]

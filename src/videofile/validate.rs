@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::raw::{RawPronounce, RawProvider, RawVideofile, sections, unspanned};
+use super::raw::{RawPronounce, RawProvider, RawSplit, RawVideofile, sections, unspanned};
 use super::{
     CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, ProviderSettings, Script,
     Speech, Video, Videofile,
@@ -436,7 +436,7 @@ pub(super) fn parse(
             title,
             language: course_language.clone(),
             sources: course.sources.into_inner(),
-            split: course.split,
+            split: course.split.and_then(RawSplit::named),
             dialect,
             output: PathBuf::from(output),
             currency,
