@@ -16,7 +16,7 @@ use crate::script::{Script, Slide};
 use crate::sentences;
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
-pub const VERSION: u32 = 8;
+pub const VERSION: u32 = 9;
 
 /// The longest piece of text (in characters) a slide takes at once: longer sentences and words continue.
 const MAX_PIECE_CHARS: usize = 600;
@@ -464,18 +464,24 @@ fn pieces(text: &str, words_per_slide: usize) -> Vec<(String, Glue)> {
     let spans = markdown::spans(text);
     let flat: String = spans.iter().map(|s| s.text.as_str()).collect();
     let chars: Vec<char> = flat.chars().collect();
+    // A formula is one piece: no cut falls inside it (unless it alone is far too long for a slide).
+    let mut inside: Vec<bool> = Vec::with_capacity(chars.len());
+    for span in &spans {
+        let length = span.text.chars().count();
+        inside.extend((0..length).map(|k| span.style.math && k > 0));
+    }
     let mut cuts: Vec<usize> = Vec::new();
     let mut start = 0;
     let mut words = 0;
     let mut in_word = false;
     for (i, &c) in chars.iter().enumerate() {
-        let long = i - start >= MAX_PIECE_CHARS;
+        let long = i - start >= MAX_PIECE_CHARS && (!inside[i] || i - start >= 4 * MAX_PIECE_CHARS);
         if c.is_whitespace() {
             in_word = false;
         } else if !in_word {
             in_word = true;
             words += 1;
-            if words > words_per_slide && i > start {
+            if words > words_per_slide && i > start && !inside[i] {
                 cuts.push(i);
                 start = i;
                 words = 1;
@@ -490,7 +496,7 @@ fn pieces(text: &str, words_per_slide: usize) -> Vec<(String, Glue)> {
         }
         let ends_sentence =
             sentences::ends_at(&chars[start..], i - start) || matches!(c, '。' | '！' | '？');
-        if ends_sentence && words > 0 && i + 1 < chars.len() {
+        if ends_sentence && words > 0 && i + 1 < chars.len() && !inside[i + 1] {
             cuts.push(i + 1);
             start = i + 1;
             words = 0;
@@ -858,6 +864,30 @@ mod tests {
         assert_eq!(titles, ["One", "", "Two"]);
         // The untitled picture slide has nothing to say: it is silent, not titled aloud.
         assert_eq!(script.slides[1].speaker_notes, "");
+    }
+
+    #[test]
+    fn a_formula_is_never_cut_in_two() {
+        let ch = chapter("# Math\n\nWe know $n! \\cdot n. x^2$ holds. More text here.\n");
+        let script = write_script(
+            &ch,
+            "01",
+            OutlineSettings {
+                words_per_slide: 2,
+                ..settings()
+            },
+        );
+        let texts: Vec<String> = shown(&script)
+            .into_iter()
+            .map(|b| match b {
+                Block::Paragraph { text } => text,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.contains("$n! \\\\cdot n. x^2$")),
+            "{texts:?}"
+        );
     }
 
     #[test]
