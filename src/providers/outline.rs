@@ -624,6 +624,17 @@ mod tests {
             .0
     }
 
+    /// The text of every slide's paragraphs (a slide of anything else fails the test).
+    fn paragraphs(script: &Script) -> Vec<String> {
+        shown(script)
+            .into_iter()
+            .map(|b| match b {
+                Block::Paragraph { text } => text,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     /// Every block of every slide, with the parts of one block joined back.
     fn shown(script: &Script) -> Vec<Block> {
         let mut out: Vec<Block> = Vec::new();
@@ -673,13 +684,7 @@ mod tests {
             .map(|s| s.speaker_notes.split_whitespace().count())
             .sum();
         assert_eq!(words, 40 * 7 + 1);
-        let text: Vec<String> = shown(&script)
-            .into_iter()
-            .map(|b| match b {
-                Block::Paragraph { text } => text,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let text: Vec<String> = paragraphs(&script);
         assert_eq!(text.join(" "), sentence.repeat(40).trim());
         assert!(!script.slides.iter().any(|s| s.speaker_notes.contains('…')));
     }
@@ -778,13 +783,7 @@ mod tests {
 
         let word = "y".repeat(20_000);
         let giant = write_script(&chapter(&format!("# Big\n\n{word}\n")), "01", settings());
-        let text: String = shown(&giant)
-            .into_iter()
-            .map(|b| match b {
-                Block::Paragraph { text } => text,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let text: String = paragraphs(&giant).concat();
         assert!(
             text == word,
             "{} characters shown of {}",
@@ -877,13 +876,7 @@ mod tests {
                 ..settings()
             },
         );
-        let texts: Vec<String> = shown(&script)
-            .into_iter()
-            .map(|b| match b {
-                Block::Paragraph { text } => text,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let texts: Vec<String> = paragraphs(&script);
         assert!(
             texts.iter().any(|t| t.contains("$n! \\\\cdot n. x^2$")),
             "{texts:?}"
