@@ -397,7 +397,8 @@ pub fn join(spans: &[Span]) -> String {
     out
 }
 
-fn longest_backtick_run(text: &str) -> usize {
+/// The longest run of backticks in `text` (a code span or fence around it needs one more).
+pub fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 

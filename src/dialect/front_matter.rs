@@ -21,6 +21,23 @@ pub struct FrontMatter {
     pub lines: usize,
 }
 
+impl FrontMatter {
+    /// Front matter with `fields`, its title, author, language and description read by `text`.
+    fn read_by(
+        text: impl Fn(&str) -> Option<String>,
+        fields: BTreeMap<String, String>,
+    ) -> FrontMatter {
+        FrontMatter {
+            title: text("title"),
+            author: text("author").or_else(|| text("authors")),
+            language: text("lang").or_else(|| text("language")),
+            description: text("description"),
+            fields,
+            lines: 0,
+        }
+    }
+}
+
 /// A front matter block that is there but cannot be read: the line of the problem and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
@@ -85,28 +102,22 @@ pub fn from_yaml(body: &str) -> Result<Option<FrontMatter>, Unreadable> {
         }
         .filter(|s| !s.is_empty())
     };
-    Ok(Some(FrontMatter {
-        title: text("title"),
-        author: text("author").or_else(|| text("authors")),
-        language: text("lang").or_else(|| text("language")),
-        description: text("description"),
-        fields: map
-            .iter()
-            .filter_map(|(key, value)| {
-                let value = match value {
-                    Yaml::Array(items) => items
-                        .iter()
-                        .map(scalar)
-                        .collect::<Option<Vec<_>>>()
-                        .map(|items| items.join(","))
-                        .unwrap_or_default(),
-                    other => scalar(other).unwrap_or_default(),
-                };
-                Some((key.as_str()?.to_string(), value))
-            })
-            .collect(),
-        lines: 0,
-    }))
+    let fields = map
+        .iter()
+        .filter_map(|(key, value)| {
+            let value = match value {
+                Yaml::Array(items) => items
+                    .iter()
+                    .map(scalar)
+                    .collect::<Option<Vec<_>>>()
+                    .map(|items| items.join(","))
+                    .unwrap_or_default(),
+                other => scalar(other).unwrap_or_default(),
+            };
+            Some((key.as_str()?.to_string(), value))
+        })
+        .collect();
+    Ok(Some(FrontMatter::read_by(text, fields)))
 }
 
 /// `key: value` lines read as text, as Marp reads directives that are not valid YAML; `None` when no line
@@ -130,14 +141,7 @@ fn loose(body: &str) -> Option<FrontMatter> {
         return None;
     }
     let text = |key: &str| fields.get(key).filter(|v| !v.is_empty()).cloned();
-    Some(FrontMatter {
-        title: text("title"),
-        author: text("author"),
-        language: text("lang").or_else(|| text("language")),
-        description: text("description"),
-        fields: fields.clone(),
-        lines: 0,
-    })
+    Some(FrontMatter::read_by(text, fields.clone()))
 }
 
 /// A plain value as text.
@@ -181,26 +185,20 @@ fn from_toml(body: &str) -> Result<FrontMatter, Unreadable> {
         }
         .filter(|s| !s.is_empty())
     };
-    Ok(FrontMatter {
-        title: text("title"),
-        author: text("author").or_else(|| text("authors")),
-        language: text("lang").or_else(|| text("language")),
-        description: text("description"),
-        fields: table
-            .iter()
-            .map(|(key, value)| {
-                let value = match value {
-                    toml::Value::String(s) => s.clone(),
-                    toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
-                        value.to_string()
-                    }
-                    _ => String::new(),
-                };
-                (key.clone(), value)
-            })
-            .collect(),
-        lines: 0,
-    })
+    let fields = table
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                    value.to_string()
+                }
+                _ => String::new(),
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    Ok(FrontMatter::read_by(text, fields))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Any tag.
-static TAG: LazyLock<Regex> =
+pub(super) static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>").expect("a valid pattern"));
 /// A line that is only tags.
 static TAGS_ONLY: LazyLock<Regex> = LazyLock::new(|| {

@@ -131,13 +131,10 @@ fn boxes(lines: &mut Lines) {
         }
         let title = first.trim_start_matches('#').trim();
         let title = TAG.replace_all(title, "");
-        let title = HTML_TAG.replace_all(&title, "").trim().to_string();
+        let title = super::html::TAG.replace_all(&title, "").trim().to_string();
         lines.lines[start] = format!("> [!{}] {title}", class.to_uppercase().replace('-', "_"));
     }
 }
-
-static HTML_TAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w-]*[^<>]*>").expect("a valid pattern"));
 
 /// `{% highlight lang %}` and `{% endhighlight %}` lines as code fences.
 fn highlight_fences(lines: &mut Lines) {

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::markdown::longest_backtick_run;
+
 /// A notebook's cells as one Markdown document; `None` when `json` is not a notebook.
 pub fn to_markdown(json: &str) -> Option<String> {
     let notebook: Value = serde_json::from_str(json).ok()?;
@@ -41,10 +43,6 @@ pub fn to_markdown(json: &str) -> Option<String> {
         out.push_str("\n\n");
     }
     Some(out)
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -10,15 +10,13 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::front_matter;
-use super::html;
+use super::html::{self, TAG};
 use super::lines::{Lines, fence_of};
 
 static SLOT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^::[\w-]+::\s*$").expect("a valid pattern"));
 static CLICK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[click(:\d+)?\]\s*").expect("a valid pattern"));
-static TAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w.:-]*(\s[^<>]*)?/?>").expect("a valid pattern"));
 /// A key of YAML front matter: `layout: center`.
 static KEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][\w-]*:(\s|$)").expect("a valid pattern"));

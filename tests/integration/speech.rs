@@ -281,6 +281,33 @@ fn the_pronunciation_dictionary_changes_what_is_said_not_the_subtitles() {
     );
 }
 
+/// Builds the subtitles of the course in `dir` with espeak-ng behind a recorder; returns each call's
+/// arguments and the text it read from stdin, a line each.
+fn espeak_calls_of_subtitles(dir: &Path) -> String {
+    let log = dir.join("espeak-calls.log");
+    let recorder = espeak_wrapper(&format!(
+        "case \"$*\" in *--stdin*) text=$(cat); echo \"$* :: $text\" >> '{}'; \
+         printf '%s' \"$text\" | /usr/bin/espeak-ng \"$@\"; exit $?;; esac",
+        log.display()
+    ));
+    let output = vbuild_with_programs(dir, recorder.path(), &["subtitles"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// The voices (`-v`) of the recorded calls that read `words`.
+fn voice_of<'a>(calls: &'a str, words: &str) -> Vec<&'a str> {
+    calls
+        .lines()
+        .filter(|call| call.contains(words))
+        .map(|call| call.split_once("-v ").unwrap().1.split(' ').next().unwrap())
+        .collect()
+}
+
 #[test]
 fn a_files_front_matter_language_is_spoken_unless_it_is_the_courses() {
     let dir = small_course();
@@ -302,28 +329,17 @@ fn a_files_front_matter_language_is_spoken_unless_it_is_the_courses() {
     );
     // The course's voice is British: en-US in a file's front matter is no reason to change it.
     append_to_videofile(dir.path(), "\n[speech]\nvoice = \"en-gb\"\n");
-    let log = dir.path().join("espeak-calls.log");
-    let recorder = espeak_wrapper(&format!(
-        "case \"$*\" in *--stdin*) text=$(cat); echo \"$* :: $text\" >> '{}'; \
-         printf '%s' \"$text\" | /usr/bin/espeak-ng \"$@\"; exit $?;; esac",
-        log.display()
-    ));
-    let output = vbuild_with_programs(dir.path(), recorder.path(), &["subtitles"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let calls = espeak_calls_of_subtitles(dir.path());
+    assert_eq!(
+        voice_of(&calls, "hautes vers les basses"),
+        ["fr"],
+        "{calls}"
     );
-    let calls = std::fs::read_to_string(&log).unwrap();
-    let voice_of = |words: &str| -> Vec<&str> {
-        calls
-            .lines()
-            .filter(|call| call.contains(words))
-            .map(|call| call.split_once("-v ").unwrap().1.split(' ').next().unwrap())
-            .collect()
-    };
-    assert_eq!(voice_of("hautes vers les basses"), ["fr"], "{calls}");
-    assert_eq!(voice_of("The moon pulls the sea"), ["en-gb"], "{calls}");
+    assert_eq!(
+        voice_of(&calls, "The moon pulls the sea"),
+        ["en-gb"],
+        "{calls}"
+    );
 }
 
 #[test]
@@ -339,30 +355,18 @@ fn a_chapter_language_reaches_the_engine() {
         ),
     )
     .unwrap();
-    let log = dir.path().join("espeak-calls.log");
-    // Records each call's arguments and the text it reads from stdin.
-    let recorder = espeak_wrapper(&format!(
-        "case \"$*\" in *--stdin*) text=$(cat); echo \"$* :: $text\" >> '{}'; \
-         printf '%s' \"$text\" | /usr/bin/espeak-ng \"$@\"; exit $?;; esac",
-        log.display()
-    ));
-    let output = vbuild_with_programs(dir.path(), recorder.path(), &["subtitles"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let calls = std::fs::read_to_string(&log).unwrap();
-    let voice_of = |words: &str| -> Vec<&str> {
-        calls
-            .lines()
-            .filter(|call| call.contains(words))
-            .map(|call| call.split_once("-v ").unwrap().1.split(' ').next().unwrap())
-            .collect()
-    };
+    let calls = espeak_calls_of_subtitles(dir.path());
     // The French chapter is spoken by espeak-ng's French voice, the rest by the course's (English) voice.
-    assert_eq!(voice_of("hautes vers les basses"), ["fr"], "{calls}");
-    assert_eq!(voice_of("The moon pulls the sea"), ["en-us"], "{calls}");
+    assert_eq!(
+        voice_of(&calls, "hautes vers les basses"),
+        ["fr"],
+        "{calls}"
+    );
+    assert_eq!(
+        voice_of(&calls, "The moon pulls the sea"),
+        ["en-us"],
+        "{calls}"
+    );
 
     // A directive that is not a language tag is an error at its line, before any work.
     std::fs::write(
