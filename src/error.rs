@@ -62,6 +62,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Config(err) => err.hint(),
+            Error::Target(err) => err.hint.clone(),
             Error::Tools(StepError::Provider(ProviderError::Spawn { program, .. })) => {
                 Some(install_hint(program))
             }

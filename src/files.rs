@@ -37,6 +37,16 @@ pub enum FileError {
     /// The file is larger than its kind may be.
     #[error("it is {} large; at most {} is read", crate::size::human(*size), crate::size::human(*limit))]
     TooLarge { size: u64, limit: u64 },
+    /// The file is not UTF-8 text; where the first byte that is not.
+    #[error(
+        "it is not UTF-8 text: line {line}, column {column} holds the byte 0x{byte:02X}{}; save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        if *byte >= 0xA0 { format!(" ({:?} in Latin-1)", char::from(*byte)) } else { String::new() }
+    )]
+    NotUtf8 {
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
     #[error("{0}")]
     Io(io::Error),
 }
@@ -104,19 +114,57 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
-/// The text of the regular file at `path`, of at most `limit` bytes.
+/// The text of the regular file at `path`, of at most `limit` bytes, without a byte order mark.
 pub fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
-    String::from_utf8(read(path, limit)?).map_err(|_| {
-        FileError::Io(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "it is not UTF-8 text",
-        ))
+    text_of(read(path, limit)?)
+}
+
+/// `bytes` as UTF-8 text without a leading byte order mark (editors on Windows write one).
+pub fn text_of(mut bytes: Vec<u8>) -> Result<String, FileError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let bytes = err.as_bytes();
+        let at = err.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        FileError::NotUtf8 {
+            line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+            column: String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1,
+            byte: bytes[at],
+        }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_loses_its_byte_order_mark_and_latin_1_is_named_where_it_is() {
+        assert_eq!(text_of(b"\xEF\xBB\xBF# Title".to_vec()).unwrap(), "# Title");
+        let err = text_of(b"# Title\n\nCaf\xE9 au lait".to_vec()).unwrap_err();
+        assert!(matches!(
+            err,
+            FileError::NotUtf8 {
+                line: 3,
+                column: 4,
+                byte: 0xE9
+            }
+        ));
+        assert!(
+            err.to_string().contains("('\u{e9}' in Latin-1)")
+                || err.to_string().contains("('é' in Latin-1)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn only_regular_files_of_bounded_size_are_read() {

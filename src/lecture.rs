@@ -147,7 +147,7 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
         .filter(|entry| entry.path().is_file())
         .filter_map(|entry| entry.path().strip_prefix(root).ok().map(Path::to_path_buf))
         .collect();
-    candidates.sort();
+    candidates.sort_by(|a, b| natural_order(a, b));
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in &videofile.course.sources {
         let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
@@ -171,6 +171,39 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
     Ok(found)
 }
 
+/// Paths in the order a person numbers files: `lesson-2.md` before `lesson-10.md`, digits compared as numbers,
+/// folder by folder.
+fn natural_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    /// The runs of digits and of other characters of `text`, a run of digits as its number.
+    fn runs(text: &str) -> Vec<Result<(u128, usize), &str>> {
+        let mut runs = Vec::new();
+        let mut rest = text;
+        while let Some(first) = rest.chars().next() {
+            let digit = first.is_ascii_digit();
+            let end = rest
+                .find(|c: char| c.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (run, after) = rest.split_at(end);
+            runs.push(match run.parse::<u128>() {
+                // Equal numbers written longer (`02` after `2`) come later.
+                Ok(number) if digit => Ok((number, run.len())),
+                _ => Err(run),
+            });
+            rest = after;
+        }
+        runs
+    }
+    let names = |p: &Path| -> Vec<String> {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect()
+    };
+    let (a, b) = (names(a), names(b));
+    a.iter()
+        .map(|name| runs(name))
+        .cmp(b.iter().map(|name| runs(name)))
+}
+
 /// A lecture: its chapters, the local images they show, and its own title.
 #[derive(Debug, Clone, Default)]
 pub struct Lecture {
@@ -185,14 +218,20 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
     let mut lecture = Lecture::default();
     let language_set = videofile.origins.contains_key("course.language");
     for path in find_sources(videofile)? {
-        let raw = files::read_text(&path, files::SOURCE_BYTES).map_err(|err| {
-            videofile.sources_error(format!("cannot read {}: {err}", path.display()))
-        })?;
         let shown = path
             .strip_prefix(&videofile.project_dir)
             .unwrap_or(&path)
             .display()
             .to_string();
+        let raw = files::read_text(&path, files::SOURCE_BYTES).map_err(|err| match err {
+            // Text in another encoding is named where it is, in the file itself.
+            FileError::NotUtf8 { line, .. } => ConfigError::Source {
+                file: shown.clone(),
+                line,
+                message: err.to_string(),
+            },
+            err => videofile.sources_error(format!("cannot read {}: {err}", path.display())),
+        })?;
         // A Jupyter notebook is read as the MyST document its cells make.
         let notebook = path
             .extension()
@@ -599,10 +638,14 @@ fn without_control_characters(markdown: &str, shown: &str) -> String {
     markdown.chars().filter(|&c| !is_control(c)).collect()
 }
 
-/// A lower-case ASCII slug of a title, at most 40 characters.
+/// A lower-case ASCII slug of a title, at most 40 characters; letters outside ASCII are transliterated
+/// (`Café` is `cafe`, `Größe` is `grosse`).
 pub fn slug(title: &str) -> String {
     let mut slug = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
+    for c in deunicode::deunicode(title)
+        .chars()
+        .flat_map(char::to_lowercase)
+    {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.is_empty() && !slug.ends_with('-') {
@@ -802,8 +845,36 @@ mod tests {
         assert_eq!(titles, ["Course", "First", "Zweite Größe"]);
         assert!(chapters[1].1.starts_with("## First"));
         assert!(chapters[2].1.starts_with("## Zweite"));
-        assert_eq!(slug("Zweite Größe"), "zweite-gr-e");
+        assert_eq!(slug("Zweite Größe"), "zweite-grosse");
+        assert_eq!(slug("Café"), "cafe");
+        assert_eq!(slug("日本語"), "ri-ben-yu");
         assert_eq!(first_title(LECTURE).as_deref(), Some("Course"));
+    }
+
+    #[test]
+    fn sources_sort_as_people_number_them() {
+        let mut paths: Vec<PathBuf> = [
+            "lesson-10.md",
+            "lesson-2.md",
+            "a/lesson-1.md",
+            "lesson-02.md",
+            "intro.md",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        paths.sort_by(|a, b| natural_order(a, b));
+        let sorted: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            sorted,
+            [
+                "a/lesson-1.md",
+                "intro.md",
+                "lesson-2.md",
+                "lesson-02.md",
+                "lesson-10.md"
+            ]
+        );
     }
 
     #[test]

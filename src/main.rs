@@ -232,7 +232,7 @@ enum GraphFormat {
 fn main() -> ExitCode {
     vbuild::allocator::tune();
     let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     // Options of every command (-C, -f, -q, ...) may come before a command; build options may not.
     if let Some(command) = matches.subcommand_name()
         && cli.build.any()
@@ -264,6 +264,22 @@ fn main() -> ExitCode {
         eprintln!("vbuild: cannot change to {}: {err}", dir.display());
         return ExitCode::from(2);
     }
+    // Run in a folder inside a course, vbuild works on the course, as cargo and git do.
+    let named_file = matches.value_source("file") == Some(clap::parser::ValueSource::CommandLine);
+    if !named_file && !matches!(cli.command, Some(Command::Init { .. })) {
+        match course_above() {
+            Ok(Some(up)) => {
+                let shown = cli.global.directory.take().unwrap_or_default().join(&up);
+                log::debug!("the course is in {}", shown.display());
+                cli.global.directory = Some(shown);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                eprintln!("vbuild: cannot look for the Videofile in the folders above: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     // A panic on this thread (a bug) ends with a message and exit code 1, like any other failure.
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cli, &bars)));
     let Ok(result) = ran else {
@@ -281,6 +297,24 @@ fn main() -> ExitCode {
             ExitCode::from(err.code())
         }
     }
+}
+
+/// Where the nearest Videofile is when there is none here: changes to the folder above that holds one and
+/// returns the way there (`..`, `../..`).
+fn course_above() -> std::io::Result<Option<PathBuf>> {
+    if Path::new("Videofile").exists() {
+        return Ok(None);
+    }
+    let here = std::env::current_dir()?;
+    let mut up = PathBuf::new();
+    for folder in here.ancestors().skip(1) {
+        up.push("..");
+        if folder.join("Videofile").is_file() {
+            std::env::set_current_dir(folder)?;
+            return Ok(Some(up));
+        }
+    }
+    Ok(None)
 }
 
 fn parse_shard(text: &str) -> Result<Shard, String> {
@@ -335,8 +369,17 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             outln!("vbuild: {verb} {}", shown_path(cli, &path));
         }
         if !dry.dry_run {
-            let folder = shown_path(cli, dir);
-            outln!("vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`");
+            match shown_path(cli, dir) {
+                here if here.is_empty() => outln!(
+                    "vbuild: a course is ready in this folder ({}); build it with `vbuild`",
+                    std::env::current_dir()
+                        .map(|d| d.display().to_string())
+                        .unwrap_or_default()
+                ),
+                folder => outln!(
+                    "vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`"
+                ),
+            }
         }
         return Ok(0);
     }
@@ -540,12 +583,12 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
 
 /// The error of a command given with build options (`vbuild -j 4 targets`, `vbuild 2 graph`).
 fn command_with_build_options(command: &str) -> Error {
-    Error::Target(TargetError {
-        target: command.to_string(),
-        message: format!(
+    Error::Target(TargetError::new(
+        command,
+        format!(
             "`{command}` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild {command}` without them"
         ),
-    })
+    ))
 }
 
 impl BuildArgs {
@@ -570,6 +613,20 @@ impl BuildArgs {
     }
 }
 
+/// A target that is no target but near a command's name (`vbuild tragets`) is said to be that command.
+fn suggest_command(err: Error, commands: &[String]) -> Error {
+    match err {
+        Error::Target(mut err) if err.hint.is_none() => {
+            if let Some(command) = target::nearest(&err.target, commands.iter().map(String::as_str))
+            {
+                err.hint = Some(format!("did you mean the command `vbuild {command}`?"));
+            }
+            Error::Target(err)
+        }
+        err => err,
+    }
+}
+
 /// Builds (or dry-runs) what `args` ask for and prints the summary.
 fn build(
     cli: &Cli,
@@ -591,7 +648,9 @@ fn build(
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         dry_run: args.dry_run,
         keep_going: args.keep_going || args.dry_run,
-        targets: project.targets(&args.targets)?,
+        targets: project
+            .targets(&args.targets)
+            .map_err(|err| suggest_command(err, &commands))?,
         shard: args.shard,
         always: args.always_make,
     };

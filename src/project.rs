@@ -221,9 +221,9 @@ impl Project {
                         text: t.clone(),
                     },
                     None if t.contains('/') && !t.contains(':') => {
-                        return Err(Error::Target(TargetError {
-                            target: t.clone(),
-                            message: format!(
+                        return Err(Error::Target(TargetError::new(
+                            t,
+                            format!(
                                 "no file vbuild writes is called that; the course video is {}",
                                 files
                                     .iter()
@@ -237,15 +237,15 @@ impl Project {
                                     })
                                     .unwrap_or_default()
                             ),
-                        }));
+                        )));
                     }
                     None => Target::parse(t, &self.chapters)?,
                 };
                 if target.kinds.contains(&NodeKind::Picture) && !pictures {
-                    return Err(Error::Target(TargetError {
-                        target: t.clone(),
-                        message: "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
-                    }));
+                    return Err(Error::Target(TargetError::new(
+                        t,
+                        "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
+                    )));
                 }
                 Ok(target)
             })
@@ -370,17 +370,28 @@ impl Project {
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         store.release_lookups();
         progress.finish();
-        for target in &options.targets {
-            if let Address::Slide(slide) = target.at {
-                let slides = outcome.plan.slide_count(slide.chapter);
-                if slides > 0 && slide.slide >= slides {
-                    log::warn!(
-                        "target {target}: chapter {} has {slides} slides; nothing to build",
-                        self.chapters[slide.chapter.0].id
-                    );
-                }
-            }
-        }
+        // A slide target beyond its chapter's slides (known once its script is) is an error, said once the
+        // rest of the build is done and recorded.
+        let beyond = options.targets.iter().find_map(|target| {
+            let Address::Slide(slide) = target.at else {
+                return None;
+            };
+            let slides = outcome.plan.slide_count(slide.chapter);
+            (slides > 0 && slide.slide >= slides).then(|| {
+                let word = target.text.split(':').next().unwrap_or("audio");
+                let number = self.chapters[slide.chapter.0].number;
+                TargetError::new(
+                    &target.text,
+                    format!(
+                        "chapter {} has {slides} slide{}, so there is no slide {}; ask for {word}:{number}/1{}",
+                        self.chapters[slide.chapter.0].id,
+                        if slides == 1 { "" } else { "s" },
+                        slide.slide + 1,
+                        if slides == 1 { String::new() } else { format!(" to {word}:{number}/{slides}") }
+                    ),
+                )
+            })
+        });
         if !options.dry_run {
             // Every job has ended: their scratch files (a stopped job's among them) can go.
             store.clear_scratch()?;
@@ -439,6 +450,9 @@ impl Project {
             } else {
                 seal::break_seal(&store)?;
             }
+        }
+        if let Some(err) = beyond {
+            return Err(err.into());
         }
         Ok(Build {
             outcome: Some(outcome),

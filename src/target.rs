@@ -13,6 +13,66 @@ use crate::node::{Address, ChapterId, KINDS, Node, NodeKind, Scope, SlideId};
 pub struct TargetError {
     pub target: String,
     pub message: String,
+    /// What the user may have meant (`did you mean `targets`?`), shown as a hint.
+    pub hint: Option<String>,
+}
+
+impl TargetError {
+    /// An error without a hint.
+    pub fn new(target: &str, message: String) -> TargetError {
+        TargetError {
+            target: target.to_string(),
+            message,
+            hint: None,
+        }
+    }
+}
+
+/// The one of `candidates` that `word` is most likely a misspelling of: within a third of its length in
+/// edits (at least one), nearest first.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let most = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|&(distance, _)| distance <= most)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}
+
+/// Every word a target may start with: `course`, `chapter`, `video`, `audio`, ...
+fn target_words() -> Vec<&'static str> {
+    let groups = GROUPS.iter().map(|(word, ..)| *word);
+    let kinds = KINDS.iter().filter_map(|row| row.target.map(|t| t.word));
+    let mut words: Vec<&str> = groups.chain(kinds).collect();
+    words.dedup();
+    words
+}
+
+/// The error for a chapter `selector` that names none of `chapters`, with the nearest as a hint.
+fn no_chapter(target: &str, selector: &str, chapters: &[ChapterSource]) -> TargetError {
+    let ids: Vec<&str> = chapters.iter().map(|c| c.id.as_str()).collect();
+    let slugs = chapters.iter().map(|c| slug_of(&c.id));
+    let hint = nearest(selector, slugs.chain(ids.iter().copied()))
+        .map(|near| format!("did you mean `{}`?", target.replacen(selector, near, 1)));
+    let numbers = match chapters.len() {
+        0 => "there are none".to_string(),
+        1 => "1".to_string(),
+        n => format!("1 to {n}"),
+    };
+    TargetError {
+        target: target.to_string(),
+        message: format!(
+            "no chapter {selector:?}; the chapters are {} (numbers {numbers})",
+            ids.join(", ")
+        ),
+        hint,
+    }
+}
+
+/// The slug of a chapter id: `linear-regression` of `02-linear-regression`.
+fn slug_of(id: &str) -> &str {
+    id.split_once('-').map_or(id, |(_, slug)| slug)
 }
 
 /// A set of nodes a command line asks for: those of `kinds` at or inside `at` (the course, a chapter or a
@@ -76,10 +136,7 @@ impl Target {
     /// Parses `KIND[:CHAPTER[/SLIDE]]`; a chapter is its number, its slug or its id (`02`, `2`,
     /// `linear-regression`, `02-linear-regression`). Node names as vbuild prints them are accepted too.
     pub fn parse(text: &str, chapters: &[ChapterSource]) -> Result<Target, TargetError> {
-        let error = |message: String| TargetError {
-            target: text.to_string(),
-            message,
-        };
+        let error = |message: String| TargetError::new(text, message);
         let (word, rest) = match text.split_once(':') {
             Some((word, rest)) => (word, Some(rest)),
             None => (text, None),
@@ -96,6 +153,10 @@ impl Target {
                 text: text.to_string(),
             });
         }
+        // A number on its own can only be a chapter: `vbuild 99` is `vbuild chapter:99`.
+        if rest.is_none() && word.parse::<usize>().is_ok() {
+            return Err(no_chapter(text, word, chapters));
+        }
         let at = match rest {
             None => Address::Course,
             Some(rest) => {
@@ -103,13 +164,8 @@ impl Target {
                     Some((c, s)) => (c, Some(s)),
                     None => (rest, None),
                 };
-                let chapter = find_chapter(chapter, chapters).ok_or_else(|| {
-                    let ids: Vec<&str> = chapters.iter().map(|c| c.id.as_str()).collect();
-                    error(format!(
-                        "no chapter {chapter:?}; the chapters are {}",
-                        ids.join(", ")
-                    ))
-                })?;
+                let chapter = find_chapter(chapter, chapters)
+                    .ok_or_else(|| no_chapter(text, chapter, chapters))?;
                 match slide {
                     None => Address::Chapter(chapter),
                     Some(s) => {
@@ -127,7 +183,18 @@ impl Target {
         };
         let kinds = kinds_spelled(word, at != Address::Course).ok_or_else(|| {
             let names: Vec<String> = spellings().into_iter().map(|(s, _)| s).collect();
-            error(format!("unknown target; targets are {}", names.join(", ")))
+            // A near target word, or for a word on its own a near chapter too.
+            let words = target_words();
+            let chapter_names = chapters
+                .iter()
+                .filter(|_| rest.is_none())
+                .flat_map(|c| [slug_of(&c.id), c.id.as_str()]);
+            let hint = nearest(word, words.into_iter().chain(chapter_names))
+                .map(|near| format!("did you mean `{}`?", text.replacen(word, near, 1)));
+            TargetError {
+                hint,
+                ..error(format!("unknown target; targets are {}", names.join(", ")))
+            }
         })?;
         if at.scope() == Scope::Slide && !kinds.iter().all(|k| k.per_slide()) {
             let words: Vec<&str> = KINDS
@@ -220,12 +287,9 @@ fn find_chapter(selector: &str, chapters: &[ChapterSource]) -> Option<ChapterId>
     let position = if let Ok(number) = selector.parse::<usize>() {
         chapters.iter().position(|c| c.number == number)
     } else {
-        chapters.iter().position(|c| {
-            c.id == selector
-                || c.id
-                    .split_once('-')
-                    .is_some_and(|(_, slug)| slug == selector)
-        })
+        chapters
+            .iter()
+            .position(|c| c.id == selector || slug_of(&c.id) == selector)
     };
     position.map(ChapterId)
 }
@@ -297,6 +361,40 @@ pub(crate) mod tests {
             "{err}"
         );
         assert!(Target::parse("chapter", &c).is_err());
+    }
+
+    #[test]
+    fn a_number_on_its_own_is_a_chapter_and_says_so() {
+        let c = chapters();
+        let alone = Target::parse("99", &c).unwrap_err();
+        let prefixed = Target::parse("chapter:99", &c).unwrap_err();
+        assert_eq!(alone.message, prefixed.message);
+        assert!(
+            alone.message.contains("numbers 1 to 2"),
+            "{}",
+            alone.message
+        );
+    }
+
+    #[test]
+    fn near_misses_get_a_suggestion() {
+        let c = chapters();
+        let hint = |text: &str| Target::parse(text, &c).unwrap_err().hint;
+        assert_eq!(
+            hint("scirpt:2").as_deref(),
+            Some("did you mean `script:2`?")
+        );
+        assert_eq!(hint("vidoe").as_deref(), Some("did you mean `video`?"));
+        assert_eq!(
+            hint("linear-regresion").as_deref(),
+            Some("did you mean `linear-regression`?")
+        );
+        assert_eq!(
+            hint("audio:linear-regresion/2").as_deref(),
+            Some("did you mean `audio:linear-regression/2`?")
+        );
+        assert_eq!(hint("zebra"), None);
+        assert_eq!(nearest("tragets", ["targets", "graph"]), Some("targets"));
     }
 
     #[test]
