@@ -63,12 +63,22 @@ pub fn examine(project: &Project) -> Vec<Finding> {
             for (language, speaker) in &tools.speakers {
                 let found = match speaker {
                     Speaker::Espeak(voice) => format!("{}, voice {voice}", tools.espeak),
-                    Speaker::Piper(piper) => format!(
-                        "piper-tts {} in {}, voice {}",
-                        piper.version,
-                        piper.python.display(),
-                        piper.model.display()
-                    ),
+                    Speaker::Piper(piper) => {
+                        // The voice is loaded as a build would load it (asked afresh: tools did, too).
+                        if let Err(err) = piper.load() {
+                            findings.push(Finding::missing(
+                                format!("speech in {language}"),
+                                err.to_string(),
+                            ));
+                            continue;
+                        }
+                        format!(
+                            "piper-tts {} in {}, voice {} (loaded)",
+                            piper.version,
+                            piper.python.display(),
+                            piper.model.display()
+                        )
+                    }
                     Speaker::Cloud { voice, .. } if voice.is_empty() => {
                         format!("{speech}, its own voice for {language}")
                     }

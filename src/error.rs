@@ -49,7 +49,9 @@ impl Error {
         match self {
             Error::Config(_) | Error::Target(_) | Error::WouldOverwrite { .. } => 2,
             Error::Tools(StepError::Provider(
-                ProviderError::Missing { .. } | ProviderError::Spawn { .. },
+                ProviderError::Missing { .. }
+                | ProviderError::Spawn { .. }
+                | ProviderError::NotAVoice { .. },
             )) => 2,
             Error::Tools(StepError::Media(MediaError::Setup(_))) => 2,
             Error::Cache(StoreError::Foreign { .. }) => 2,

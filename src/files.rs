@@ -61,6 +61,18 @@ impl From<FileError> for io::Error {
     }
 }
 
+/// `path` as a person would write it: without leading `./` (`./voices/a.onnx` is `voices/a.onnx`).
+pub fn shown(path: &Path) -> String {
+    let mut shown = path;
+    while let Ok(rest) = shown.strip_prefix(".") {
+        if rest.as_os_str().is_empty() {
+            break;
+        }
+        shown = rest;
+    }
+    shown.display().to_string()
+}
+
 /// Opens the regular file at `path` (links are followed) of at most `limit` bytes.
 pub fn open(path: &Path, limit: u64) -> Result<File, FileError> {
     let file = OpenOptions::new()

@@ -4,7 +4,8 @@ Started by vbuild as `python -u worker.py MODEL CONFIG` with the Python of a vir
 piper-tts (GPL; it runs in this separate process and is never linked into vbuild). Protocol, one request at
 a time: a JSON line {"text", "speaker", "length_scale", "noise_scale", "noise_w_scale"} in; a JSON line
 {"bytes": N} and N bytes of 16-bit mono PCM at the voice's rate out. The first line out is
-{"rate": R, "version": V} once the voice is loaded. The worker ends when stdin closes.
+{"rate": R, "version": V} once the voice is loaded. The worker ends when stdin closes. When anything fails,
+the last line out is {"error": "Kind: what"} and the worker exits 1, with no traceback.
 """
 
 import json
@@ -16,9 +17,18 @@ from piper import PiperVoice, SynthesisConfig
 
 
 def main() -> None:
+    out = sys.stdout.buffer
+    try:
+        speak(out)
+    except Exception as error:  # said to vbuild as one line, which it shows with the voice's name
+        out.write((json.dumps({"error": f"{type(error).__name__}: {error}"}) + "\n").encode())
+        out.flush()
+        sys.exit(1)
+
+
+def speak(out) -> None:
     model, config = sys.argv[1], sys.argv[2] or None
     voice = PiperVoice.load(model, config_path=config)
-    out = sys.stdout.buffer
     hello = {"rate": voice.config.sample_rate, "version": version("piper-tts")}
     out.write((json.dumps(hello) + "\n").encode())
     out.flush()

@@ -32,6 +32,16 @@ pub enum ProviderError {
     /// A program the Videofile's provider needs is not installed (a configuration problem: exit code 2).
     #[error("{program} is not installed: {message}")]
     Missing { program: String, message: String },
+    /// A voice file the Videofile names is not a voice (a configuration problem: exit code 2).
+    #[error(
+        "the voice file {} is not a piper voice: {why}; a piper voice is a .onnx model with its .onnx.json \
+         beside it, e.g. from https://huggingface.co/rhasspy/piper-voices",
+        crate::files::shown(path)
+    )]
+    NotAVoice {
+        path: std::path::PathBuf,
+        why: String,
+    },
     /// The program ran and reported a failure.
     #[error("{program} failed: {message}")]
     Failed { program: String, message: String },

@@ -140,6 +140,7 @@ pub fn find(
             }
         };
         let config = PathBuf::from(format!("{}.json", model.display()));
+        check_voice(&model, &config)?;
         let voice_hash = probes.answer(&format!("blake3 of {}", model.display()), || {
             let mut hasher = blake3::Hasher::new();
             for file in [&model, &config] {
@@ -168,6 +169,46 @@ pub fn find(
         "not found (looked at {}); {INSTALL_HINT}",
         tried.join(", ")
     )))
+}
+
+/// Checks that `model` and `config` are a piper voice (an ONNX model and the settings piper reads), so that a
+/// wrong file is named before any work instead of failing inside piper.
+fn check_voice(model: &Path, config: &Path) -> Result<(), ProviderError> {
+    let not_a_voice = |file: &Path, why: String| ProviderError::NotAVoice {
+        path: file.to_path_buf(),
+        why,
+    };
+    let mut start = [0u8; 2];
+    let opened = crate::files::open(model, crate::files::VOICE_BYTES)
+        .map_err(|e| not_a_voice(model, e.to_string()))?;
+    // An ONNX model is a protocol buffer that opens with its IR version (field 1, a varint).
+    let read = opened.take(2).read(&mut start).unwrap_or(0);
+    if read < 2 || start[0] != 0x08 {
+        return Err(not_a_voice(model, "it is not an ONNX model".into()));
+    }
+    let text = crate::files::read_text(config, crate::files::SETTINGS_BYTES)
+        .map_err(|e| not_a_voice(config, e.to_string()))?;
+    let settings: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| not_a_voice(config, format!("it is not JSON ({e})")))?;
+    let lacking: Vec<&str> = [
+        ("num_symbols", settings["num_symbols"].is_u64()),
+        (
+            "audio.sample_rate",
+            settings["audio"]["sample_rate"].is_u64(),
+        ),
+        ("phoneme_id_map", settings["phoneme_id_map"].is_object()),
+    ]
+    .into_iter()
+    .filter(|(_, there)| !there)
+    .map(|(key, _)| key)
+    .collect();
+    if !lacking.is_empty() {
+        return Err(not_a_voice(
+            config,
+            format!("it has no {}", lacking.join(", ")),
+        ));
+    }
+    Ok(())
 }
 
 /// What `python` says of its piper-tts: its version and installed voice as JSON, and the files the answer
@@ -233,30 +274,64 @@ impl Drop for Worker {
     }
 }
 
+/// Logs what a worker writes to its standard error (at debug level: Python's and onnxruntime's warnings) and
+/// returns its last line when it closes.
+fn log_stderr(stderr: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut last = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log::debug!("piper worker: {line}");
+            if !line.trim().is_empty() {
+                last = line;
+            }
+        }
+        last
+    })
+}
+
 /// Idle workers, kept for the next sentence.
 static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
 
 impl Piper {
     fn start(&self) -> Result<Worker, ProviderError> {
         log::debug!("starting a piper worker for {}", self.model.display());
+        use std::os::unix::process::CommandExt;
         let mut child = Command::new(&self.python)
             .args(["-u", "-c", WORKER])
             .arg(&self.model)
             .arg(&self.config)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
+            // Its own process group: Ctrl-C at the terminal reaches vbuild, which stops its workers itself
+            // (Python would print a KeyboardInterrupt traceback).
+            .process_group(0)
             .spawn()
             .map_err(|source| ProviderError::Spawn {
                 program: self.python.display().to_string(),
                 source,
             })?;
+        let said = log_stderr(child.stderr.take().expect("stderr is piped"));
         let stdin = child.stdin.take().expect("stdin is piped");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
         let mut hello = String::new();
         stdout.read_line(&mut hello)?;
-        let hello: serde_json::Value = serde_json::from_str(&hello)
-            .map_err(|_| failed(format!("the worker did not start: {}", hello.trim())))?;
+        let hello: serde_json::Value = serde_json::from_str(&hello).map_err(|_| {
+            // It said nothing vbuild reads: what it printed on its way out says why.
+            let _ = child.wait();
+            let last = said.join().unwrap_or_default();
+            let why = [hello.trim(), last.trim()]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .unwrap_or("it ended without a word");
+            failed(format!(
+                "the worker did not start: {}",
+                crate::shown::message(why)
+            ))
+        })?;
+        if let Some(error) = hello["error"].as_str() {
+            return Err(failed(crate::shown::message(error).into_owned()));
+        }
         let rate = hello["rate"].as_u64().unwrap_or(22_050) as u32;
         Ok(Worker {
             child,
@@ -265,6 +340,35 @@ impl Piper {
             rate,
             model: self.model.clone(),
         })
+    }
+
+    /// Loads the voice in a worker, as a build would, and keeps the worker for the first sentence: a voice
+    /// file piper cannot load is named before any work (and by `vbuild doctor`).
+    pub fn load(&self) -> Result<(), ProviderError> {
+        let worker = self.start().map_err(|err| match err {
+            ProviderError::Failed { message, .. } => ProviderError::NotAVoice {
+                path: self.model.clone(),
+                why: format!("piper cannot load it ({message})"),
+            },
+            err => err,
+        })?;
+        IDLE.lock().unwrap_or_else(|e| e.into_inner()).push(worker);
+        Ok(())
+    }
+
+    /// [`Piper::load`], once for each voice file and piper as they are (remembered in `probes`).
+    pub fn load_once(&self, probes: &mut Probes) -> Result<(), ProviderError> {
+        let question = format!(
+            "piper in {} loads {}",
+            self.python.display(),
+            self.model.display()
+        );
+        let files = vec![self.python.clone(), self.model.clone(), self.config.clone()];
+        probes
+            .answer(&question, || {
+                self.load().map(|()| ("yes".to_string(), files))
+            })
+            .map(drop)
     }
 
     /// Speaks one sentence; returns its samples and their rate.
@@ -302,13 +406,21 @@ impl Piper {
         if matches!(asked, Err(_) | Ok(0)) {
             return Err(worker.ended());
         }
-        let length = serde_json::from_str::<serde_json::Value>(&header)
-            .ok()
-            .and_then(|h| h["bytes"].as_u64())
+        let header = serde_json::from_str::<serde_json::Value>(&header).unwrap_or_default();
+        if let Some(error) = header["error"].as_str() {
+            return Err(failed(format!(
+                "the voice {} failed on {:?}: {}",
+                crate::files::shown(&self.model),
+                crate::shown::value(sentence),
+                crate::shown::value(error)
+            )));
+        }
+        let length = header["bytes"]
+            .as_u64()
             .filter(|&bytes| bytes <= MAX_SENTENCE_BYTES)
             .ok_or_else(|| {
-                let shown = crate::shown::value(header.trim()).into_owned();
-                failed(format!("the worker answered {shown:?}"))
+                let shown = crate::shown::value(&header.to_string()).into_owned();
+                failed(format!("the worker answered {shown}"))
             })?;
         let mut pcm = vec![0u8; length as usize];
         if worker.stdout.read_exact(&mut pcm).is_err() {

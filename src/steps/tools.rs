@@ -69,12 +69,14 @@ impl Tools {
                             ),
                         }));
                     }
-                    Speaker::Piper(piper::find(
+                    let piper = piper::find(
                         speech.piper.location.as_deref(),
                         piper_variable,
                         model.as_deref(),
                         probes,
-                    )?)
+                    )?;
+                    piper.load_once(probes)?;
+                    Speaker::Piper(piper)
                 }
                 provider => Speaker::Cloud {
                     // A service whose voices speak every language keeps the course's voice; another

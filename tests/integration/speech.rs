@@ -1,7 +1,7 @@
 //! What is said and when: subtitle cues start when their sentences are heard, read from the built video's
 //! audio with silence detection.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
@@ -409,4 +409,96 @@ fn a_voice_espeak_does_not_have_is_a_configuration_error_before_any_work() {
         "{stderr}"
     );
     assert!(action_keys(dir.path()).is_empty(), "no node ran");
+}
+
+/// The installed joe voice's model (`.onnx`), whose config is beside it.
+fn joe_voice() -> PathBuf {
+    walkdir::WalkDir::new("/opt/vbuild/piper/lib")
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .find(|p| p.extension().is_some_and(|e| e == "onnx") && p.to_string_lossy().contains("joe"))
+        .expect("the joe voice that .ci/install-deps installs")
+}
+
+#[test]
+fn a_voice_file_that_is_not_a_voice_is_named_before_any_work_without_tracebacks() {
+    if !piper_installed() {
+        return;
+    }
+    let joe = joe_voice();
+    let config = std::fs::read(joe.with_extension("onnx.json")).unwrap();
+    let model = std::fs::read(&joe).unwrap();
+    // Text saved as a voice; a voice whose settings are another program's; a model cut short.
+    let voices: [(&str, &[u8], &[u8], &str); 3] = [
+        (
+            "text",
+            b"not a model",
+            &config,
+            "voices/text.onnx is not a piper voice: it is not an ONNX model",
+        ),
+        (
+            "settings",
+            &model,
+            br#"{"audio": {"sample_rate": 22050}}"#,
+            "voices/settings.onnx.json is not a piper voice: it has no num_symbols, phoneme_id_map",
+        ),
+        (
+            "cut",
+            &model[..100_000],
+            &config,
+            "voices/cut.onnx is not a piper voice: piper cannot load it (InvalidProtobuf",
+        ),
+    ];
+    for (name, model, config, said) in voices {
+        let dir = piper_course();
+        std::fs::create_dir(dir.path().join("voices")).unwrap();
+        std::fs::write(dir.path().join(format!("voices/{name}.onnx")), model).unwrap();
+        std::fs::write(dir.path().join(format!("voices/{name}.onnx.json")), config).unwrap();
+        append_to_videofile(dir.path(), &format!("model = \"voices/{name}.onnx\""));
+        let ran = Test::in_dir(dir)
+            .args(&["-q"])
+            .status(2)
+            .stderr_has(said)
+            .run();
+        assert!(!ran.stderr.contains("Traceback"), "{}", ran.stderr);
+        assert!(
+            !ran.dir.path().join(".vbuild/cas").exists()
+                || nodes_in(&report(ran.dir.path()), "ran").is_empty()
+        );
+        // The doctor loads the voice as a build does, and says the same.
+        let ran = Test::in_dir(ran.dir)
+            .args(&["doctor"])
+            .status(2)
+            .stdout_has(said)
+            .run();
+        assert!(!ran.stderr.contains("Traceback"), "{}", ran.stderr);
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_piper_build_is_quiet() {
+    if !piper_installed() {
+        return;
+    }
+    let dir = piper_course();
+    // As a terminal sends it: SIGINT to vbuild's whole process group, once a worker speaks.
+    let mut build = std::process::Command::new("setsid")
+        .arg(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-j", "2"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_entries(dir.path(), 4, &mut build);
+    let group = build.id() as i32;
+    assert_eq!(unsafe { libc::kill(-group, libc::SIGINT) }, 0);
+    let output = build.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        !stderr.contains("Traceback") && !stderr.contains("KeyboardInterrupt"),
+        "{stderr}"
+    );
 }

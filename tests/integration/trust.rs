@@ -590,8 +590,13 @@ fn a_speech_engine_killed_mid_sentence_fails_its_node_saying_how_it_ended() {
          *) echo '{\"rate\": 22050}'; read line; kill -9 $$;;\nesac",
     );
     let dir = small_course();
-    std::fs::write(dir.path().join("voice.onnx"), "not a model").unwrap();
-    std::fs::write(dir.path().join("voice.onnx.json"), "{}").unwrap();
+    // Files shaped as a voice (an ONNX header, piper's settings), for the fake piper to "load".
+    std::fs::write(dir.path().join("voice.onnx"), b"\x08\x08 a model").unwrap();
+    std::fs::write(
+        dir.path().join("voice.onnx.json"),
+        r#"{"num_symbols": 2, "audio": {"sample_rate": 22050}, "phoneme_id_map": {}}"#,
+    )
+    .unwrap();
     append_to_videofile(
         dir.path(),
         &format!(
