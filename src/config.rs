@@ -47,10 +47,24 @@ pub struct Variable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Default,
-    Videofile { line: usize },
-    Profile { name: String, line: usize },
-    Environment { variable: String, from_dotenv: bool },
-    Flag { text: String },
+    Videofile {
+        line: usize,
+    },
+    Profile {
+        name: String,
+        line: usize,
+    },
+    Environment {
+        variable: String,
+        from_dotenv: bool,
+    },
+    Flag {
+        text: String,
+    },
+    /// Taken from the lecture: `lecture.md's first level-1 heading`.
+    Lecture {
+        from: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -68,6 +82,7 @@ impl fmt::Display for Origin {
                 from_dotenv: true,
             } => write!(f, "{variable} in .env"),
             Origin::Flag { text } => write!(f, "--set {text}"),
+            Origin::Lecture { from } => write!(f, "from {from}"),
         }
     }
 }

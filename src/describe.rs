@@ -10,7 +10,7 @@ use crate::history::{KindStats, Stats};
 use crate::reason::Reason;
 use crate::report::{NodeReport, Report};
 use crate::target::Target;
-use crate::videofile::Videofile;
+use crate::videofile::{SpeechKind, Videofile, speech_key_applies};
 
 /// Seconds as `1.2 s`, `3 min 04 s` or `1 h 02 min`.
 pub fn duration(seconds: f64) -> String {
@@ -538,6 +538,40 @@ fn settings(videofile: &Videofile) -> Vec<(String, String)> {
     .into_iter()
     .map(|(key, value)| (key.to_string(), value))
     .collect::<Vec<_>>();
+    // Only what the chosen voice reads: piper has no rate, espeak no length_scale.
+    let speech = &videofile.speech;
+    let kind = SpeechKind::of(&speech.provider);
+    settings.retain(|(key, _)| {
+        key.strip_prefix("speech.")
+            .is_none_or(|key| speech_key_applies(key, kind))
+    });
+    if kind == SpeechKind::Piper {
+        let shown = |path: &std::path::Path| {
+            let inside = path.strip_prefix(&videofile.project_dir).unwrap_or(path);
+            toml(inside.display().to_string())
+        };
+        let delivery = &speech.piper.delivery;
+        let mut piper = vec![
+            ("length_scale", toml(delivery.length_scale)),
+            ("noise_scale", toml(delivery.noise_scale)),
+            ("noise_w_scale", toml(delivery.noise_w_scale)),
+            ("speaker", toml(i64::from(delivery.speaker))),
+        ];
+        if let Some(model) = &speech.piper.model {
+            piper.insert(0, ("model", shown(model)));
+        }
+        if let Some(location) = &speech.piper.location {
+            piper.push(("piper", shown(location)));
+        }
+        let at = settings
+            .iter()
+            .position(|(key, _)| key == "speech.provider")
+            .map_or(settings.len(), |i| i + 1);
+        let piper = piper
+            .into_iter()
+            .map(|(key, value)| (format!("speech.{key}"), value));
+        settings.splice(at..at, piper);
+    }
     let mut add = |key: String, value: String| settings.push((key, value));
     if videofile.providers.contains_key(&videofile.script.provider) {
         add("script.model".into(), toml(videofile.script.model.as_str()));

@@ -209,8 +209,9 @@ fn natural_order(a: &Path, b: &Path) -> std::cmp::Ordering {
 pub struct Lecture {
     pub chapters: Vec<ChapterSource>,
     pub images: Images,
-    /// The first level-1 heading of the first source.
-    pub title: Option<String>,
+    /// The title of the first source (its front matter's, else its first level-1 heading), and where it
+    /// was found (`lecture.md's first level-1 heading`).
+    pub title: Option<(String, String)>,
 }
 
 /// Reads the sources and cuts them into chapters; checks every local image they show.
@@ -262,11 +263,11 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
         }
         let markdown = prepared.markdown.as_str();
         if lecture.chapters.is_empty() && lecture.title.is_none() {
-            lecture.title = prepared
-                .front
-                .title
-                .clone()
-                .or_else(|| first_title(markdown));
+            lecture.title = match &prepared.front.title {
+                Some(title) => Some((title.clone(), format!("{shown}'s front matter"))),
+                None => first_title(markdown)
+                    .map(|title| (title, format!("{shown}'s first level-1 heading"))),
+            };
         }
         let deck = prepared.dialect.is_deck();
         let split = videofile

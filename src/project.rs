@@ -114,12 +114,19 @@ impl Project {
         };
         let mut environment = dotenv;
         environment.extend(invocation.environment.clone());
+        for line in videofile.settings_that_do_nothing() {
+            log::warn!("{line}");
+        }
         let lecture = lecture::load(&videofile)?;
         if videofile.course.title.is_empty() {
-            // The Videofile's title wins; without one, the lecture's level-1 heading is the course's title.
-            videofile.course.title = lecture.title.clone().ok_or_else(|| ConfigError::NoTitle {
+            // The Videofile's title wins; without one, the lecture's own title is the course's title.
+            let (title, from) = lecture.title.clone().ok_or_else(|| ConfigError::NoTitle {
                 path: videofile.path.clone(),
             })?;
+            videofile.course.title = title;
+            videofile
+                .origins
+                .insert("course.title".into(), config::Origin::Lecture { from });
         }
         Ok(Project {
             videofile,

@@ -3,6 +3,8 @@
 //!
 //! Every error names the file, the line and the key, the way a compiler would, so an author can jump to it.
 
+mod applies;
+pub use applies::{SpeechKind, speech_key_applies};
 mod raw;
 mod validate;
 

@@ -142,3 +142,25 @@ fn init_here_says_where_and_how_to_build() {
         ran.stdout
     );
 }
+
+#[test]
+fn config_shows_what_the_voice_reads_and_where_each_value_came_from() {
+    let dir = small_course();
+    replace_in(
+        &dir.path().join("Videofile"),
+        "title = \"Small course\"\n",
+        "",
+    );
+    append_to_videofile(dir.path(), "[speech]\nprovider = \"piper\"");
+    let ran = Test::in_dir(dir)
+        .args(&["config", "--set", "speech.rate=200"])
+        .stdout_has("title = \"Small course\"                   # from lecture.md's first level-1 heading\n")
+        .stdout_has("length_scale = 1.0")
+        .stderr_has("--set speech.rate=200: [speech] rate does nothing with the piper voice; piper's pace is length_scale")
+        .run();
+    assert!(
+        !ran.stdout.contains("rate = ") && !ran.stdout.contains("voice = "),
+        "{}",
+        ran.stdout
+    );
+}
