@@ -141,6 +141,18 @@ pub fn write_script(chapter: &Chapter, id_prefix: &str, settings: OutlineSetting
             narration.retain(|s| !s.trim().is_empty());
             let speaker_notes = sentences::spoken(&narration.join(" "));
             let words = speaker_notes.split_whitespace().count();
+            // A deck's notes are its narration by design (Marp, Slidev): only a document's are weighed.
+            if page.notes
+                && !chapter.deck
+                && let Some(unsaid) = unspoken(&page.blocks, words)
+            {
+                log::warn!(
+                    "chapter {:?}, slide {} ({:?}): {unsaid}",
+                    markdown::plain(&chapter.title),
+                    index + 1,
+                    markdown::plain(&page.title)
+                );
+            }
             Slide {
                 id: format!("{id_prefix}-{:02}", index + 1),
                 visual_prompt: visual.unwrap_or_else(|| {
@@ -559,6 +571,18 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
     said
 }
 
+/// What a slide whose section has notes leaves unsaid, when that is most of what it shows: a note replaces the
+/// narration of its whole section, so a long slide under a short note is mostly silent.
+fn unspoken(blocks: &[Block], said: usize) -> Option<String> {
+    let shown = words(blocks);
+    (shown >= 15 && said * 2 < shown).then(|| {
+        format!(
+            "it shows {shown} words of text and says {said} (its section's note replaces all of its \
+             narration); say more in the note, or move the note under its own heading"
+        )
+    })
+}
+
 fn words(blocks: &[Block]) -> usize {
     narration_of(blocks, false)
         .iter()
@@ -815,6 +839,24 @@ mod tests {
         for word in ["Alpha", "Beta", "Gamma"] {
             assert!(all.contains(word), "{all}");
         }
+    }
+
+    #[test]
+    fn a_short_note_over_a_long_slide_is_said_to_leave_it_unspoken() {
+        let long = markdown::parse(
+            "# T\n\nThis paragraph holds many words that the slide shows and that nobody will say aloud at all.\n",
+        )
+        .blocks
+        .into_iter()
+        .map(|(block, _)| block)
+        .collect::<Vec<_>>();
+        assert!(unspoken(&long, 3).is_some_and(|m| m.contains("says 3")));
+        assert_eq!(unspoken(&long, 12), None);
+        let short: Vec<Block> = (markdown::parse("# T\n\n- one point\n").blocks)
+            .into_iter()
+            .map(|(block, _)| block)
+            .collect();
+        assert_eq!(unspoken(&short, 2), None);
     }
 
     #[test]

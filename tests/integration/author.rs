@@ -164,3 +164,14 @@ fn config_shows_what_the_voice_reads_and_where_each_value_came_from() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_short_note_over_a_long_section_warns_that_the_slide_goes_unspoken() {
+    let lecture = "# Course\n\n## Tides\n\n<!-- say: Look at this. -->\n\n\
+        The moon pulls the sea towards it, and the sea on the far side is left behind, so two bulges of water \
+        follow the moon around the earth every day.\n\n## Winds\n\nAir moves from high to low pressure.\n";
+    Test::in_dir(course_of(lecture.as_bytes()))
+        .args(&["script:1", "script:2"])
+        .stderr_has("chapter \"Tides\", slide 1 (\"Tides\"): it shows 30 words of text and says 3 (its section")
+        .run();
+}
