@@ -17,6 +17,7 @@ use crate::language;
 pub use crate::markdown::Block;
 use crate::markdown::{self, Item};
 use crate::media::picture;
+use crate::probes::Probes;
 use crate::videofile::{ConfigError, Split, Videofile};
 
 /// One chapter of the course: what the script writer reads.
@@ -214,8 +215,9 @@ pub struct Lecture {
     pub title: Option<(String, String)>,
 }
 
-/// Reads the sources and cuts them into chapters; checks every local image they show.
-pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
+/// Reads the sources and cuts them into chapters; checks every local image they show, decoding each once
+/// for each version of its file (`probes` remember the pictures that decoded).
+pub fn load(videofile: &Videofile, probes: &mut Probes) -> Result<Lecture, ConfigError> {
     let mut lecture = Lecture::default();
     let language_set = videofile.origins.contains_key("course.language");
     for path in find_sources(videofile)? {
@@ -312,7 +314,7 @@ pub fn load(videofile: &Videofile) -> Result<Lecture, ConfigError> {
             };
             chapter_source.check_tables(&chapter)?;
             let included = chapter_source.include_files(&mut chapter);
-            chapter_source.resolve_images(&mut chapter, &mut lecture.images)?;
+            chapter_source.resolve_images(&mut chapter, &mut lecture.images, probes)?;
             let front_language = prepared.front.language.as_deref().filter(|_| !language_set);
             let language = chapter_source.language(&chapter, videofile, front_language)?;
             let number = lecture.chapters.len() + 1;
@@ -505,6 +507,7 @@ impl ChapterAt<'_> {
         &self,
         chapter: &mut Chapter,
         images: &mut Images,
+        probes: &mut Probes,
     ) -> Result<(), ConfigError> {
         let source = self.source;
         // What stands in for a picture that is not drawn: its alt text, or nothing.
@@ -568,9 +571,14 @@ impl ChapterAt<'_> {
                 )),
                 err => refused(format!("image {src}{looked_for}: {err}")),
             })?;
-            // A picture bomb or a file that is no picture is refused before any work; its pixels are
-            // decoded when its slide is drawn.
+            // A picture bomb, a file that is no picture or one that does not decode is refused before any
+            // work: the header first, then the whole picture, once for each version of the file.
             picture::check_header(&bytes)
+                .map_err(|err| refused(format!("image {src}{looked_for}: {err}")))?;
+            probes
+                .answer(&format!("picture {} decodes", path.display()), || {
+                    picture::check(&bytes).map(|_| (String::new(), vec![path.clone()]))
+                })
                 .map_err(|err| refused(format!("image {src}{looked_for}: {err}")))?;
             let hash = Digest::of(&bytes);
             let key = path

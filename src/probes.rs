@@ -62,6 +62,16 @@ impl Probes {
         }
     }
 
+    /// These answers, written back by [`Probes::save`] if `remember` (a build) and not (a dry run).
+    pub fn remembering(&self, remember: bool) -> Probes {
+        Probes {
+            path: self.path.clone(),
+            answers: self.answers.clone(),
+            changed: self.changed,
+            remember,
+        }
+    }
+
     /// No answers remembered, none written (for library users and tests).
     pub fn none() -> Probes {
         Probes {

@@ -68,6 +68,8 @@ pub struct Project {
     pub script_template: String,
     /// The process environment over `.env`, where provider keys are read from (never logged or stored).
     environment: BTreeMap<String, String>,
+    /// What the programs said of themselves and which pictures decode, as remembered and found at load.
+    probes: Probes,
 }
 
 /// A finished build: the graph with every node's state, and the report written for it.
@@ -117,7 +119,10 @@ impl Project {
         for line in videofile.settings_that_do_nothing() {
             log::warn!("{line}");
         }
-        let lecture = lecture::load(&videofile)?;
+        // What was found out while loading (the pictures that decode) is remembered by the next build that
+        // writes (a dry run writes nothing).
+        let mut probes = Probes::load(&videofile.cache_dir(), false);
+        let lecture = lecture::load(&videofile, &mut probes)?;
         if videofile.course.title.is_empty() {
             // The Videofile's title wins; without one, the lecture's own title is the course's title.
             let (title, from) = lecture.title.clone().ok_or_else(|| ConfigError::NoTitle {
@@ -134,6 +139,7 @@ impl Project {
             images: lecture.images,
             script_template,
             environment,
+            probes,
         })
     }
 
@@ -325,7 +331,7 @@ impl Project {
         let clients = Clients::connect(&self.videofile, &variable, !options.dry_run)?;
         // What the programs said of themselves is remembered (a build that runs nothing starts none); a dry
         // run only reads what is remembered.
-        let mut probes = Probes::load(&self.videofile.cache_dir(), !options.dry_run);
+        let mut probes = self.probes.remembering(!options.dry_run);
         let tools = self.tools(&mut probes)?;
         let remote = self.remote()?;
         if options.shard.is_some() && remote.is_none() {

@@ -48,7 +48,7 @@ fn course(chapters: usize, extra: &str) -> Course {
     let text = format!("[course]\ntitle = \"Fake\"\nsources = [\"lecture.md\"]\n\n{extra}");
     std::fs::write(&path, &text).unwrap();
     let videofile = Videofile::parse(&path, &text, &Overrides::default()).unwrap();
-    let lecture = lecture::load(&videofile).unwrap();
+    let lecture = lecture::load(&videofile, &mut crate::probes::Probes::none()).unwrap();
     let cloud = videofile.providers.contains_key(&videofile.speech.provider);
     let speaker = if cloud {
         Speaker::Cloud {

@@ -319,7 +319,7 @@ fn picture_bombs_and_files_that_are_no_pictures_are_refused_before_any_work() {
 }
 
 #[test]
-fn a_damaged_picture_fails_its_slide_naming_the_picture_and_the_slide() {
+fn a_damaged_picture_is_refused_before_any_work_at_its_line() {
     // A JPEG header (100 x 100 pixels) with no picture data after it.
     let mut jpeg: Vec<u8> = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
     jpeg.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
@@ -327,18 +327,25 @@ fn a_damaged_picture_fails_its_slide_naming_the_picture_and_the_slide() {
     jpeg.extend_from_slice(&[0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
     jpeg.extend_from_slice(&[0x55; 64]);
     let cut = &PIXEL_PNG[..PIXEL_PNG.len() - 20];
-    for (src, bytes) in [("photo.jpg", &jpeg[..]), ("cut.png", cut)] {
+    let svg_cut: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><rect";
+    for (src, bytes) in [
+        ("photo.jpg", &jpeg[..]),
+        ("cut.png", cut),
+        ("cut.svg", svg_cut),
+    ] {
         let dir = course_showing(src, &[(src, bytes)]);
         let output = vbuild(dir.path(), &[]);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{src}: {stderr}");
+        assert_eq!(output.status.code(), Some(2), "{src}: {stderr}");
         assert!(
-            stderr.contains(&format!(
-                "image {src} on Tides, slide 2: it cannot be decoded"
-            )),
+            stderr.contains(&format!("lecture.md:11: image {src}: it cannot be decoded")),
             "{src}: {stderr}"
         );
         assert!(!stderr.contains("Failed to decode"), "{stderr}");
+        assert!(
+            !dir.path().join(".vbuild/actions").exists(),
+            "{src}: no work was done"
+        );
     }
     // Whole pictures draw, with nothing to warn about (an SVG's text among them).
     let svg = std::fs::read(example_dir().join("bowl.svg")).unwrap();
