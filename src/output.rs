@@ -336,7 +336,10 @@ pub fn materialise(
         })
         .collect();
     let out = videofile.output_dir();
-    let previous = previous_outputs(videofile, store);
+    // Another output folder's files (a profile's, `out/draft`) are listed as they are, never pruned here.
+    let (previous, elsewhere): (Vec<Listed>, Vec<Listed>) = previous_outputs(videofile, store)
+        .into_iter()
+        .partition(|listed| belongs_here(&out, listed.path()));
     let known: HashMap<&Path, &Written> = previous
         .iter()
         .filter_map(|listed| match listed {
@@ -374,6 +377,7 @@ pub fn materialise(
             _ => false,
         });
     if !unchanged {
+        listed.extend(elsewhere);
         save_outputs(videofile, store, &listed)?;
     }
     match failure {
@@ -391,8 +395,13 @@ pub fn clean(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut removed = Vec::new();
     let mut left = Vec::new();
+    let out = videofile.output_dir();
     for listed in previous_outputs(videofile, store) {
         let path = listed.path().to_path_buf();
+        if !belongs_here(&out, &path) {
+            left.push(listed); // another profile's output folder: its own clean removes it
+            continue;
+        }
         if fs::symlink_metadata(&path).is_err() {
             continue; // gone already
         }
@@ -425,15 +434,26 @@ fn is_removable(videofile: &Videofile, path: &Path) -> bool {
     let Ok(parent) = parent.canonicalize() else {
         return false;
     };
-    let folder = parent.strip_prefix(&out).ok();
-    let in_place = folder.is_some_and(|f| {
-        f.as_os_str().is_empty() || f == Path::new("chapters") || f == Path::new("scripts")
-    });
+    let in_place = parent.strip_prefix(&out).is_ok_and(is_output_folder);
     let named = Path::new(name)
         .extension()
         .is_some_and(|e| ["mp4", "srt", "vtt", "json"].iter().any(|x| e == *x));
     let regular = fs::symlink_metadata(parent.join(name)).is_ok_and(|m| m.is_file());
     in_place && named && regular
+}
+
+/// True for the folders, relative to the output folder, where vbuild writes its outputs.
+fn is_output_folder(folder: &Path) -> bool {
+    folder.as_os_str().is_empty()
+        || folder == Path::new("chapters")
+        || folder == Path::new("scripts")
+}
+
+/// True when `path`, as listed, is an output of the output folder `out` (not of a profile's folder inside it).
+fn belongs_here(out: &Path, path: &Path) -> bool {
+    path.parent()
+        .and_then(|parent| parent.strip_prefix(out).ok())
+        .is_some_and(is_output_folder)
 }
 
 /// Removes one output file vbuild wrote, if it may (see [`is_removable`]), and the folders of the output

@@ -15,7 +15,7 @@ use super::{
     Speech, Video, Videofile,
 };
 use crate::apis::{Api, Limits};
-use crate::config::{self, LayerError, OverrideSpans, Overrides};
+use crate::config::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::media::audio::AUDIO_RATE;
 use crate::node::Section;
 use crate::secrets;
@@ -114,6 +114,16 @@ pub(super) fn parse(
     if std::fs::symlink_metadata(&full).is_ok() && !full.is_dir() {
         return Err(bad_output("that is a file, not a folder"));
     }
+    // A profile's outputs go to a folder of their own (`out/draft`), so a quick draft never replaces the
+    // course nor mixes with it, unless the profile (or a flag) names the output folder itself.
+    let profile_output = match (&overrides.profile, origins.get("course.output")) {
+        (
+            Some(_),
+            Some(Origin::Profile { .. } | Origin::Flag { .. } | Origin::Environment { .. }),
+        )
+        | (None, _) => PathBuf::from(output),
+        (Some(profile), _) => Path::new(output).join(crate::lecture::slug(profile)),
+    };
     let (width, height) = parse_resolution(raw.video.resolution.get_ref())
         .ok_or_else(|| {
             locate.error(
@@ -438,7 +448,7 @@ pub(super) fn parse(
             sources: course.sources.into_inner(),
             split: course.split.and_then(RawSplit::named),
             dialect,
-            output: PathBuf::from(output),
+            output: profile_output,
             currency,
         },
         video: Video {

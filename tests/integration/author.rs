@@ -175,3 +175,42 @@ fn a_short_note_over_a_long_section_warns_that_the_slide_goes_unspoken() {
         .stderr_has("chapter \"Tides\", slide 1 (\"Tides\"): it shows 30 words of text and says 3 (its section")
         .run();
 }
+
+#[test]
+fn a_profiles_outputs_go_to_a_folder_of_their_own() {
+    let dir = small_course();
+    append_to_videofile(
+        dir.path(),
+        "[profile.draft.video]\nresolution = \"160x90\"\nfps = 5",
+    );
+    vbuild_ok(dir.path(), &["-q"]);
+    let draft = vbuild_ok(dir.path(), &["--profile", "draft"]);
+    assert!(
+        String::from_utf8_lossy(&draft.stdout).contains("-> out/draft/small-course.mp4"),
+        "{}",
+        String::from_utf8_lossy(&draft.stdout)
+    );
+    let width = |path: &str| {
+        let caps = probe(&dir.path().join(path)).video_caps.join(" ");
+        caps.split("width=(int)")
+            .nth(1)
+            .and_then(|w| w.split([',', ' ']).next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(width("out/small-course.mp4"), "320");
+    assert_eq!(width("out/draft/small-course.mp4"), "160");
+    assert_eq!(width("out/chapters/01-tides.mp4"), "320");
+    assert_eq!(width("out/draft/chapters/01-tides.mp4"), "160");
+    // The course's own build prunes and cleans its own folder, never the draft's.
+    vbuild_ok(dir.path(), &["-q"]);
+    let cleaned = vbuild_ok(dir.path(), &["clean"]);
+    assert!(!dir.path().join("out/small-course.mp4").exists());
+    assert!(
+        dir.path().join("out/draft/small-course.mp4").exists(),
+        "{}",
+        String::from_utf8_lossy(&cleaned.stdout)
+    );
+    vbuild_ok(dir.path(), &["--profile", "draft", "clean"]);
+    assert!(!dir.path().join("out/draft").exists());
+}

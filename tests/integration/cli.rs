@@ -376,7 +376,7 @@ fn configuration_layers_override_in_order_and_say_where_values_came_from() {
     vbuild_ok(dir.path(), &["--profile", "draft", "chapter:1"]);
     let video = probe(
         &dir.path()
-            .join("out/chapters/01-what-is-machine-learning.mp4"),
+            .join("out/draft/chapters/01-what-is-machine-learning.mp4"),
     );
     assert!(video.video_caps[0].contains("width=(int)640"), "{video:?}");
 }
@@ -396,7 +396,7 @@ fn init_scaffolds_a_course_that_builds_offline() {
     );
     assert!(videofile.contains("[profile.draft.speech]\nprovider = \"espeak\""));
     vbuild_ok(&course, &["--profile", "draft"]);
-    let video = probe(&course.join("out/my-first-course.mp4"));
+    let video = probe(&course.join("out/draft/my-first-course.mp4"));
     assert!(video.seconds > 5.0);
     let audio = report_of(&course)["nodes"]
         .as_array()
