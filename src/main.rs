@@ -358,6 +358,7 @@ fn look(project: &Project, targets: &[String]) -> Result<Options, Error> {
         targets: project.targets(targets)?,
         shard: None,
         always: false,
+        slide_pictures: false,
     })
 }
 
@@ -653,6 +654,7 @@ fn build(
             .map_err(|err| suggest_command(err, &commands))?,
         shard: args.shard,
         always: args.always_make,
+        slide_pictures: false,
     };
     let stats = history::stats(&project.videofile.cache_dir());
     if options.always && !options.dry_run {
@@ -704,10 +706,9 @@ fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {
     }
     // The course video, or for a partial build its first video or file; a build that did not finish says
     // what stopped it instead (what it did write is in the report).
-    let first_video = report
-        .outputs
-        .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "mp4"));
+    let first_of =
+        |ext: &str| (report.outputs.iter()).find(|p| p.extension().is_some_and(|e| e == ext));
+    let first_video = first_of("mp4").or_else(|| first_of("png"));
     let output = match report.result() {
         "interrupted" => "interrupted; run vbuild again to go on where it stopped".to_string(),
         "failed" => match failures.as_slice() {

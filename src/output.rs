@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Digest;
 use crate::engine::Outcome;
 use crate::lecture::{ChapterSource, slug};
-use crate::node::{Address, ChapterId, NodeKind};
+use crate::node::{Address, ChapterId, NodeKind, SlideId};
 use crate::stamp::Stamp;
 use crate::store::{Store, StoreError, hash_file, write_atomic};
 use crate::videofile::Videofile;
@@ -54,7 +54,7 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 }
 
 /// The folders vbuild makes inside the output folder.
-const SUBFOLDERS: [&str; 2] = ["chapters", "scripts"];
+const SUBFOLDERS: [&str; 3] = ["chapters", "scripts", SLIDES];
 
 /// Checks that the folders vbuild makes inside the output folder are real folders or not there yet (call
 /// before any work): a link there is refused, never written through (its target is someone else's).
@@ -94,13 +94,22 @@ fn own_folder(dir: &Path) -> Result<bool, OutputError> {
 fn make_parent(out: &Path, dest: &Path) -> Result<(), OutputError> {
     fs::create_dir_all(out).map_err(io_error(out))?;
     let parent = dest.parent().expect("outputs have a parent folder");
-    if parent == out || own_folder(parent)? {
-        return Ok(());
+    // Each folder from the output folder down (`slides`, then `slides/01-intro`).
+    let inside = parent.strip_prefix(out).unwrap_or(Path::new(""));
+    let mut folder = out.to_path_buf();
+    for part in inside.components() {
+        folder.push(part);
+        if own_folder(&folder)? {
+            continue;
+        }
+        match fs::create_dir(&folder) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                own_folder(&folder).map(drop)?
+            }
+            made => made.map_err(io_error(&folder))?,
+        }
     }
-    match fs::create_dir(parent) {
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => own_folder(parent).map(drop),
-        made => made.map_err(io_error(parent)),
-    }
+    Ok(())
 }
 
 /// A file a build wrote, as the list of written files records it: its content and its stamp then.
@@ -287,6 +296,36 @@ pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFi
     files
 }
 
+/// The slide pictures of the chapters whose slides `outcome` knows: `OUTPUT/slides/CHAPTER/NN.png`.
+pub fn slide_files(
+    videofile: &Videofile,
+    chapters: &[ChapterSource],
+    outcome: &Outcome,
+) -> Vec<OutputFile> {
+    let slides = videofile.output_dir().join(SLIDES);
+    let mut files = Vec::new();
+    for (index, chapter) in chapters.iter().enumerate() {
+        let id = ChapterId(index);
+        for slide in 0..outcome.plan.slide_count(id) {
+            files.push(OutputFile {
+                path: slide_path(&slides.join(&chapter.id), slide),
+                kind: NodeKind::Image,
+                at: Address::Slide(SlideId { chapter: id, slide }),
+                output: "slide",
+            });
+        }
+    }
+    files
+}
+
+/// The folder of the output folder that holds the slide pictures, a folder per chapter.
+pub const SLIDES: &str = "slides";
+
+/// The picture of slide `slide` (from 0) in a chapter's folder of slide pictures: `01.png`, `02.png`, ...
+pub fn slide_path(folder: &Path, slide: usize) -> PathBuf {
+    folder.join(format!("{:02}.png", slide + 1))
+}
+
 /// The output files by their paths, to find the one a command line names.
 pub struct FilesByPath<'a> {
     project_dir: &'a Path,
@@ -327,8 +366,13 @@ pub fn materialise(
     outcome: &Outcome,
     store: &Store,
     prune: bool,
+    slides: bool,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let wanted: Vec<(Digest, OutputFile)> = layout(videofile, chapters)
+    let mut files = layout(videofile, chapters);
+    if slides {
+        files.extend(slide_files(videofile, chapters, outcome));
+    }
+    let wanted: Vec<(Digest, OutputFile)> = files
         .into_iter()
         .filter_map(|file| {
             let entry = outcome.entry_of(file.kind, file.at)?;
@@ -339,7 +383,10 @@ pub fn materialise(
     // Another output folder's files (a profile's, `out/draft`) are listed as they are, never pruned here.
     let (previous, elsewhere): (Vec<Listed>, Vec<Listed>) = previous_outputs(videofile, store)
         .into_iter()
-        .partition(|listed| belongs_here(&out, listed.path()));
+        // Slide pictures are pruned only by builds that write them.
+        .partition(|listed| {
+            belongs_here(&out, listed.path()) && (slides || !is_slide(&out, listed.path()))
+        });
     let known: HashMap<&Path, &Written> = previous
         .iter()
         .filter_map(|listed| match listed {
@@ -437,16 +484,26 @@ fn is_removable(videofile: &Videofile, path: &Path) -> bool {
     let in_place = parent.strip_prefix(&out).is_ok_and(is_output_folder);
     let named = Path::new(name)
         .extension()
-        .is_some_and(|e| ["mp4", "srt", "vtt", "json"].iter().any(|x| e == *x));
+        .is_some_and(|e| ["mp4", "srt", "vtt", "json", "png"].iter().any(|x| e == *x));
     let regular = fs::symlink_metadata(parent.join(name)).is_ok_and(|m| m.is_file());
     in_place && named && regular
 }
 
-/// True for the folders, relative to the output folder, where vbuild writes its outputs.
+/// True for the folders, relative to the output folder, where vbuild writes its outputs: the folder itself,
+/// `chapters`, `scripts` and a chapter's folder of slide pictures.
 fn is_output_folder(folder: &Path) -> bool {
-    folder.as_os_str().is_empty()
-        || folder == Path::new("chapters")
-        || folder == Path::new("scripts")
+    let mut parts = folder.components();
+    match (parts.next(), parts.next(), parts.next()) {
+        (None, ..) => true,
+        (Some(Component::Normal(name)), None, _) => name == "chapters" || name == "scripts",
+        (Some(Component::Normal(name)), Some(Component::Normal(_)), None) => name == SLIDES,
+        _ => false,
+    }
+}
+
+/// True when `path` is a slide picture of the output folder `out`.
+fn is_slide(out: &Path, path: &Path) -> bool {
+    path.strip_prefix(out.join(SLIDES)).is_ok()
 }
 
 /// True when `path`, as listed, is an output of the output folder `out` (not of a profile's folder inside it).

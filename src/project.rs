@@ -285,6 +285,7 @@ impl Project {
             targets: Vec::new(),
             shard: None,
             always: false,
+            slide_pictures: false,
         };
         let built = self.build(&options, &Progress::hidden())?;
         Ok(built
@@ -415,7 +416,16 @@ impl Project {
             // Only a good build of the whole course may remove the outputs of chapters that no longer exist.
             let whole_course = options.targets.is_empty() && options.shard.is_none();
             let prune = whole_course && outcome.succeeded();
-            output::materialise(&self.videofile, &self.chapters, &outcome, &store, prune)
+            let slides = options.slide_pictures
+                || (options.targets.iter()).any(|t| t.kinds.contains(&NodeKind::Image));
+            output::materialise(
+                &self.videofile,
+                &self.chapters,
+                &outcome,
+                &store,
+                prune,
+                slides,
+            )
         });
         let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
         let mut report = Report::new(&outcome, &targets, options.dry_run, &self.videofile);

@@ -36,6 +36,9 @@ pub struct Options {
     pub shard: Option<Shard>,
     /// Run the nodes the targets name again even where the cache has them (`-B`, as make's).
     pub always: bool,
+    /// Write every slide's picture to `OUTPUT/slides/CHAPTER/NN.png` (what `vbuild serve` shows); a build
+    /// of image targets writes theirs anyway.
+    pub slide_pictures: bool,
 }
 
 /// Builds the course described by `ctx` over the local cache `store` (and `remote`, if any), until done or

@@ -216,6 +216,7 @@ fn options(jobs: usize, keep_going: bool) -> Options {
         targets: Vec::new(),
         shard: None,
         always: false,
+        slide_pictures: false,
     }
 }
 

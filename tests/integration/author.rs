@@ -214,3 +214,27 @@ fn a_profiles_outputs_go_to_a_folder_of_their_own() {
     vbuild_ok(dir.path(), &["--profile", "draft", "clean"]);
     assert!(!dir.path().join("out/draft").exists());
 }
+
+#[test]
+fn slide_pictures_are_files_a_person_can_open() {
+    let dir = small_course();
+    let built = vbuild_ok(dir.path(), &["image:2"]);
+    assert!(
+        String::from_utf8_lossy(&built.stdout).contains("-> out/slides/02-winds/01.png"),
+        "{}",
+        String::from_utf8_lossy(&built.stdout)
+    );
+    for slide in ["01", "02"] {
+        let png =
+            std::fs::read(dir.path().join(format!("out/slides/02-winds/{slide}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // 320 x 180, as the Videofile says.
+        assert_eq!(&png[16..24], &[0, 0, 1, 64, 0, 0, 0, 180]);
+    }
+    assert!(!dir.path().join("out/slides/01-tides").exists());
+    // A build that does not ask for pictures leaves them; clean removes them with the rest.
+    vbuild_ok(dir.path(), &["-q"]);
+    assert!(dir.path().join("out/slides/02-winds/02.png").exists());
+    vbuild_ok(dir.path(), &["clean"]);
+    assert!(!dir.path().join("out").exists() || !dir.path().join("out/slides").exists());
+}
