@@ -38,6 +38,12 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `vbuild watch` or `serve` cannot watch the project folder.
+    #[error(transparent)]
+    Watch(#[from] crate::watch::WatchError),
+    /// `vbuild serve` cannot listen on its port.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     /// `vbuild init` would overwrite a file of the author's.
     #[error("{path} already exists; vbuild init does not overwrite files")]
     WouldOverwrite { path: PathBuf },
@@ -48,6 +54,7 @@ impl Error {
     pub fn code(&self) -> u8 {
         match self {
             Error::Config(_) | Error::Target(_) | Error::WouldOverwrite { .. } => 2,
+            Error::Watch(_) | Error::Serve(_) => 2,
             Error::Tools(StepError::Provider(
                 ProviderError::Missing { .. }
                 | ProviderError::Spawn { .. }
@@ -76,6 +83,10 @@ impl Error {
                 "remove {} (vbuild makes the folder), or set [course] output to another folder",
                 path.display()
             )),
+            Error::Serve(_) => Some(
+                "another program has that port: choose another with --port N (0: any free one)"
+                    .into(),
+            ),
             Error::WouldOverwrite { .. } => {
                 Some("vbuild init --force writes over it, or choose another folder".into())
             }

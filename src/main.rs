@@ -13,6 +13,7 @@ use vbuild::last_keys::LastKeys;
 use vbuild::logging::{LogFormat, init_logging};
 use vbuild::progress::Progress;
 use vbuild::project::{Build, Invocation, Project};
+use vbuild::serve::Server;
 use vbuild::target::{self, TargetError};
 use vbuild::{doctor, gc, history, interrupt, secrets, shown, size};
 
@@ -145,6 +146,22 @@ enum Command {
     /// Build targets (the default command).
     #[command(after_help = TARGET_HELP)]
     Build(BuildArgs),
+    /// Build, then build again whenever a source or the Videofile is saved (Ctrl-C stops).
+    #[command(after_help = TARGET_HELP)]
+    Watch(BuildArgs),
+    /// Build, then serve a review page on 127.0.0.1 (the video with its subtitles and chapters, every slide
+    /// with its narration and state, the build's summary and errors), building again on every save.
+    #[command(after_help = TARGET_HELP)]
+    Serve {
+        /// The port to listen on (0: any free one).
+        #[arg(long, default_value_t = 8040)]
+        port: u16,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        build: BuildArgs,
+    },
     /// List the targets of this course.
     Targets,
     /// Say why the nodes of TARGET would run now, or why they ran when they last did.
@@ -257,7 +274,8 @@ fn main() -> ExitCode {
         (false, 1) => "debug",
         _ => "trace",
     };
-    let bars = init_logging(filter, global.log_format);
+    // The file watcher's own notes (a watch removed from a folder that went away) are not the author's.
+    let bars = init_logging(&format!("{filter},notify=warn"), global.log_format);
     if let Some(dir) = &global.directory
         && let Err(err) = std::env::set_current_dir(dir)
     {
@@ -289,14 +307,24 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            let shown = |text: &str| shown::message(&secrets::redact(text)).into_owned();
-            eprintln!("vbuild: {}", shown(&err.to_string()));
-            if let Some(hint) = err.hint() {
-                eprintln!("  hint: {}", shown(&hint));
-            }
+            print_error(&err);
             ExitCode::from(err.code())
         }
     }
+}
+
+/// An error as one readable message (and its hint), redacted and cut to a readable length.
+fn error_text(err: &Error) -> String {
+    let shown = |text: &str| shown::message(&secrets::redact(text)).into_owned();
+    match err.hint() {
+        Some(hint) => format!("{}\n  hint: {}", shown(&err.to_string()), shown(&hint)),
+        None => shown(&err.to_string()),
+    }
+}
+
+/// Prints `err` as vbuild's one line of failure (and its hint).
+fn print_error(err: &Error) {
+    eprintln!("vbuild: {}", error_text(err));
 }
 
 /// Where the nearest Videofile is when there is none here: changes to the folder above that holds one and
@@ -390,6 +418,13 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
         environment: std::env::vars().collect(),
         ignore_profile_variable: false,
     };
+    match &cli.command {
+        Some(Command::Watch(args)) => return watch(cli, args, bars, &invocation, None),
+        Some(Command::Serve { port, open, build }) => {
+            return serve(cli, build, bars, &invocation, *port, *open);
+        }
+        _ => {}
+    }
     let project = Project::load(&cli.global.file, &invocation)?;
     let cache_dir = project.videofile.cache_dir();
     match cli.command.as_ref() {
@@ -453,7 +488,9 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             }
             Ok(0)
         }
-        Some(Command::Init { .. }) => unreachable!("init runs before a project is loaded"),
+        Some(Command::Init { .. } | Command::Watch(_) | Command::Serve { .. }) => {
+            unreachable!("init, watch and serve run before a project is loaded")
+        }
         Some(Command::Gc {
             max_size,
             older_than,
@@ -635,6 +672,18 @@ fn build(
     project: &Project,
     bars: &indicatif::MultiProgress,
 ) -> Result<u8, Error> {
+    build_with(cli, args, project, bars, false).map(|(code, _)| code)
+}
+
+/// [`build`], writing the slide pictures too if `slide_pictures`; returns the exit code and the build (none
+/// for a dry run).
+fn build_with(
+    cli: &Cli,
+    args: &BuildArgs,
+    project: &Project,
+    bars: &indicatif::MultiProgress,
+    slide_pictures: bool,
+) -> Result<(u8, Option<Build>), Error> {
     // `vbuild -j 4 targets`: a command after build options is read as a target; say what happened.
     let commands: Vec<String> = Cli::command()
         .get_subcommands()
@@ -654,7 +703,7 @@ fn build(
             .map_err(|err| suggest_command(err, &commands))?,
         shard: args.shard,
         always: args.always_make,
-        slide_pictures: false,
+        slide_pictures,
     };
     let stats = history::stats(&project.videofile.cache_dir());
     if options.always && !options.dry_run {
@@ -673,18 +722,117 @@ fn build(
     let built = project.build(&options, &progress)?;
     if options.dry_run {
         out!("{}", describe::dry_run(&built.report, &stats, options.jobs));
-        return Ok(0);
+        return Ok((0, None));
     }
     if let Some(path) = &args.metrics_file {
         std::fs::write(path, built.report.prometheus())
             .map_err(Error::write("the metrics file", path))?;
     }
     print_summary(cli, &project.videofile.project_dir, &built);
-    Ok(match built.report.result() {
+    let code = match built.report.result() {
         "ok" => 0,
         "interrupted" => interrupt::EXIT_CODE,
         _ => 1,
-    })
+    };
+    Ok((code, Some(built)))
+}
+
+/// `vbuild watch` and `vbuild serve`: builds, then again after every save of a source or the Videofile, until
+/// Ctrl-C; with a server, each build's review is shown on its page.
+fn watch(
+    cli: &Cli,
+    args: &BuildArgs,
+    bars: &indicatif::MultiProgress,
+    invocation: &Invocation,
+    server: Option<&Server>,
+) -> Result<u8, Error> {
+    if args.dry_run || args.shard.is_some() {
+        return Err(Error::Target(TargetError::new(
+            if args.dry_run { "-n" } else { "--shard" },
+            "watch and serve build on every save; -n and --shard go with a single `vbuild` build"
+                .into(),
+        )));
+    }
+    interrupt::install();
+    let project_dir = cli
+        .global
+        .file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut loaded = Some(Project::load(&cli.global.file, invocation));
+    // vbuild's own folders, as the Videofile names them now, never wake a build.
+    let out = match &loaded {
+        Some(Ok(project)) => project.videofile.output_dir(),
+        _ => project_dir.join("out"),
+    };
+    let watcher =
+        vbuild::watch::Watcher::new(&project_dir, vec![project_dir.join(".vbuild"), out.clone()])?;
+    let code = vbuild::watch::rebuild_on_save(&watcher, || {
+        let project = loaded
+            .take()
+            .unwrap_or_else(|| Project::load(&cli.global.file, invocation));
+        if let Some(server) = server {
+            server.building();
+        }
+        let built = project.and_then(|project| {
+            let (code, built) = build_with(cli, args, &project, bars, server.is_some())?;
+            if let (Some(server), Some(built)) = (server, &built) {
+                let review = vbuild::serve::review::review(&project, built);
+                server.show(review, project.videofile.output_dir());
+            }
+            Ok(code)
+        });
+        match built {
+            Ok(code) => code != interrupt::EXIT_CODE,
+            Err(err) => {
+                print_error(&err);
+                if let Some(server) = server {
+                    let errors = vec![error_text(&err)];
+                    server.show(
+                        vbuild::serve::Review {
+                            errors,
+                            ..Default::default()
+                        },
+                        out.clone(),
+                    );
+                }
+                true
+            }
+        }
+    });
+    Ok(code)
+}
+
+/// `vbuild serve`: starts the review page's server, says where it is (and opens it if asked), then watches.
+fn serve(
+    cli: &Cli,
+    args: &BuildArgs,
+    bars: &indicatif::MultiProgress,
+    invocation: &Invocation,
+    port: u16,
+    open: bool,
+) -> Result<u8, Error> {
+    let server = Server::start(port)?;
+    outln!(
+        "vbuild: the review page is at {} (Ctrl-C stops)",
+        server.url
+    );
+    if open {
+        let opened = std::process::Command::new("xdg-open")
+            .arg(&server.url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Err(err) = opened {
+            log::warn!(
+                "cannot open a browser ({err}); open {} yourself",
+                server.url
+            );
+        }
+    }
+    watch(cli, args, bars, invocation, Some(&server))
 }
 
 fn print_summary(cli: &Cli, project_dir: &Path, built: &Build) {

@@ -359,9 +359,11 @@ impl Project {
             clients: &clients,
             script_template: &self.script_template,
         };
-        // A build of the whole course that may find everything done asks the seal of the last one first.
+        // A build of the whole course that may find everything done asks the seal of the last one first (a
+        // build that writes the slide pictures walks the graph: the seal does not know them).
         let sealable = !options.dry_run
             && !options.always
+            && !options.slide_pictures
             && options.targets.is_empty()
             && options.shard.is_none();
         let inputs = sealable.then(|| seal::inputs(&ctx));

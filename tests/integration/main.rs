@@ -11,6 +11,7 @@ mod dialects;
 mod properties;
 mod remote;
 mod safety;
+mod serve;
 mod slides;
 mod speech;
 mod trust;
