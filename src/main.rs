@@ -719,6 +719,10 @@ fn build_with(
     interrupt::install();
     let hidden = cli.global.quiet || !std::io::stderr().is_terminal();
     let progress = Progress::new(bars, hidden);
+    let per_kind = (stats.kinds.iter())
+        .filter_map(|(kind, times)| Some((kind.clone(), times.average_seconds()?)))
+        .collect();
+    progress.expect(per_kind, options.jobs);
     let built = project.build(&options, &progress)?;
     if options.dry_run {
         out!("{}", describe::dry_run(&built.report, &stats, options.jobs));

@@ -322,13 +322,22 @@ impl<'a> Scheduler<'a> {
     fn set(&mut self, node: NodeIndex, state: State) -> State {
         let (old, change) = self.states.set(node, state);
         if change.started {
-            self.progress.started(&self.plan.name(node));
+            let kind = self.plan.graph[node].kind.name();
+            self.progress.started(&self.plan.name(node), kind);
         }
         if change.stopped {
             self.progress.stopped(&self.plan.name(node));
         }
         if change.finished {
-            self.progress.advance();
+            let ran = match self.states.get(node) {
+                State::Done {
+                    entry,
+                    ran: Some(_),
+                } => Some(entry.seconds),
+                State::Failed { .. } => Some(0.0),
+                _ => None,
+            };
+            self.progress.advance(ran);
         }
         old
     }
