@@ -334,6 +334,9 @@ impl Project {
         // run only reads what is remembered.
         let mut probes = self.probes.remembering(!options.dry_run);
         let tools = self.tools(&mut probes)?;
+        if !options.dry_run {
+            tools.load_voices(&mut probes)?;
+        }
         let remote = self.remote()?;
         if options.shard.is_some() && remote.is_none() {
             return Err(Error::Config(ConfigError::ShardWithoutRemote {

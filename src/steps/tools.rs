@@ -33,6 +33,17 @@ pub enum Speaker {
 }
 
 impl Tools {
+    /// Loads each piper voice once for each version of its files (remembered in `probes`), so a voice file
+    /// piper cannot load is named before any work; a dry run, which speaks nothing, need not.
+    pub fn load_voices(&self, probes: &mut Probes) -> Result<(), StepError> {
+        for speaker in self.speakers.values() {
+            if let Speaker::Piper(piper) = speaker {
+                piper.load_once(probes)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Asks the installed programs for their versions and finds the voice of each of `languages` (the
     /// course's and its chapters'): a voice that does not exist, or piper without a voice for a language,
     /// is an error before any work (`piper_variable` is the `VBUILD_PIPER` variable, if set).
@@ -75,7 +86,6 @@ impl Tools {
                         model.as_deref(),
                         probes,
                     )?;
-                    piper.load_once(probes)?;
                     Speaker::Piper(piper)
                 }
                 provider => Speaker::Cloud {
