@@ -18,6 +18,16 @@ fn chromium_installed() -> bool {
     installed
 }
 
+/// A vbuild that runs until the test ends, even a test that fails.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `vbuild serve --port 0` in `dir`, and the URL it says it serves on.
 fn serve(dir: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vbuild"))
@@ -88,6 +98,7 @@ fn the_review_page_shows_the_course_and_follows_each_save() {
     }
     let dir = small_course();
     let (server, url) = serve(dir.path());
+    let server = Running(server);
     let state = state_after(&url, 0);
     assert_eq!(state["errors"], serde_json::json!([]), "{state}");
     let generation = state["generation"].as_u64().unwrap();
@@ -157,25 +168,29 @@ fn the_review_page_shows_the_course_and_follows_each_save() {
     assert_eq!(broken["video"], state["video"]);
 
     // Ctrl-C ends it quietly.
-    unsafe { libc::kill(server.id() as i32, libc::SIGINT) };
-    let ended = server.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&ended.stderr);
-    assert_eq!(ended.status.code(), Some(0), "{stderr}");
+    let mut server = server;
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGINT) };
+    let status = server.0.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn watch_rebuilds_what_a_save_changed_and_nothing_when_nothing_did() {
     let dir = small_course();
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_vbuild"))
-        .args(["watch", "script:1"])
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let mut watch = Running(
+        Command::new(env!("CARGO_BIN_EXE_vbuild"))
+            .args(["watch", "script:1"])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(watch.0.stdout.take().unwrap()).lines();
     let mut next = || lines.next().unwrap().unwrap();
     let first = next();
     assert!(first.starts_with("vbuild: 2 run, 0 cached"), "{first}");
@@ -193,8 +208,8 @@ fn watch_rebuilds_what_a_save_changed_and_nothing_when_nothing_did() {
     // A save in the output folder or the cache is not a source's.
     std::fs::write(dir.path().join("out/notes.txt"), "mine").unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    unsafe { libc::kill(watch.id() as i32, libc::SIGINT) };
-    let ended = watch.wait().unwrap();
+    unsafe { libc::kill(watch.0.id() as i32, libc::SIGINT) };
+    let ended = watch.0.wait().unwrap();
     assert_eq!(ended.code(), Some(0));
     assert!(
         lines.next().is_none(),
