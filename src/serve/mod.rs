@@ -108,6 +108,16 @@ impl Server {
     }
 }
 
+/// The page with the current state in it, so it is drawn as it loads (and then kept up to date).
+fn page(state: &Mutex<Shown>) -> String {
+    let json = {
+        let shown = state.lock().unwrap_or_else(|e| e.into_inner());
+        serde_json::to_string(&shown.review).expect("the review serialises")
+    };
+    // Inside a script element, `</` would end it.
+    PAGE.replace("/*STATE*/null", &json.replace("</", "<\\/"))
+}
+
 /// A header (names and values here are ASCII, so this cannot fail).
 fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header")
@@ -118,7 +128,7 @@ fn answer(request: Request, state: &Mutex<Shown>) {
     let path = request.url().split('?').next().unwrap_or("/").to_string();
     let no_store = header("Cache-Control", "no-store");
     let response = match path.as_str() {
-        "/" | "/index.html" => Response::from_string(PAGE)
+        "/" | "/index.html" => Response::from_string(page(state))
             .with_header(header("Content-Type", "text/html; charset=utf-8"))
             .with_header(no_store)
             .boxed(),

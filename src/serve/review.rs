@@ -34,11 +34,43 @@ pub struct Review {
 }
 
 /// The course video's URLs: each carries the version of its file, so the browser fetches a new one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Media {
     pub video: String,
     pub subtitles: Option<String>,
     pub chapters: Option<String>,
+    /// Where each chapter starts, from the chapter marks: the list that seeks.
+    pub marks: Vec<Mark>,
+}
+
+/// A chapter mark: where a chapter starts in the course video.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mark {
+    pub seconds: f64,
+    pub title: String,
+}
+
+/// The cues of a WebVTT file vbuild wrote (`HH:MM:SS.mmm --> ...` and the text under it).
+fn marks(vtt: &str) -> Vec<Mark> {
+    let lines: Vec<&str> = vtt.lines().collect();
+    let mut found = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let Some((start, _)) = line.split_once("-->") else {
+            continue;
+        };
+        let seconds = (start.trim().split(':'))
+            .map(|part| part.parse::<f64>().ok())
+            .try_fold(0.0, |total, part| Some(total * 60.0 + part?));
+        let title = (lines[index + 1..].iter())
+            .take_while(|l| !l.trim().is_empty())
+            .copied()
+            .collect::<Vec<&str>>()
+            .join(" ");
+        if let Some(seconds) = seconds {
+            found.push(Mark { seconds, title });
+        }
+    }
+    found
 }
 
 /// One chapter on the page.
@@ -190,6 +222,9 @@ pub fn review(project: &Project, built: &Build) -> Review {
         video,
         subtitles: media_url("vtt"),
         chapters: media_url("chapters.vtt"),
+        marks: std::fs::read_to_string(base.with_extension("chapters.vtt"))
+            .map(|vtt| marks(&vtt))
+            .unwrap_or_default(),
     });
     let nodes = built.outcome.as_ref().map(slide_nodes).unwrap_or_default();
     let chapters = (project.chapters.iter())
@@ -216,5 +251,28 @@ pub fn review(project: &Project, built: &Build) -> Review {
         errors,
         video,
         chapters,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chapter_marks_are_read_from_the_chapters_track() {
+        let vtt = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:20.400\nTides\n\n2\n00:01:20.400 --> 00:01:39.000\nWinds and\nweather\n";
+        assert_eq!(
+            marks(vtt),
+            [
+                Mark {
+                    seconds: 0.0,
+                    title: "Tides".into()
+                },
+                Mark {
+                    seconds: 80.4,
+                    title: "Winds and weather".into()
+                }
+            ]
+        );
     }
 }

@@ -69,26 +69,44 @@ fn state_after(url: &str, after: u64) -> Value {
     }
 }
 
-/// What headless Chromium shows of `url` once its scripts have run: the page's DOM and a screenshot.
-fn chromium(url: &str, screenshot: &Path) -> String {
-    let run = |extra: &str| {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--window-size=1280,1400",
-                "--virtual-time-budget=5000",
-                extra,
-                url,
-            ])
-            .output()
-            .unwrap()
-    };
-    let dom = run("--dump-dom");
-    run(&format!("--screenshot={}", screenshot.display()));
-    String::from_utf8_lossy(&dom.stdout).into_owned()
+/// One headless Chromium run on `url` with `extra` (`--dump-dom`, `--screenshot=FILE`): real time, not
+/// virtual time (a video's pending range request holds virtual time still), at most a minute of it.
+fn chromium_run(url: &str, extra: &str) -> String {
+    let output = Command::new("timeout")
+        .args([
+            "60",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,1400",
+            "--timeout=4000",
+            extra,
+            url,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What headless Chromium shows of `url` once its scripts have drawn the build of generation `generation`:
+/// the page's DOM, and a screenshot in `screenshot`.
+fn chromium(url: &str, generation: u64, screenshot: &Path) -> String {
+    let drawn = format!("data-generation=\"{generation}\"");
+    let mut dom = String::new();
+    for _ in 0..5 {
+        dom = chromium_run(url, "--dump-dom");
+        if dom.contains(&drawn) {
+            break;
+        }
+    }
+    assert!(
+        dom.contains(&drawn),
+        "the page never drew build {generation}:\n{dom}"
+    );
+    chromium_run(url, &format!("--screenshot={}", screenshot.display()));
+    dom
 }
 
 #[test]
@@ -115,7 +133,7 @@ fn the_review_page_shows_the_course_and_follows_each_save() {
     // In Chromium: the video with its tracks, the chapters that seek, every slide's picture, narration and
     // state.
     let shots = tempfile::tempdir().unwrap();
-    let dom = chromium(&url, &shots.path().join("first.png"));
+    let dom = chromium(&url, generation, &shots.path().join("first.png"));
     for expected in [
         "<video",
         "kind=\"subtitles\"",
@@ -142,7 +160,11 @@ fn the_review_page_shows_the_course_and_follows_each_save() {
         "The moon pulls the ocean towards it.",
     );
     let state = state_after(&url, generation + 1);
-    let dom = chromium(&url, &shots.path().join("second.png"));
+    let dom = chromium(
+        &url,
+        state["generation"].as_u64().unwrap(),
+        &shots.path().join("second.png"),
+    );
     assert!(
         dom.contains("The moon pulls the ocean towards it."),
         "{dom}"
