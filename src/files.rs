@@ -9,7 +9,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// The largest Videofile, `.env` or pronunciation file read.
 pub const SETTINGS_BYTES: u64 = 4 << 20;
@@ -61,16 +61,20 @@ impl From<FileError> for io::Error {
     }
 }
 
-/// `path` as a person would write it: without leading `./` (`./voices/a.onnx` is `voices/a.onnx`).
-pub fn shown(path: &Path) -> String {
-    let mut shown = path;
-    while let Ok(rest) = shown.strip_prefix(".") {
-        if rest.as_os_str().is_empty() {
-            break;
+/// `path` with its `.` and `..` folded away, without touching the file system (`./lectures/../img/d.png` is
+/// `img/d.png`).
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
         }
-        shown = rest;
     }
-    shown.display().to_string()
+    out
 }
 
 /// Opens the regular file at `path` (links are followed) of at most `limit` bytes.

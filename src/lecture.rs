@@ -4,7 +4,7 @@
 //! line and path; control characters are removed and raw HTML skipped, each said once with its line.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use globset::Glob;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use walkdir::WalkDir;
 
 use crate::dialect::{self, Dialect};
 use crate::digest::Digest;
-use crate::files::{self, FileError};
+use crate::files::{self, FileError, normalise};
 use crate::language;
 pub use crate::markdown::Block;
 use crate::markdown::{self, Item};
@@ -602,7 +602,6 @@ impl ChapterAt<'_> {
     }
 }
 
-/// `path` with `.` and `..` folded away (without touching the file system).
 /// The lines of `text` between a `#region name` comment and the `#endregion` after it.
 fn region_of(text: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
@@ -615,20 +614,6 @@ fn region_of(text: &str, name: &str) -> Option<String> {
         .position(|l| l.contains("#endregion"))
         .map_or(lines.len(), |e| start + 1 + e);
     Some(lines[start + 1..end].join("\n"))
-}
-
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir if out.file_name().is_some() => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// `markdown` without control characters (they break drawing and mean nothing to a reader); tabs and line

@@ -758,21 +758,15 @@ fn watch(
         )));
     }
     interrupt::install();
-    let project_dir = cli
-        .global
-        .file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let project_dir = vbuild::videofile::project_dir_of(&cli.global.file);
     let mut loaded = Some(Project::load(&cli.global.file, invocation));
     // vbuild's own folders, as the Videofile names them now, never wake a build.
     let out = match &loaded {
         Some(Ok(project)) => project.videofile.output_dir(),
         _ => project_dir.join("out"),
     };
-    let watcher =
-        vbuild::watch::Watcher::new(&project_dir, vec![project_dir.join(".vbuild"), out.clone()])?;
+    let cache = project_dir.join(vbuild::videofile::CACHE_FOLDER);
+    let watcher = vbuild::watch::Watcher::new(&project_dir, vec![cache, out.clone()])?;
     let code = vbuild::watch::rebuild_on_save(&watcher, || {
         let project = loaded
             .take()

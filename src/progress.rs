@@ -136,12 +136,7 @@ impl Progress {
         std::thread::spawn(move || {
             while !bar.is_finished() {
                 std::thread::sleep(TICK);
-                let waiting = waiting(&bar, &tally.lock().unwrap_or_else(|e| e.into_inner()));
-                let message = tally
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .message(waiting);
-                bar.set_message(message);
+                draw(&bar, &tally.lock().unwrap_or_else(|e| e.into_inner()));
                 bar.tick();
             }
         });
@@ -167,21 +162,20 @@ impl Progress {
     /// One more node is finished: one that ran fills the bar; one the cache had (or that was skipped) leaves
     /// the count.
     pub fn advance(&self, ran: Option<f64>) {
+        let mut tally = self.lock();
         match ran {
             Some(seconds) => {
-                let mut tally = self.lock();
                 tally.ran += 1;
                 tally.ran_seconds += seconds;
-                drop(tally);
                 self.bar.inc(1);
             }
             None => {
-                self.lock().without_work += 1;
+                tally.without_work += 1;
                 let length = self.bar.length().unwrap_or(0);
                 self.bar.set_length(length.saturating_sub(1));
             }
         }
-        self.show(&self.lock());
+        draw(&self.bar, &tally);
     }
 
     /// A node of `kind` started running.
@@ -191,25 +185,25 @@ impl Progress {
         tally
             .running
             .insert(node.to_string(), (Instant::now(), expected));
-        self.show(&tally);
+        draw(&self.bar, &tally);
     }
 
     /// A node stopped running.
     pub fn stopped(&self, node: &str) {
         let mut tally = self.lock();
         tally.running.remove(node);
-        self.show(&tally);
-    }
-
-    fn show(&self, tally: &Tally) {
-        self.bar
-            .set_message(tally.message(waiting(&self.bar, tally)));
+        draw(&self.bar, &tally);
     }
 
     /// Removes the bar from the screen.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Writes what `tally` knows beside `bar`.
+fn draw(bar: &ProgressBar, tally: &Tally) {
+    bar.set_message(tally.message(waiting(bar, tally)));
 }
 
 /// Nodes still to finish that are not running.

@@ -92,10 +92,7 @@ impl Build {
 impl Project {
     /// Reads and validates the Videofile (with the layers `invocation` brings) and its sources.
     pub fn load(videofile: &Path, invocation: &Invocation) -> Result<Project, Error> {
-        let project_dir = videofile
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let project_dir = crate::videofile::project_dir_of(videofile);
         let dotenv = read_dotenv(&project_dir.join(".env"))?;
         let (environment, profile) = config::from_environment(&invocation.environment, &dotenv);
         let profile = profile.filter(|_| !invocation.ignore_profile_variable);

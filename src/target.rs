@@ -40,6 +40,16 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// "did you mean `TEXT`?" with `word` in `text` replaced by the nearest of `candidates`, if one is near.
+fn suggestion<'a>(
+    text: &str,
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    nearest(word, candidates)
+        .map(|near| format!("did you mean `{}`?", text.replacen(word, near, 1)))
+}
+
 /// Every word a target may start with: `course`, `chapter`, `video`, `audio`, ...
 fn target_words() -> Vec<&'static str> {
     let groups = GROUPS.iter().map(|(word, ..)| *word);
@@ -53,8 +63,7 @@ fn target_words() -> Vec<&'static str> {
 fn no_chapter(target: &str, selector: &str, chapters: &[ChapterSource]) -> TargetError {
     let ids: Vec<&str> = chapters.iter().map(|c| c.id.as_str()).collect();
     let slugs = chapters.iter().map(|c| slug_of(&c.id));
-    let hint = nearest(selector, slugs.chain(ids.iter().copied()))
-        .map(|near| format!("did you mean `{}`?", target.replacen(selector, near, 1)));
+    let hint = suggestion(target, selector, slugs.chain(ids.iter().copied()));
     let numbers = match chapters.len() {
         0 => "there are none".to_string(),
         1 => "1".to_string(),
@@ -189,8 +198,7 @@ impl Target {
                 .iter()
                 .filter(|_| rest.is_none())
                 .flat_map(|c| [slug_of(&c.id), c.id.as_str()]);
-            let hint = nearest(word, words.into_iter().chain(chapter_names))
-                .map(|near| format!("did you mean `{}`?", text.replacen(word, near, 1)));
+            let hint = suggestion(text, word, words.into_iter().chain(chapter_names));
             TargetError {
                 hint,
                 ..error(format!("unknown target; targets are {}", names.join(", ")))

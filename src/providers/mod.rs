@@ -36,7 +36,7 @@ pub enum ProviderError {
     #[error(
         "the voice file {} is not a piper voice: {why}; a piper voice is a .onnx model with its .onnx.json \
          beside it, e.g. from https://huggingface.co/rhasspy/piper-voices",
-        crate::files::shown(path)
+        path.display()
     )]
     NotAVoice {
         path: std::path::PathBuf,

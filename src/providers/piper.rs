@@ -410,7 +410,7 @@ impl Piper {
         if let Some(error) = header["error"].as_str() {
             return Err(failed(format!(
                 "the voice {} failed on {:?}: {}",
-                crate::files::shown(&self.model),
+                self.model.display(),
                 crate::shown::value(sentence),
                 crate::shown::value(error)
             )));

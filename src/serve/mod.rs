@@ -108,14 +108,16 @@ impl Server {
     }
 }
 
+/// The review shown now, as JSON.
+fn state_json(state: &Mutex<Shown>) -> String {
+    let shown = state.lock().unwrap_or_else(|e| e.into_inner());
+    serde_json::to_string(&shown.review).expect("the review serialises")
+}
+
 /// The page with the current state in it, so it is drawn as it loads (and then kept up to date).
 fn page(state: &Mutex<Shown>) -> String {
-    let json = {
-        let shown = state.lock().unwrap_or_else(|e| e.into_inner());
-        serde_json::to_string(&shown.review).expect("the review serialises")
-    };
     // Inside a script element, `</` would end it.
-    PAGE.replace("/*STATE*/null", &json.replace("</", "<\\/"))
+    PAGE.replace("/*STATE*/null", &state_json(state).replace("</", "<\\/"))
 }
 
 /// A header (names and values here are ASCII, so this cannot fail).
@@ -132,16 +134,10 @@ fn answer(request: Request, state: &Mutex<Shown>) {
             .with_header(header("Content-Type", "text/html; charset=utf-8"))
             .with_header(no_store)
             .boxed(),
-        "/state.json" => {
-            let json = {
-                let shown = state.lock().unwrap_or_else(|e| e.into_inner());
-                serde_json::to_string(&shown.review).expect("the review serialises")
-            };
-            Response::from_string(json)
-                .with_header(header("Content-Type", "application/json"))
-                .with_header(no_store)
-                .boxed()
-        }
+        "/state.json" => Response::from_string(state_json(state))
+            .with_header(header("Content-Type", "application/json"))
+            .with_header(no_store)
+            .boxed(),
         _ => match path.strip_prefix("/out/") {
             Some(file) => {
                 let out = state.lock().unwrap_or_else(|e| e.into_inner()).out.clone();

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::StepError;
+use crate::files;
 use crate::media;
 use crate::probes::Probes;
 use crate::providers::piper::{self, Piper};
@@ -71,7 +72,9 @@ impl Tools {
                 }
                 "piper" => {
                     let english = language.to_lowercase().split('-').next() == Some("en");
-                    let model = named.map(|m| videofile.project_dir.join(m));
+                    // A voice file of `[speech.voices]` is relative to the project folder; `[speech] model`
+                    // is already joined to it (folded, it is the same path).
+                    let model = named.map(|m| files::normalise(&videofile.project_dir.join(m)));
                     if model.is_none() && !english {
                         return Err(StepError::Provider(ProviderError::Missing {
                             program: "a piper voice".into(),

@@ -4,6 +4,17 @@
 //! Every error names the file, the line and the key, the way a compiler would, so an author can jump to it.
 
 mod applies;
+
+/// The cache folder's name in the project folder.
+pub const CACHE_FOLDER: &str = ".vbuild";
+
+/// The folder a Videofile's sources and outputs are relative to: the one it is in (`.` for `Videofile`).
+pub fn project_dir_of(videofile: &Path) -> PathBuf {
+    match videofile.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
 pub use applies::{SpeechKind, speech_key_applies};
 mod raw;
 mod validate;
@@ -369,7 +380,7 @@ impl Videofile {
 
     /// The cache folder.
     pub fn cache_dir(&self) -> PathBuf {
-        self.project_dir.join(".vbuild")
+        self.project_dir.join(CACHE_FOLDER)
     }
 
     /// An error located at the `sources` key, for source files that do not exist.

@@ -51,10 +51,7 @@ pub(super) fn parse(
         .chain(raw.cache.remote.as_ref().map(|r| r.get_ref().as_str()))
         .chain(raw.cache.s3_endpoint.as_deref());
     urls.for_each(secrets::register_url);
-    let project_dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let project_dir = super::project_dir_of(path);
     let course = raw.course.into_inner();
     // Without a title the lecture's level-1 heading is taken (see `Project::load`).
     let title = match &course.title {
