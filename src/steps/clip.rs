@@ -32,7 +32,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
     let frames = (length / (AUDIO_RATE / video.fps) as usize) as u64;
     let mut signature = Signature::new("clip", 2);
     signature
-        .setting("encoder", clip::SETTINGS)
+        .setting("pipeline", clip::pipeline(frames, video.fps))
         .setting("gstreamer", &ctx.tools.gstreamer)
         .setting("fps", video.fps)
         .input_from("frames", inputs.name(NodeKind::Audio, at), frames)
