@@ -131,6 +131,7 @@ fn main() {
         let aac = dir.path().join("aac.mp4");
         join::encode_chapter_audio(&[narration], dir.path(), &aac).expect("encode audio");
         let chapter = join::ChapterParts {
+            title: "Encoding".into(),
             clips: vec![video.clone()],
             lengths: vec![narration_length],
             aac,

@@ -26,7 +26,7 @@ use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
 /// The joiners' version and AAC settings: part of every chapter and course video key.
-pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards v4";
+pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards, half-second chunks, chapters v5";
 
 /// Silence before every chapter's narration, and at least as much after it (samples).
 pub const GUARD: usize = 1024;
@@ -102,6 +102,8 @@ fn sound_frames(aac: &Path, total: usize) -> Result<Track, MediaError> {
 /// What a chapter video is made of: its slides' clips (video-only MP4s at `fps`), each held for its
 /// narration's `lengths` (samples), and its audio as [`encode_chapter_audio`] encoded it.
 pub struct ChapterParts {
+    /// The chapter's title, marked in a course video's chapter list.
+    pub title: String,
     pub clips: Vec<PathBuf>,
     pub lengths: Vec<usize>,
     pub aac: PathBuf,
@@ -114,10 +116,15 @@ pub fn write_chapter(chapter: &ChapterParts, out: &Path) -> Result<(), MediaErro
 }
 
 /// Writes the course video of `chapters` to `out`: each chapter as [`write_chapter`] lays it out, one after
-/// another, so the course is its chapters sample for sample.
+/// another, so the course is its chapters sample for sample, with a chapter list that marks where each
+/// starts.
 pub fn write_course(chapters: &[ChapterParts], out: &Path) -> Result<(), MediaError> {
     laid_out(chapters)?.write(out)
 }
+
+/// Seconds of one track written at most before the other's: a player reading the file in order (a browser
+/// over HTTP) has both tracks as it plays, and a seek reads little of either beyond its point.
+const INTERLEAVE: u64 = AUDIO_RATE as u64 / 2;
 
 /// Checks that `chapters` lay out as one video (every clip and audio encoded alike), reading only their
 /// sample tables.
@@ -161,6 +168,7 @@ fn lay_out(movie: &mut Movie, chapter: &ChapterParts) -> Result<(), MediaError> 
     let aac = movie.source(&chapter.aac);
     let per_frame = AUDIO_RATE / chapter.fps;
     let chapter_start = movie.duration(VIDEO);
+    movie.mark_chapter(&chapter.title);
     let mut heard = 0;
     for (index, path) in chapter.clips.iter().enumerate() {
         let clip = read::track(path, b"vide")?;
@@ -179,12 +187,23 @@ fn lay_out(movie: &mut Movie, chapter: &ChapterParts) -> Result<(), MediaError> 
             duration
         };
         let source = movie.source(path);
-        movie.append(VIDEO, source, &clip.samples, held);
-        let clock = (movie.duration(VIDEO) - chapter_start) as usize;
-        let until = clock.div_ceil(FRAME).min(frames);
-        if until > heard {
-            movie.append(SOUND, aac, &sound.samples[heard..until], |_| FRAME as u32);
-            heard = until;
+        // Half a second of pictures, then the sound that starts by then, and so on.
+        let mut from = 0;
+        while from < clip.samples.len() {
+            let mut clock = movie.duration(VIDEO) - chapter_start;
+            let until_clock = clock + INTERLEAVE;
+            let mut to = from;
+            while to < clip.samples.len() && clock < until_clock {
+                clock += u64::from(held(to));
+                to += 1;
+            }
+            movie.append(VIDEO, source, &clip.samples[from..to], |i| held(from + i));
+            from = to;
+            let until = (clock as usize).div_ceil(FRAME).min(frames);
+            if until > heard {
+                movie.append(SOUND, aac, &sound.samples[heard..until], |_| FRAME as u32);
+                heard = until;
+            }
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::sentences;
 
 /// The cue writer's version: part of every subtitle key.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Widest cue text, in columns (two lines of about 42; a Chinese or Japanese character takes two).
 const MAX_CUE_WIDTH: usize = 84;
@@ -98,6 +98,25 @@ pub fn concat(parts: &[(Vec<Cue>, f64)]) -> Vec<Cue> {
         offset += length;
     }
     all
+}
+
+/// The chapter marks of chapters (title, seconds) played one after another: each from its chapter's start to
+/// the next one's, rounded up to the millisecond. A browser seeking to a mark shows the frame at that time
+/// exactly, so a mark rounded down by a fraction of a millisecond would show the previous chapter's last
+/// slide.
+pub fn chapter_marks(chapters: &[(String, f64)]) -> Vec<Cue> {
+    let up = |seconds: f64| ((seconds * 1000.0) - 1e-6).ceil() / 1000.0;
+    let mut marks = Vec::new();
+    let mut start = 0.0;
+    for (title, seconds) in chapters {
+        marks.push(Cue {
+            start: up(start),
+            end: up(start + seconds),
+            text: title.clone(),
+        });
+        start += seconds;
+    }
+    marks
 }
 
 /// A piece of text a cue or a line may break after: a word, or in Chinese, Japanese and Korean text one
@@ -276,6 +295,23 @@ mod tests {
             "{srt}"
         );
         assert!(to_vtt(&cues).contains("00:00:03.200 --> 00:00:04.200\nNext."));
+    }
+
+    #[test]
+    fn chapter_marks_are_rounded_up_to_the_millisecond_never_before_their_chapter() {
+        // 489,490 samples at 24 kHz: the second chapter starts at 20.395416... s.
+        let first = 489_490.0 / 24_000.0;
+        let marks = chapter_marks(&[("One".into(), first), ("Two".into(), 10.0)]);
+        assert_eq!((marks[0].start, marks[1].text.as_str()), (0.0, "Two"));
+        assert!(marks[1].start >= first && marks[1].start - first < 0.001);
+        assert_eq!(marks[0].end, marks[1].start);
+        let vtt = to_vtt(&marks);
+        assert!(vtt.contains("00:00:20.396 --> 00:00:30.396\nTwo"), "{vtt}");
+        // A start on a whole millisecond stays where it is.
+        assert_eq!(
+            chapter_marks(&[("A".into(), 2.5), ("B".into(), 1.0)])[1].start,
+            2.5
+        );
     }
 
     #[test]

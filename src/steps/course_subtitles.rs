@@ -55,19 +55,10 @@ impl Job for JoinCues {
             parts.push((cues, chapter.seconds));
         }
         let seconds = parts.iter().map(|(_, s)| s).sum();
-        let marks: Vec<(Vec<Cue>, f64)> = self
-            .chapters
-            .iter()
-            .map(|c| {
-                let mark = Cue {
-                    start: 0.0,
-                    end: c.seconds,
-                    text: c.title.clone(),
-                };
-                (vec![mark], c.seconds)
-            })
+        let chapters: Vec<(String, f64)> = (self.chapters.iter())
+            .map(|c| (c.title.clone(), c.seconds))
             .collect();
-        let marks = subtitles::to_vtt(&subtitles::concat(&marks));
+        let marks = subtitles::to_vtt(&subtitles::chapter_marks(&chapters));
         let produced = Produced::default().file(
             "chapters",
             write(scratch.join("chapters.vtt"), marks.as_bytes())?,

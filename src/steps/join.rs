@@ -36,6 +36,8 @@ struct SlideParts {
 /// Lays out the course: its chapters' layouts in order.
 struct JoinCourse {
     chapters: Vec<Digest>,
+    /// The chapters' titles, for the course video's chapter list.
+    titles: Vec<String>,
     /// The course's length: its chapters' (a fact of the course video).
     seconds: f64,
 }
@@ -50,10 +52,11 @@ struct ChapterLayout {
     aac: Digest,
 }
 
-/// How the course video is made: its chapters, in order.
+/// How the course video is made: its chapters, in order, and their titles.
 #[derive(Debug, Serialize, Deserialize)]
 struct CourseLayout {
     chapters: Vec<ChapterLayout>,
+    titles: Vec<String>,
 }
 
 impl ChapterLayout {
@@ -68,6 +71,7 @@ impl ChapterLayout {
     /// The files it is made of, but for its audio (not in the cache yet while the chapter is made).
     fn parts_but_audio(&self, store: &Store) -> Result<ChapterParts, StepError> {
         Ok(ChapterParts {
+            title: String::new(),
             clips: (self.clips.iter())
                 .map(|clip| store.verified_blob(clip))
                 .collect::<Result<_, _>>()?,
@@ -88,9 +92,15 @@ pub fn write_video(
 ) -> Result<(), StepError> {
     if kind == NodeKind::CourseVideo {
         let course: CourseLayout = super::read_json(store, layout, "course layout")?;
-        let chapters = (course.chapters.iter())
-            .map(|chapter| chapter.parts(store))
-            .collect::<Result<Vec<_>, _>>()?;
+        let chapters = (course.chapters.iter().zip(&course.titles))
+            .map(|(chapter, title)| {
+                let parts = chapter.parts(store)?;
+                Ok(ChapterParts {
+                    title: title.clone(),
+                    ..parts
+                })
+            })
+            .collect::<Result<Vec<_>, StepError>>()?;
         join::write_course(&chapters, out)?;
     } else {
         let chapter: ChapterLayout = super::read_json(store, layout, "chapter layout")?;
@@ -102,7 +112,7 @@ pub fn write_video(
 pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let video = &inputs.ctx.videofile.video;
     let min_samples = audio::samples_in(video.min_slide_seconds);
-    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 3);
+    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 4);
     signature
         .setting("joiner", join::SETTINGS)
         .setting("gstreamer", &inputs.ctx.tools.gstreamer)
@@ -136,23 +146,35 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
 }
 
 pub fn prepare_course(inputs: &Inputs) -> Prepared {
-    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 3);
+    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 4);
     signature.setting("joiner", join::SETTINGS);
     let mut chapters = Vec::new();
+    let mut titles = Vec::new();
     let mut seconds = 0.0;
     for (i, chapter) in inputs.chapters().enumerate() {
         let at = Address::Chapter(chapter);
         let entry = inputs.entry(NodeKind::ChapterVideo, at);
         seconds += entry.number("seconds");
         let layout = entry.output("layout").clone();
-        signature.input_from(
-            &format!("chapter {}", i + 1),
-            inputs.name(NodeKind::ChapterVideo, at),
-            &layout,
-        );
+        let title = inputs.chapter(chapter).chapter.title.clone();
+        signature
+            .input_from(
+                &format!("chapter {}", i + 1),
+                inputs.name(NodeKind::ChapterVideo, at),
+                &layout,
+            )
+            .setting(&format!("chapter {} title", i + 1), &title);
         chapters.push(layout);
+        titles.push(title);
     }
-    Prepared::new(signature, JoinCourse { chapters, seconds })
+    Prepared::new(
+        signature,
+        JoinCourse {
+            chapters,
+            titles,
+            seconds,
+        },
+    )
 }
 
 impl Job for JoinChapter {
@@ -196,7 +218,11 @@ impl Job for JoinCourse {
             .map(|chapter| chapter.parts(store))
             .collect::<Result<Vec<_>, _>>()?;
         join::check(&parts)?;
-        let json = serde_json::to_vec(&CourseLayout { chapters }).expect("layouts serialise");
+        let course = CourseLayout {
+            chapters,
+            titles: self.titles.clone(),
+        };
+        let json = serde_json::to_vec(&course).expect("layouts serialise");
         Ok(Produced::default()
             .file("layout", super::write(scratch.join("layout.json"), &json)?)
             .fact("seconds", json!(self.seconds)))

@@ -45,11 +45,18 @@ impl Track {
 /// A sample description without its bitrate box's figures.
 fn without_bitrates(stsd: &[u8]) -> Vec<u8> {
     let mut bytes = stsd.to_vec();
-    let btrt = [0, 0, 0, 0x14, b'b', b't', b'r', b't'];
-    if let Some(at) = bytes.windows(btrt.len()).position(|w| w == btrt) {
-        bytes[at + 8..at + 20].fill(0);
+    if let Some(figures) = bitrate_figures(stsd) {
+        bytes[figures].fill(0);
     }
     bytes
+}
+
+/// Where the figures of the bitrate box (`btrt`: buffer size, maximum and average bitrate, 32 bits each) are
+/// in the sample description `stsd`, if it has one.
+pub(super) fn bitrate_figures(stsd: &[u8]) -> Option<Range<usize>> {
+    let btrt = [0, 0, 0, 0x14, b'b', b't', b'r', b't'];
+    let at = stsd.windows(btrt.len()).position(|w| w == btrt)?;
+    Some(at + 8..at + 20)
 }
 
 /// The body of the `moov` box of the MP4 file at `path`.

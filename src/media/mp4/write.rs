@@ -8,7 +8,7 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::read::{Sample, Track};
+use super::read::{self, Sample, Track};
 use crate::media::MediaError;
 use crate::media::audio::AUDIO_RATE;
 
@@ -54,6 +54,41 @@ impl TrackOut {
             .sum()
     }
 
+    /// What its `btrt` box says: the largest sample (bytes), the most bits in any second, and the bits
+    /// per second over the whole track.
+    fn bitrates(&self) -> [u32; 3] {
+        let seconds = self.duration() as f64 / f64::from(MOVIE_SCALE);
+        let bits: u64 = self.sizes.iter().map(|&size| u64::from(size) * 8).sum();
+        let starts = (self.durations.iter())
+            .flat_map(|&(count, duration)| std::iter::repeat_n(u64::from(duration), count as usize))
+            .scan(0u64, |at, duration| {
+                let start = *at;
+                *at += duration;
+                Some(start)
+            });
+        // The bits of the samples that start within a second of each sample's start.
+        let starts: Vec<u64> = starts.collect();
+        let (mut most, mut window, mut first) = (0u64, 0u64, 0usize);
+        for (index, &start) in starts.iter().enumerate() {
+            window += u64::from(self.sizes[index]) * 8;
+            while starts[first] + u64::from(MOVIE_SCALE) <= start {
+                window -= u64::from(self.sizes[first]) * 8;
+                first += 1;
+            }
+            most = most.max(window);
+        }
+        let average = if seconds > 0.0 {
+            bits as f64 / seconds
+        } else {
+            0.0
+        };
+        [
+            self.sizes.iter().copied().max().unwrap_or(0),
+            u32::try_from(most).unwrap_or(u32::MAX),
+            average.round() as u32,
+        ]
+    }
+
     fn push(&mut self, size: u32, duration: u32, sync: bool) {
         self.sizes.push(size);
         let number = self.sizes.len() as u32;
@@ -89,6 +124,8 @@ pub struct Movie {
     sources: Vec<PathBuf>,
     tracks: [TrackOut; 2],
     chunks: Vec<Chunk>,
+    /// Where each chapter starts (in the movie time scale), and its title.
+    chapters: Vec<(u64, String)>,
 }
 
 /// The video track, then the sound track.
@@ -103,7 +140,14 @@ impl Movie {
             sources: Vec::new(),
             tracks: [TrackOut::new(video), TrackOut::new(sound)],
             chunks: Vec::new(),
+            chapters: Vec::new(),
         }
+    }
+
+    /// Marks a chapter called `title` starting where the video track ends now.
+    pub fn mark_chapter(&mut self, title: &str) {
+        self.chapters
+            .push((self.duration(VIDEO), title.to_string()));
     }
 
     /// True when `other` is encoded as `track` is: its samples can follow the movie's in it.
@@ -239,6 +283,9 @@ impl Movie {
                 }
                 tables.push(trak(b, index as u32 + 1, track, &chunks, wide));
             }
+            if self.chapters.len() > 1 {
+                b.boxed(b"udta", |b| chapter_list(b, &self.chapters));
+            }
         });
         tables
     }
@@ -326,6 +373,40 @@ impl Boxes {
     }
 }
 
+/// The sample description `stsd` with its bitrate box (if it has one) saying `bitrates`: a copied
+/// description holds the figures its encoder guessed (x264's bitrate setting, unused at a constant
+/// quantizer), not the track's.
+fn with_bitrates(stsd: &[u8], bitrates: &[u32; 3]) -> Vec<u8> {
+    let mut bytes = stsd.to_vec();
+    if let Some(figures) = read::bitrate_figures(stsd) {
+        for (field, value) in bytes[figures].chunks_exact_mut(4).zip(bitrates) {
+            field.copy_from_slice(&value.to_be_bytes());
+        }
+    }
+    bytes
+}
+
+/// Writes the chapter list `chapters` (start in the movie time scale, title) as a Nero `chpl` box, which
+/// ffmpeg (and so mpv, VLC and ffprobe) reads: starts in units of 100 ns, rounded up so that a player that
+/// seeks to a chapter lands on its first frame, not the previous chapter's last; titles cut to 255 bytes
+/// at a character boundary; at most 255 chapters.
+fn chapter_list(out: &mut Boxes, chapters: &[(u64, String)]) {
+    out.full(b"chpl", 1, 0, |b| {
+        b.u32(0);
+        let count = chapters.len().min(255);
+        b.put(&[count as u8]);
+        for (start, title) in &chapters[..count] {
+            b.u64((start * 10_000_000).div_ceil(u64::from(MOVIE_SCALE)));
+            let mut end = title.len().min(255);
+            while !title.is_char_boundary(end) {
+                end -= 1;
+            }
+            b.put(&[end as u8]);
+            b.put(&title.as_bytes()[..end]);
+        }
+    });
+}
+
 /// The unity matrix of the movie and track headers.
 const MATRIX: [u32; 9] = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x4000_0000];
 
@@ -355,14 +436,6 @@ fn trak(
             b.put(&[0, 0]);
             b.u32s(MATRIX);
             b.put(if sound { &[0; 8] } else { &track.like.size });
-        });
-        b.boxed(b"edts", |b| {
-            b.full(b"elst", 1, 0, |b| {
-                b.u32(1);
-                b.u64(duration);
-                b.u64(0);
-                b.u32(0x10000);
-            });
         });
         b.boxed(b"mdia", |b| {
             b.full(b"mdhd", 1, 0, |b| {
@@ -395,7 +468,7 @@ fn trak(
                     });
                 });
                 b.boxed(b"stbl", |b| {
-                    b.put(&track.like.stsd);
+                    b.put(&with_bitrates(&track.like.stsd, &track.bitrates()));
                     let durations: Vec<[u32; 2]> = (track.durations.iter())
                         .map(|&(count, duration)| [count, duration])
                         .collect();

@@ -1,0 +1,133 @@
+//! Files every player and platform takes as they are, read back with ffprobe (libavformat, the reader of
+//! mpv, VLC and Chromium's file playback): colour tags, chapters in the MP4 and marks never before their
+//! chapter, tracks interleaved in short chunks, true bitrates, no edit list.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// What `ffprobe -of json` says of `path`, asked with `args`.
+fn ffprobe(path: &Path, args: &[&str]) -> Value {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg)");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).expect("ffprobe's JSON")
+}
+
+fn number(value: &Value) -> f64 {
+    match value {
+        Value::String(text) => text.parse().expect("a number"),
+        other => other.as_f64().expect("a number"),
+    }
+}
+
+/// The bytes of `path` before its `mdat` box: the `ftyp` and the `moov`.
+fn head_of(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let mdat = bytes
+        .windows(4)
+        .position(|w| w == b"mdat")
+        .expect("an mdat");
+    bytes[..mdat].to_vec()
+}
+
+#[test]
+fn the_course_video_is_bt709_with_its_chapters_interleaved_and_its_bitrates_true() {
+    let dir = small_course();
+    vbuild_ok(dir.path(), &[]);
+    let mp4 = dir.path().join("out/small-course.mp4");
+    let info = ffprobe(&mp4, &["-show_streams", "-show_chapters"]);
+
+    // BT.709 at 320x180 too, where GStreamer left alone would take BT.601's matrix and sRGB's transfer.
+    let video = &info["streams"][0];
+    assert_eq!(video["codec_type"], "video");
+    for tag in ["color_space", "color_transfer", "color_primaries"] {
+        assert_eq!(video[tag], "bt709", "{tag}: {video}");
+    }
+
+    // Chapters in the file, each starting at (not before) its first frame: the second starts where the
+    // first chapter's samples end, rounded up to the next 100 ns; the WebVTT marks likewise to the ms.
+    let chapters = info["chapters"].as_array().expect("chapters");
+    let titles: Vec<&str> = chapters
+        .iter()
+        .map(|c| c["tags"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Tides", "Winds"]);
+    let report = report(dir.path());
+    let first = (report["nodes"].as_array().unwrap().iter())
+        .find(|n| n["name"] == "chapter-video:01-tides")
+        .map(|n| number(&n["meta"]["samples"]))
+        .expect("the first chapter's samples");
+    let second = number(&chapters[1]["start"]);
+    assert_eq!(chapters[1]["time_base"], "1/10000000");
+    assert!(
+        second * 24_000.0 >= first * 1e7 && second * 24_000.0 < (first + 1.0) * 1e7,
+        "chapter 2 at {second} (100 ns), the first chapter is {first} samples"
+    );
+    let marks = std::fs::read_to_string(dir.path().join("out/small-course.chapters.vtt")).unwrap();
+    let mark = (marks.lines())
+        .filter_map(|line| line.split_once(" --> "))
+        .nth(1)
+        .map(|(start, _)| start.to_string())
+        .expect("a second mark");
+    let mark: f64 = mark.split(':').fold(0.0, |total, part| {
+        total * 60.0 + part.parse::<f64>().unwrap()
+    });
+    let start = first / 24_000.0;
+    assert!(
+        mark >= start && mark < start + 0.001,
+        "mark {mark} s, chapter {start} s"
+    );
+
+    // Interleaved: in file order, no track runs more than a second ahead of the other.
+    let packets = ffprobe(
+        &mp4,
+        &[
+            "-show_entries",
+            "packet=stream_index,pos,pts_time,duration_time",
+        ],
+    );
+    let mut packets: Vec<(u64, i64, f64, f64)> = (packets["packets"].as_array().unwrap().iter())
+        .map(|p| {
+            (
+                number(&p["pos"]) as u64,
+                p["stream_index"].as_i64().unwrap(),
+                number(&p["pts_time"]),
+                number(&p["duration_time"]),
+            )
+        })
+        .collect();
+    packets.sort_by_key(|p| p.0);
+    let mut longest: f64 = 0.0;
+    for run in packets.chunk_by(|a, b| a.1 == b.1) {
+        let last = run.last().unwrap();
+        longest = longest.max(last.2 + last.3 - run[0].2);
+    }
+    assert!(
+        longest <= 1.0,
+        "a run of one track of {longest} s in the file"
+    );
+
+    // The bitrate box says what the stream holds, and there is no edit list (one that does nothing is
+    // still one that some platforms' checks refuse).
+    let head = head_of(&mp4);
+    let btrt = head
+        .windows(4)
+        .position(|w| w == b"btrt")
+        .expect("a btrt box")
+        + 4;
+    let average = u32::from_be_bytes(head[btrt + 8..btrt + 12].try_into().unwrap()) as f64;
+    let measured = number(&video["bit_rate"]);
+    assert!(
+        (average - measured).abs() <= 0.02 * measured,
+        "btrt says {average} b/s, the stream is {measured} b/s"
+    );
+    assert!(!head.windows(4).any(|w| w == b"edts"), "an edit list");
+}
