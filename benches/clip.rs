@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::theme::Theme;
-use vbuild::media::{audio, clip, join};
+use vbuild::media::{audio, clip, join, loudness};
 
 const FPS: u32 = 10;
 const SECONDS: usize = 20;
@@ -129,7 +129,11 @@ fn main() {
             length: narration.samples.len(),
         };
         let aac = dir.path().join("aac.mp4");
-        join::encode_chapter_audio(&[narration], dir.path(), &aac).expect("encode audio");
+        let target = loudness::Target {
+            loudness: -18.0,
+            true_peak: -1.5,
+        };
+        join::encode_chapter_audio(&[narration], &target, dir.path(), &aac).expect("encode audio");
         let chapter = join::ChapterParts {
             title: "Encoding".into(),
             clips: vec![video.clone()],

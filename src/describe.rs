@@ -532,6 +532,8 @@ fn settings(videofile: &Videofile) -> Vec<(String, String)> {
         ("speech.provider", toml(videofile.speech.provider.as_str())),
         ("speech.voice", toml(videofile.speech.voice.as_str())),
         ("speech.rate", toml(i64::from(videofile.speech.rate))),
+        ("speech.loudness", toml(videofile.speech.loudness)),
+        ("speech.true_peak", toml(videofile.speech.true_peak)),
         ("images.provider", toml(videofile.images.provider.as_str())),
         ("images.theme", toml(videofile.images.theme.to_string())),
     ]

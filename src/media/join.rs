@@ -20,13 +20,15 @@
 
 use std::path::{Path, PathBuf};
 
+use super::loudness::{Levelled, Leveller, Meter, Target, gain_for};
 use super::mp4::read::{self, Track};
 use super::mp4::write::{Movie, SOUND, VIDEO};
 use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
 /// The joiners' version and AAC settings: part of every chapter and course video key.
-pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards, half-second chunks, chapters v5";
+pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards, half-second chunks, chapters, \
+     R128 levelling to 0.1 LU v5";
 
 /// Silence before every chapter's narration, and at least as much after it (samples).
 pub const GUARD: usize = 1024;
@@ -56,30 +58,92 @@ pub struct Narration {
     pub length: usize,
 }
 
+/// How many times a chapter's levelling is tried before it is written.
+const TRIALS: usize = 4;
+
+/// A chapter's audio as encoded: its samples, and how loud it was made.
+pub struct ChapterAudio {
+    pub samples: usize,
+    pub levelled: Levelled,
+}
+
 /// Encodes a chapter's audio (its slides' narration, with the guards) to AAC in the MP4 file `out`, in
-/// `scratch`; returns the samples of the chapter's audio.
+/// `scratch`, brought to `target`'s loudness. The narration is read several times, so a long chapter is
+/// never held in memory: measured; levelled and measured again, the gain corrected by what is missing
+/// (the limiter takes a little loudness from speech with strong peaks) until it is within 0.1 LU, at most
+/// [`TRIALS`] times; levelled and written.
 pub fn encode_chapter_audio(
     slides: &[Narration],
+    target: &Target,
     scratch: &Path,
     out: &Path,
-) -> Result<usize, MediaError> {
+) -> Result<ChapterAudio, MediaError> {
+    let before = level(slides, None, None)?;
+    let mut gain = gain_for(before.loudness(), target);
+    for _ in 0..TRIALS {
+        let trial = level(slides, Some((gain, target.true_peak)), None)?;
+        let missing = gain_for(trial.loudness(), target);
+        gain += missing;
+        if missing.abs() < 0.1 {
+            break;
+        }
+    }
     let narration: usize = slides.iter().map(|s| s.length).sum();
     let (start, total) = chapter_span(narration);
     // The chapter's audio as the encoder reads it: pre-roll, guard, each slide padded, silence, tail.
     let wav = scratch.join("chapter.wav");
     let mut writer = audio::WavStream::create(&wav)?;
     writer.silence(PRE_ROLL + start)?;
-    for slide in slides {
-        let speech = audio::read_wav(&slide.speech)?;
-        let spoken = speech.len().min(slide.length);
-        writer.samples(&speech[..spoken])?;
-        writer.silence(slide.length - spoken)?;
-    }
+    let after = level(slides, Some((gain, target.true_peak)), Some(&mut writer))?;
     writer.silence(total - start - narration + TAIL)?;
     writer.finish()?;
     encode_aac(&wav, out)?;
     sound_frames(out, total)?;
-    Ok(total)
+    Ok(ChapterAudio {
+        samples: total,
+        levelled: Levelled {
+            before: before.loudness(),
+            gain,
+            loudness: after.loudness(),
+            true_peak: after.true_peak(),
+        },
+    })
+}
+
+/// Reads the slides' narration (each padded to its length) through a leveller of (gain, ceiling) if one is
+/// given, into `writer` if one is given; returns the meter of what came out.
+fn level(
+    slides: &[Narration],
+    leveller: Option<(f64, f64)>,
+    mut writer: Option<&mut audio::WavStream>,
+) -> Result<Meter, MediaError> {
+    let mut meter = Meter::default();
+    let mut leveller = leveller.map(|(gain, ceiling)| Leveller::new(gain, ceiling));
+    let mut levelled = Vec::new();
+    let mut emit = |samples: &[i16]| -> Result<(), MediaError> {
+        meter.add(samples);
+        match writer.as_deref_mut() {
+            Some(writer) => writer.samples(samples),
+            None => Ok(()),
+        }
+    };
+    for slide in slides {
+        let mut samples = audio::read_wav(&slide.speech)?;
+        samples.resize(slide.length, 0);
+        match &mut leveller {
+            Some(leveller) => {
+                leveller.push(&samples, &mut levelled);
+                emit(&levelled)?;
+                levelled.clear();
+            }
+            None => emit(&samples)?,
+        }
+    }
+    if let Some(leveller) = leveller {
+        leveller.finish(&mut levelled);
+        emit(&levelled)?;
+    }
+    Ok(meter)
 }
 
 /// The AAC frames of a chapter's audio of `total` samples in the file `aac` (as [`encode_chapter_audio`]

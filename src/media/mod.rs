@@ -9,6 +9,7 @@ pub mod formula;
 pub mod highlight;
 pub mod join;
 pub mod layout;
+pub mod loudness;
 pub mod mp4;
 pub mod narration;
 pub mod picture;

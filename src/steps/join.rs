@@ -16,6 +16,7 @@ use super::{Inputs, Job, Prepared, Produced, StepError};
 use crate::digest::Digest;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::join::{self, ChapterParts, Narration};
+use crate::media::loudness::Target;
 use crate::node::{Address, ChapterId, NodeKind};
 use crate::signature::Signature;
 use crate::store::{Store, hash_file};
@@ -25,6 +26,7 @@ use crate::store::{Store, hash_file};
 struct JoinChapter {
     slides: Vec<SlideParts>,
     fps: u32,
+    loudness: Target,
 }
 
 struct SlideParts {
@@ -111,13 +113,16 @@ pub fn write_video(
 
 pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let video = &inputs.ctx.videofile.video;
+    let speech = &inputs.ctx.videofile.speech;
     let min_samples = audio::samples_in(video.min_slide_seconds);
     let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 4);
     signature
         .setting("joiner", join::SETTINGS)
         .setting("gstreamer", &inputs.ctx.tools.gstreamer)
         .setting("fps", video.fps)
-        .setting("min samples", min_samples);
+        .setting("min samples", min_samples)
+        .setting("loudness", speech.loudness)
+        .setting("true peak", speech.true_peak);
     let mut slides = Vec::new();
     for (i, slide) in inputs.slides(chapter).enumerate() {
         let at = Address::Slide(slide);
@@ -141,6 +146,10 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         JoinChapter {
             slides,
             fps: video.fps,
+            loudness: Target {
+                loudness: speech.loudness,
+                true_peak: speech.true_peak,
+            },
         },
     )
 }
@@ -187,7 +196,9 @@ impl Job for JoinChapter {
             });
         }
         let aac = scratch.join("aac.mp4");
-        let samples = join::encode_chapter_audio(&narration, scratch, &aac)?;
+        let audio = join::encode_chapter_audio(&narration, &self.loudness, scratch, &aac)?;
+        let samples = audio.samples;
+        let levelled = audio.levelled;
         let layout = ChapterLayout {
             fps: self.fps,
             clips: self.slides.iter().map(|s| s.clip.clone()).collect(),
@@ -205,7 +216,11 @@ impl Job for JoinChapter {
             .file("aac", aac)
             .file("layout", super::write(scratch.join("layout.json"), &json)?)
             .fact("samples", json!(samples))
-            .fact("seconds", json!(samples as f64 / f64::from(AUDIO_RATE))))
+            .fact("seconds", json!(samples as f64 / f64::from(AUDIO_RATE)))
+            .fact("loudness before", json!(levelled.before))
+            .fact("gain", json!(levelled.gain))
+            .fact("loudness", json!(levelled.loudness))
+            .fact("true peak", json!(levelled.true_peak)))
     }
 }
 

@@ -248,6 +248,10 @@ pub struct Speech {
     pub language: String,
     /// piper: where it is and how it speaks.
     pub piper: PiperSettings,
+    /// The integrated loudness every chapter's narration is brought to (LUFS, EBU R128).
+    pub loudness: f64,
+    /// The highest true peak the narration may reach (dBTP).
+    pub true_peak: f64,
     /// How words are said (`[speech.pronounce]`, or the file `pronounce` names): written form to spoken form.
     pub pronounce: BTreeMap<String, String>,
     /// The voice of each other language (`[speech.voices]`): an espeak-ng voice, a piper voice file, a cloud

@@ -155,6 +155,8 @@ pub(super) struct RawSpeech {
     pub(super) noise_scale: Spanned<f64>,
     pub(super) noise_w_scale: Spanned<f64>,
     pub(super) speaker: u32,
+    pub(super) loudness: Spanned<f64>,
+    pub(super) true_peak: Spanned<f64>,
     pub(super) pronounce: Option<RawPronounce>,
     pub(super) voices: BTreeMap<String, String>,
 }
@@ -209,6 +211,8 @@ impl Default for RawSpeech {
             noise_scale: unspanned(0.667),
             noise_w_scale: unspanned(0.8),
             speaker: 0,
+            loudness: unspanned(-18.0),
+            true_peak: unspanned(-1.5),
             pronounce: None,
             voices: BTreeMap::new(),
         }

@@ -168,6 +168,22 @@ pub(super) fn parse(
             ));
         }
     }
+    for (key, value, range, unit) in [
+        ("loudness", &raw.speech.loudness, -40.0..=-5.0, "LUFS"),
+        ("true_peak", &raw.speech.true_peak, -12.0..=0.0, "dBTP"),
+    ] {
+        let v = *value.get_ref();
+        if !range.contains(&v) {
+            return Err(locate.error(
+                &value.span(),
+                format!(
+                    "[speech] {key} = {v}: expected {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+    }
     let piper_location = raw.speech.piper.as_ref().map(|p| project_dir.join(p));
     let pronounce = match &raw.speech.pronounce {
         None => BTreeMap::new(),
@@ -496,6 +512,8 @@ pub(super) fn parse(
                         .map_or("", |api| api.default_model(Section::Speech))
                         .into()
                 }),
+            loudness: raw.speech.loudness.into_inner(),
+            true_peak: raw.speech.true_peak.into_inner(),
             pronounce,
             voices: raw.speech.voices,
             piper: PiperSettings {

@@ -131,3 +131,70 @@ fn the_course_video_is_bt709_with_its_chapters_interleaved_and_its_bitrates_true
     );
     assert!(!head.windows(4).any(|w| w == b"edts"), "an edit list");
 }
+
+/// The integrated loudness (LUFS) and true peak (dBTP) of `path`'s audio, as ffmpeg's EBU R128 meter reads it.
+fn loudness_of(path: &Path) -> (f64, f64) {
+    let output = Command::new("ffmpeg")
+        .args(["-nostats", "-i"])
+        .arg(path)
+        .args(["-vn", "-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    let summary = text.rsplit("Summary:").next().expect("a summary");
+    let figure = |label: &str| -> f64 {
+        let line = summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .expect(label);
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (figure("I:"), figure("Peak:"))
+}
+
+#[test]
+fn every_voice_is_brought_to_the_loudness_asked_under_the_true_peak_ceiling() {
+    // espeak at the default -18 LUFS; piper (the example) at -16 LUFS with a ceiling of -2 dBTP.
+    let espeak = small_course();
+    vbuild_ok(espeak.path(), &[]);
+    let piper = example_copy();
+    vbuild_ok(
+        piper.path(),
+        &[
+            "--set",
+            "speech.loudness=-16",
+            "--set",
+            "speech.true_peak=-2",
+        ],
+    );
+    for (dir, course, target, ceiling) in [
+        (espeak.path(), "small-course", -18.0, -1.5),
+        (
+            piper.path(),
+            "introduction-to-machine-learning",
+            -16.0,
+            -2.0,
+        ),
+    ] {
+        let (loudness, peak) = loudness_of(&dir.join(format!("out/{course}.mp4")));
+        assert!(
+            (loudness - target).abs() <= 1.0,
+            "{course}: {loudness} LUFS"
+        );
+        assert!(
+            peak <= ceiling + 0.5 && peak <= -1.0,
+            "{course}: {peak} dBTP"
+        );
+        // Each chapter's figures are in the report.
+        let report = report(dir);
+        for node in report["nodes"].as_array().unwrap() {
+            if node["kind"] == "chapter-video" {
+                let meta = &node["meta"];
+                let after = number(&meta["loudness"]);
+                assert!((after - target).abs() <= 0.5, "{node}");
+                assert!(number(&meta["true peak"]) <= ceiling, "{node}");
+                assert!(number(&meta["loudness before"]) < after, "{node}");
+            }
+        }
+    }
+}
