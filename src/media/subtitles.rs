@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use crate::sentences;
 
 /// The cue writer's version: part of every subtitle key.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// Widest cue text, in columns (two lines of about 42; a Chinese or Japanese character takes two).
 const MAX_CUE_WIDTH: usize = 84;
@@ -55,6 +55,7 @@ pub fn cues_for(slides: &[TimedNarration]) -> Vec<Cue> {
                 .collect();
             shares(&lengths, 0.0, slide.spoken)
         };
+        let first = cues.len();
         for (pieces, (start, end)) in sentences.into_iter().zip(times) {
             let lengths: Vec<usize> = pieces.iter().map(|p| p.chars().count()).collect();
             for (piece, (from, to)) in pieces.into_iter().zip(shares(&lengths, start, end)) {
@@ -65,10 +66,21 @@ pub fn cues_for(slides: &[TimedNarration]) -> Vec<Cue> {
                 });
             }
         }
+        // Within a slide each cue stays up until the next one starts: no blank flash in the pauses.
+        for at in first + 1..cues.len() {
+            cues[at - 1].end = cues[at].start;
+        }
+        // A slide's first cue starts with its speech; the cue before it (the last slide's last) stays up
+        // until then unless the slide starts with a long silence.
+        bridge(&mut cues, first);
         offset += slide.length;
     }
     cues
 }
+
+/// The longest blank between two slides' (or chapters') cues that the first cue is held over, so that the
+/// silence around a slide change does not flash a blank line; a longer silence is left blank (seconds).
+const BRIDGE: f64 = 1.0;
 
 /// Splits the time from `start` to `end` among parts of the given lengths.
 fn shares(lengths: &[usize], start: f64, end: f64) -> Vec<(f64, f64)> {
@@ -86,18 +98,28 @@ fn shares(lengths: &[usize], start: f64, end: f64) -> Vec<(f64, f64)> {
 }
 
 /// Joins cue lists of parts played one after another; `parts` holds each part's cues and length.
+/// The last cue of a part stays up until the next part's first starts, as between slides.
 pub fn concat(parts: &[(Vec<Cue>, f64)]) -> Vec<Cue> {
-    let mut all = Vec::new();
+    let mut all: Vec<Cue> = Vec::new();
     let mut offset = 0.0;
     for (cues, length) in parts {
+        let first = all.len();
         all.extend(cues.iter().map(|c| Cue {
             start: c.start + offset,
             end: c.end + offset,
             text: c.text.clone(),
         }));
+        bridge(&mut all, first);
         offset += length;
     }
     all
+}
+
+/// Holds the cue before `cues[first]` up until it starts, if the blank between them is at most [`BRIDGE`].
+fn bridge(cues: &mut [Cue], first: usize) {
+    if first > 0 && first < cues.len() && cues[first].start - cues[first - 1].end <= BRIDGE {
+        cues[first - 1].end = cues[first].start;
+    }
 }
 
 /// The chapter marks of chapters (title, seconds) played one after another: each from its chapter's start to
@@ -169,19 +191,25 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
-/// Cuts a sentence into cue texts at most [`MAX_CUE_WIDTH`] columns wide, of about equal width.
+/// Cuts a sentence into cue texts at most [`MAX_CUE_WIDTH`] columns wide, of about equal width, and where a
+/// colon is followed by a capital (the text after a block the narration skips).
 fn cue_texts(sentence: &str) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     let width = sentence.width();
     let count = width.div_ceil(MAX_CUE_WIDTH);
     let target = width.div_ceil(count.max(1));
     let mut line = String::new();
+    let mut after_block = false;
     for token in tokens(sentence) {
         let gap = usize::from(token.spaced && !line.is_empty());
         let longer = line.width() + gap + token.text.width();
-        if !line.is_empty() && (longer > MAX_CUE_WIDTH || line.width() >= target) {
+        let new_block = after_block && token.text.starts_with(char::is_uppercase);
+        if !line.is_empty() && (longer > MAX_CUE_WIDTH || line.width() >= target || new_block) {
             pieces.push(std::mem::take(&mut line));
         }
+        // A paragraph that ends in a colon introduces a block the narration does not read (code, a table):
+        // what follows it is said after the block is shown, so it starts a cue of its own.
+        after_block = token.text.ends_with(':');
         if token.spaced && !line.is_empty() {
             line.push(' ');
         }
@@ -284,14 +312,16 @@ mod tests {
         ];
         let cues = cues_for(&slides);
         assert_eq!(cues.len(), 3);
-        assert_eq!((cues[0].start, cues[0].end), (0.1, 0.9));
-        assert_eq!((cues[1].start, cues[1].end), (1.4, 2.9));
+        // The first cue stays up through the pause until the second starts, the slide's last until the
+        // next slide's speech starts.
+        assert_eq!((cues[0].start, cues[0].end), (0.1, 1.4));
+        assert_eq!((cues[1].start, cues[1].end), (1.4, 3.2));
         // Without sentence times the spoken time is shared by length.
         assert!((cues[2].start - 3.2).abs() < 1e-9);
         assert!((cues[2].end - 4.2).abs() < 1e-9);
         let srt = to_srt(&cues);
         assert!(
-            srt.starts_with("1\n00:00:00,100 --> 00:00:00,900\nOne two.\n\n"),
+            srt.starts_with("1\n00:00:00,100 --> 00:00:01,400\nOne two.\n\n"),
             "{srt}"
         );
         assert!(to_vtt(&cues).contains("00:00:03.200 --> 00:00:04.200\nNext."));
@@ -315,6 +345,21 @@ mod tests {
     }
 
     #[test]
+    fn text_after_a_skipped_block_starts_a_cue_of_its_own() {
+        // "A loop over a list of numbers:" then a code block, then "The loop keeps a running total."
+        let pieces = cue_texts("A loop over a list of numbers: The loop keeps a running total.");
+        assert_eq!(
+            pieces,
+            [
+                "A loop over a list of numbers:",
+                "The loop keeps a running total."
+            ]
+        );
+        // A colon within a sentence is not a block.
+        assert_eq!(cue_texts("Two kinds: caches and buffers.").len(), 1);
+    }
+
+    #[test]
     fn long_sentences_become_several_cues_of_two_lines() {
         let text = "word ".repeat(60);
         let cues = cues_for(&[TimedNarration {
@@ -330,6 +375,15 @@ mod tests {
         }
         let joined = concat(&[(cues.clone(), 10.0), (cues.clone(), 10.0)]);
         assert!((joined[cues.len()].start - 10.0).abs() < 1e-9);
+        // The first part's last cue ended with its speech at 10 s: nothing to bridge. A part that ends in
+        // silence has its last cue held over it, up to a second.
+        let mut short = cues.clone();
+        short.last_mut().unwrap().end = 9.5;
+        let joined = concat(&[(short.clone(), 10.0), (cues.clone(), 10.0)]);
+        assert_eq!(joined[cues.len() - 1].end, 10.0);
+        short.last_mut().unwrap().end = 8.5;
+        let joined = concat(&[(short, 11.0), (cues.clone(), 10.0)]);
+        assert_eq!(joined[cues.len() - 1].end, 8.5);
     }
 
     #[test]
