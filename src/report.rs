@@ -270,12 +270,23 @@ impl Report {
     }
 
     /// Writes the report to `builds/ID.json` and `builds/latest.json` under the cache folder, with every
-    /// secret redacted.
+    /// secret redacted. The report of a large course is megabytes: it is written once, and `latest.json` is
+    /// a second name for the same file (put in place by a rename, so a reader never sees half of it; every
+    /// later write of either name replaces the name, never the bytes), or a copy where the file system has
+    /// no hard links.
     pub fn save(&self, cache_dir: &Path) -> Result<(), StoreError> {
         let builds = cache_dir.join("builds");
         let path = builds.join(format!("{}.json", self.id));
         self.write_json(&path)?;
-        write_atomic_with(&builds.join("latest.json"), |latest| {
+        let latest = builds.join("latest.json");
+        let second_name = builds.join(format!(".{}.latest", self.id));
+        let linked = std::fs::hard_link(&path, &second_name)
+            .and_then(|()| std::fs::rename(&second_name, &latest));
+        if linked.is_ok() {
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&second_name);
+        write_atomic_with(&latest, |latest| {
             std::io::copy(&mut File::open(&path)?, latest).map(drop)
         })
     }

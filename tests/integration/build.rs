@@ -619,8 +619,27 @@ fn full_reports_are_kept_for_the_last_builds_that_did_work_and_statistics_for_al
         let text = std::fs::read_to_string(&lecture).unwrap();
         std::fs::write(&lecture, format!("{text}\nAnd {word}.\n")).unwrap();
         vbuild_ok(dir.path(), &[]);
+        // The full report is written once: latest.json is a second name for builds/ID.json.
+        use std::os::unix::fs::MetadataExt;
+        let builds = dir.path().join(".vbuild/builds");
+        let id = report(dir.path())["id"].as_str().unwrap().to_string();
+        let inode = |name: &str| std::fs::metadata(builds.join(name)).unwrap().ino();
+        assert_eq!(inode("latest.json"), inode(&format!("{id}.json")));
     }
+    let before = report(dir.path());
     vbuild_ok(dir.path(), &[]);
+    // The small record of a no-op replaces the name latest.json, not the last full report's bytes.
+    let id = before["id"].as_str().unwrap();
+    let kept = std::fs::read(dir.path().join(format!(".vbuild/builds/{id}.json"))).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&kept).unwrap(),
+        before
+    );
+    assert!(
+        report(dir.path())["nodes"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
     let full: Vec<_> = std::fs::read_dir(dir.path().join(".vbuild/builds"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
