@@ -155,7 +155,7 @@ fn the_course_audio_plays_in_time_and_joins_chapters_without_a_gap_or_a_click() 
     vbuild_ok(dir.path(), &[]);
     let report = report(dir.path());
     // The narration as placed on the timeline: each chapter's guard, then each slide's speech (from the
-    // cache) padded to its clip, then silence to the chapter's end.
+    // cache) padded to its clip and levelled as the chapter levels it, then silence to the chapter's end.
     let blob = |node: &serde_json::Value, output: &str| {
         let hash = node["key"].as_str().unwrap().to_string();
         let entry: serde_json::Value = serde_json::from_slice(
@@ -183,6 +183,8 @@ fn the_course_audio_plays_in_time_and_joins_chapters_without_a_gap_or_a_click() 
     for chapter in of_kind("chapter-video") {
         let id = chapter["chapter"].as_str().unwrap();
         let start = placed.len();
+        let mut leveller =
+            vbuild::media::loudness::Leveller::new(chapter["meta"]["gain"].as_f64().unwrap(), -1.5);
         placed.resize(start + guard, 0);
         for audio in of_kind("audio").iter().filter(|a| a["chapter"] == id) {
             let clip = nodes
@@ -192,8 +194,9 @@ fn the_course_audio_plays_in_time_and_joins_chapters_without_a_gap_or_a_click() 
             let length = (clip["meta"]["seconds"].as_f64().unwrap() * 24_000.0).round() as usize;
             let mut speech = vbuild::media::audio::read_wav(&blob(audio, "speech")).unwrap();
             speech.resize(length, 0);
-            placed.extend(speech);
+            leveller.push(&speech, &mut placed);
         }
+        leveller.finish(&mut placed);
         let total = chapter["meta"]["samples"].as_u64().unwrap() as usize;
         assert!(
             placed.len() - start + guard <= total,
@@ -207,12 +210,19 @@ fn the_course_audio_plays_in_time_and_joins_chapters_without_a_gap_or_a_click() 
     // It lasts exactly as long: the chapters are whole AAC frames, copied one after another.
     assert_eq!(played.len(), placed.len());
     assert_eq!(placed.len() % 1024, 0);
-    // Every onset of speech is heard when it was placed (within 1 ms), not after the encoder's priming.
+    // Every onset of speech is heard when it was placed (within 1 ms), not after the encoder's priming. An
+    // onset is where the level (the mean of 2 ms of samples, which AAC's small errors do not move) first
+    // passes a threshold after 200 ms of quiet.
     let onsets = |samples: &[i16]| -> Vec<usize> {
         let mut quiet = 4800;
         let mut out = Vec::new();
+        let mut level: u64 = 0;
         for (at, sample) in samples.iter().enumerate() {
-            if sample.unsigned_abs() > 3000 {
+            level += u64::from(sample.unsigned_abs());
+            if at >= 48 {
+                level -= u64::from(samples[at - 48].unsigned_abs());
+            }
+            if level / 48 > 1500 {
                 if quiet >= 4800 {
                     out.push(at);
                 }
