@@ -49,12 +49,12 @@ fn trimmed(samples: &[i16]) -> &[i16] {
 }
 
 /// Joins sentences spoken one at a time: each trimmed of its silence, a pause after each.
-pub fn join(sentences: &[Vec<i16>]) -> Speech {
+pub fn join<S: AsRef<[i16]>>(sentences: &[S]) -> Speech {
     let pause = vec![0i16; seconds_to_samples(PAUSE_SECONDS)];
     let mut samples = Vec::new();
     let mut times = Vec::new();
     for sentence in sentences {
-        let speech = trimmed(sentence);
+        let speech = trimmed(sentence.as_ref());
         let start = samples.len();
         samples.extend_from_slice(speech);
         times.push((start, samples.len()));
@@ -64,6 +64,38 @@ pub fn join(sentences: &[Vec<i16>]) -> Speech {
         samples,
         sentences: times,
     }
+}
+
+/// Cuts audio of `count` sentences spoken in one piece with a pause of at least `pause` samples asked for
+/// after each but the last into those sentences, at the middle of each such pause. `None` when the quiet runs
+/// that long are not exactly `count - 1` (the caller then speaks the sentences one at a time).
+pub fn cut_at_breaks(samples: &[i16], count: usize, pause: usize) -> Option<Vec<&[i16]>> {
+    let mut cuts = Vec::new();
+    let mut quiet_from = None;
+    for (at, sample) in samples.iter().enumerate() {
+        let quiet = i32::from(*sample).abs() < SILENCE;
+        match (quiet, quiet_from) {
+            (true, None) => quiet_from = Some(at),
+            (false, Some(from)) => {
+                if at - from >= pause && from > 0 {
+                    cuts.push((from + at) / 2);
+                }
+                quiet_from = None;
+            }
+            _ => {}
+        }
+    }
+    if cuts.len() + 1 != count {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(count);
+    let mut from = 0;
+    for cut in cuts {
+        pieces.push(&samples[from..cut]);
+        from = cut;
+    }
+    pieces.push(&samples[from..]);
+    Some(pieces)
 }
 
 /// Finds the sentences of audio spoken in one piece: `lengths` are the sentences' lengths in characters.
@@ -125,6 +157,35 @@ pub fn align(samples: &[i16], lengths: &[usize]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentences_spoken_in_one_piece_are_cut_at_the_breaks_asked_for() {
+        let tone = |n: usize| -> Vec<i16> {
+            (0..n)
+                .map(|i| if i % 2 == 0 { 3000 } else { -3000 })
+                .collect()
+        };
+        // Leading silence, a sentence with a short pause inside, a long break, a sentence, trailing silence.
+        let samples = [
+            vec![0; 500],
+            tone(1000),
+            vec![0; 300],
+            tone(800),
+            vec![0; 4000],
+            tone(600),
+            vec![0; 700],
+        ]
+        .concat();
+        let pieces = cut_at_breaks(&samples, 2, 3000).unwrap();
+        assert_eq!(pieces.len(), 2);
+        assert_eq!(pieces[0].len(), 500 + 1000 + 300 + 800 + 2000);
+        let speech = join(&pieces);
+        let first = speech.sentences[0];
+        assert_eq!(first.1 - first.0, 1000 + 300 + 800 + 2 * 480);
+        // A break that is not there (or one too many) is told, not guessed.
+        assert!(cut_at_breaks(&samples, 3, 3000).is_none());
+        assert!(cut_at_breaks(&samples, 2, 5000).is_none());
+    }
 
     fn tone(seconds: f64) -> Vec<i16> {
         (0..seconds_to_samples(seconds))

@@ -71,6 +71,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
                 .setting("engine", &ctx.tools.espeak)
                 .setting("voice", voice)
                 .setting("rate", speech.rate)
+                .setting("process", espeak::PROCESS)
                 .setting("timing", narration::TIMING);
             Voice::Espeak {
                 voice: voice.clone(),
@@ -154,15 +155,10 @@ impl Job for Speak {
 
     fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
         let (speech, usage) = match &self.voice {
-            Voice::Espeak { voice, rate } => {
-                let mut spoken = Vec::new();
-                for (i, sentence) in self.sentences.iter().enumerate() {
-                    let wav = scratch.join(format!("sentence-{i}.wav"));
-                    espeak::speak(sentence, voice, *rate, &wav)?;
-                    spoken.push(audio::decode(&wav)?);
-                }
-                (narration::join(&spoken), self.usage())
-            }
+            Voice::Espeak { voice, rate } => (
+                speak_espeak(&self.sentences, voice, *rate, scratch)?,
+                self.usage(),
+            ),
             Voice::Piper { piper, delivery } => {
                 let mut spoken = Vec::new();
                 for (i, sentence) in self.sentences.iter().enumerate() {
@@ -188,4 +184,35 @@ impl Job for Speak {
             .fact("samples", json!(speech.samples.len()))
             .fact("sentences", json!(speech.sentences)))
     }
+}
+
+/// A slide's sentences spoken by espeak-ng: by one process with a long break after each sentence, cut apart
+/// at the breaks; one process per sentence if the breaks cannot be told (a sentence that says nothing).
+fn speak_espeak(
+    sentences: &[String],
+    voice: &str,
+    rate: u32,
+    scratch: &Path,
+) -> Result<narration::Speech, StepError> {
+    if sentences.is_empty() {
+        return Ok(narration::join::<Vec<i16>>(&[]));
+    }
+    let wav = scratch.join("slide.wav");
+    espeak::speak_sentences(sentences, voice, rate, &wav)?;
+    let samples = audio::decode(&wav)?;
+    let pause = audio::samples_in(f64::from(espeak::BREAK_MS) / 1000.0 * 0.75);
+    if let Some(pieces) = narration::cut_at_breaks(&samples, sentences.len(), pause) {
+        return Ok(narration::join(&pieces));
+    }
+    log::debug!(
+        "espeak-ng: the breaks between {} sentences were not found; speaking them one at a time",
+        sentences.len()
+    );
+    let mut spoken = Vec::new();
+    for (i, sentence) in sentences.iter().enumerate() {
+        let wav = scratch.join(format!("sentence-{i}.wav"));
+        espeak::speak(sentence, voice, rate, &wav)?;
+        spoken.push(audio::decode(&wav)?);
+    }
+    Ok(narration::join(&spoken))
 }

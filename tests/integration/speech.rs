@@ -62,6 +62,19 @@ fn cues_start_within_100_ms_of_their_speech_with_espeak() {
 }
 
 #[test]
+fn espeak_speaks_each_slide_in_one_process_and_every_sentence_keeps_its_time() {
+    let dir = small_course();
+    std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+    let calls = espeak_calls_of_subtitles(dir.path());
+    // Each slide says its title and three or four sentences: two processes that speak, not nine.
+    let speaking: Vec<&str> = calls.lines().filter(|c| c.contains(" -w ")).collect();
+    assert_eq!(speaking.len(), 2, "{calls}");
+    assert!(speaking[0].contains("<break"), "{calls}");
+    vbuild_ok(dir.path(), &[]);
+    assert_cues_on_speech(dir.path(), "small-course");
+}
+
+#[test]
 fn a_chinese_course_is_spoken_and_cued_sentence_by_sentence() {
     let dir = small_course();
     std::fs::write(
