@@ -27,8 +27,8 @@ use super::{MediaError, audio};
 use crate::media::audio::AUDIO_RATE;
 
 /// The joiners' version and AAC settings: part of every chapter and course video key.
-pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards, half-second chunks, chapters, \
-     R128 levelling to 0.1 LU v5";
+pub const SETTINGS: &str = "mp4 writer, voaacenc 96k in whole frames with 1024-sample guards, half-second chunks, chpl and a \
+     chapter track, R128 levelling to 0.1 LU v5";
 
 /// Silence before every chapter's narration, and at least as much after it (samples).
 pub const GUARD: usize = 1024;

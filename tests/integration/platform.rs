@@ -53,7 +53,8 @@ fn the_course_video_is_bt709_with_its_chapters_interleaved_and_its_bitrates_true
     }
 
     // Chapters in the file, each starting at (not before) its first frame: the second starts where the
-    // first chapter's samples end, rounded up to the next 100 ns; the WebVTT marks likewise to the ms.
+    // first chapter's samples end (to the sample in the chapter track ffmpeg reads; rounded up to the next
+    // 100 ns in the Nero list), the WebVTT marks likewise to the ms.
     let chapters = info["chapters"].as_array().expect("chapters");
     let titles: Vec<&str> = chapters
         .iter()
@@ -65,11 +66,23 @@ fn the_course_video_is_bt709_with_its_chapters_interleaved_and_its_bitrates_true
         .find(|n| n["name"] == "chapter-video:01-tides")
         .map(|n| number(&n["meta"]["samples"]))
         .expect("the first chapter's samples");
-    let second = number(&chapters[1]["start"]);
-    assert_eq!(chapters[1]["time_base"], "1/10000000");
+    let (numerator, denominator) = (chapters[1]["time_base"].as_str().unwrap())
+        .split_once('/')
+        .map(|(n, d)| (n.parse::<f64>().unwrap(), d.parse::<f64>().unwrap()))
+        .unwrap();
+    let second = number(&chapters[1]["start"]) * numerator * 24_000.0 / denominator;
     assert!(
-        second * 24_000.0 >= first * 1e7 && second * 24_000.0 < (first + 1.0) * 1e7,
-        "chapter 2 at {second} (100 ns), the first chapter is {first} samples"
+        second >= first && second < first + 1.0,
+        "chapter 2 at {second} samples, the first chapter is {first} samples"
+    );
+    // Both lists are there: a QuickTime chapter track (Apple's players read it), referred to by the
+    // video track, and a Nero chpl list.
+    let streams = info["streams"].as_array().unwrap();
+    assert!(
+        streams
+            .iter()
+            .any(|s| s["codec_tag_string"] == "text" && s["codec_type"] == "data"),
+        "no chapter track: {streams:?}"
     );
     let marks = std::fs::read_to_string(dir.path().join("out/small-course.chapters.vtt")).unwrap();
     let mark = (marks.lines())
@@ -118,6 +131,13 @@ fn the_course_video_is_bt709_with_its_chapters_interleaved_and_its_bitrates_true
     // The bitrate box says what the stream holds, and there is no edit list (one that does nothing is
     // still one that some platforms' checks refuse).
     let head = head_of(&mp4);
+    for kind in [b"chpl", b"chap"] {
+        assert!(
+            head.windows(4).any(|w| w == kind),
+            "no {}",
+            String::from_utf8_lossy(kind)
+        );
+    }
     let btrt = head
         .windows(4)
         .position(|w| w == b"btrt")

@@ -144,6 +144,35 @@ impl Movie {
         }
     }
 
+    /// The QuickTime chapter track, which Apple's players read (others read the `chpl` list): one text
+    /// sample per chapter, lasting until the next, and the samples' bytes. None for fewer than two chapters.
+    fn chapter_track(&self) -> Option<(TrackOut, Vec<u8>)> {
+        if self.chapters.len() < 2 {
+            return None;
+        }
+        let mut track = TrackOut::new(Track {
+            handler: *b"text",
+            timescale: MOVIE_SCALE,
+            stsd: text_description(),
+            size: [0; 8],
+            samples: Vec::new(),
+        });
+        let end = self.duration(VIDEO);
+        let mut bytes = Vec::new();
+        for (index, (start, title)) in self.chapters.iter().enumerate() {
+            let next = self.chapters.get(index + 1).map_or(end, |(next, _)| *next);
+            let text = &title.as_bytes()[..title.len().min(u16::MAX as usize / 2)];
+            let at = bytes.len();
+            bytes.extend_from_slice(&(text.len() as u16).to_be_bytes());
+            bytes.extend_from_slice(text);
+            // The text is UTF-8.
+            bytes.extend_from_slice(&[0, 0, 0, 12, b'e', b'n', b'c', b'd', 0, 0, 1, 0]);
+            let duration = u32::try_from(next.saturating_sub(*start)).unwrap_or(u32::MAX);
+            track.push((bytes.len() - at) as u32, duration, true);
+        }
+        Some((track, bytes))
+    }
+
     /// Marks a chapter called `title` starting where the video track ends now.
     pub fn mark_chapter(&mut self, title: &str) {
         self.chapters
@@ -223,6 +252,9 @@ impl Movie {
                 )));
             }
         }
+        if let Some((_, titles)) = self.chapter_track() {
+            writer.write_all(&titles)?;
+        }
         writer.flush()?;
         Ok(())
     }
@@ -231,7 +263,10 @@ impl Movie {
     /// samples the `mdat` size and the chunk offsets are 64-bit: the layout is fixed before any offset is
     /// known, so the offsets are written from the start of the samples and moved once the head's length is.
     fn head(&self) -> Vec<u8> {
-        let total: u64 = self.chunks.iter().map(|c| c.bytes).sum();
+        let titles = self
+            .chapter_track()
+            .map_or(0, |(_, titles)| titles.len() as u64);
+        let total: u64 = self.chunks.iter().map(|c| c.bytes).sum::<u64>() + titles;
         let wide = total > u64::from(u32::MAX) / 2;
         let mut head = Boxes::default();
         head.boxed(b"ftyp", |b| b.put(b"isom\0\0\x02\0isomiso2avc1mp41"));
@@ -260,6 +295,10 @@ impl Movie {
             .max()
             .unwrap_or(0);
         let mut tables = Vec::new();
+        let chapter_track = self.chapter_track();
+        let track_count = self.tracks.len() as u32 + u32::from(chapter_track.is_some());
+        // The chapter track follows the video and sound tracks, its samples the media's.
+        let chapters_id = chapter_track.as_ref().map(|_| track_count);
         out.boxed(b"moov", |b| {
             b.full(b"mvhd", 1, 0, |b| {
                 b.put(&[0; 16]);
@@ -270,7 +309,7 @@ impl Movie {
                 b.put(&[0; 8]);
                 b.u32s(MATRIX);
                 b.put(&[0; 24]);
-                b.u32(self.tracks.len() as u32 + 1);
+                b.u32(track_count + 1);
             });
             for (index, track) in self.tracks.iter().enumerate() {
                 let mut at = 0;
@@ -281,7 +320,13 @@ impl Movie {
                     }
                     at += chunk.bytes;
                 }
-                tables.push(trak(b, index as u32 + 1, track, &chunks, wide));
+                let chapters = chapters_id.filter(|_| index == VIDEO);
+                tables.push(trak(b, index as u32 + 1, track, &chunks, wide, chapters));
+            }
+            if let (Some(id), Some((track, _))) = (chapters_id, &chapter_track) {
+                let media: u64 = self.chunks.iter().map(|c| c.bytes).sum();
+                let chunk = [(media, track.len() as u32)];
+                tables.push(trak(b, id, track, &chunk, wide, None));
             }
             if self.chapters.len() > 1 {
                 b.boxed(b"udta", |b| chapter_list(b, &self.chapters));
@@ -407,26 +452,53 @@ fn chapter_list(out: &mut Boxes, chapters: &[(u64, String)]) {
     });
 }
 
+/// The sample description of a QuickTime text track (the chapter track): one `text` entry with no style,
+/// font or box of its own (a player shows chapter titles in its own way).
+fn text_description() -> Vec<u8> {
+    let mut stsd = Boxes::default();
+    stsd.full(b"stsd", 0, 0, |b| {
+        b.u32(1);
+        b.boxed(b"text", |b| {
+            b.put(&[0; 6]);
+            b.put(&1u16.to_be_bytes()); // data reference 1
+            b.u32(0); // display flags
+            b.u32(1); // justification: centred
+            b.put(&[0; 6]); // background colour
+            b.put(&[0; 8]); // default text box
+            b.put(&[0; 8]); // reserved
+            b.put(&[0; 4]); // font number and face
+            b.put(&[0; 3]); // reserved
+            b.put(&[0; 6]); // foreground colour
+            b.put(&[0]); // font name: none
+        });
+    });
+    stsd.bytes
+}
+
 /// The unity matrix of the movie and track headers.
 const MATRIX: [u32; 9] = [0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x4000_0000];
 
 /// Writes the track `id`: `track`'s samples in `chunks` (offset from the start of the samples, sample
-/// count), playing from its first sample; returns where its chunk offsets are.
+/// count), playing from its first sample, with a reference to the chapter track `chapters` if given;
+/// returns where its chunk offsets are.
 fn trak(
     out: &mut Boxes,
     id: u32,
     track: &TrackOut,
     chunks: &[(u64, u32)],
     wide: bool,
+    chapters: Option<u32>,
 ) -> OffsetTable {
     let sound = &track.like.handler == b"soun";
+    let text = &track.like.handler == b"text";
     let duration = track.duration();
     let mut offsets = OffsetTable {
         at: 0,
         count: chunks.len(),
     };
     out.boxed(b"trak", |b| {
-        b.full(b"tkhd", 1, 3, |b| {
+        // A chapter track is not played: it is not enabled, and is found from the video track's reference.
+        b.full(b"tkhd", 1, if text { 0 } else { 3 }, |b| {
             b.put(&[0; 16]);
             b.u32(id);
             b.put(&[0; 4]);
@@ -437,6 +509,9 @@ fn trak(
             b.u32s(MATRIX);
             b.put(if sound { &[0; 8] } else { &track.like.size });
         });
+        if let Some(chapters) = chapters {
+            b.boxed(b"tref", |b| b.boxed(b"chap", |b| b.u32(chapters)));
+        }
         b.boxed(b"mdia", |b| {
             b.full(b"mdhd", 1, 0, |b| {
                 b.put(&[0; 16]);
@@ -446,6 +521,8 @@ fn trak(
             });
             let (handler, name): (&[u8; 4], &[u8]) = if sound {
                 (b"soun", b"SoundHandler\0")
+            } else if text {
+                (b"text", b"Chapters\0")
             } else {
                 (b"vide", b"VideoHandler\0")
             };
@@ -458,6 +535,17 @@ fn trak(
             b.boxed(b"minf", |b| {
                 if sound {
                     b.full(b"smhd", 0, 0, |b| b.put(&[0; 4]));
+                } else if text {
+                    // QuickTime's base media header: graphics mode copy, grey op colour, no balance;
+                    // then the text media's matrix.
+                    b.boxed(b"gmhd", |b| {
+                        b.full(b"gmin", 0, 0, |b| {
+                            b.put(&0x40u16.to_be_bytes());
+                            b.put(&[0x80, 0, 0x80, 0, 0x80, 0]);
+                            b.put(&[0; 4]);
+                        });
+                        b.boxed(b"text", |b| b.u32s(MATRIX));
+                    });
                 } else {
                     b.full(b"vmhd", 0, 1, |b| b.put(&[0; 8]));
                 }
@@ -574,5 +662,48 @@ mod tests {
             found.sort_by_key(|&(_, offset, _)| offset);
             assert_eq!(found, expected, "samples of {sample_size} bytes");
         }
+    }
+
+    #[test]
+    fn chapters_are_listed_rounded_up_and_carried_by_a_text_track_the_video_refers_to() {
+        let mut movie = Movie::new(like(b"vide", AUDIO_RATE), like(b"soun", AUDIO_RATE));
+        let source = movie.source(Path::new("clip.mp4"));
+        movie.mark_chapter("One");
+        // 489,490 samples: the second chapter starts at 20.3954166... s.
+        movie.append(VIDEO, source, &[sample(0, 10)], |_| 489_490);
+        movie.mark_chapter("Twö");
+        movie.append(VIDEO, source, &[sample(10, 10)], |_| 24_000);
+        let head = movie.head();
+        let chpl = head.windows(4).position(|w| w == b"chpl").unwrap() + 4;
+        // Version and flags, 4 reserved bytes, a count, then (start in 100 ns, title length, title).
+        assert_eq!(head[chpl + 8], 2);
+        let second = chpl + 9 + 8 + 1 + 3;
+        let start = u64::from_be_bytes(head[second..second + 8].try_into().unwrap());
+        assert_eq!(start, 203_954_167, "489490 / 24000 s in 100 ns, rounded up");
+        assert_eq!(&head[second + 9..second + 9 + 4], "Twö".as_bytes());
+        // The chapter track: the video track refers to track 3, a text track of one sample per chapter
+        // whose bytes follow the media's in the mdat.
+        let chap = head.windows(4).position(|w| w == b"chap").unwrap() + 4;
+        assert_eq!(
+            u32::from_be_bytes(head[chap..chap + 4].try_into().unwrap()),
+            3
+        );
+        let tracks = {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("head.mp4");
+            let (_, titles) = movie.chapter_track().unwrap();
+            let mut file = head.clone();
+            file.extend(vec![0; 20]);
+            file.extend(&titles);
+            std::fs::write(&path, &file).unwrap();
+            (read::tracks(&path).unwrap(), file)
+        };
+        let (tracks, file) = tracks;
+        let text = tracks.iter().find(|t| &t.handler == b"text").unwrap();
+        let durations: Vec<u32> = text.samples.iter().map(|s| s.duration).collect();
+        assert_eq!(durations, [489_490, 24_000]);
+        let first = text.samples[0];
+        let at = first.offset as usize;
+        assert_eq!(&file[at..at + 5], b"\0\x03One");
     }
 }
