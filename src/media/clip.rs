@@ -51,14 +51,14 @@ pub fn encode(image: &Path, frames: u64, fps: u32, out: &Path) -> Result<(), Med
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::media::slide::{SlideContent, SlideStyle, render_png};
     use crate::media::theme::Theme;
     use gstreamer::prelude::*;
 
     /// A slide of `width` x `height`, as PNG in `dir`.
-    fn slide_png(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
+    pub(crate) fn slide_png(dir: &Path, width: u32, height: u32) -> std::path::PathBuf {
         let content = SlideContent {
             course_title: "C".into(),
             chapter_title: "Ch".into(),

@@ -196,6 +196,29 @@ pub fn check(chapters: &[ChapterParts]) -> Result<(), MediaError> {
     laid_out(chapters).map(drop)
 }
 
+/// Checks that chapters, each of which [`check`] passed alone, lay out as one video: that each chapter's
+/// first clip and its audio are encoded like the first chapter's (a chapter's clips are alike, as its own
+/// check found). It reads two files a chapter, so an edit of a long course does not read every clip twice.
+pub fn check_alike(chapters: &[ChapterParts]) -> Result<(), MediaError> {
+    let Some(first) = chapters.first() else {
+        return Err(MediaError::Mp4("a course without chapters".into()));
+    };
+    let movie = start_movie(first)?;
+    for chapter in chapters {
+        let clip = chapter
+            .clips
+            .first()
+            .ok_or_else(|| MediaError::Mp4("a chapter without clips".into()))?;
+        if !movie.fits(VIDEO, &read::track(clip, b"vide")?) {
+            return Err(not_alike(clip));
+        }
+        if !movie.fits(SOUND, &read::track(&chapter.aac, b"soun")?) {
+            return Err(not_alike(&chapter.aac));
+        }
+    }
+    Ok(())
+}
+
 /// The movie of `chapters` one after another.
 fn laid_out(chapters: &[ChapterParts]) -> Result<Movie, MediaError> {
     let Some(first) = chapters.first() else {
@@ -289,4 +312,53 @@ fn encode_aac(wav: &Path, out: &Path) -> Result<(), MediaError> {
     super::set_location(&pipeline, "src", wav)?;
     super::set_location(&pipeline, "sink", out)?;
     super::run(&pipeline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-slide chapter in `dir` whose clip is `width` x `height`, named `name`.
+    fn chapter(dir: &Path, name: &str, width: u32, height: u32) -> ChapterParts {
+        let png = crate::media::clip::tests::slide_png(dir, width, height);
+        let clip = dir.join(format!("{name}.mp4"));
+        crate::media::clip::encode(&png, 5, 5, &clip).unwrap();
+        let speech = dir.join(format!("{name}.wav"));
+        let samples: Vec<i16> = (0..24_000)
+            .map(|i| ((i % 50) * 200 - 5000) as i16)
+            .collect();
+        audio::write_wav(&samples, &speech).unwrap();
+        let narration = Narration {
+            speech,
+            length: 24_000,
+        };
+        let target = Target {
+            loudness: -18.0,
+            true_peak: -1.5,
+        };
+        let aac = dir.join(format!("{name}.aac.mp4"));
+        encode_chapter_audio(&[narration], &target, dir, &aac).unwrap();
+        ChapterParts {
+            title: name.into(),
+            clips: vec![clip],
+            lengths: vec![24_000],
+            aac,
+            fps: 5,
+        }
+    }
+
+    #[test]
+    fn chapters_encoded_alike_join_and_one_encoded_otherwise_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = chapter(dir.path(), "one", 320, 180);
+        let two = chapter(dir.path(), "two", 320, 180);
+        let small = chapter(dir.path(), "small", 160, 90);
+        check_alike(&[one, two]).unwrap();
+        let one = chapter(dir.path(), "one", 320, 180);
+        let err = check_alike(&[one, small]).unwrap_err().to_string();
+        assert!(
+            err.contains("small.mp4") && err.contains("not encoded like"),
+            "{err}"
+        );
+    }
 }
