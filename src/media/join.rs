@@ -111,13 +111,17 @@ pub fn encode_chapter_audio(
 }
 
 /// Reads the slides' narration (each padded to its length) through a leveller of (gain, ceiling) if one is
-/// given, into `writer` if one is given; returns the meter of what came out.
+/// given, into `writer` if one is given; returns the meter of what came out (of its loudness only, unless
+/// it was written).
 fn level(
     slides: &[Narration],
     leveller: Option<(f64, f64)>,
     mut writer: Option<&mut audio::WavStream>,
 ) -> Result<Meter, MediaError> {
-    let mut meter = Meter::default();
+    let mut meter = match writer {
+        Some(_) => Meter::default(),
+        None => Meter::loudness_only(),
+    };
     let mut leveller = leveller.map(|(gain, ceiling)| Leveller::new(gain, ceiling));
     let mut levelled = Vec::new();
     let mut emit = |samples: &[i16]| -> Result<(), MediaError> {

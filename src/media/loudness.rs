@@ -37,15 +37,23 @@ pub struct Levelled {
 pub struct Meter(EbuR128);
 
 impl Default for Meter {
+    /// A meter of integrated loudness and true peak.
     fn default() -> Meter {
-        Meter(
-            EbuR128::new(1, AUDIO_RATE, Mode::I | Mode::TRUE_PEAK)
-                .expect("mono at the fixed rate is a valid meter"),
-        )
+        Meter::with(Mode::I | Mode::TRUE_PEAK)
     }
 }
 
 impl Meter {
+    /// A meter of integrated loudness only: the true peak's oversampling costs most of a measurement, and
+    /// a trial of the gain needs only the loudness.
+    pub fn loudness_only() -> Meter {
+        Meter::with(Mode::I)
+    }
+
+    fn with(mode: Mode) -> Meter {
+        Meter(EbuR128::new(1, AUDIO_RATE, mode).expect("mono at the fixed rate is a valid meter"))
+    }
+
     /// Measures `samples`, following those measured before.
     pub fn add(&mut self, samples: &[i16]) {
         self.0
@@ -58,7 +66,7 @@ impl Meter {
         self.0.loudness_global().ok().filter(|l| l.is_finite())
     }
 
-    /// The true peak (dBTP).
+    /// The true peak (dBTP); that of silence for a meter of loudness only.
     pub fn true_peak(&self) -> f64 {
         let linear = self.0.true_peak(0).unwrap_or(0.0);
         20.0 * linear.max(1e-10).log10()
