@@ -66,28 +66,45 @@ pub fn join<S: AsRef<[i16]>>(sentences: &[S]) -> Speech {
     }
 }
 
-/// Cuts audio of `count` sentences spoken in one piece with a pause of at least `pause` samples asked for
-/// after each but the last into those sentences, at the middle of each such pause. `None` when the quiet runs
-/// that long are not exactly `count - 1` (the caller then speaks the sentences one at a time).
-pub fn cut_at_breaks(samples: &[i16], count: usize, pause: usize) -> Option<Vec<&[i16]>> {
-    let mut cuts = Vec::new();
+/// Cuts audio of `count` sentences spoken in one piece, with a long pause asked for after each but the last,
+/// into those sentences, at the middle of each such pause. The pauses asked for are the `count - 1` longest
+/// quiet runs within the audio; they must be at least [`MIN_BREAK_SECONDS`] and half as long again as any
+/// other (an engine's own pauses grow at slow rates, and the breaks shrink at fast ones, so no fixed length
+/// tells them apart). `None` when they cannot be told apart: the caller then speaks the sentences one at a
+/// time.
+pub fn cut_at_breaks(samples: &[i16], count: usize) -> Option<Vec<&[i16]>> {
+    if count <= 1 {
+        return (count == 1).then(|| vec![samples]);
+    }
+    // Quiet runs within the audio (not before its first sound or after its last): (start, end).
+    let mut runs = Vec::new();
     let mut quiet_from = None;
     for (at, sample) in samples.iter().enumerate() {
         let quiet = i32::from(*sample).abs() < SILENCE;
         match (quiet, quiet_from) {
             (true, None) => quiet_from = Some(at),
             (false, Some(from)) => {
-                if at - from >= pause && from > 0 {
-                    cuts.push((from + at) / 2);
+                if from > 0 {
+                    runs.push((from, at));
                 }
                 quiet_from = None;
             }
             _ => {}
         }
     }
-    if cuts.len() + 1 != count {
+    let mut by_length = runs.clone();
+    by_length.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
+    let shortest_break = by_length.get(count - 2).map(|&(from, to)| to - from)?;
+    let longest_other = by_length.get(count - 1).map_or(0, |&(from, to)| to - from);
+    if shortest_break < seconds_to_samples(MIN_BREAK_SECONDS)
+        || (shortest_break as f64) < 1.5 * longest_other as f64
+    {
         return None;
     }
+    let mut cuts: Vec<usize> = (by_length[..count - 1].iter())
+        .map(|&(from, to)| (from + to) / 2)
+        .collect();
+    cuts.sort_unstable();
     let mut pieces = Vec::with_capacity(count);
     let mut from = 0;
     for cut in cuts {
@@ -97,6 +114,9 @@ pub fn cut_at_breaks(samples: &[i16], count: usize, pause: usize) -> Option<Vec<
     pieces.push(&samples[from..]);
     Some(pieces)
 }
+
+/// The shortest pause that can be a break asked for between sentences, in seconds.
+const MIN_BREAK_SECONDS: f64 = 0.25;
 
 /// Finds the sentences of audio spoken in one piece: `lengths` are the sentences' lengths in characters.
 /// Boundaries go in the pauses nearest to where the lengths put them (or there, when no pause is near).
@@ -171,20 +191,31 @@ mod tests {
             tone(1000),
             vec![0; 300],
             tone(800),
-            vec![0; 4000],
+            vec![0; 12_000],
             tone(600),
             vec![0; 700],
         ]
         .concat();
-        let pieces = cut_at_breaks(&samples, 2, 3000).unwrap();
+        let pieces = cut_at_breaks(&samples, 2).unwrap();
         assert_eq!(pieces.len(), 2);
-        assert_eq!(pieces[0].len(), 500 + 1000 + 300 + 800 + 2000);
+        assert_eq!(pieces[0].len(), 500 + 1000 + 300 + 800 + 6000);
         let speech = join(&pieces);
         let first = speech.sentences[0];
         assert_eq!(first.1 - first.0, 1000 + 300 + 800 + 2 * 480);
-        // A break that is not there (or one too many) is told, not guessed.
-        assert!(cut_at_breaks(&samples, 3, 3000).is_none());
-        assert!(cut_at_breaks(&samples, 2, 5000).is_none());
+        // A break that is not there is told, not guessed: the third longest quiet run (the sentence's own
+        // pause) is not half as long again as any other.
+        assert!(cut_at_breaks(&samples, 3).is_none());
+        // Nor one among pauses as long as itself.
+        let even = [
+            tone(500),
+            vec![0; 12_000],
+            tone(500),
+            vec![0; 11_000],
+            tone(500),
+        ]
+        .concat();
+        assert!(cut_at_breaks(&even, 2).is_none());
+        assert_eq!(cut_at_breaks(&even, 3).unwrap().len(), 3);
     }
 
     fn tone(seconds: f64) -> Vec<i16> {

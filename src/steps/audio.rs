@@ -200,8 +200,7 @@ fn speak_espeak(
     let wav = scratch.join("slide.wav");
     espeak::speak_sentences(sentences, voice, rate, &wav)?;
     let samples = audio::decode(&wav)?;
-    let pause = audio::samples_in(f64::from(espeak::BREAK_MS) / 1000.0 * 0.75);
-    if let Some(pieces) = narration::cut_at_breaks(&samples, sentences.len(), pause) {
+    if let Some(pieces) = narration::cut_at_breaks(&samples, sentences.len()) {
         return Ok(narration::join(&pieces));
     }
     log::debug!(

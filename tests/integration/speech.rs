@@ -72,6 +72,15 @@ fn espeak_speaks_each_slide_in_one_process_and_every_sentence_keeps_its_time() {
     assert!(speaking[0].contains("<break"), "{calls}");
     vbuild_ok(dir.path(), &[]);
     assert_cues_on_speech(dir.path(), "small-course");
+    // At espeak-ng's slowest and fastest rates too, where its own pauses grow and the breaks shrink.
+    for rate in [80, 450] {
+        let dir = small_course();
+        std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+        append_to_videofile(dir.path(), &format!("[speech]\nrate = {rate}"));
+        let calls = espeak_calls_of_subtitles(dir.path());
+        let speaking = calls.lines().filter(|c| c.contains(" -w ")).count();
+        assert_eq!(speaking, 2, "rate {rate}: {calls}");
+    }
 }
 
 #[test]
