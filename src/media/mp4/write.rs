@@ -128,6 +128,9 @@ pub struct Movie {
     chapters: Vec<(u64, String)>,
 }
 
+/// How many source files [`Movie::write`] keeps open.
+const OPEN_SOURCES: usize = 4;
+
 /// The video track, then the sound track.
 pub const VIDEO: usize = 0;
 pub const SOUND: usize = 1;
@@ -233,17 +236,21 @@ impl Movie {
     pub fn write(&self, out: &Path) -> Result<(), MediaError> {
         let mut writer = BufWriter::new(File::create(out)?);
         writer.write_all(&self.head())?;
-        // One source open at a time: a course has thousands.
-        let mut open: Option<(usize, File)> = None;
+        // A few sources open at a time (a course has thousands): the chunks alternate between a clip and
+        // its chapter's audio, and each would otherwise open its file again.
+        let mut open: Vec<(usize, File)> = Vec::with_capacity(OPEN_SOURCES);
         for chunk in &self.chunks {
-            let file = match &mut open {
-                Some((source, file)) if *source == chunk.source => file,
-                slot => {
-                    &mut slot
-                        .insert((chunk.source, File::open(&self.sources[chunk.source])?))
-                        .1
+            let at = match open.iter().position(|(source, _)| *source == chunk.source) {
+                Some(at) => at,
+                None => {
+                    if open.len() == OPEN_SOURCES {
+                        open.remove(0);
+                    }
+                    open.push((chunk.source, File::open(&self.sources[chunk.source])?));
+                    open.len() - 1
                 }
             };
+            let file = &mut open[at].1;
             file.seek(SeekFrom::Start(chunk.offset))?;
             if std::io::copy(&mut file.take(chunk.bytes), &mut writer)? != chunk.bytes {
                 return Err(MediaError::Mp4(format!(
