@@ -208,7 +208,7 @@ pub fn check_alike(chapters: &[ChapterParts]) -> Result<(), MediaError> {
         return Err(MediaError::Mp4("a course without chapters".into()));
     };
     let movie = start_movie(first)?;
-    for chapter in chapters {
+    for chapter in &chapters[1..] {
         let clip = chapter
             .clips
             .first()

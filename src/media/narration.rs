@@ -92,16 +92,16 @@ pub fn cut_at_breaks(samples: &[i16], count: usize) -> Option<Vec<&[i16]>> {
             _ => {}
         }
     }
-    let mut by_length = runs.clone();
-    by_length.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
-    let shortest_break = by_length.get(count - 2).map(|&(from, to)| to - from)?;
-    let longest_other = by_length.get(count - 1).map_or(0, |&(from, to)| to - from);
+    // Longest first.
+    runs.sort_by_key(|&(from, to)| std::cmp::Reverse(to - from));
+    let shortest_break = runs.get(count - 2).map(|&(from, to)| to - from)?;
+    let longest_other = runs.get(count - 1).map_or(0, |&(from, to)| to - from);
     if shortest_break < seconds_to_samples(MIN_BREAK_SECONDS)
         || (shortest_break as f64) < 1.5 * longest_other as f64
     {
         return None;
     }
-    let mut cuts: Vec<usize> = (by_length[..count - 1].iter())
+    let mut cuts: Vec<usize> = (runs[..count - 1].iter())
         .map(|&(from, to)| (from + to) / 2)
         .collect();
     cuts.sort_unstable();

@@ -136,7 +136,8 @@ pub(super) fn options() -> &'static usvg::Options<'static> {
     })
 }
 
-fn escape(text: &str) -> String {
+/// `text` as XML character data or an attribute value (the slide's SVG, espeak-ng's SSML).
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::ProviderError;
 use crate::interrupt;
+use crate::media::slide::escape;
 use crate::probes::{Probes, on_path};
 
 const PROGRAM: &str = "espeak-ng";
@@ -75,7 +76,9 @@ fn ask_voice(voice: &str, language: &str) -> Result<(), ProviderError> {
 pub const BREAK_MS: u32 = 2000;
 
 /// How a slide's sentences are spoken: part of the audio key, since it decides the bytes.
-pub const PROCESS: &str = "one espeak-ng per slide, SSML breaks of 2000 ms";
+pub fn process() -> String {
+    format!("one espeak-ng per slide, SSML breaks of {BREAK_MS} ms")
+}
 
 /// Speaks `sentences` with `voice` at `rate` words per minute into the WAV file `out`, with one espeak-ng
 /// process: as SSML, a break of [`BREAK_MS`] after each sentence but the last (starting espeak-ng once per
@@ -86,13 +89,7 @@ pub fn speak_sentences(
     rate: u32,
     out: &Path,
 ) -> Result<(), ProviderError> {
-    let escaped: Vec<String> = (sentences.iter())
-        .map(|s| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-        })
-        .collect();
+    let escaped: Vec<String> = sentences.iter().map(|s| escape(s)).collect();
     let text = format!(
         "<speak>{}</speak>",
         escaped.join(&format!(" <break time=\"{BREAK_MS}ms\"/> "))

@@ -71,7 +71,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
                 .setting("engine", &ctx.tools.espeak)
                 .setting("voice", voice)
                 .setting("rate", speech.rate)
-                .setting("process", espeak::PROCESS)
+                .setting("process", espeak::process())
                 .setting("timing", narration::TIMING);
             Voice::Espeak {
                 voice: voice.clone(),

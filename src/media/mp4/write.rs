@@ -164,7 +164,7 @@ impl Movie {
         let mut bytes = Vec::new();
         for (index, (start, title)) in self.chapters.iter().enumerate() {
             let next = self.chapters.get(index + 1).map_or(end, |(next, _)| *next);
-            let text = &title.as_bytes()[..title.len().min(u16::MAX as usize / 2)];
+            let text = cut_to(title, u16::MAX as usize);
             let at = bytes.len();
             bytes.extend_from_slice(&(text.len() as u16).to_be_bytes());
             bytes.extend_from_slice(text);
@@ -235,7 +235,8 @@ impl Movie {
     /// Writes the file to `out`.
     pub fn write(&self, out: &Path) -> Result<(), MediaError> {
         let mut writer = BufWriter::new(File::create(out)?);
-        writer.write_all(&self.head())?;
+        let chapters = self.chapter_track();
+        writer.write_all(&self.head(chapters.as_ref()))?;
         // A few sources open at a time (a course has thousands): the chunks alternate between a clip and
         // its chapter's audio, and each would otherwise open its file again.
         let mut open: Vec<(usize, File)> = Vec::with_capacity(OPEN_SOURCES);
@@ -259,8 +260,8 @@ impl Movie {
                 )));
             }
         }
-        if let Some((_, titles)) = self.chapter_track() {
-            writer.write_all(&titles)?;
+        if let Some((_, titles)) = &chapters {
+            writer.write_all(titles)?;
         }
         writer.flush()?;
         Ok(())
@@ -269,15 +270,14 @@ impl Movie {
     /// Everything before the samples: the `ftyp`, the `moov` and the `mdat` box's header. Past 2 GiB of
     /// samples the `mdat` size and the chunk offsets are 64-bit: the layout is fixed before any offset is
     /// known, so the offsets are written from the start of the samples and moved once the head's length is.
-    fn head(&self) -> Vec<u8> {
-        let titles = self
-            .chapter_track()
-            .map_or(0, |(_, titles)| titles.len() as u64);
+    /// The chapter track `chapters` (as [`Movie::chapter_track`] makes it) has its samples after the media's.
+    fn head(&self, chapters: Option<&(TrackOut, Vec<u8>)>) -> Vec<u8> {
+        let titles = chapters.map_or(0, |(_, titles)| titles.len() as u64);
         let total: u64 = self.chunks.iter().map(|c| c.bytes).sum::<u64>() + titles;
         let wide = total > u64::from(u32::MAX) / 2;
         let mut head = Boxes::default();
         head.boxed(b"ftyp", |b| b.put(b"isom\0\0\x02\0isomiso2avc1mp41"));
-        let tables = self.moov(&mut head, wide);
+        let tables = self.moov(&mut head, wide, chapters.map(|(track, _)| track));
         let samples_start = head.len() as u64 + if wide { 16 } else { 8 };
         for table in tables {
             head.shift_offsets(table, wide, samples_start);
@@ -293,8 +293,14 @@ impl Movie {
         head.bytes
     }
 
-    /// Writes the `moov`; returns where each track's chunk offsets are (from the start of the samples).
-    fn moov(&self, out: &mut Boxes, wide: bool) -> Vec<OffsetTable> {
+    /// Writes the `moov`, with the chapter track `chapter_track` if there is one; returns where each track's
+    /// chunk offsets are (from the start of the samples).
+    fn moov(
+        &self,
+        out: &mut Boxes,
+        wide: bool,
+        chapter_track: Option<&TrackOut>,
+    ) -> Vec<OffsetTable> {
         let duration = self
             .tracks
             .iter()
@@ -302,10 +308,9 @@ impl Movie {
             .max()
             .unwrap_or(0);
         let mut tables = Vec::new();
-        let chapter_track = self.chapter_track();
         let track_count = self.tracks.len() as u32 + u32::from(chapter_track.is_some());
         // The chapter track follows the video and sound tracks, its samples the media's.
-        let chapters_id = chapter_track.as_ref().map(|_| track_count);
+        let chapters_id = chapter_track.map(|_| track_count);
         out.boxed(b"moov", |b| {
             b.full(b"mvhd", 1, 0, |b| {
                 b.put(&[0; 16]);
@@ -330,7 +335,7 @@ impl Movie {
                 let chapters = chapters_id.filter(|_| index == VIDEO);
                 tables.push(trak(b, index as u32 + 1, track, &chunks, wide, chapters));
             }
-            if let (Some(id), Some((track, _))) = (chapters_id, &chapter_track) {
+            if let (Some(id), Some(track)) = (chapters_id, chapter_track) {
                 let media: u64 = self.chunks.iter().map(|c| c.bytes).sum();
                 let chunk = [(media, track.len() as u32)];
                 tables.push(trak(b, id, track, &chunk, wide, None));
@@ -449,14 +454,20 @@ fn chapter_list(out: &mut Boxes, chapters: &[(u64, String)]) {
         b.put(&[count as u8]);
         for (start, title) in &chapters[..count] {
             b.u64((start * 10_000_000).div_ceil(u64::from(MOVIE_SCALE)));
-            let mut end = title.len().min(255);
-            while !title.is_char_boundary(end) {
-                end -= 1;
-            }
-            b.put(&[end as u8]);
-            b.put(&title.as_bytes()[..end]);
+            let title = cut_to(title, 255);
+            b.put(&[title.len() as u8]);
+            b.put(title);
         }
     });
+}
+
+/// The bytes of `title`, cut to at most `most` at a character boundary.
+fn cut_to(title: &str, most: usize) -> &[u8] {
+    let mut end = title.len().min(most);
+    while !title.is_char_boundary(end) {
+        end -= 1;
+    }
+    &title.as_bytes()[..end]
 }
 
 /// The sample description of a QuickTime text track (the chapter track): one `text` entry with no style,
@@ -638,7 +649,7 @@ mod tests {
     fn read_back(movie: &Movie) -> (u64, Vec<read::Track>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("head.mp4");
-        let head = movie.head();
+        let head = movie.head(None);
         std::fs::write(&path, &head).unwrap();
         (head.len() as u64, read::tracks(&path).unwrap())
     }
@@ -680,7 +691,8 @@ mod tests {
         movie.append(VIDEO, source, &[sample(0, 10)], |_| 489_490);
         movie.mark_chapter("Twö");
         movie.append(VIDEO, source, &[sample(10, 10)], |_| 24_000);
-        let head = movie.head();
+        let chapters = movie.chapter_track();
+        let head = movie.head(chapters.as_ref());
         let chpl = head.windows(4).position(|w| w == b"chpl").unwrap() + 4;
         // Version and flags, 4 reserved bytes, a count, then (start in 100 ns, title length, title).
         assert_eq!(head[chpl + 8], 2);
@@ -698,7 +710,7 @@ mod tests {
         let tracks = {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("head.mp4");
-            let (_, titles) = movie.chapter_track().unwrap();
+            let (_, titles) = chapters.unwrap();
             let mut file = head.clone();
             file.extend(vec![0; 20]);
             file.extend(&titles);
