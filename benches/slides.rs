@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::time::Instant;
 
+use vbuild::config::Split;
 use vbuild::lecture::{How, split_chapters};
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
-use vbuild::videofile::Split;
 
 /// Writes the scripts of `markdown` and draws every slide at 1080p; returns (slides, milliseconds per slide).
 fn draw_all(markdown: &str, split: Split, folder: &Path) -> (usize, f64) {

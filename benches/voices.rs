@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use vbuild::config::Delivery;
 use vbuild::providers::piper;
-use vbuild::videofile::Delivery;
 
 /// Builds a fresh copy of the example with `speech` as its speech provider; returns (wall seconds, seconds
 /// of speech, seconds the audio nodes took, seconds of video).
@@ -60,7 +60,7 @@ fn main() {
         None,
         std::env::var("VBUILD_PIPER").ok().as_deref(),
         None,
-        &mut vbuild::probes::Probes::none(),
+        &mut vbuild::providers::probes::Probes::none(),
     )
     .expect("piper is installed (./.ci/install-deps)");
     let sentence = "Gradient descent finds good weights step by step.";

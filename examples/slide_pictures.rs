@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use vbuild::config::Split;
 use vbuild::lecture::{How, slug, split_chapters};
 use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
 use vbuild::media::theme::Theme;
 use vbuild::providers::outline::{OutlineSettings, write_script};
-use vbuild::videofile::Split;
 
 fn main() {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");

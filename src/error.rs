@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::StoreError;
+use crate::config::ConfigError;
+use crate::graph::target::TargetError;
 use crate::media::MediaError;
-use crate::output::OutputError;
+use crate::outputs::OutputError;
 use crate::providers::ProviderError;
 use crate::steps::StepError;
-use crate::store::StoreError;
-use crate::target::TargetError;
-use crate::videofile::ConfigError;
 
 /// Why a command could not start or finish.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +40,10 @@ pub enum Error {
     },
     /// `vbuild watch` or `serve` cannot watch the project folder.
     #[error(transparent)]
-    Watch(#[from] crate::watch::WatchError),
+    Watch(#[from] crate::cli::watch::WatchError),
     /// `vbuild serve` cannot listen on its port.
     #[error(transparent)]
-    Serve(#[from] crate::serve::ServeError),
+    Serve(#[from] crate::cli::serve::ServeError),
     /// `vbuild init` would overwrite a file of the author's.
     #[error("{path} already exists; vbuild init does not overwrite files")]
     WouldOverwrite { path: PathBuf },

@@ -1,56 +1,27 @@
 //! vbuild turns lectures written in Markdown into narrated videos the way `make` turns sources into binaries.
 //!
-//! A [`project::Project`] is a `Videofile` ([`videofile`]) and its Markdown ([`lecture`]). Building it walks a
-//! DAG ([`plan`]) of content-addressed nodes ([`signature`], [`steps`]) with a scheduler ([`engine`]) over a
-//! local cache ([`store`]); media work lives in [`media`], script and speech providers in [`providers`].
+//! The folders are the layers, from the command line down to the operating system:
+//! - [`cli`]: the command line, one module per command, and the views it prints;
+//! - [`project`]: a Videofile ([`config`]) and its lecture ([`lecture`]), built from start to end;
+//! - [`graph`]: the DAG of content-addressed nodes, their keys, targets and why each runs;
+//! - [`engine`]: the scheduler that runs the nodes' [`steps`] over the [`cache`];
+//! - [`steps`]: one module per node kind, each calling [`providers`] (script writers, voices, pictures) and
+//!   [`media`] (slides, clips, audio, MP4, subtitles);
+//! - [`record`]: the build report, the history of builds and what providers cost;
+//! - [`outputs`]: the output folder, copied out of the cache under readable names;
+//! - [`sys`]: what every layer uses: atomic files, secrets kept out of text, interrupts, the allocator.
 
-pub mod allocator;
-pub mod apis;
+pub mod cache;
+pub mod cli;
 pub mod config;
-pub mod cost;
-pub mod describe;
-pub mod dialect;
-pub mod digest;
-pub mod doctor;
 pub mod engine;
 pub mod error;
-pub mod facts;
-pub mod files;
-pub mod gc;
-pub mod history;
-pub mod init;
-pub mod interrupt;
-pub mod language;
-pub mod last_keys;
+pub mod graph;
 pub mod lecture;
-pub mod logging;
-pub mod markdown;
-pub mod math;
 pub mod media;
-pub mod node;
-pub mod output;
-pub mod plan;
-pub mod probes;
-pub mod progress;
+pub mod outputs;
 pub mod project;
-pub mod pronounce;
 pub mod providers;
-pub mod reason;
-pub mod remote;
-pub mod report;
-pub mod script;
-pub mod seal;
-pub mod secrets;
-pub mod sentences;
-pub mod serve;
-pub mod shown;
-pub mod signature;
-pub mod size;
-pub mod small_map;
-pub mod stamp;
+pub mod record;
 pub mod steps;
-pub mod store;
-pub mod target;
-pub mod verify;
-pub mod videofile;
-pub mod watch;
+pub mod sys;

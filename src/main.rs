@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use vbuild::describe;
+use vbuild::cache::gc;
+use vbuild::cli::describe;
+use vbuild::cli::doctor;
+use vbuild::cli::serve::Server;
+use vbuild::engine::progress::Progress;
 use vbuild::engine::{Options, Shard};
 use vbuild::error::Error;
-use vbuild::last_keys::LastKeys;
-use vbuild::logging::{LogFormat, init_logging};
-use vbuild::progress::Progress;
+use vbuild::graph::last_keys::LastKeys;
+use vbuild::graph::target::{self, TargetError};
 use vbuild::project::{Build, Invocation, Project};
-use vbuild::serve::Server;
-use vbuild::target::{self, TargetError};
-use vbuild::{doctor, gc, history, interrupt, secrets, shown, size};
+use vbuild::record::history;
+use vbuild::sys::logging::{LogFormat, init_logging};
+use vbuild::sys::{interrupt, secrets, shown, size};
 
 /// Writes to standard output, redacted as every message is; a reader that went away (`vbuild graph | head`)
 /// ends vbuild quietly, as it would end any Unix tool, instead of with a panic.
@@ -247,7 +250,7 @@ enum GraphFormat {
 }
 
 fn main() -> ExitCode {
-    vbuild::allocator::tune();
+    vbuild::sys::allocator::tune();
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     // Options of every command (-C, -f, -q, ...) may come before a command; build options may not.
@@ -358,7 +361,8 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
-    vbuild::size::parse(text).ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
+    vbuild::sys::size::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a size such as 500M or 2G"))
 }
 
 /// A number of days for `gc --older-than`, as the age it stands for.
@@ -392,7 +396,7 @@ fn look(project: &Project, targets: &[String]) -> Result<Options, Error> {
 
 fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
     if let Some(Command::Init { dir, force, dry }) = &cli.command {
-        let written = vbuild::init::scaffold(dir, dry.dry_run, *force)?;
+        let written = vbuild::cli::init::scaffold(dir, dry.dry_run, *force)?;
         let verb = if dry.dry_run { "would write" } else { "wrote" };
         for path in written {
             outln!("vbuild: {verb} {}", shown_path(cli, &path));
@@ -556,7 +560,7 @@ fn run(cli: &Cli, bars: &indicatif::MultiProgress) -> Result<u8, Error> {
             } else {
                 None
             };
-            let found = vbuild::verify::verify(store.root(), repair)?;
+            let found = vbuild::cache::verify::verify(store.root(), repair)?;
             if found.absent {
                 outln!(
                     "vbuild: cache verify: there is no cache at {} yet; nothing to check",
@@ -758,16 +762,16 @@ fn watch(
         )));
     }
     interrupt::install();
-    let project_dir = vbuild::videofile::project_dir_of(&cli.global.file);
+    let project_dir = vbuild::config::project_dir_of(&cli.global.file);
     let mut loaded = Some(Project::load(&cli.global.file, invocation));
     // vbuild's own folders, as the Videofile names them now, never wake a build.
     let out = match &loaded {
         Some(Ok(project)) => project.videofile.output_dir(),
         _ => project_dir.join("out"),
     };
-    let cache = project_dir.join(vbuild::videofile::CACHE_FOLDER);
-    let watcher = vbuild::watch::Watcher::new(&project_dir, vec![cache, out.clone()])?;
-    let code = vbuild::watch::rebuild_on_save(&watcher, || {
+    let cache = project_dir.join(vbuild::config::CACHE_FOLDER);
+    let watcher = vbuild::cli::watch::Watcher::new(&project_dir, vec![cache, out.clone()])?;
+    let code = vbuild::cli::watch::rebuild_on_save(&watcher, || {
         let project = loaded
             .take()
             .unwrap_or_else(|| Project::load(&cli.global.file, invocation));
@@ -777,7 +781,7 @@ fn watch(
         let built = project.and_then(|project| {
             let (code, built) = build_with(cli, args, &project, bars, server.is_some())?;
             if let (Some(server), Some(built)) = (server, &built) {
-                let review = vbuild::serve::review::review(&project, built);
+                let review = vbuild::cli::serve::review::review(&project, built);
                 server.show(review, project.videofile.output_dir());
             }
             Ok(code)
@@ -789,7 +793,7 @@ fn watch(
                 if let Some(server) = server {
                     let errors = vec![error_text(&err)];
                     server.show(
-                        vbuild::serve::Review {
+                        vbuild::cli::serve::Review {
                             errors,
                             ..Default::default()
                         },

@@ -4,28 +4,28 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::config::{self, Overrides};
-use crate::cost::Usage;
-use crate::digest::Digest;
+use crate::cache::Store;
+use crate::cache::digest::Digest;
+use crate::cache::remote::{Backend, Limits as RemoteLimits, Remote};
+use crate::config::layers::{self, Overrides};
+use crate::config::{ConfigError, Videofile};
+use crate::engine::progress::Progress;
 use crate::engine::{self, Options, Outcome, State};
 use crate::error::Error;
-use crate::files;
-use crate::history;
-use crate::last_keys::LastKeys;
+use crate::graph::last_keys::LastKeys;
+use crate::graph::node::{Address, NodeKind};
+use crate::graph::seal;
+use crate::graph::target::{Target, TargetError};
 use crate::lecture::{self, ChapterSource, Images};
-use crate::node::{Address, NodeKind};
-use crate::output;
-use crate::probes::Probes;
-use crate::progress::Progress;
+use crate::outputs;
+use crate::providers::probes::Probes;
 use crate::providers::{Clients, llm, piper};
-use crate::remote::{Backend, Limits as RemoteLimits, Remote};
-use crate::report::{Pricing, Report};
-use crate::seal;
-use crate::secrets;
+use crate::record::cost::Usage;
+use crate::record::history;
+use crate::record::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
-use crate::store::Store;
-use crate::target::{Target, TargetError};
-use crate::videofile::{ConfigError, Videofile};
+use crate::sys::files;
+use crate::sys::secrets;
 
 /// What the command line and the process bring to a project's configuration.
 #[derive(Debug, Clone, Default)]
@@ -92,9 +92,9 @@ impl Build {
 impl Project {
     /// Reads and validates the Videofile (with the layers `invocation` brings) and its sources.
     pub fn load(videofile: &Path, invocation: &Invocation) -> Result<Project, Error> {
-        let project_dir = crate::videofile::project_dir_of(videofile);
+        let project_dir = crate::config::project_dir_of(videofile);
         let dotenv = read_dotenv(&project_dir.join(".env"))?;
-        let (environment, profile) = config::from_environment(&invocation.environment, &dotenv);
+        let (environment, profile) = layers::from_environment(&invocation.environment, &dotenv);
         let profile = profile.filter(|_| !invocation.ignore_profile_variable);
         let overrides = Overrides {
             profile: invocation.profile.clone().or(profile),
@@ -128,7 +128,7 @@ impl Project {
             videofile.course.title = title;
             videofile
                 .origins
-                .insert("course.title".into(), config::Origin::Lecture { from });
+                .insert("course.title".into(), layers::Origin::Lecture { from });
         }
         Ok(Project {
             videofile,
@@ -217,8 +217,8 @@ impl Project {
             .videofile
             .providers
             .contains_key(&self.videofile.images.provider);
-        let files = output::layout(&self.videofile, &self.chapters);
-        let by_path = output::FilesByPath::new(&files, &self.videofile.project_dir);
+        let files = outputs::layout(&self.videofile, &self.chapters);
+        let by_path = outputs::FilesByPath::new(&files, &self.videofile.project_dir);
         texts
             .iter()
             .map(|t| {
@@ -340,7 +340,7 @@ impl Project {
                 path: self.videofile.path.clone(),
             }));
         }
-        output::check_folders(&self.videofile)?;
+        outputs::check_folders(&self.videofile)?;
         let store = self.store(!options.dry_run)?;
         // A dry run only reads (every write is atomic), so it may look while another build runs.
         let _lock = if options.dry_run {
@@ -420,7 +420,7 @@ impl Project {
             let prune = whole_course && outcome.succeeded();
             let slides = options.slide_pictures
                 || (options.targets.iter()).any(|t| t.kinds.contains(&NodeKind::Image));
-            output::materialise(
+            outputs::materialise(
                 &self.videofile,
                 &self.chapters,
                 &outcome,
@@ -452,7 +452,7 @@ impl Project {
                 .entry_of(NodeKind::CourseVideo, Address::Course)
                 .is_some()
             {
-                let video = output::course_base(&self.videofile).with_extension("mp4");
+                let video = outputs::course_base(&self.videofile).with_extension("mp4");
                 report.course_video = Some(relative(&video));
             }
             history::record(store.root(), &mut report, self.videofile.cache.reports)?;
@@ -490,7 +490,7 @@ impl Project {
     pub fn clean(&self, dry_run: bool) -> Result<Vec<std::path::PathBuf>, Error> {
         let store = self.store(!dry_run)?;
         let _lock = if dry_run { None } else { Some(store.lock()?) };
-        Ok(output::clean(&self.videofile, &store, dry_run)?)
+        Ok(outputs::clean(&self.videofile, &store, dry_run)?)
     }
 }
 

@@ -5,12 +5,12 @@
 use std::time::{Duration, Instant};
 
 use super::shard;
-use crate::digest::Digest;
-use crate::node::NodeKind;
-use crate::remote::Remote;
-use crate::small_map::SmallMap;
+use crate::cache::digest::Digest;
+use crate::cache::remote::Remote;
+use crate::cache::{ActionEntry, Store};
+use crate::graph::node::NodeKind;
 use crate::steps::{Prepared, StepError};
-use crate::store::{ActionEntry, Store};
+use crate::sys::small_map::SmallMap;
 
 /// What the scheduler asks of the world. Every method may run on any thread.
 pub trait Runner: Sync {

@@ -2,6 +2,7 @@
 //! runner ([`executor`]) and, in a sharded build, takes its share ([`shard`]).
 
 mod executor;
+pub mod progress;
 mod scheduler;
 mod shard;
 mod state;
@@ -13,13 +14,13 @@ pub use executor::{Executor, Runner, catch_panic};
 pub use shard::Shard;
 pub use state::{Outcome, Pool, State};
 
-use crate::interrupt;
-use crate::last_keys::LastKeys;
-use crate::progress::Progress;
-use crate::remote::Remote;
+use crate::cache::Store;
+use crate::cache::remote::Remote;
+use crate::engine::progress::Progress;
+use crate::graph::last_keys::LastKeys;
+use crate::graph::target::Target;
 use crate::steps::Context;
-use crate::store::Store;
-use crate::target::Target;
+use crate::sys::interrupt;
 
 /// How to build.
 #[derive(Debug, Clone)]

@@ -18,17 +18,17 @@ use super::Options;
 use super::executor::{Runner, catch_panic};
 use super::shard::Shard;
 use super::state::{Outcome, Pool, State, States};
-use crate::digest::Digest;
-use crate::last_keys::LastKeys;
-use crate::node::ChapterId;
-use crate::node::NodeKind;
-use crate::plan::Plan;
-use crate::progress::Progress;
-use crate::reason::Reason;
-use crate::script::{self, Script};
+use crate::cache::digest::Digest;
+use crate::cache::{ActionEntry, Store};
+use crate::engine::progress::Progress;
+use crate::graph::last_keys::LastKeys;
+use crate::graph::node::ChapterId;
+use crate::graph::node::NodeKind;
+use crate::graph::plan::Plan;
+use crate::graph::reason::Reason;
+use crate::graph::target::{Target, Targets};
+use crate::lecture::script::{self, Script};
 use crate::steps::{self, Context, Finished, Prepared, StepError};
-use crate::store::{ActionEntry, Store};
-use crate::target::{Target, Targets};
 
 /// Remote look-ups in flight at once: enough to hide network latency, few enough to be polite to the store.
 const LOOKUPS_IN_FLIGHT: usize = 8;

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::digest::Digest;
-use crate::node::{Address, NodeKind};
-use crate::remote::Remote;
-use crate::store::{ActionEntry, Store};
-use crate::target::Target;
+use crate::cache::digest::Digest;
+use crate::cache::remote::Remote;
+use crate::cache::{ActionEntry, Store};
+use crate::graph::node::{Address, NodeKind};
+use crate::graph::target::Target;
 
 /// One of `count` machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use petgraph::graph::NodeIndex;
 
-use crate::cost::Usage;
-use crate::digest::Digest;
-use crate::plan::Plan;
-use crate::reason::Reason;
-use crate::store::ActionEntry;
+use crate::cache::ActionEntry;
+use crate::cache::digest::Digest;
+use crate::graph::plan::Plan;
+use crate::graph::reason::Reason;
+use crate::record::cost::Usage;
 
 /// What a started piece of work holds a slot of: local workers, a cloud provider's concurrency, the remote
 /// cache's look-ups. Waiting for a shard holds none.
@@ -208,8 +208,8 @@ impl Outcome {
     /// The cache entry of the finished node of `kind` at `at`.
     pub fn entry_of(
         &self,
-        kind: crate::node::NodeKind,
-        at: crate::node::Address,
+        kind: crate::graph::node::NodeKind,
+        at: crate::graph::node::Address,
     ) -> Option<&ActionEntry> {
         self.plan.node(kind, at).and_then(|node| self.entry(node))
     }
@@ -244,7 +244,7 @@ mod tests {
         states.set(NodeIndex::new(2), State::NotWanted);
         assert_eq!(states.needed(), 2);
         let running = State::Running {
-            key: crate::digest::Digest::of(b"k"),
+            key: crate::cache::digest::Digest::of(b"k"),
             reason: Reason::New,
             pool: Pool::Local,
         };
@@ -262,7 +262,7 @@ mod tests {
         let (_, change) = states.set(
             b,
             State::Failed {
-                key: crate::digest::Digest::of(b"k"),
+                key: crate::cache::digest::Digest::of(b"k"),
                 reason: Reason::New,
                 error: "x".into(),
             },

@@ -10,18 +10,18 @@ use super::executor::Runner;
 use super::scheduler;
 use super::state::State;
 use super::{Options, Outcome};
-use crate::config::Overrides;
-use crate::digest::Digest;
-use crate::last_keys::LastKeys;
+use crate::cache::digest::Digest;
+use crate::cache::{ActionEntry, Store};
+use crate::config::Videofile;
+use crate::config::layers::Overrides;
+use crate::engine::progress::Progress;
+use crate::graph::last_keys::LastKeys;
+use crate::graph::node::NodeKind;
+use crate::lecture::script::{Script, Slide};
 use crate::lecture::{self, ChapterSource, Images};
-use crate::node::NodeKind;
-use crate::progress::Progress;
 use crate::providers::Clients;
-use crate::script::{Script, Slide};
-use crate::small_map::SmallMap;
 use crate::steps::{Context, Prepared, Speaker, StepError, Tools};
-use crate::store::{ActionEntry, Store};
-use crate::videofile::Videofile;
+use crate::sys::small_map::SmallMap;
 
 /// A project in a temporary folder: `chapters` chapters, and `extra` TOML after `[course]`.
 struct Course {
@@ -48,7 +48,7 @@ fn course(chapters: usize, extra: &str) -> Course {
     let text = format!("[course]\ntitle = \"Fake\"\nsources = [\"lecture.md\"]\n\n{extra}");
     std::fs::write(&path, &text).unwrap();
     let videofile = Videofile::parse(&path, &text, &Overrides::default()).unwrap();
-    let lecture = lecture::load(&videofile, &mut crate::probes::Probes::none()).unwrap();
+    let lecture = lecture::load(&videofile, &mut crate::providers::probes::Probes::none()).unwrap();
     let cloud = videofile.providers.contains_key(&videofile.speech.provider);
     let speaker = if cloud {
         Speaker::Cloud {
@@ -486,7 +486,7 @@ fn always_make_runs_the_named_nodes_again_and_what_their_outputs_change() {
     let fake = Fake::new(&course.store, &["One."]);
     build(&course, &options(1, false), &fake, &never);
     let chapters: Vec<ChapterSource> = course.chapters.clone();
-    let target = crate::target::Target::parse("script:1", &chapters).unwrap();
+    let target = crate::graph::target::Target::parse("script:1", &chapters).unwrap();
     let again = Fake::new(&course.store, &["One."]);
     let outcome = build(
         &course,

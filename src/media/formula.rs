@@ -1,12 +1,12 @@
 //! Display math set in two dimensions, as TeX and KaTeX set it: fractions stacked over a bar, roots under a
 //! drawn radical, scripts raised and lowered in smaller type, limits over and under `∑`, brackets as tall as
-//! what they hold, variables in italic. The formula comes as a [`Node`] tree ([`crate::math::tree`]) and
+//! what they hold, variables in italic. The formula comes as a [`Node`] tree ([`crate::lecture::math::tree`]) and
 //! leaves as the layout's elements, in the bundled fonts.
 
 use super::layout::Element;
 use super::text::{self, Face};
 use super::theme::Colour;
-use crate::math::tree::Node;
+use crate::lecture::math::tree::Node;
 
 /// How deep in a formula a part is, which sets its size: display and text at full size, scripts smaller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -503,7 +503,7 @@ fn operator_text(node: &Node) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::tree::parse;
+    use crate::lecture::math::tree::parse;
 
     fn texts(set: &Set) -> Vec<(String, f32, f32)> {
         set.elements

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use super::highlight;
 use super::text::{self, Face, Mode, Piece, Set};
 use super::theme::{Colour, Theme};
-use crate::markdown::{self, Align, Block, Item, Place, Span};
+use crate::lecture::markdown::{self, Align, Block, Item, Place, Span};
 
 /// The layout's version: part of the keys of slide pictures and of outline scripts (which it paginates).
 pub const VERSION: u32 = 6;
@@ -435,7 +435,7 @@ fn set_spans(spans: &[Span], size: f32, width: f32, colour: Colour) -> Set<Ink> 
             let style = span.style;
             Piece {
                 text: if style.math {
-                    crate::math::unicode(&span.text)
+                    crate::lecture::math::unicode(&span.text)
                 } else {
                     span.text.clone()
                 },
@@ -692,7 +692,7 @@ fn place_block(pen: &mut Pen, block: &Block, x: f32, y: f32, width: f32, sizes: 
 /// Display math set in two dimensions ([`super::formula`]), centred, a little larger than the text; a
 /// formula wider than the column is set smaller until it fits.
 fn display_math(pen: &mut Pen, tex: &str, x: f32, y: f32, width: f32, sizes: Sizes) -> f32 {
-    let tree = crate::math::tree::parse(tex);
+    let tree = crate::lecture::math::tree::parse(tex);
     let mut size = sizes.body() * 1.1;
     let mut set = super::formula::set(&tree, size, Colour::Text);
     while set.width > width && size > sizes.body() * 0.5 {

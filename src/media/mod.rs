@@ -23,7 +23,7 @@ use std::path::Path;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
-use crate::interrupt;
+use crate::sys::interrupt;
 
 /// A media step failed.
 #[derive(Debug, thiserror::Error)]

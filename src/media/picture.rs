@@ -177,8 +177,9 @@ pub fn check(bytes: &[u8]) -> Result<Checked, PictureError> {
                 font_family: drawn.font_family.clone(),
                 ..usvg::Options::default()
             };
-            let (parsed, said) =
-                crate::logging::collect_svg_warnings(|| usvg::Tree::from_data(bytes, &options));
+            let (parsed, said) = crate::sys::logging::collect_svg_warnings(|| {
+                usvg::Tree::from_data(bytes, &options)
+            });
             parsed.map_err(|e| damaged(&e.to_string()))?;
             warnings = said;
             left_out = std::mem::take(&mut *problems.lock().unwrap_or_else(|e| e.into_inner()));
@@ -288,7 +289,7 @@ pub fn resolver(problems: Option<Arc<Mutex<Vec<String>>>>) -> usvg::ImageHrefRes
             }
         }),
         resolve_string: Box::new(move |href, _| {
-            let shown = crate::shown::value(href);
+            let shown = crate::sys::shown::value(href);
             note_string(format!(
                 "{shown}: a file or address it refers to is not read"
             ));

@@ -16,7 +16,7 @@ use super::MediaError;
 use super::layout::{self, Element, Page};
 use super::text::Face;
 use super::theme::{Theme, paint, palette};
-use crate::markdown::{Block, Item};
+use crate::lecture::markdown::{Block, Item};
 
 /// The renderer's version: part of every image key, bump it when the pictures change.
 pub const VERSION: u32 = 6;
@@ -116,8 +116,9 @@ pub(super) fn options() -> &'static usvg::Options<'static> {
     static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();
     OPTIONS.get_or_init(|| {
         let mut fonts = usvg::fontdb::Database::new();
+        // The compiled-in bytes themselves, not a copy on the heap.
         for face in Face::ALL {
-            fonts.load_font_data(face.data().to_vec());
+            fonts.load_font_source(usvg::fontdb::Source::Binary(Arc::new(face.data())));
         }
         // A family no bundled font has (Helvetica, Arial, Calibri in a diagram exported from draw.io) is drawn
         // in DejaVu Sans: usvg falls back to the serif family, which is set to it, as are the others.
@@ -354,7 +355,7 @@ mod tests {
             blocks: vec![Block::Image {
                 src: "img/g.png".into(),
                 alt: String::new(),
-                place: crate::markdown::Place::Inline,
+                place: crate::lecture::markdown::Place::Inline,
             }],
             ..content()
         };

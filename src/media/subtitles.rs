@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::sentences;
+use crate::lecture::sentences;
 
 /// The cue writer's version: part of every subtitle key.
 pub const VERSION: u32 = 6;

@@ -15,6 +15,14 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+static ITALIC: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Oblique.ttf");
+static BOLD_ITALIC: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-BoldOblique.ttf");
+static MONO: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
+static MONO_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono-Bold.ttf");
+static FALLBACK: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf");
+
 /// A bundled typeface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Face {
@@ -40,16 +48,18 @@ impl Face {
         Face::Fallback,
     ];
 
-    /// The font file.
+    /// The font file, compiled in once: each file is a `static`, so every caller shares one copy in the
+    /// binary (an `include_bytes!` in a function body is a constant, and is copied into each unit that
+    /// inlines it).
     pub fn data(self) -> &'static [u8] {
         match self {
-            Face::Regular => include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
-            Face::Bold => include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf"),
-            Face::Italic => include_bytes!("../../assets/fonts/DejaVuSans-Oblique.ttf"),
-            Face::BoldItalic => include_bytes!("../../assets/fonts/DejaVuSans-BoldOblique.ttf"),
-            Face::Mono => include_bytes!("../../assets/fonts/DejaVuSansMono.ttf"),
-            Face::MonoBold => include_bytes!("../../assets/fonts/DejaVuSansMono-Bold.ttf"),
-            Face::Fallback => include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf"),
+            Face::Regular => REGULAR,
+            Face::Bold => BOLD,
+            Face::Italic => ITALIC,
+            Face::BoldItalic => BOLD_ITALIC,
+            Face::Mono => MONO,
+            Face::MonoBold => MONO_BOLD,
+            Face::Fallback => FALLBACK,
         }
     }
 

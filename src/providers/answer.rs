@@ -5,7 +5,7 @@ use base64::Engine;
 
 use super::ProviderError;
 use super::http::server_message;
-use crate::secrets;
+use crate::sys::secrets;
 
 /// An answer of `provider` parsed as JSON.
 pub struct Answer<'a> {

@@ -6,9 +6,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::ProviderError;
-use crate::interrupt;
 use crate::media::slide::escape;
-use crate::probes::{Probes, on_path};
+use crate::providers::probes::{Probes, on_path};
+use crate::sys::interrupt;
 
 const PROGRAM: &str = "espeak-ng";
 

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ProviderError;
-pub use crate::apis::Limits;
-use crate::{interrupt, secrets};
+pub use crate::providers::apis::Limits;
+use crate::sys::{interrupt, secrets};
 
 /// How requests prove who they are.
 #[derive(Clone)]

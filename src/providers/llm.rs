@@ -9,8 +9,8 @@ use serde_json::json;
 use super::ProviderError;
 use super::answer::{self, Answer};
 use super::http::{Body, Client};
-use crate::cost::Usage;
-use crate::script::{self, Script};
+use crate::lecture::script::{self, Script};
+use crate::record::cost::Usage;
 
 /// The built-in prompt template; `[script] prompt = "FILE"` replaces it.
 pub const DEFAULT_TEMPLATE: &str = include_str!("../../assets/prompts/script.txt");

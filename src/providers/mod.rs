@@ -5,20 +5,22 @@
 //! ([`http::Client`]): `openai` (chat scripts, speech, images), `google` (speech), `stability` (images).
 
 pub mod answer;
+pub mod apis;
 pub mod espeak;
 pub mod http;
 pub mod llm;
 pub mod outline;
 pub mod picture;
 pub mod piper;
+pub mod probes;
 pub mod tts;
 pub mod voices;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::apis::AuthKind;
-use crate::videofile::{ConfigError, Videofile};
+use crate::config::{ConfigError, Videofile};
+use crate::providers::apis::AuthKind;
 
 /// A provider failed to produce its output.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +97,7 @@ pub fn why_it_failed(status: std::process::ExitStatus, said: &[u8]) -> String {
     }
     let last: Vec<&str> = said.lines().rev().take(3).collect();
     let last: Vec<&str> = last.into_iter().rev().collect();
-    crate::shown::value(&last.join(" / ")).into_owned()
+    crate::sys::shown::value(&last.join(" / ")).into_owned()
 }
 
 /// The cloud providers a build uses, each with its one client (and so its one set of limits).

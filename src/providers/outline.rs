@@ -10,10 +10,10 @@
 //! shown, not read out; a slide that holds only those is introduced by its title.
 
 use crate::lecture::Chapter;
-use crate::markdown::{self, Block, Item, Span};
+use crate::lecture::markdown::{self, Block, Item, Span};
+use crate::lecture::script::{Script, Slide};
+use crate::lecture::sentences;
 use crate::media::layout;
-use crate::script::{Script, Slide};
-use crate::sentences;
 
 /// The outline writer's version: part of every script key, bump it when its output changes.
 pub const VERSION: u32 = 9;
@@ -553,7 +553,9 @@ fn narration_of(blocks: &[Block], notes: bool) -> Vec<String> {
                     .map(|i| sentences::as_sentence(&markdown::plain(&i.text))),
             ),
             Block::Quote { text, .. } => said.push(markdown::plain(&text.replace('\n', " "))),
-            Block::Math { tex } => said.push(sentences::as_sentence(&crate::math::spoken(tex))),
+            Block::Math { tex } => {
+                said.push(sentences::as_sentence(&crate::lecture::math::spoken(tex)))
+            }
             Block::Callout { title, text, .. } => {
                 said.push(sentences::as_sentence(&markdown::plain(title)));
                 said.push(markdown::plain(&text.replace('\n', " ")));
@@ -631,8 +633,8 @@ fn merge_to_limit(pages: &mut Vec<Page>, settings: OutlineSettings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Split;
     use crate::lecture::{How, split_chapters};
-    use crate::videofile::Split;
 
     fn settings() -> OutlineSettings {
         OutlineSettings {

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::ProviderError;
 use super::answer::{self, Answer};
 use super::http::{Body, Client};
-use crate::cost::Usage;
+use crate::record::cost::Usage;
 
 /// Which image API and model.
 #[derive(Debug, Clone)]

@@ -16,9 +16,9 @@ use std::sync::Mutex;
 use serde_json::json;
 
 use super::ProviderError;
-use crate::interrupt;
-use crate::probes::Probes;
-use crate::videofile::Delivery;
+use crate::config::Delivery;
+use crate::providers::probes::Probes;
+use crate::sys::interrupt;
 
 /// The worker script.
 const WORKER: &str = include_str!("../../assets/piper/worker.py");
@@ -144,12 +144,13 @@ pub fn find(
         let voice_hash = probes.answer(&format!("blake3 of {}", model.display()), || {
             let mut hasher = blake3::Hasher::new();
             for file in [&model, &config] {
-                let opened = crate::files::open(file, crate::files::VOICE_BYTES).map_err(|e| {
-                    missing(format!(
-                        "cannot read the voice file {}: {e}",
-                        file.display()
-                    ))
-                })?;
+                let opened = crate::sys::files::open(file, crate::sys::files::VOICE_BYTES)
+                    .map_err(|e| {
+                        missing(format!(
+                            "cannot read the voice file {}: {e}",
+                            file.display()
+                        ))
+                    })?;
                 hasher.update_reader(opened).map_err(ProviderError::Io)?;
             }
             Ok::<_, ProviderError>((
@@ -179,14 +180,14 @@ fn check_voice(model: &Path, config: &Path) -> Result<(), ProviderError> {
         why,
     };
     let mut start = [0u8; 2];
-    let opened = crate::files::open(model, crate::files::VOICE_BYTES)
+    let opened = crate::sys::files::open(model, crate::sys::files::VOICE_BYTES)
         .map_err(|e| not_a_voice(model, e.to_string()))?;
     // An ONNX model is a protocol buffer that opens with its IR version (field 1, a varint).
     let read = opened.take(2).read(&mut start).unwrap_or(0);
     if read < 2 || start[0] != 0x08 {
         return Err(not_a_voice(model, "it is not an ONNX model".into()));
     }
-    let text = crate::files::read_text(config, crate::files::SETTINGS_BYTES)
+    let text = crate::sys::files::read_text(config, crate::sys::files::SETTINGS_BYTES)
         .map_err(|e| not_a_voice(config, e.to_string()))?;
     let settings: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| not_a_voice(config, format!("it is not JSON ({e})")))?;
@@ -326,11 +327,11 @@ impl Piper {
                 .unwrap_or("it ended without a word");
             failed(format!(
                 "the worker did not start: {}",
-                crate::shown::message(why)
+                crate::sys::shown::message(why)
             ))
         })?;
         if let Some(error) = hello["error"].as_str() {
-            return Err(failed(crate::shown::message(error).into_owned()));
+            return Err(failed(crate::sys::shown::message(error).into_owned()));
         }
         let rate = hello["rate"].as_u64().unwrap_or(22_050) as u32;
         Ok(Worker {
@@ -411,15 +412,15 @@ impl Piper {
             return Err(failed(format!(
                 "the voice {} failed on {:?}: {}",
                 self.model.display(),
-                crate::shown::value(sentence),
-                crate::shown::value(error)
+                crate::sys::shown::value(sentence),
+                crate::sys::shown::value(error)
             )));
         }
         let length = header["bytes"]
             .as_u64()
             .filter(|&bytes| bytes <= MAX_SENTENCE_BYTES)
             .ok_or_else(|| {
-                let shown = crate::shown::value(&header.to_string()).into_owned();
+                let shown = crate::sys::shown::value(&header.to_string()).into_owned();
                 failed(format!("the worker answered {shown}"))
             })?;
         let mut pcm = vec![0u8; length as usize];

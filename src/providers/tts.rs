@@ -10,10 +10,10 @@ use serde_json::json;
 use super::ProviderError;
 use super::answer::Answer;
 use super::http::{Body, Client};
-use crate::cost::Usage;
+use crate::lecture::sentences;
 use crate::media::audio;
 use crate::media::audio::AUDIO_RATE;
-use crate::sentences;
+use crate::record::cost::Usage;
 
 /// Which speech API and voice.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::videofile::Speech;
+use crate::config::Speech;
 
 /// The voice `[speech.voices]` names for `language` (by tag, then primary subtag).
 fn listed<'a>(voices: &'a BTreeMap<String, String>, language: &str) -> Option<&'a String> {

@@ -6,18 +6,18 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, Speaker, StepError, sign_api};
-use crate::apis::{Api, Signed};
-use crate::cost::Usage;
+use crate::cache::Store;
+use crate::config::Delivery;
+use crate::graph::node::{Section, SlideId};
+use crate::graph::signature::Signature;
+use crate::lecture::pronounce::Dictionary;
+use crate::lecture::sentences;
 use crate::media::{audio, narration};
-use crate::node::{Section, SlideId};
-use crate::pronounce::Dictionary;
+use crate::providers::apis::{Api, Signed};
 use crate::providers::espeak;
 use crate::providers::piper::{self, Piper};
 use crate::providers::tts::{self, CloudVoice, SpeechRequest};
-use crate::sentences;
-use crate::signature::Signature;
-use crate::store::Store;
-use crate::videofile::Delivery;
+use crate::record::cost::Usage;
 
 /// Speaks a slide's narration, as it is said (the pronunciation dictionary applied): whole, and in
 /// sentences (as many as the written narration has, so the subtitles can follow them).

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
+use crate::cache::Store;
+use crate::graph::node::ChapterId;
+use crate::graph::signature::Signature;
 use crate::lecture::Chapter;
-use crate::node::ChapterId;
-use crate::signature::Signature;
-use crate::store::Store;
 
 /// Writes the parsed chapter as JSON.
 struct ParsedChapter(Chapter);

@@ -6,12 +6,12 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
+use crate::cache::Store;
+use crate::graph::node::{Address, ChapterId, NodeKind};
+use crate::graph::signature::Signature;
 use crate::media::audio::AUDIO_RATE;
 use crate::media::subtitles::{self, Cue, TimedNarration};
 use crate::media::{audio, join};
-use crate::node::{Address, ChapterId, NodeKind};
-use crate::signature::Signature;
-use crate::store::Store;
 
 /// Times a chapter's cues and writes them as JSON, SRT and WebVTT.
 struct TimeCues {

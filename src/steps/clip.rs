@@ -7,12 +7,12 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
-use crate::digest::Digest;
+use crate::cache::Store;
+use crate::cache::digest::Digest;
+use crate::graph::node::{Address, NodeKind, SlideId};
+use crate::graph::signature::Signature;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::clip;
-use crate::node::{Address, NodeKind, SlideId};
-use crate::signature::Signature;
-use crate::store::Store;
 
 /// Encodes a slide's clip.
 struct Encode {

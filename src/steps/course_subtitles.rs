@@ -4,11 +4,11 @@ use std::path::Path;
 
 use super::chapter_subtitles::subtitle_files;
 use super::{Inputs, Job, Prepared, Produced, StepError, read_json, write};
-use crate::digest::Digest;
+use crate::cache::Store;
+use crate::cache::digest::Digest;
+use crate::graph::node::{Address, NodeKind};
+use crate::graph::signature::Signature;
 use crate::media::subtitles::{self, Cue};
-use crate::node::{Address, NodeKind};
-use crate::signature::Signature;
-use crate::store::Store;
 
 /// Joins the chapters' cues and writes the chapter marks.
 struct JoinCues {

@@ -7,14 +7,14 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
-use crate::digest::Digest;
-use crate::files;
+use crate::cache::digest::Digest;
+use crate::cache::{Store, io_error};
+use crate::graph::node::{Address, NodeKind, SlideId};
+use crate::graph::signature::Signature;
 use crate::lecture::ImageFile;
-use crate::markdown::Block;
+use crate::lecture::markdown::Block;
 use crate::media::{layout, picture, slide};
-use crate::node::{Address, NodeKind, SlideId};
-use crate::signature::Signature;
-use crate::store::{Store, io_error};
+use crate::sys::files;
 
 /// Draws a slide to PNG.
 struct Draw {

@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
-use crate::digest::Digest;
+use crate::cache::digest::Digest;
+use crate::cache::{Store, StoreError};
+use crate::graph::node::{Address, ChapterId, NodeKind};
+use crate::graph::signature::Signature;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::join::{self, ChapterParts, Narration};
 use crate::media::loudness::Target;
-use crate::node::{Address, ChapterId, NodeKind};
-use crate::signature::Signature;
-use crate::store::{Store, hash_file};
 
 /// Encodes a chapter's audio and lays it out with the clips: each slide's clip and speech, the speech
 /// padded to `length` samples.
@@ -217,7 +217,7 @@ impl Job for JoinChapter {
             fps: self.fps,
             clips: self.slides.iter().map(|s| s.clip.clone()).collect(),
             lengths: self.slides.iter().map(|s| s.length).collect(),
-            aac: hash_file(&aac)?,
+            aac: Digest::of_file(&aac).map_err(StoreError::from)?,
         };
         // A chapter that cannot be laid out (clips encoded unlike each other) fails here, not when written.
         let parts = ChapterParts {

@@ -1,7 +1,7 @@
 //! What each node kind does, one file per kind: its signature (what goes into its key) and its job (the work
 //! that makes its outputs). A kind's `prepare` makes both from the same values, so the key covers exactly
 //! what the job uses. The static facts of each kind (scope, inputs, outputs, provider) are in
-//! [`crate::node::KINDS`].
+//! [`crate::graph::node::KINDS`].
 
 mod audio;
 mod chapter;
@@ -20,19 +20,19 @@ use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
 
-use crate::apis::{Api, Signed};
-use crate::cost::Usage;
-use crate::digest::Digest;
+use crate::cache::digest::Digest;
+use crate::cache::{ActionEntry, Store, StoreError, io_error};
+use crate::config::Videofile;
+use crate::graph::node::{Address, ChapterId, Node, NodeKind, Section, SlideId};
+use crate::graph::plan::Plan;
+use crate::graph::signature::Signature;
+use crate::lecture::script::{Script, Slide};
 use crate::lecture::{ChapterSource, Images};
 use crate::media::MediaError;
-use crate::node::{Address, ChapterId, Node, NodeKind, Section, SlideId};
-use crate::plan::Plan;
+use crate::providers::apis::{Api, Signed};
 use crate::providers::{Clients, ProviderError};
-use crate::script::{Script, Slide};
-use crate::signature::Signature;
-use crate::small_map::SmallMap;
-use crate::store::{ActionEntry, Store, StoreError, io_error};
-use crate::videofile::Videofile;
+use crate::record::cost::Usage;
+use crate::sys::small_map::SmallMap;
 
 pub use join::write_video;
 pub use tools::{Speaker, Tools};

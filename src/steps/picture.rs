@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, sign_api, write};
-use crate::apis::{Api, Signed};
-use crate::cost::Usage;
-use crate::node::{Section, SlideId};
+use crate::cache::Store;
+use crate::graph::node::{Section, SlideId};
+use crate::graph::signature::Signature;
+use crate::providers::apis::{Api, Signed};
 use crate::providers::picture::{Painter, PictureRequest};
-use crate::signature::Signature;
-use crate::store::Store;
+use crate::record::cost::Usage;
 
 /// Asks the provider for a picture of `prompt`.
 struct Draw {

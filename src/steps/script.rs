@@ -6,17 +6,17 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Context, Inputs, Job, Prepared, Produced, StepError, read_json, sign_api, write};
-use crate::apis::Signed;
-use crate::cost::Usage;
-use crate::digest::Digest;
+use crate::cache::Store;
+use crate::cache::digest::Digest;
+use crate::graph::node::{Address, ChapterId, NodeKind, Section};
+use crate::graph::signature::Signature;
+use crate::lecture::script::{self as schema};
 use crate::lecture::{Chapter, slug};
 use crate::media::layout;
-use crate::node::{Address, ChapterId, NodeKind, Section};
+use crate::providers::apis::Signed;
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings};
-use crate::script::{self as schema};
-use crate::signature::Signature;
-use crate::store::Store;
+use crate::record::cost::Usage;
 
 /// Writes a chapter's script from its parsed blocks.
 struct WriteScript {

@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::StepError;
-use crate::files;
+use crate::config::Videofile;
 use crate::media;
-use crate::probes::Probes;
 use crate::providers::piper::{self, Piper};
+use crate::providers::probes::Probes;
 use crate::providers::{ProviderError, espeak, voices};
-use crate::videofile::Videofile;
+use crate::sys::files;
 
 /// Versions of the external programs whose output lands in the cache.
 #[derive(Debug, Clone)]
@@ -66,7 +66,8 @@ impl Tools {
             let named = voices::named(speech, course, language);
             let speaker = match speech.provider.as_str() {
                 "espeak" => {
-                    let voice = named.unwrap_or_else(|| crate::language::espeak_voice(language));
+                    let voice =
+                        named.unwrap_or_else(|| crate::lecture::language::espeak_voice(language));
                     espeak::check_voice(&voice, language, probes)?;
                     Speaker::Espeak(voice)
                 }

@@ -5,17 +5,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use proptest::prelude::*;
-use vbuild::config::{Overrides, Variable};
-use vbuild::dialect::Dialect;
-use vbuild::digest::Digest;
+use vbuild::cache::Store;
+use vbuild::cache::digest::Digest;
+use vbuild::config::layers::{Overrides, Variable};
+use vbuild::config::{Split, Videofile};
+use vbuild::graph::node::{ChapterId, NodeKind};
+use vbuild::graph::plan::Plan;
+use vbuild::graph::target::Target;
+use vbuild::lecture::dialect::Dialect;
+use vbuild::lecture::markdown::{Block, escape, plain};
 use vbuild::lecture::{ChapterSource, How, split_chapters};
-use vbuild::markdown::{Block, escape, plain};
-use vbuild::node::{ChapterId, NodeKind};
-use vbuild::plan::Plan;
 use vbuild::providers::outline::{OutlineSettings, write_script};
-use vbuild::store::Store;
-use vbuild::target::Target;
-use vbuild::videofile::{Split, Videofile};
 
 /// Lines a Videofile is made of: real sections and keys with values of every type, and noise.
 fn videofile_line() -> impl Strategy<Value = String> {
@@ -158,7 +158,7 @@ fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
             chapter,
             markdown: text,
             language: "en".into(),
-            dialect: vbuild::dialect::Dialect::Markdown,
+            dialect: vbuild::lecture::dialect::Dialect::Markdown,
             split,
             included: Vec::new(),
         })
@@ -248,7 +248,7 @@ proptest! {
             Some(Dialect::Jekyll),
         ]),
     ) {
-        let prepared = vbuild::dialect::prepare(&text, dialect);
+        let prepared = vbuild::lecture::dialect::prepare(&text, dialect);
         // Every line number a message gives is the author's.
         prop_assert_eq!(prepared.markdown.matches('\n').count(), text.matches('\n').count());
         for (line, _) in &prepared.warnings {
@@ -300,7 +300,7 @@ proptest! {
         }
         for text in targets {
             match Target::parse(&text, &chapters) {
-                Ok(target) => { let _ = plan.needed(&vbuild::target::Targets::new(vec![target])); }
+                Ok(target) => { let _ = plan.needed(&vbuild::graph::target::Targets::new(vec![target])); }
                 Err(err) => prop_assert!(!err.to_string().trim().is_empty()),
             }
         }
@@ -308,7 +308,7 @@ proptest! {
 
     #[test]
     fn any_model_answer_is_a_script_or_a_list_of_errors(answer in "\\PC{0,200}", slides in 1usize..5) {
-        if let Err(errors) = vbuild::script::validate(&answer, vbuild::script::Limits::of_model(slides, 3)) {
+        if let Err(errors) = vbuild::lecture::script::validate(&answer, vbuild::lecture::script::Limits::of_model(slides, 3)) {
             prop_assert!(!errors.is_empty());
             prop_assert!(errors.iter().all(|e| !e.trim().is_empty()));
         }
@@ -353,7 +353,7 @@ proptest! {
                 prop_assert!(store.blob_path(hash).starts_with(dir.path().join(".vbuild/cas")));
             }
         }
-        let verified = vbuild::verify::verify(&dir.path().join(".vbuild"), true).unwrap();
+        let verified = vbuild::cache::verify::verify(&dir.path().join(".vbuild"), true).unwrap();
         prop_assert!(verified.problems.iter().all(|p| !p.what.is_empty()));
     }
 }

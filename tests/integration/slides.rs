@@ -245,12 +245,12 @@ fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
 
 #[test]
 fn a_200_kb_word_and_a_200_kb_sentence_become_slides_that_show_all_of_them() {
+    use vbuild::config::Split;
+    use vbuild::lecture::markdown::{Block, plain};
     use vbuild::lecture::{How, split_chapters};
-    use vbuild::markdown::{Block, plain};
     use vbuild::media::slide::{SlideContent, SlideStyle, render_png};
     use vbuild::media::theme::Theme;
     use vbuild::providers::outline::{OutlineSettings, write_script};
-    use vbuild::videofile::Split;
 
     let word = "w".repeat(200_000);
     let sentence = "all work and no play ".repeat(200_000 / 21);

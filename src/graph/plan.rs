@@ -1,0 +1,308 @@
+//! The build graph: a petgraph DAG of nodes, known in two stages.
+//!
+//! At first the graph holds the course's and the chapters' nodes. The per-slide nodes exist only once a
+//! chapter's script is known; [`Plan::expand`] adds them, like ninja's dyndep. Edges come from the kinds'
+//! inputs in [`crate::graph::node::KINDS`]: a node reads the nodes of its input kinds at its own address, around it
+//! (a slide's audio reads its chapter's script) or inside it (a chapter video reads the chapter's clips).
+
+use std::collections::HashMap;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::graph::node::{Address, ChapterId, Node, NodeKind, Scope, SlideId};
+use crate::graph::target::Targets;
+
+/// The build graph.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub graph: DiGraph<Node, ()>,
+    /// Every node's index, by kind and address.
+    index: HashMap<Node, NodeIndex>,
+    chapter_ids: Vec<String>,
+    /// Each chapter's slide count, 0 until its script is known.
+    slide_counts: Vec<usize>,
+    /// The kinds this course has nodes of.
+    kinds: Vec<NodeKind>,
+}
+
+impl Plan {
+    /// The first-stage graph of a course whose chapters have ids `chapter_ids`; `pictures` when a cloud
+    /// provider draws a picture per slide.
+    pub fn new(chapter_ids: Vec<String>, pictures: bool) -> Plan {
+        let kinds = NodeKind::all()
+            .filter(|k| pictures || !k.info().needs_pictures)
+            .collect();
+        let mut plan = Plan {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            slide_counts: vec![0; chapter_ids.len()],
+            chapter_ids,
+            kinds,
+        };
+        for kind in plan.kinds_of(Scope::Course) {
+            plan.add(Node::new(kind, Address::Course));
+        }
+        for chapter in plan.chapters().collect::<Vec<_>>() {
+            for kind in plan.kinds_of(Scope::Chapter) {
+                plan.add(Node::new(kind, Address::Chapter(chapter)));
+            }
+        }
+        plan
+    }
+
+    /// The kinds of `scope` this course has, in table order.
+    fn kinds_of(&self, scope: Scope) -> Vec<NodeKind> {
+        self.kinds
+            .iter()
+            .copied()
+            .filter(|k| k.scope() == scope)
+            .collect()
+    }
+
+    /// Adds `node` with its edges to the nodes already in the graph that it reads or that read it.
+    fn add(&mut self, node: Node) -> NodeIndex {
+        let index = self.graph.add_node(node);
+        self.index.insert(node, index);
+        for input in node.kind.info().inputs {
+            for from in self.related(*input, node.at) {
+                self.graph.add_edge(from, index, ());
+            }
+        }
+        let readers: Vec<NodeKind> = self
+            .kinds
+            .iter()
+            .copied()
+            .filter(|k| k.info().inputs.contains(&node.kind))
+            .collect();
+        for reader in readers {
+            for to in self.related(reader, node.at) {
+                self.graph.add_edge(index, to, ());
+            }
+        }
+        index
+    }
+
+    /// The nodes of `kind` already in the graph that belong with `at`: the one around it or at it, or every
+    /// one inside it.
+    fn related(&self, kind: NodeKind, at: Address) -> Vec<NodeIndex> {
+        if kind.scope() <= at.scope() {
+            return self
+                .node(kind, at.within(kind.scope()))
+                .into_iter()
+                .collect();
+        }
+        let chapters: Vec<ChapterId> = match at {
+            Address::Course => self.chapters().collect(),
+            Address::Chapter(chapter) => vec![chapter],
+            Address::Slide(_) => Vec::new(),
+        };
+        chapters
+            .into_iter()
+            .flat_map(|chapter| match kind.scope() {
+                Scope::Slide => self.slides(chapter).map(Address::Slide).collect::<Vec<_>>(),
+                _ => vec![Address::Chapter(chapter)],
+            })
+            .filter_map(|inside| self.node(kind, inside))
+            .collect()
+    }
+
+    /// Adds the per-slide nodes of `chapter` once its script, with `slide_count` slides, is known.
+    pub fn expand(&mut self, chapter: ChapterId, slide_count: usize) -> Vec<NodeIndex> {
+        let mut added = Vec::new();
+        for slide in 0..slide_count {
+            self.slide_counts[chapter.0] = slide + 1;
+            let at = Address::Slide(SlideId { chapter, slide });
+            for kind in self.kinds_of(Scope::Slide) {
+                added.push(self.add(Node::new(kind, at)));
+            }
+        }
+        added
+    }
+
+    /// Which nodes `targets` need, by node index: those a target wants, the nodes that tell the slides of a
+    /// chapter whose per-slide nodes a target wants, and every node a needed node reads.
+    pub fn needed(&self, targets: &Targets) -> Vec<bool> {
+        let mut needed = vec![false; self.graph.node_count()];
+        let mut stack: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|&n| {
+                let node = &self.graph[n];
+                let chapter = node.at.chapter();
+                targets.near(chapter).any(|t| {
+                    t.wants(node)
+                        || (node.kind.info().expands
+                            && chapter.is_some_and(|c| t.needs_slides_of(c)))
+                })
+            })
+            .collect();
+        while let Some(node) = stack.pop() {
+            if !std::mem::replace(&mut needed[node.index()], true) {
+                stack.extend(self.graph.neighbors_directed(node, Direction::Incoming));
+            }
+        }
+        needed
+    }
+
+    /// The node of `kind` at `at`, if the graph has it.
+    pub fn node(&self, kind: NodeKind, at: Address) -> Option<NodeIndex> {
+        self.index.get(&Node { kind, at }).copied()
+    }
+
+    /// The course's chapters.
+    pub fn chapters(&self) -> impl Iterator<Item = ChapterId> + use<> {
+        (0..self.chapter_ids.len()).map(ChapterId)
+    }
+
+    /// The slides of `chapter` known so far (none until its script is known).
+    pub fn slides(&self, chapter: ChapterId) -> impl Iterator<Item = SlideId> + use<> {
+        (0..self.slide_counts[chapter.0]).map(move |slide| SlideId { chapter, slide })
+    }
+
+    /// How many slides `chapter` has (0 until its script is known).
+    pub fn slide_count(&self, chapter: ChapterId) -> usize {
+        self.slide_counts[chapter.0]
+    }
+
+    /// The node's readable name, e.g. `script:02-gradient-descent` or `clip:02-gradient-descent/03`.
+    pub fn name(&self, index: NodeIndex) -> String {
+        let node = self.graph[index];
+        match node.at {
+            Address::Slide(SlideId { chapter, slide }) => format!(
+                "{}:{}/{:02}",
+                node.kind.name(),
+                self.chapter_ids[chapter.0],
+                slide + 1
+            ),
+            Address::Chapter(chapter) => {
+                format!("{}:{}", node.kind.name(), self.chapter_ids[chapter.0])
+            }
+            Address::Course => node.kind.name().to_string(),
+        }
+    }
+
+    /// The id of the chapter a node belongs to, if any.
+    pub fn chapter_id(&self, index: NodeIndex) -> Option<&str> {
+        self.graph[index]
+            .at
+            .chapter()
+            .map(|c| self.chapter_ids[c.0].as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use petgraph::Direction::Incoming;
+    use petgraph::algo::is_cyclic_directed;
+
+    fn ids(n: usize) -> Vec<String> {
+        (1..=n).map(|number| format!("{number:02}-c")).collect()
+    }
+
+    #[test]
+    fn expansion_adds_three_nodes_per_slide_and_stays_acyclic() {
+        let mut plan = Plan::new(ids(2), false);
+        assert_eq!(plan.graph.node_count(), 2 + 2 * 4);
+        let added = plan.expand(ChapterId(1), 3);
+        assert_eq!(added.len(), 9);
+        assert!(!is_cyclic_directed(&plan.graph));
+        let video = plan
+            .node(NodeKind::ChapterVideo, Address::Chapter(ChapterId(1)))
+            .unwrap();
+        // The script, the three clips and the three slides' speech.
+        assert_eq!(plan.graph.neighbors_directed(video, Incoming).count(), 7);
+        let clip = plan
+            .node(
+                NodeKind::Clip,
+                Address::Slide(SlideId {
+                    chapter: ChapterId(1),
+                    slide: 2,
+                }),
+            )
+            .unwrap();
+        assert_eq!(plan.name(clip), "clip:02-c/03");
+        let inputs: Vec<String> = plan
+            .graph
+            .neighbors_directed(clip, Incoming)
+            .map(|n| plan.name(n))
+            .collect();
+        assert_eq!(inputs.len(), 2);
+        assert!(
+            inputs.contains(&"audio:02-c/03".to_string())
+                && inputs.contains(&"image:02-c/03".to_string())
+        );
+    }
+
+    #[test]
+    fn pictures_are_read_by_their_slides_images_only_when_the_course_draws_them() {
+        let mut plan = Plan::new(ids(1), true);
+        plan.expand(ChapterId(0), 2);
+        assert_eq!(plan.graph.node_count(), 2 + 4 + 2 * 4);
+        let at = Address::Slide(SlideId {
+            chapter: ChapterId(0),
+            slide: 1,
+        });
+        let image = plan.node(NodeKind::Image, at).unwrap();
+        let picture = plan.node(NodeKind::Picture, at).unwrap();
+        assert!(plan.graph.contains_edge(picture, image));
+        let course = plan.node(NodeKind::CourseVideo, Address::Course).unwrap();
+        assert_eq!(plan.graph.neighbors_directed(course, Incoming).count(), 1);
+        assert!(plan.node(NodeKind::Picture, at).is_some());
+        assert!(
+            Plan::new(ids(1), false)
+                .node(NodeKind::Picture, at)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn every_kind_with_a_target_plans_its_nodes_in_every_spelling() {
+        let c = crate::graph::target::tests::chapters();
+        let mut plan = Plan::new(c.iter().map(|c| c.id.clone()).collect(), true);
+        for chapter in plan.chapters().collect::<Vec<_>>() {
+            plan.expand(chapter, 2);
+        }
+        for row in crate::graph::node::KINDS.iter() {
+            let Some(spelling) = row.target else {
+                continue;
+            };
+            let texts = match row.scope {
+                Scope::Course => vec![spelling.word.to_string(), row.name.to_string()],
+                Scope::Chapter => vec![
+                    format!("{}:2", spelling.word),
+                    format!("{}:linear-regression", row.name),
+                ],
+                Scope::Slide => vec![
+                    format!("{}:2", spelling.word),
+                    format!("{}:02-linear-regression/2", spelling.word),
+                ],
+            };
+            for text in texts {
+                let target = crate::graph::target::Target::parse(&text, &c)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let needed = plan.needed(&Targets::new(vec![target]));
+                let planned = plan
+                    .graph
+                    .node_indices()
+                    .filter(|n| needed[n.index()] && plan.graph[*n].kind == row.kind)
+                    .count();
+                assert!(planned >= 1, "{text} plans no {} node", row.name);
+            }
+        }
+        let listed: Vec<String> = crate::graph::target::spellings()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        for word in [
+            "course",
+            "video",
+            "chapter:CHAPTER",
+            "picture:CHAPTER",
+            "subtitles:CHAPTER",
+        ] {
+            assert!(listed.contains(&word.to_string()), "{listed:?}");
+        }
+    }
+}
