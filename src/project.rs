@@ -22,6 +22,7 @@ use crate::providers::probes::Probes;
 use crate::providers::{Clients, llm, piper};
 use crate::record::cost::Usage;
 use crate::record::history;
+use crate::record::report::Ending;
 use crate::record::report::{Pricing, Report};
 use crate::steps::{Context, StepError, Tools};
 use crate::sys::files;
@@ -464,7 +465,7 @@ impl Project {
             last_keys.save(store.root())?;
             let counts = &report.counts;
             let found_all_done =
-                report.result() == "ok" && counts.ran + counts.failed + counts.skipped == 0;
+                report.ending() == Ending::Ok && counts.ran + counts.failed + counts.skipped == 0;
             if let (Some(inputs), true) = (&inputs, found_all_done) {
                 let keys: Vec<&Digest> = (outcome.plan.graph.node_indices())
                     .filter_map(|node| outcome.entry(node))

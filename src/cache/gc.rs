@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store, StoreError, folders, io_error};
+use crate::record::report::NodeState;
 use crate::record::report::Report;
 use crate::sys::fs::remove_any;
 
@@ -111,7 +112,7 @@ pub fn collect(
         for node in report
             .nodes
             .iter()
-            .filter(|n| n.state == "ran" || n.state == "cached")
+            .filter(|n| matches!(n.state, NodeState::Ran | NodeState::Cached))
         {
             if let Some(key) = &node.key {
                 last_used.insert(key.as_str(), report.started_unix);

@@ -10,6 +10,7 @@ use crate::graph::reason::Reason;
 use crate::graph::target::Target;
 use crate::providers::apis::{Api, AuthKind};
 use crate::record::history::{KindStats, Stats};
+use crate::record::report::NodeState;
 use crate::record::report::{NodeReport, Report};
 
 /// Seconds as `1.2 s`, `3 min 04 s` or `1 h 02 min`.
@@ -83,7 +84,10 @@ pub fn dry_run(report: &Report, stats: &Stats, jobs: usize) -> String {
     let mut seconds = 0.0;
     let mut unknown_time = 0;
     let mut unknown_slides = 0;
-    let would_run = report.nodes.iter().filter(|n| n.state == "would-run");
+    let would_run = report
+        .nodes
+        .iter()
+        .filter(|n| n.state == NodeState::WouldRun);
     for (chapter, nodes) in by_chapter(would_run) {
         let _ = writeln!(out, "{chapter}");
         for node in nodes {
@@ -141,7 +145,7 @@ pub fn asked_again(report: &Report) -> String {
     let cost: f64 = report
         .nodes
         .iter()
-        .filter(|n| n.state == "would-run")
+        .filter(|n| n.state == NodeState::WouldRun)
         .map(|n| n.cost)
         .sum();
     format!(
@@ -161,7 +165,7 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
     let ran_in: Vec<(&Report, HashMap<&str, &NodeReport>)> = (history.iter().rev())
         .map(|report| {
             let ran = (report.nodes.iter())
-                .filter(|n| n.state == "ran")
+                .filter(|n| n.state == NodeState::Ran)
                 .map(|n| (n.name.as_str(), n))
                 .collect();
             (report, ran)
@@ -184,7 +188,7 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
         let Some(&current) = current_of.get(name.as_str()) else {
             continue;
         };
-        if current.state == "would-run" {
+        if current.state == NodeState::WouldRun {
             let reason = reason_text(current);
             let _ = writeln!(out, "{name}: would run now: {reason}");
             continue;
@@ -301,15 +305,7 @@ pub fn graph_dot(outcome: &Outcome) -> String {
 
 /// A node state's name as the graph shows it.
 pub fn state_name(state: &State) -> &'static str {
-    match state {
-        State::Done { ran: Some(_), .. } => "ran",
-        State::Done { ran: None, .. } => "cached",
-        State::WouldRun { .. } => "would-run",
-        State::Failed { .. } => "failed",
-        State::NotWanted => "not-wanted",
-        // Skipped (a finished build holds no other state).
-        _ => "skipped",
-    }
+    NodeState::of(state).map_or("not-wanted", NodeState::name)
 }
 
 /// One line per past build, newest last.
@@ -329,7 +325,7 @@ pub fn runs(stats: &Stats) -> String {
             r.counts.failed,
             money(r.cost, &r.currency),
             duration(r.seconds),
-            r.result,
+            r.result.name(),
             if r.targets.is_empty() {
                 "course".to_string()
             } else {
@@ -348,7 +344,7 @@ pub fn report(r: &Report) -> String {
         "build {}  started {}  {}",
         r.id,
         r.started,
-        r.result().to_uppercase()
+        r.ending().name().to_uppercase()
     );
     let _ = writeln!(
         out,
@@ -397,7 +393,11 @@ pub fn report(r: &Report) -> String {
             );
         }
     }
-    let ran: Vec<&NodeReport> = r.nodes.iter().filter(|n| n.state == "ran").collect();
+    let ran: Vec<&NodeReport> = r
+        .nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Ran)
+        .collect();
     if !ran.is_empty() {
         let _ = writeln!(out, "\nran:");
         for node in ran {

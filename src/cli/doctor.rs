@@ -2,6 +2,7 @@
 //! pipelines use, the speech engine and its voices, the cloud providers' keys, the remote cache's
 //! credentials), each checked, and for what is missing, what installs or sets it.
 
+use super::Said;
 use crate::error::Error;
 use crate::media;
 use crate::project::Project;
@@ -154,4 +155,18 @@ pub fn report(findings: &[Finding]) -> String {
         n => format!("vbuild: doctor: {n} missing; the lines above say what to do\n"),
     });
     out
+}
+
+/// `vbuild doctor`: the findings, and exit code 2 when anything is missing.
+pub(super) fn command(project: &Project) -> Said {
+    let findings = examine(project);
+    Said {
+        out: report(&findings),
+        err: String::new(),
+        code: if findings.iter().any(|f| f.fix.is_some()) {
+            2
+        } else {
+            0
+        },
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::{Said, Shell};
 use crate::error::Error;
 use crate::providers::piper;
 use crate::providers::probes::Probes;
@@ -42,4 +43,68 @@ pub fn scaffold(dir: &Path, dry_run: bool, force: bool) -> Result<Vec<PathBuf>, 
         std::fs::write(path, text).map_err(Error::write("the file", path))?;
     }
     Ok(paths)
+}
+
+/// `vbuild init [DIR] [--force] [-n]`: writes the sample course and says how to build it.
+pub(super) fn command(
+    shell: &Shell,
+    dir: &Path,
+    force: bool,
+    dry_run: bool,
+) -> Result<Said, Error> {
+    let written = scaffold(dir, dry_run, force)?;
+    let verb = if dry_run { "would write" } else { "wrote" };
+    let mut out = String::new();
+    for path in written {
+        out.push_str(&format!("vbuild: {verb} {}\n", shell.path(&path)));
+    }
+    if !dry_run {
+        out.push_str(&match shell.path(dir) {
+            here if here.is_empty() => format!(
+                "vbuild: a course is ready in this folder ({}); build it with `vbuild`\n",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            ),
+            folder => {
+                format!(
+                    "vbuild: a course is ready in {folder}; build it with `vbuild -C {folder}`\n"
+                )
+            }
+        });
+    }
+    Ok(Said::ok(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::fixture::shell;
+
+    #[test]
+    fn init_says_what_it_would_write_writes_nothing_with_n_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let course = dir.path().join("course");
+        let dry = command(&shell(false), &course, false, true).unwrap();
+        assert_eq!(
+            dry.out,
+            format!(
+                "vbuild: would write {0}/Videofile\nvbuild: would write {0}/lecture.md\n",
+                course.display()
+            )
+        );
+        assert!(!course.exists());
+        let written = command(&shell(false), &course, false, false).unwrap();
+        assert!(written.out.ends_with(&format!(
+            "a course is ready in {0}; build it with `vbuild -C {0}`\n",
+            course.display()
+        )));
+        std::fs::write(course.join("lecture.md"), "# Mine\n").unwrap();
+        let refused = command(&shell(false), &course, false, false).unwrap_err();
+        assert!(matches!(refused, Error::WouldOverwrite { .. }), "{refused}");
+        assert_eq!(
+            std::fs::read_to_string(course.join("lecture.md")).unwrap(),
+            "# Mine\n"
+        );
+    }
 }

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
+use super::args::BuildArgs;
+use super::serve::{Review, Server};
+use super::{Said, Shell, build, error_text};
+use crate::config::{CACHE_FOLDER, project_dir_of};
+use crate::error::Error;
+use crate::graph::target::TargetError;
+use crate::project::{Invocation, Project};
 use crate::sys::interrupt;
 
 /// How long the folder must be quiet after a save before the rebuild starts (editors write in bursts: a
@@ -180,6 +187,71 @@ pub fn rebuild_on_save(watcher: &Watcher, mut build: impl FnMut() -> bool) -> u8
             }
         }
     }
+}
+
+/// `vbuild watch` (and `vbuild serve`, with its `server`): builds, then again after every save of a source or
+/// the Videofile, until Ctrl-C; each build's summary is printed as it ends, and with a server, each build's
+/// review is shown on its page.
+pub(super) fn command(
+    shell: &Shell,
+    file: &Path,
+    args: &BuildArgs,
+    invocation: &Invocation,
+    server: Option<&Server>,
+) -> Result<Said, Error> {
+    if args.dry_run || args.shard.is_some() {
+        return Err(Error::Target(TargetError::new(
+            if args.dry_run { "-n" } else { "--shard" },
+            "watch and serve build on every save; -n and --shard go with a single `vbuild` build"
+                .into(),
+        )));
+    }
+    interrupt::install();
+    let project_dir = project_dir_of(file);
+    let mut loaded = Some(Project::load(file, invocation));
+    // vbuild's own folders, as the Videofile names them now, never wake a build.
+    let out = match &loaded {
+        Some(Ok(project)) => project.videofile.output_dir(),
+        _ => project_dir.join("out"),
+    };
+    let cache = project_dir.join(CACHE_FOLDER);
+    let watcher = Watcher::new(&project_dir, vec![cache, out.clone()])?;
+    let code = rebuild_on_save(&watcher, || {
+        let project = loaded
+            .take()
+            .unwrap_or_else(|| Project::load(file, invocation));
+        if let Some(server) = server {
+            server.building();
+        }
+        let built = project.and_then(|project| {
+            let (said, built) = build::build(shell, args, &project, server.is_some())?;
+            said.print();
+            if let (Some(server), Some(built)) = (server, &built) {
+                let review = super::serve::review::review(&project, built);
+                server.show(review, project.videofile.output_dir());
+            }
+            Ok(said.code)
+        });
+        match built {
+            Ok(code) => code != interrupt::EXIT_CODE,
+            Err(err) => {
+                super::print_error(&err);
+                if let Some(server) = server {
+                    let errors = vec![error_text(&err)];
+                    let review = Review {
+                        errors,
+                        ..Default::default()
+                    };
+                    server.show(review, out.clone());
+                }
+                true
+            }
+        }
+    });
+    Ok(Said {
+        code,
+        ..Said::default()
+    })
 }
 
 #[cfg(test)]

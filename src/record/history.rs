@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::StoreError;
 use crate::record::report::{Counts, Report};
+use crate::record::report::{Ending, NodeState};
 use crate::sys::fs::write_atomic;
 
 /// Recent builds listed in `stats.json`.
@@ -43,7 +44,7 @@ pub struct BuildLine {
     pub counts: Counts,
     pub cost: f64,
     pub currency: String,
-    pub result: String,
+    pub result: Ending,
     pub targets: Vec<String>,
 }
 
@@ -72,7 +73,7 @@ pub fn stats(cache_dir: &Path) -> Stats {
 /// set aside while it is written).
 pub fn record(cache_dir: &Path, report: &mut Report, keep: usize) -> Result<(), StoreError> {
     let mut stats = stats(cache_dir);
-    for node in report.nodes.iter().filter(|n| n.state == "ran") {
+    for node in report.nodes.iter().filter(|n| n.state == NodeState::Ran) {
         let kind = stats.kinds.entry(node.kind.clone()).or_default();
         kind.ran += 1;
         kind.seconds += node.seconds.unwrap_or(0.0);
@@ -85,7 +86,7 @@ pub fn record(cache_dir: &Path, report: &mut Report, keep: usize) -> Result<(), 
         counts: report.counts.clone(),
         cost: report.cost,
         currency: report.currency.clone(),
-        result: report.result().to_string(),
+        result: report.ending(),
         targets: report.targets.clone(),
     });
     let excess = stats.builds.len().saturating_sub(LISTED_BUILDS);

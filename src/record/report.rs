@@ -28,6 +28,74 @@ pub struct Counts {
     pub would_run: usize,
 }
 
+/// How a node ended in a build, as the report and every view name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeState {
+    /// Its work ran in this build.
+    Ran,
+    /// Its outputs were in the cache.
+    Cached,
+    /// Its work ran and failed.
+    Failed,
+    /// Not run: something it needs failed, or the build stopped first.
+    Skipped,
+    /// A dry run: it would run.
+    WouldRun,
+}
+
+impl NodeState {
+    /// The state a node of a build is in, as the report names it; `None` for a node the build did not want.
+    pub fn of(state: &State) -> Option<NodeState> {
+        Some(match state {
+            State::NotWanted => return None,
+            State::Done { ran: Some(_), .. } => NodeState::Ran,
+            State::Done { ran: None, .. } => NodeState::Cached,
+            State::WouldRun { .. } => NodeState::WouldRun,
+            State::Failed { .. } => NodeState::Failed,
+            // A finished build holds no other state.
+            _ => NodeState::Skipped,
+        })
+    }
+
+    /// The state as the report spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeState::Ran => "ran",
+            NodeState::Cached => "cached",
+            NodeState::Failed => "failed",
+            NodeState::Skipped => "skipped",
+            NodeState::WouldRun => "would-run",
+        }
+    }
+}
+
+impl std::fmt::Display for NodeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a whole build ended; it decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ending {
+    Ok,
+    Failed,
+    Interrupted,
+}
+
+impl Ending {
+    /// The ending in a word: `ok`, `failed` or `interrupted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ending::Ok => "ok",
+            Ending::Failed => "failed",
+            Ending::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// One node in the report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeReport {
@@ -37,8 +105,7 @@ pub struct NodeReport {
     /// 1-based slide number for per-slide nodes.
     pub slide: Option<usize>,
     pub key: Option<Digest>,
-    /// `ran`, `cached`, `failed`, `skipped` or `would-run`.
-    pub state: String,
+    pub state: NodeState,
     /// Why it ran, would run, or ran and failed.
     pub reason: Option<Reason>,
     pub error: Option<String>,
@@ -155,7 +222,7 @@ impl Report {
                 chapter: plan.chapter_id(index).map(str::to_string),
                 slide: node.at.slide().map(|s| s.slide + 1),
                 key: None,
-                state: String::new(),
+                state: NodeState::Skipped,
                 reason: None,
                 error: None,
                 seconds: None,
@@ -175,10 +242,10 @@ impl Report {
                     if ran.is_some() {
                         report.cost = pricing.cost(kind, &entry.usage);
                         counts.ran += 1;
-                        "ran"
+                        NodeState::Ran
                     } else {
                         counts.cached += 1;
-                        "cached"
+                        NodeState::Cached
                     }
                 }
                 State::WouldRun {
@@ -193,32 +260,32 @@ impl Report {
                     report.cost = pricing.cost(kind, usage);
                     report.seconds = *seconds;
                     counts.would_run += 1;
-                    "would-run"
+                    NodeState::WouldRun
                 }
                 State::Failed { key, reason, error } => {
                     report.key = Some(key.clone());
                     report.reason = Some(reason.clone());
                     report.error = Some(secrets::redact(error));
                     counts.failed += 1;
-                    "failed"
+                    NodeState::Failed
                 }
                 // Skipped (a finished build holds no other state).
                 _ => {
                     counts.skipped += 1;
-                    "skipped"
+                    NodeState::Skipped
                 }
             };
-            report.state = state.to_string();
+            report.state = state;
             if let Some(chapter) = &report.chapter {
                 let totals = chapters.entry(chapter.clone()).or_default();
                 match state {
-                    "ran" => {
+                    NodeState::Ran => {
                         totals.ran += 1;
                         totals.seconds += report.seconds.unwrap_or(0.0);
                         totals.cost += report.cost;
                     }
-                    "cached" => totals.cached += 1,
-                    "failed" => totals.failed += 1,
+                    NodeState::Cached => totals.cached += 1,
+                    NodeState::Failed => totals.failed += 1,
                     _ => {}
                 }
             }
@@ -329,18 +396,18 @@ impl Report {
         })?)
     }
 
-    /// How the build ended, in a word: `ok`, `failed` or `interrupted`.
-    pub fn result(&self) -> &'static str {
+    /// How the build ended.
+    pub fn ending(&self) -> Ending {
         match (self.succeeded, self.interrupted) {
-            (_, true) => "interrupted",
-            (true, false) => "ok",
-            (false, false) => "failed",
+            (_, true) => Ending::Interrupted,
+            (true, false) => Ending::Ok,
+            (false, false) => Ending::Failed,
         }
     }
 
     /// The nodes that failed, with their errors.
     pub fn failures(&self) -> impl Iterator<Item = &NodeReport> {
-        self.nodes.iter().filter(|n| n.state == "failed")
+        self.nodes.iter().filter(|n| n.state == NodeState::Failed)
     }
 
     /// The report's metrics in the Prometheus text exposition format.

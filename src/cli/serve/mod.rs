@@ -18,6 +18,10 @@ use std::sync::{Arc, Mutex};
 
 use tiny_http::{Header, Request, Response, StatusCode};
 
+use super::args::BuildArgs;
+use super::{Said, Shell};
+use crate::error::Error;
+use crate::project::Invocation;
 use range::Asked;
 pub use review::Review;
 
@@ -239,6 +243,37 @@ fn serve_file(path: &Path, range: Option<&str>) -> tiny_http::ResponseBox {
             .with_header(header("Content-Range", &format!("bytes */{length}")))
             .boxed(),
     }
+}
+
+/// `vbuild serve`: starts the review page's server, says where it is (and opens it if asked), then builds on
+/// every save as `vbuild watch` does.
+pub(super) fn command(
+    shell: &Shell,
+    file: &Path,
+    args: &BuildArgs,
+    invocation: &Invocation,
+    port: u16,
+    open: bool,
+) -> Result<Said, Error> {
+    let server = Server::start(port)?;
+    super::emit(&format!(
+        "vbuild: the review page is at {} (Ctrl-C stops)\n",
+        server.url
+    ));
+    if open {
+        let opened = std::process::Command::new("xdg-open")
+            .arg(&server.url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Err(err) = opened {
+            log::warn!(
+                "cannot open a browser ({err}); open {} yourself",
+                server.url
+            );
+        }
+    }
+    super::watch::command(shell, file, args, invocation, Some(&server))
 }
 
 #[cfg(test)]

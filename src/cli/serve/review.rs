@@ -12,6 +12,7 @@ use crate::lecture::ChapterSource;
 use crate::lecture::script::Script;
 use crate::outputs::{self, SLIDES};
 use crate::project::{Build, Project};
+use crate::record::report::NodeState;
 use crate::sys::secrets;
 
 /// The page's state: the last build's, and whether another is running.
@@ -120,7 +121,7 @@ fn file_version(path: &Path) -> Option<String> {
 /// A per-slide node as the page shows it.
 struct SlideNode {
     kind: &'static str,
-    state: &'static str,
+    state: NodeState,
     key: Option<String>,
     error: Option<String>,
 }
@@ -134,14 +135,13 @@ fn slide_nodes(outcome: &Outcome) -> BTreeMap<(String, usize), Vec<SlideNode>> {
         let (Some(chapter), Some(slide)) = (plan.chapter_id(index), node.at.slide()) else {
             continue;
         };
-        let (state, key, error) = match outcome.state(index) {
-            State::NotWanted => continue,
-            State::Done { entry, ran } => {
-                let state = if ran.is_some() { "ran" } else { "cached" };
-                (state, Some(entry.key.to_string()), None)
-            }
-            State::Failed { error, .. } => ("failed", None, Some(secrets::redact(error))),
-            _ => ("skipped", None, None),
+        let Some(state) = NodeState::of(outcome.state(index)) else {
+            continue;
+        };
+        let (key, error) = match outcome.state(index) {
+            State::Done { entry, .. } => (Some(entry.key.to_string()), None),
+            State::Failed { error, .. } => (None, Some(secrets::redact(error))),
+            _ => (None, None),
         };
         by_slide
             .entry((chapter.to_string(), slide.slide + 1))
