@@ -1,4 +1,4 @@
-//! The commands that only look: `targets`, `explain`, `graph`, `config`, `runs` and `report`. Each plans the
+//! The commands that only look: `targets`, `explain`, `graph`, `runs` and `report`. Each plans the
 //! build as a dry run would, changes nothing, and prints a view from [`super::describe`].
 
 use super::Said;
@@ -55,11 +55,6 @@ pub(super) fn graph(
         GraphFormat::Text => describe::graph_text(built.walked()),
         GraphFormat::Json => describe::graph_json(&built.report, built.walked()) + "\n",
     }))
-}
-
-/// `vbuild config`: every setting and where it came from.
-pub(super) fn config(project: &Project) -> Result<Said, Error> {
-    Ok(Said::ok(describe::config(&project.videofile)))
 }
 
 /// `vbuild runs`: one line per past build.

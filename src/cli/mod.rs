@@ -7,6 +7,7 @@
 pub mod args;
 mod build;
 mod clean;
+mod config;
 pub mod describe;
 pub mod doctor;
 mod gc;
@@ -196,7 +197,7 @@ pub fn run(cli: &Cli, shell: &Shell) -> Result<Said, Error> {
         Some(Command::Targets) => look::targets(&project),
         Some(Command::Explain { targets }) => look::explain(&project, targets),
         Some(Command::Graph { format, targets }) => look::graph(&project, *format, targets),
-        Some(Command::Config) => look::config(&project),
+        Some(Command::Config) => config::command(&project),
         Some(Command::Runs) => look::runs(&project),
         Some(Command::Report { id, json }) => look::report(&project, id.as_deref(), *json),
         Some(Command::Gc {

@@ -4,6 +4,7 @@
 //! Every error names the file, the line and the key, the way a compiler would, so an author can jump to it.
 
 mod applies;
+pub mod keys;
 pub mod layers;
 
 /// The cache folder's name in the project folder.

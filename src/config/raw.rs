@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::keys::default_of;
 use super::{Split, SubtitleFormat};
 use crate::media::theme::Theme;
 use crate::providers::apis::{Api, AuthKind};
 use crate::record::cost::Price;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawVideofile {
@@ -201,18 +203,18 @@ impl<'de> Deserialize<'de> for RawPronounce {
 impl Default for RawSpeech {
     fn default() -> Self {
         RawSpeech {
-            provider: unspanned("espeak".into()),
+            provider: unspanned(default_of("speech.provider")),
             voice: None,
-            rate: unspanned(165),
+            rate: unspanned(default_of("speech.rate")),
             model: None,
             language: None,
             piper: None,
-            length_scale: unspanned(1.0),
-            noise_scale: unspanned(0.667),
-            noise_w_scale: unspanned(0.8),
-            speaker: 0,
-            loudness: unspanned(-18.0),
-            true_peak: unspanned(-1.5),
+            length_scale: unspanned(default_of("speech.length_scale")),
+            noise_scale: unspanned(default_of("speech.noise_scale")),
+            noise_w_scale: unspanned(default_of("speech.noise_w_scale")),
+            speaker: default_of("speech.speaker"),
+            loudness: unspanned(default_of("speech.loudness")),
+            true_peak: unspanned(default_of("speech.true_peak")),
             pronounce: None,
             voices: BTreeMap::new(),
         }
@@ -231,10 +233,10 @@ pub(super) struct RawImages {
 impl Default for RawImages {
     fn default() -> Self {
         RawImages {
-            provider: unspanned("slides".into()),
-            theme: Theme::Dark,
+            provider: unspanned(default_of("images.provider")),
+            theme: default_of("images.theme"),
             model: None,
-            size: "1024x1024".into(),
+            size: default_of("images.size"),
         }
     }
 }
@@ -312,37 +314,37 @@ pub(super) fn unspanned<T>(value: T) -> Spanned<T> {
     Spanned::new(0..0, value)
 }
 fn default_language() -> Spanned<String> {
-    unspanned("en".into())
+    unspanned(default_of("course.language"))
 }
 fn default_output() -> Spanned<String> {
-    unspanned("out".into())
+    unspanned(default_of("course.output"))
 }
 fn default_resolution() -> Spanned<String> {
-    unspanned("1920x1080".into())
+    unspanned(default_of("video.resolution"))
 }
 fn default_fps() -> Spanned<i64> {
-    unspanned(10)
+    unspanned(default_of("video.fps"))
 }
 fn default_min_slide_seconds() -> Spanned<f64> {
-    unspanned(3.0)
+    unspanned(default_of("video.min_slide_seconds"))
 }
 fn default_subtitles() -> Vec<SubtitleFormat> {
-    vec![SubtitleFormat::Srt, SubtitleFormat::Vtt]
+    default_of("video.subtitles")
 }
 fn default_script_provider() -> Spanned<String> {
-    unspanned("outline".into())
+    unspanned(default_of("script.provider"))
 }
 fn default_max_slides() -> Spanned<i64> {
-    unspanned(8)
+    unspanned(default_of("script.max_slides"))
 }
 fn default_max_bullets() -> Spanned<i64> {
-    unspanned(5)
+    unspanned(default_of("script.max_bullets"))
 }
 fn default_words_per_slide() -> Spanned<i64> {
-    unspanned(90)
+    unspanned(default_of("script.words_per_slide"))
 }
 fn default_max_attempts() -> Spanned<i64> {
-    unspanned(3)
+    unspanned(default_of("script.max_attempts"))
 }
 fn default_connect_timeout() -> Spanned<f64> {
     unspanned(10.0)

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::keys::default_of;
 use super::raw::{RawPronounce, RawProvider, RawSplit, RawVideofile, sections, unspanned};
 use super::{
     CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, ProviderSettings, Script,
@@ -18,7 +19,7 @@ use crate::config::layers::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::graph::node::Section;
 use crate::media::audio::AUDIO_RATE;
 use crate::providers::apis::{Api, Limits};
-use crate::sys::secrets;
+use crate::sys::{secrets, size};
 
 /// Validates Videofile text under `overrides`; `path` is used for messages and to find the project folder.
 pub(super) fn parse(
@@ -71,7 +72,7 @@ pub(super) fn parse(
         ));
     }
     let currency = match &course.currency {
-        None => "USD".to_string(),
+        None => default_of("course.currency"),
         Some(code)
             if code.get_ref().len() == 3
                 && code.get_ref().chars().all(|c| c.is_ascii_uppercase()) =>
@@ -363,28 +364,23 @@ pub(super) fn parse(
             ),
         ));
     }
-    let env_name = |value: &Option<Spanned<String>>, key: &str, default: &str| {
-        value.as_ref().map_or(Ok(default.to_string()), |v| {
-            check_variable_name(&locate, v, &format!("[cache] {key}"))
-        })
+    let env_name = |value: &Option<Spanned<String>>, key: &str| {
+        value
+            .as_ref()
+            .map_or(Ok(default_of(&format!("cache.{key}"))), |v| {
+                check_variable_name(&locate, v, &format!("[cache] {key}"))
+            })
     };
     let token_env = match &raw.cache.token_env {
         Some(v) => Some(check_variable_name(&locate, v, "[cache] token_env")?),
         None => None,
     };
-    let access_key_env = env_name(
-        &raw.cache.access_key_env,
-        "access_key_env",
-        "AWS_ACCESS_KEY_ID",
-    )?;
-    let secret_key_env = env_name(
-        &raw.cache.secret_key_env,
-        "secret_key_env",
-        "AWS_SECRET_ACCESS_KEY",
-    )?;
-    let duration = |value: &Option<Spanned<String>>, key: &str, default: Duration| {
+    let access_key_env = env_name(&raw.cache.access_key_env, "access_key_env")?;
+    let secret_key_env = env_name(&raw.cache.secret_key_env, "secret_key_env")?;
+    let duration = |value: &Option<Spanned<String>>, key: &str| {
         let Some(value) = value else {
-            return Ok(default);
+            let default: String = default_of(&format!("cache.{key}"));
+            return Ok(humantime::parse_duration(&default).expect("the default is a duration"));
         };
         humantime::parse_duration(value.get_ref())
             .ok()
@@ -399,15 +395,12 @@ pub(super) fn parse(
                 )
             })
     };
-    let timeout = duration(&raw.cache.timeout, "timeout", Duration::from_secs(300))?;
-    let shard_wait = duration(
-        &raw.cache.shard_wait,
-        "shard_wait",
-        Duration::from_secs(600),
-    )?;
+    let timeout = duration(&raw.cache.timeout, "timeout")?;
+    let shard_wait = duration(&raw.cache.shard_wait, "shard_wait")?;
     let max_blob_bytes = match &raw.cache.max_blob_size {
-        None => 2 << 30,
-        Some(size) => crate::sys::size::parse(size.get_ref())
+        None => size::parse(&default_of::<String>("cache.max_blob_size"))
+            .expect("the default is a size"),
+        Some(size) => size::parse(size.get_ref())
             .filter(|&n| n > 0)
             .ok_or_else(|| {
                 locate.error(
@@ -420,7 +413,7 @@ pub(super) fn parse(
             })?,
     };
     let reports = match &raw.cache.reports {
-        None => 20,
+        None => default_of("cache.reports"),
         Some(n) => check_range(&locate, "cache", "reports", n, 1..=10_000)? as usize,
     };
     let s3_path_style = match &raw.cache.s3_url_style {
@@ -440,7 +433,7 @@ pub(super) fn parse(
             remote: raw.cache.remote.map(Spanned::into_inner),
             token_env,
             s3_endpoint: raw.cache.s3_endpoint,
-            s3_region: raw.cache.s3_region.unwrap_or_else(|| "us-east-1".into()),
+            s3_region: (raw.cache.s3_region).unwrap_or_else(|| default_of("cache.s3_region")),
             s3_path_style,
             access_key_env,
             secret_key_env,
