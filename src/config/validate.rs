@@ -10,7 +10,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::keys::default_of;
-use super::raw::{RawPronounce, RawProvider, RawSplit, RawVideofile, sections, unspanned};
+use super::raw::{
+    RawCache, RawCourse, RawImages, RawPronounce, RawProvider, RawScript, RawSpeech, RawSplit,
+    RawVideo, RawVideofile, sections, unspanned,
+};
 use super::{
     CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, ProviderSettings, Script,
     Speech, Video, Videofile,
@@ -53,8 +56,58 @@ pub(super) fn parse(
         .chain(raw.cache.s3_endpoint.as_deref());
     urls.for_each(secrets::register_url);
     let project_dir = super::project_dir_of(path);
-    let course = raw.course.into_inner();
-    // Without a title the lecture's level-1 heading is taken (see `Project::load`).
+    let raw_course = raw.course.into_inner();
+    let sources_span = raw_course.sources.span();
+    let course = course(&locate, raw_course, &project_dir, overrides, &origins)?;
+    let video = video(&locate, &raw.video)?;
+    let providers = validate_providers(&locate, raw.providers)?;
+    let script = script(&locate, raw.script, &providers, &project_dir)?;
+    let speech = speech(
+        &locate,
+        raw.speech,
+        &providers,
+        &project_dir,
+        &course.language,
+    )?;
+    let images = images(&locate, raw.images, &providers)?;
+    for price in raw.prices.values() {
+        if price.get_ref().is_invalid() {
+            return Err(locate.error(
+                &price.span(),
+                "[prices] prices must be numbers of 0 or more",
+            ));
+        }
+    }
+    Ok(Videofile {
+        cache: cache(&locate, raw.cache)?,
+        text: text.to_string(),
+        overrides: locate.overrides,
+        origins,
+        sources_span,
+        path: path.to_path_buf(),
+        project_dir,
+        course,
+        video,
+        script,
+        speech,
+        images,
+        providers,
+        prices: raw
+            .prices
+            .into_iter()
+            .map(|(name, price)| (name, price.into_inner()))
+            .collect(),
+    })
+}
+
+/// `[course]`: the title, sources, currency, output folder, dialect and language.
+fn course(
+    locate: &Locator,
+    course: RawCourse,
+    project_dir: &Path,
+    overrides: &Overrides,
+    origins: &BTreeMap<String, Origin>,
+) -> Result<Course, ConfigError> {
     let title = match &course.title {
         Some(title) if title.get_ref().trim().is_empty() => {
             return Err(locate.error(
@@ -122,164 +175,6 @@ pub(super) fn parse(
         | (None, _) => PathBuf::from(output),
         (Some(profile), _) => Path::new(output).join(crate::lecture::slug(profile)),
     };
-    let (width, height) = parse_resolution(raw.video.resolution.get_ref())
-        .ok_or_else(|| {
-            locate.error(
-                &raw.video.resolution.span(),
-                format!(
-                    "[video] resolution = {:?}: expected WIDTHxHEIGHT with even numbers from 16 to 7680, e.g. \"1920x1080\"",
-                    raw.video.resolution.get_ref()
-                ),
-            )
-        })?;
-    let fps = *raw.video.fps.get_ref();
-    if !(1..=60).contains(&fps) || i64::from(AUDIO_RATE) % fps != 0 {
-        return Err(locate.error(
-            &raw.video.fps.span(),
-            format!(
-                "[video] fps = {fps}: expected a frame rate from 1 to 60 that divides {AUDIO_RATE} (e.g. 5, 10, 25, 30)"
-            ),
-        ));
-    }
-    let min_slide_seconds = *raw.video.min_slide_seconds.get_ref();
-    if !(0.0..=60.0).contains(&min_slide_seconds) {
-        return Err(locate.error(
-            &raw.video.min_slide_seconds.span(),
-            format!(
-                "[video] min_slide_seconds = {min_slide_seconds}: expected seconds from 0 to 60"
-            ),
-        ));
-    }
-    let providers = validate_providers(&locate, raw.providers)?;
-    let uses = |section, provider: &Spanned<String>, builtins: &[&str]| {
-        check_provider(&locate, &providers, section, provider, builtins)
-    };
-    let script_api = uses(Section::Script, &raw.script.provider, &["outline"])?;
-    let speech_api = uses(Section::Speech, &raw.speech.provider, &["espeak", "piper"])?;
-    for (key, value) in [
-        ("length_scale", &raw.speech.length_scale),
-        ("noise_scale", &raw.speech.noise_scale),
-        ("noise_w_scale", &raw.speech.noise_w_scale),
-    ] {
-        let v = *value.get_ref();
-        if !(v.is_finite() && (0.0..=10.0).contains(&v) && (v > 0.0 || key != "length_scale")) {
-            return Err(locate.error(
-                &value.span(),
-                format!("[speech] {key} = {v}: expected a number from 0 to 10"),
-            ));
-        }
-    }
-    for (key, value, range, unit) in [
-        ("loudness", &raw.speech.loudness, -40.0..=-5.0, "LUFS"),
-        ("true_peak", &raw.speech.true_peak, -12.0..=0.0, "dBTP"),
-    ] {
-        let v = *value.get_ref();
-        if !range.contains(&v) {
-            return Err(locate.error(
-                &value.span(),
-                format!(
-                    "[speech] {key} = {v}: expected {unit} from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            ));
-        }
-    }
-    let piper_location = raw.speech.piper.as_ref().map(|p| project_dir.join(p));
-    let pronounce = match &raw.speech.pronounce {
-        None => BTreeMap::new(),
-        Some(RawPronounce::Words(words)) => words.clone(),
-        Some(RawPronounce::File(file)) => {
-            let full = project_dir.join(file);
-            let bad = |message: String| ConfigError::Setting {
-                path: full.clone(),
-                message: format!("[speech] pronounce = {file:?}: {message}"),
-            };
-            let text = crate::sys::files::read_text(&full, crate::sys::files::SETTINGS_BYTES)
-                .map_err(|e| bad(e.to_string()))?;
-            toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
-                bad(format!(
-                    "expected lines such as SQL = \"sequel\": {}",
-                    e.message()
-                ))
-            })?
-        }
-    };
-    let piper_model = match (&raw.speech.model, raw.speech.provider.get_ref().as_str()) {
-        (Some(model), "piper") => {
-            let full = project_dir.join(model.get_ref());
-            if !full.is_file() {
-                return Err(locate.error(
-                    &model.span(),
-                    format!(
-                        "[speech] model = {:?}: no such piper voice file in the project (a .onnx with its .onnx.json beside it)",
-                        model.get_ref()
-                    ),
-                ));
-            }
-            Some(full)
-        }
-        _ => None,
-    };
-    let images_api = uses(Section::Images, &raw.images.provider, &["slides"])?;
-    let max_attempts = check_range(
-        &locate,
-        "script",
-        "max_attempts",
-        &raw.script.max_attempts,
-        1..=10,
-    )?;
-    let fallback_to_outline = match &raw.script.fallback {
-        None => false,
-        Some(f) if f.get_ref() == "outline" => true,
-        Some(f) => {
-            return Err(locate.error(
-                &f.span(),
-                format!(
-                    "[script] fallback = {:?}: the only fallback is \"outline\"",
-                    f.get_ref()
-                ),
-            ));
-        }
-    };
-    let prompt = match &raw.script.prompt {
-        None => None,
-        Some(file) => {
-            let full = project_dir.join(file.get_ref());
-            if !full.is_file() {
-                return Err(locate.error(
-                    &file.span(),
-                    format!(
-                        "[script] prompt = {:?}: no such file in the project",
-                        file.get_ref()
-                    ),
-                ));
-            }
-            Some(full)
-        }
-    };
-    let max_slides = check_range(
-        &locate,
-        "script",
-        "max_slides",
-        &raw.script.max_slides,
-        1..=100,
-    )?;
-    let max_bullets = check_range(
-        &locate,
-        "script",
-        "max_bullets",
-        &raw.script.max_bullets,
-        1..=10,
-    )?;
-    let words_per_slide = check_range(
-        &locate,
-        "script",
-        "words_per_slide",
-        &raw.script.words_per_slide,
-        10..=1000,
-    )?;
-    let rate = check_range(&locate, "speech", "rate", &raw.speech.rate, 80..=450)?;
     let dialect = match &course.dialect {
         None => None,
         Some(named) if named.get_ref() == "auto" => None,
@@ -311,22 +206,213 @@ pub(super) fn parse(
             format!("[course] language = {language:?}: expected a BCP 47 tag such as \"en\", \"fr\" or \"pt-BR\""),
         ));
     }
-    if let Some(tag) = raw.speech.voices.keys().find(|tag| !bcp47(tag)) {
+    Ok(Course {
+        title,
+        language,
+        sources: course.sources.into_inner(),
+        split: course.split.and_then(RawSplit::named),
+        dialect,
+        output: profile_output,
+        currency,
+    })
+}
+
+/// `[video]`: the resolution, frame rate, shortest slide and subtitle formats.
+fn video(locate: &Locator, video: &RawVideo) -> Result<Video, ConfigError> {
+    let (width, height) = parse_resolution(video.resolution.get_ref())
+        .ok_or_else(|| {
+            locate.error(
+                &video.resolution.span(),
+                format!(
+                    "[video] resolution = {:?}: expected WIDTHxHEIGHT with even numbers from 16 to 7680, e.g. \"1920x1080\"",
+                    video.resolution.get_ref()
+                ),
+            )
+        })?;
+    let fps = *video.fps.get_ref();
+    if !(1..=60).contains(&fps) || i64::from(AUDIO_RATE) % fps != 0 {
+        return Err(locate.error(
+            &video.fps.span(),
+            format!(
+                "[video] fps = {fps}: expected a frame rate from 1 to 60 that divides {AUDIO_RATE} (e.g. 5, 10, 25, 30)"
+            ),
+        ));
+    }
+    let min_slide_seconds = *video.min_slide_seconds.get_ref();
+    if !(0.0..=60.0).contains(&min_slide_seconds) {
+        return Err(locate.error(
+            &video.min_slide_seconds.span(),
+            format!(
+                "[video] min_slide_seconds = {min_slide_seconds}: expected seconds from 0 to 60"
+            ),
+        ));
+    }
+    Ok(Video {
+        width,
+        height,
+        fps: fps as u32,
+        min_slide_seconds,
+        subtitles: video.subtitles.clone(),
+    })
+}
+
+/// `[script]`: the writer and its limits, and a cloud writer's model, prompt, attempts and fallback.
+fn script(
+    locate: &Locator,
+    script: RawScript,
+    providers: &BTreeMap<String, ProviderSettings>,
+    project_dir: &Path,
+) -> Result<Script, ConfigError> {
+    let script_api = check_provider(
+        locate,
+        providers,
+        Section::Script,
+        &script.provider,
+        &["outline"],
+    )?;
+    let max_attempts = check_range(
+        locate,
+        "script",
+        "max_attempts",
+        &script.max_attempts,
+        1..=10,
+    )?;
+    let fallback_to_outline = match &script.fallback {
+        None => false,
+        Some(f) if f.get_ref() == "outline" => true,
+        Some(f) => {
+            return Err(locate.error(
+                &f.span(),
+                format!(
+                    "[script] fallback = {:?}: the only fallback is \"outline\"",
+                    f.get_ref()
+                ),
+            ));
+        }
+    };
+    let prompt = match &script.prompt {
+        None => None,
+        Some(file) => {
+            let full = project_dir.join(file.get_ref());
+            if !full.is_file() {
+                return Err(locate.error(
+                    &file.span(),
+                    format!(
+                        "[script] prompt = {:?}: no such file in the project",
+                        file.get_ref()
+                    ),
+                ));
+            }
+            Some(full)
+        }
+    };
+    let max_slides = check_range(locate, "script", "max_slides", &script.max_slides, 1..=100)?;
+    let max_bullets = check_range(locate, "script", "max_bullets", &script.max_bullets, 1..=10)?;
+    let words_per_slide = check_range(
+        locate,
+        "script",
+        "words_per_slide",
+        &script.words_per_slide,
+        10..=1000,
+    )?;
+    Ok(Script {
+        provider: script.provider.into_inner(),
+        max_slides,
+        max_bullets,
+        words_per_slide,
+        model: script.model.unwrap_or_else(|| {
+            script_api
+                .map_or("", |api| api.default_model(Section::Script))
+                .into()
+        }),
+        prompt,
+        max_attempts,
+        fallback_to_outline,
+    })
+}
+
+/// `[speech]`: the voice, its pace and delivery, the loudness target, the words it says its own way and the
+/// voices of other languages.
+fn speech(
+    locate: &Locator,
+    speech: RawSpeech,
+    providers: &BTreeMap<String, ProviderSettings>,
+    project_dir: &Path,
+    course_language: &str,
+) -> Result<Speech, ConfigError> {
+    let speech_api = check_provider(
+        locate,
+        providers,
+        Section::Speech,
+        &speech.provider,
+        &["espeak", "piper"],
+    )?;
+    for (key, value) in [
+        ("length_scale", &speech.length_scale),
+        ("noise_scale", &speech.noise_scale),
+        ("noise_w_scale", &speech.noise_w_scale),
+    ] {
+        let v = *value.get_ref();
+        if !(v.is_finite() && (0.0..=10.0).contains(&v) && (v > 0.0 || key != "length_scale")) {
+            return Err(locate.error(
+                &value.span(),
+                format!("[speech] {key} = {v}: expected a number from 0 to 10"),
+            ));
+        }
+    }
+    for (key, value, range, unit) in [
+        ("loudness", &speech.loudness, -40.0..=-5.0, "LUFS"),
+        ("true_peak", &speech.true_peak, -12.0..=0.0, "dBTP"),
+    ] {
+        let v = *value.get_ref();
+        if !range.contains(&v) {
+            return Err(locate.error(
+                &value.span(),
+                format!(
+                    "[speech] {key} = {v}: expected {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
+    }
+    let piper_location = speech.piper.as_ref().map(|p| project_dir.join(p));
+    let pronounce = pronounce_words(speech.pronounce.as_ref(), project_dir)?;
+    let piper_model = match (&speech.model, speech.provider.get_ref().as_str()) {
+        (Some(model), "piper") => {
+            let full = project_dir.join(model.get_ref());
+            if !full.is_file() {
+                return Err(locate.error(
+                    &model.span(),
+                    format!(
+                        "[speech] model = {:?}: no such piper voice file in the project (a .onnx with its .onnx.json beside it)",
+                        model.get_ref()
+                    ),
+                ));
+            }
+            Some(full)
+        }
+        _ => None,
+    };
+    let rate = check_range(locate, "speech", "rate", &speech.rate, 80..=450)?;
+    if let Some(tag) = speech
+        .voices
+        .keys()
+        .find(|tag| !crate::lecture::language::is_language_tag(tag))
+    {
         return Err(ConfigError::Setting {
-            path: path.to_path_buf(),
+            path: locate.path.to_path_buf(),
             message: format!(
                 "[speech.voices] {tag:?}: expected a BCP 47 language tag such as \"fr\""
             ),
         });
     }
-    let course_language = language.clone();
     let default_voice = match speech_api {
-        None => crate::lecture::language::espeak_voice(&language),
-        Some(api) => (api.descriptor().default_voice)(&language).to_string(),
+        None => crate::lecture::language::espeak_voice(course_language),
+        Some(api) => (api.descriptor().default_voice)(course_language).to_string(),
     };
-    let voice_given = raw.speech.voice.is_some();
-    let voice_spanned = raw
-        .speech
+    let voice_given = speech.voice.is_some();
+    let voice_spanned = speech
         .voice
         .unwrap_or_else(|| unspanned(default_voice.clone()));
     let voice = voice_spanned.get_ref();
@@ -343,15 +429,100 @@ pub(super) fn parse(
             format!("[speech] voice = {voice:?}: expected a voice name such as \"en-us\""),
         ));
     }
-    for price in raw.prices.values() {
-        if price.get_ref().is_invalid() {
-            return Err(locate.error(
-                &price.span(),
-                "[prices] prices must be numbers of 0 or more",
-            ));
+    Ok(Speech {
+        provider: speech.provider.clone().into_inner(),
+        language: speech.language.unwrap_or_else(|| {
+            // Google voice names start with their language: en-US-Standard-C.
+            let from_voice = voice_spanned
+                .get_ref()
+                .splitn(3, '-')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("-");
+            if from_voice.is_empty() {
+                course_language.to_string()
+            } else {
+                from_voice
+            }
+        }),
+        voice: voice_spanned.into_inner(),
+        rate,
+        model: speech.model.map(Spanned::into_inner).unwrap_or_else(|| {
+            speech_api
+                .map_or("", |api| api.default_model(Section::Speech))
+                .into()
+        }),
+        loudness: speech.loudness.into_inner(),
+        true_peak: speech.true_peak.into_inner(),
+        pronounce,
+        voices: speech.voices,
+        piper: PiperSettings {
+            location: piper_location,
+            model: piper_model,
+            delivery: Delivery {
+                speaker: speech.speaker,
+                length_scale: speech.length_scale.into_inner(),
+                noise_scale: speech.noise_scale.into_inner(),
+                noise_w_scale: speech.noise_w_scale.into_inner(),
+            },
+        },
+    })
+}
+
+/// `[speech] pronounce`: its words, or those of the TOML file it names.
+fn pronounce_words(
+    pronounce: Option<&RawPronounce>,
+    project_dir: &Path,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    Ok(match pronounce {
+        None => BTreeMap::new(),
+        Some(RawPronounce::Words(words)) => words.clone(),
+        Some(RawPronounce::File(file)) => {
+            let full = project_dir.join(file);
+            let bad = |message: String| ConfigError::Setting {
+                path: full.clone(),
+                message: format!("[speech] pronounce = {file:?}: {message}"),
+            };
+            let text = crate::sys::files::read_text(&full, crate::sys::files::SETTINGS_BYTES)
+                .map_err(|e| bad(e.to_string()))?;
+            toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
+                bad(format!(
+                    "expected lines such as SQL = \"sequel\": {}",
+                    e.message()
+                ))
+            })?
         }
-    }
-    if let Some(remote) = &raw.cache.remote
+    })
+}
+
+/// `[images]`: the picture provider, the theme, and a cloud provider's model and size.
+fn images(
+    locate: &Locator,
+    images: RawImages,
+    providers: &BTreeMap<String, ProviderSettings>,
+) -> Result<Images, ConfigError> {
+    let images_api = check_provider(
+        locate,
+        providers,
+        Section::Images,
+        &images.provider,
+        &["slides"],
+    )?;
+    Ok(Images {
+        provider: images.provider.into_inner(),
+        theme: images.theme,
+        model: images.model.unwrap_or_else(|| {
+            images_api
+                .map_or("", |api| api.default_model(Section::Images))
+                .into()
+        }),
+        size: images.size,
+    })
+}
+
+/// `[cache]`: the remote cache, its credentials' variables and its limits.
+fn cache(locate: &Locator, cache: RawCache) -> Result<CacheSettings, ConfigError> {
+    if let Some(remote) = &cache.remote
         && !["http://", "https://", "s3://"]
             .iter()
             .any(|scheme| remote.get_ref().starts_with(scheme))
@@ -368,15 +539,15 @@ pub(super) fn parse(
         value
             .as_ref()
             .map_or(Ok(default_of(&format!("cache.{key}"))), |v| {
-                check_variable_name(&locate, v, &format!("[cache] {key}"))
+                check_variable_name(locate, v, &format!("[cache] {key}"))
             })
     };
-    let token_env = match &raw.cache.token_env {
-        Some(v) => Some(check_variable_name(&locate, v, "[cache] token_env")?),
+    let token_env = match &cache.token_env {
+        Some(v) => Some(check_variable_name(locate, v, "[cache] token_env")?),
         None => None,
     };
-    let access_key_env = env_name(&raw.cache.access_key_env, "access_key_env")?;
-    let secret_key_env = env_name(&raw.cache.secret_key_env, "secret_key_env")?;
+    let access_key_env = env_name(&cache.access_key_env, "access_key_env")?;
+    let secret_key_env = env_name(&cache.secret_key_env, "secret_key_env")?;
     let duration = |value: &Option<Spanned<String>>, key: &str| {
         let Some(value) = value else {
             let default: String = default_of(&format!("cache.{key}"));
@@ -395,9 +566,9 @@ pub(super) fn parse(
                 )
             })
     };
-    let timeout = duration(&raw.cache.timeout, "timeout")?;
-    let shard_wait = duration(&raw.cache.shard_wait, "shard_wait")?;
-    let max_blob_bytes = match &raw.cache.max_blob_size {
+    let timeout = duration(&cache.timeout, "timeout")?;
+    let shard_wait = duration(&cache.shard_wait, "shard_wait")?;
+    let max_blob_bytes = match &cache.max_blob_size {
         None => size::parse(&default_of::<String>("cache.max_blob_size"))
             .expect("the default is a size"),
         Some(size) => size::parse(size.get_ref())
@@ -412,12 +583,12 @@ pub(super) fn parse(
                 )
             })?,
     };
-    let reports = match &raw.cache.reports {
+    let reports = match &cache.reports {
         None => default_of("cache.reports"),
-        Some(n) => check_range(&locate, "cache", "reports", n, 1..=10_000)? as usize,
+        Some(n) => check_range(locate, "cache", "reports", n, 1..=10_000)? as usize,
     };
-    let s3_path_style = match &raw.cache.s3_url_style {
-        None => raw.cache.s3_endpoint.is_some(),
+    let s3_path_style = match &cache.s3_url_style {
+        None => cache.s3_endpoint.is_some(),
         Some(style) if style.get_ref() == "path" => true,
         Some(style) if style.get_ref() == "virtual" => false,
         Some(style) => {
@@ -427,115 +598,18 @@ pub(super) fn parse(
             ));
         }
     };
-    let sources_span = course.sources.span();
-    Ok(Videofile {
-        cache: CacheSettings {
-            remote: raw.cache.remote.map(Spanned::into_inner),
-            token_env,
-            s3_endpoint: raw.cache.s3_endpoint,
-            s3_region: (raw.cache.s3_region).unwrap_or_else(|| default_of("cache.s3_region")),
-            s3_path_style,
-            access_key_env,
-            secret_key_env,
-            timeout,
-            max_blob_bytes,
-            shard_wait,
-            reports,
-        },
-        text: text.to_string(),
-        overrides: locate.overrides,
-        origins,
-        sources_span,
-        path: path.to_path_buf(),
-        project_dir,
-        course: Course {
-            title,
-            language: course_language.clone(),
-            sources: course.sources.into_inner(),
-            split: course.split.and_then(RawSplit::named),
-            dialect,
-            output: profile_output,
-            currency,
-        },
-        video: Video {
-            width,
-            height,
-            fps: fps as u32,
-            min_slide_seconds,
-            subtitles: raw.video.subtitles,
-        },
-        script: Script {
-            provider: raw.script.provider.into_inner(),
-            max_slides,
-            max_bullets,
-            words_per_slide,
-            model: raw.script.model.unwrap_or_else(|| {
-                script_api
-                    .map_or("", |api| api.default_model(Section::Script))
-                    .into()
-            }),
-            prompt,
-            max_attempts,
-            fallback_to_outline,
-        },
-        speech: Speech {
-            provider: raw.speech.provider.clone().into_inner(),
-            language: raw.speech.language.unwrap_or_else(|| {
-                // Google voice names start with their language: en-US-Standard-C.
-                let from_voice = voice_spanned
-                    .get_ref()
-                    .splitn(3, '-')
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join("-");
-                if from_voice.is_empty() {
-                    course_language.clone()
-                } else {
-                    from_voice
-                }
-            }),
-            voice: voice_spanned.into_inner(),
-            rate,
-            model: raw
-                .speech
-                .model
-                .map(Spanned::into_inner)
-                .unwrap_or_else(|| {
-                    speech_api
-                        .map_or("", |api| api.default_model(Section::Speech))
-                        .into()
-                }),
-            loudness: raw.speech.loudness.into_inner(),
-            true_peak: raw.speech.true_peak.into_inner(),
-            pronounce,
-            voices: raw.speech.voices,
-            piper: PiperSettings {
-                location: piper_location,
-                model: piper_model,
-                delivery: Delivery {
-                    speaker: raw.speech.speaker,
-                    length_scale: raw.speech.length_scale.into_inner(),
-                    noise_scale: raw.speech.noise_scale.into_inner(),
-                    noise_w_scale: raw.speech.noise_w_scale.into_inner(),
-                },
-            },
-        },
-        images: Images {
-            provider: raw.images.provider.into_inner(),
-            theme: raw.images.theme,
-            model: raw.images.model.unwrap_or_else(|| {
-                images_api
-                    .map_or("", |api| api.default_model(Section::Images))
-                    .into()
-            }),
-            size: raw.images.size,
-        },
-        providers,
-        prices: raw
-            .prices
-            .into_iter()
-            .map(|(name, price)| (name, price.into_inner()))
-            .collect(),
+    Ok(CacheSettings {
+        remote: cache.remote.map(Spanned::into_inner),
+        token_env,
+        s3_endpoint: cache.s3_endpoint,
+        s3_region: (cache.s3_region).unwrap_or_else(|| default_of("cache.s3_region")),
+        s3_path_style,
+        access_key_env,
+        secret_key_env,
+        timeout,
+        max_blob_bytes,
+        shard_wait,
+        reports,
     })
 }
 
