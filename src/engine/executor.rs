@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::shard;
 use crate::cache::digest::Digest;
 use crate::cache::remote::Remote;
 use crate::cache::{ActionEntry, Store};
@@ -28,17 +27,7 @@ pub trait Runner: Sync {
         None
     }
 
-    /// Waits for another shard to publish the node with `key`; `None` if it does not in time.
-    fn wait_for_shard(
-        &self,
-        _key: &Digest,
-        _kind: NodeKind,
-        _stopped: &dyn Fn() -> bool,
-    ) -> Option<ActionEntry> {
-        None
-    }
-
-    /// How long [`Runner::wait_for_shard`] waits.
+    /// How long a node waits for another shard to publish it before it is built here.
     fn shard_wait(&self) -> Duration {
         Duration::ZERO
     }
@@ -89,16 +78,6 @@ impl Runner for Executor<'_> {
 
     fn look_up(&self, key: &Digest, kind: NodeKind) -> Option<ActionEntry> {
         self.remote?.fetch(key, self.store, kind)
-    }
-
-    fn wait_for_shard(
-        &self,
-        key: &Digest,
-        kind: NodeKind,
-        stopped: &dyn Fn() -> bool,
-    ) -> Option<ActionEntry> {
-        let remote = self.remote?;
-        shard::wait_for_other_shard(remote, self.store, key, kind, self.shard_wait, stopped)
     }
 
     fn shard_wait(&self) -> Duration {

@@ -3,9 +3,9 @@
 //! its script is known.
 //!
 //! The main thread owns the graph and every state; work runs on a rayon pool of `-j` local workers (jobs
-//! that compute) or on threads of their own (jobs that wait for a cloud provider, remote look-ups, waits for
-//! other shards), so a job waiting for its provider's slot is only a queued node, and one waiting out a
-//! provider's backoff holds that provider's slot, never a local worker.
+//! that compute) or on threads of their own (jobs that wait for a cloud provider, remote look-ups), so a job
+//! waiting for its provider's slot is only a queued node, and one waiting out a provider's backoff holds that
+//! provider's slot, never a local worker. Nodes waiting for other shards are polled by one thread.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
@@ -16,7 +16,7 @@ use petgraph::graph::NodeIndex;
 
 use super::Options;
 use super::executor::{Runner, catch_panic};
-use super::shard::Shard;
+use super::shard::{self, Shard};
 use super::state::{Outcome, Pool, State, States};
 use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store};
@@ -59,6 +59,31 @@ pub fn run<R: Runner>(
         .expect("the worker pool starts");
     let (sender, receiver) = mpsc::channel::<Message>();
     std::thread::scope(|threads| {
+        // One thread waits for other shards, however many nodes wait (a waiting node holds no thread).
+        let (waits, waited) = mpsc::channel::<shard::Wait>();
+        if options.shard.is_some() {
+            let sender = sender.clone();
+            threads.spawn(move || {
+                let answer = |node, entry| {
+                    let _ = sender.send(Message::FromShard { node, entry });
+                };
+                let look_up = |key: &Digest, kind| {
+                    catch_panic(|| runner.look_up(key, kind)).unwrap_or_else(|message| {
+                        log::error!("waiting for another shard failed: {message}");
+                        None
+                    })
+                };
+                let remote_on = || runner.has_remote();
+                shard::poll(
+                    &waited,
+                    &look_up,
+                    &remote_on,
+                    runner.shard_wait(),
+                    stopped,
+                    &answer,
+                );
+            });
+        }
         workers.in_place_scope(|local| {
             loop {
                 for work in scheduler.next_work() {
@@ -97,17 +122,7 @@ pub fn run<R: Runner>(
                             });
                         }
                         Work::FromShard { node, key, kind } => {
-                            threads.spawn(move || {
-                                let entry =
-                                    catch_panic(|| runner.wait_for_shard(&key, kind, stopped))
-                                        .unwrap_or_else(|message| {
-                                            log::error!(
-                                                "waiting for another shard failed: {message}"
-                                            );
-                                            None
-                                        });
-                                send(Message::FromShard { node, entry });
-                            });
+                            let _ = waits.send(shard::Wait { node, key, kind });
                         }
                     }
                 }
@@ -127,7 +142,9 @@ pub fn run<R: Runner>(
                     scheduler.interrupt();
                 }
             }
-        })
+        });
+        // Nothing waits any more: the shard poller ends.
+        drop(waits);
     });
     scheduler.into_outcome(started)
 }

@@ -21,7 +21,7 @@ pub enum Pool {
     Provider(String),
     /// Remote cache look-ups in flight.
     Remote,
-    /// Waiting for other shards (no limit).
+    /// Waiting for other shards: no limit, as a waiting node holds no thread (one polls for them all).
     Shards,
 }
 
