@@ -174,10 +174,11 @@ impl fmt::Display for Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::node::NodeKind;
     use crate::graph::signature::Signature;
 
     fn fields(voice: &str, text: &str) -> (String, Vec<Field>) {
-        let mut s = Signature::new("audio", 1);
+        let mut s = Signature::new(NodeKind::Audio, 1);
         s.setting("voice", voice).input("narration", text);
         (s.key().to_string(), s.fields().to_vec())
     }
@@ -219,7 +220,7 @@ mod tests {
     #[test]
     fn a_changed_input_names_the_node_that_made_it() {
         let signed = |hash: &str| {
-            let mut s = Signature::new("clip", 1);
+            let mut s = Signature::new(NodeKind::Clip, 1);
             s.input_from("audio", "audio:03-linear-regression/01".into(), hash);
             (s.key().to_string(), s.fields().to_vec())
         };
@@ -238,9 +239,9 @@ mod tests {
 
     #[test]
     fn added_and_removed_fields_are_changes() {
-        let mut a = Signature::new("k", 1);
+        let mut a = Signature::new(NodeKind::Audio, 1);
         a.input("part 1", "x").input("part 2", "y");
-        let mut b = Signature::new("k", 1);
+        let mut b = Signature::new(NodeKind::Audio, 1);
         b.input("part 1", "x");
         let changes = diff(a.fields(), b.fields());
         assert_eq!(changes.len(), 1);

@@ -8,6 +8,7 @@ use std::fmt::Display;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::digest::Digest;
+use crate::graph::node::NodeKind;
 
 /// Values longer than this are kept in the manifest as an excerpt and their hash.
 const SHOWN_CHARS: usize = 4000;
@@ -48,12 +49,14 @@ pub struct Field {
 
 impl Signature {
     /// Starts the signature of a node of `kind` whose behaviour is at `version`.
-    pub fn new(kind: &str, version: u32) -> Signature {
+    pub fn new(kind: NodeKind, version: u32) -> Signature {
         let mut signature = Signature {
             hasher: blake3::Hasher::new(),
             fields: Vec::new(),
         };
-        signature.setting("kind", kind).setting("version", version);
+        signature
+            .setting("kind", kind.name())
+            .setting("version", version);
         signature
     }
 
@@ -117,18 +120,26 @@ mod tests {
 
     #[test]
     fn key_depends_on_every_field_and_their_boundaries() {
-        let key = |a: &str, b: &str| Signature::new("k", 1).setting("a", a).input("b", b).key();
+        let key = |a: &str, b: &str| {
+            Signature::new(NodeKind::Audio, 1)
+                .setting("a", a)
+                .input("b", b)
+                .key()
+        };
         assert_eq!(key("x", "y"), key("x", "y"));
         assert_ne!(key("x", "y"), key("x", "z"));
         assert_ne!(key("xy", ""), key("x", "y"));
-        assert_ne!(Signature::new("k", 1).key(), Signature::new("k", 2).key());
+        assert_ne!(
+            Signature::new(NodeKind::Audio, 1).key(),
+            Signature::new(NodeKind::Audio, 2).key()
+        );
     }
 
     #[test]
     fn the_node_an_input_came_from_is_shown_but_not_signed() {
-        let mut plain = Signature::new("k", 1);
+        let mut plain = Signature::new(NodeKind::Audio, 1);
         plain.input("audio", "3f2a");
-        let mut named = Signature::new("k", 1);
+        let mut named = Signature::new(NodeKind::Audio, 1);
         named.input_from("audio", "audio:01-x/01".into(), "3f2a");
         assert_eq!(plain.key(), named.key());
         assert_eq!(named.fields()[2].from.as_deref(), Some("audio:01-x/01"));
@@ -136,7 +147,7 @@ mod tests {
 
     #[test]
     fn long_values_are_shown_as_excerpt_and_hash() {
-        let mut signature = Signature::new("k", 1);
+        let mut signature = Signature::new(NodeKind::Audio, 1);
         signature.input("text", "z".repeat(5000));
         let shown = &signature.fields()[2].value;
         assert!(

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{Inputs, Job, Prepared, Produced, Speaker, StepError, sign_api};
 use crate::cache::Store;
 use crate::config::Delivery;
+use crate::graph::node::NodeKind;
 use crate::graph::node::{Section, SlideId};
 use crate::graph::signature::Signature;
 use crate::lecture::pronounce::Dictionary;
@@ -38,7 +39,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
     let ctx = inputs.ctx;
     let vf = ctx.videofile;
     let text = inputs.slide(slide).speaker_notes.clone();
-    let mut signature = Signature::new("audio", 1);
+    let mut signature = Signature::new(NodeKind::Audio, 1);
     signature.setting("format", audio::FORMAT);
     let speech = &vf.speech;
     let language = &inputs.chapter(slide.chapter).language;

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
 use crate::cache::Store;
 use crate::graph::node::ChapterId;
+use crate::graph::node::NodeKind;
 use crate::graph::signature::Signature;
 use crate::lecture::Chapter;
 
@@ -13,7 +14,7 @@ struct ParsedChapter(Chapter);
 
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let source = inputs.chapter(chapter);
-    let mut signature = Signature::new("chapter", 4);
+    let mut signature = Signature::new(NodeKind::Chapter, 4);
     signature
         .setting("split", source.split)
         .setting("dialect", source.dialect)

@@ -52,7 +52,7 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         })
         .collect();
     let (start, total) = join::chapter_span(narration);
-    let mut signature = Signature::new("chapter-subtitles", subtitles::VERSION);
+    let mut signature = Signature::new(NodeKind::ChapterSubtitles, subtitles::VERSION);
     signature.setting("chapter span", format!("{start} {total}"));
     for ((i, s), slide) in slides.iter().enumerate().zip(inputs.slides(chapter)) {
         let times: Vec<String> = s

@@ -30,7 +30,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
     let min_samples = audio::samples_in(video.min_slide_seconds);
     let length = audio::padded_len(spoken, video.fps, min_samples);
     let frames = (length / (AUDIO_RATE / video.fps) as usize) as u64;
-    let mut signature = Signature::new("clip", 2);
+    let mut signature = Signature::new(NodeKind::Clip, 2);
     signature
         .setting("pipeline", clip::pipeline(frames, video.fps))
         .setting("gstreamer", &ctx.tools.gstreamer)

@@ -36,7 +36,7 @@ pub fn prepare(inputs: &Inputs) -> Prepared {
             }
         })
         .collect();
-    let mut signature = Signature::new("course-subtitles", subtitles::VERSION);
+    let mut signature = Signature::new(NodeKind::CourseSubtitles, subtitles::VERSION);
     for ((i, c), chapter) in chapters.iter().enumerate().zip(inputs.chapters()) {
         signature.input_from(
             &format!("chapter {}", i + 1),

@@ -57,7 +57,7 @@ pub fn prepare(at: SlideId, inputs: &Inputs) -> Prepared {
             _ => None,
         })
         .collect();
-    let mut signature = Signature::new("image", slide::VERSION);
+    let mut signature = Signature::new(NodeKind::Image, slide::VERSION);
     signature
         .setting("renderer", "slides")
         .setting("layout", layout::VERSION)

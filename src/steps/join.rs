@@ -129,7 +129,7 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let video = &inputs.ctx.videofile.video;
     let speech = &inputs.ctx.videofile.speech;
     let min_samples = audio::samples_in(video.min_slide_seconds);
-    let mut signature = Signature::new(NodeKind::ChapterVideo.name(), 4);
+    let mut signature = Signature::new(NodeKind::ChapterVideo, 4);
     signature
         .setting("joiner", join::SETTINGS)
         .setting("gstreamer", &inputs.ctx.tools.gstreamer)
@@ -169,7 +169,7 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
 }
 
 pub fn prepare_course(inputs: &Inputs) -> Prepared {
-    let mut signature = Signature::new(NodeKind::CourseVideo.name(), 4);
+    let mut signature = Signature::new(NodeKind::CourseVideo, 4);
     signature.setting("joiner", join::SETTINGS);
     let mut chapters = Vec::new();
     let mut titles = Vec::new();

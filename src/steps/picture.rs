@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, sign_api, write};
 use crate::cache::Store;
+use crate::graph::node::NodeKind;
 use crate::graph::node::{Section, SlideId};
 use crate::graph::signature::Signature;
 use crate::providers::apis::{Api, Signed};
@@ -26,7 +27,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
         .get(&images.provider)
         .expect("picture nodes exist for cloud image providers")
         .api;
-    let mut signature = Signature::new("picture", 1);
+    let mut signature = Signature::new(NodeKind::Picture, 1);
     sign_api(
         &mut signature,
         "provider",

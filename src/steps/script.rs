@@ -71,7 +71,7 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         max_bullets: vf.script.max_bullets as usize,
         words_per_slide: vf.script.words_per_slide as usize,
     };
-    let mut signature = Signature::new("script", schema::SCHEMA_VERSION);
+    let mut signature = Signature::new(NodeKind::Script, schema::SCHEMA_VERSION);
     signature
         .setting("max slides", settings.max_slides)
         .setting("max bullets", settings.max_bullets);
