@@ -33,10 +33,15 @@ fn misspelt_commands_targets_and_chapters_get_a_suggestion() {
         .stderr_has("hint: did you mean `script:winds`?")
         .run();
     // A number on its own and `chapter:` with it are the same chapter, and the same error.
-    let alone = Test::in_dir(ran.dir).args(&["-n", "99"]).status(2).run();
+    let alone = Test::in_dir(ran.dir)
+        .args(&["-n", "99"])
+        .status(2)
+        .stderr("vbuild: target \"99\": no chapter \"99\"; the chapters are 01-tides, 02-winds (numbers 1 to 2)\n")
+        .run();
     let prefixed = Test::in_dir(alone.dir)
         .args(&["-n", "chapter:99"])
         .status(2)
+        .stderr_has("no chapter \"99\"; the chapters are 01-tides, 02-winds (numbers 1 to 2)\n")
         .run();
     let message = |stderr: &str| stderr.split_once("\": ").map(|(_, m)| m.to_string());
     assert_eq!(message(&alone.stderr), message(&prefixed.stderr));
@@ -182,6 +187,8 @@ fn a_short_note_over_a_long_section_warns_that_the_slide_goes_unspoken() {
     Test::in_dir(course_of(lecture.as_bytes()))
         .args(&["script:1", "script:2"])
         .stderr_has("chapter \"Tides\", slide 1 (\"Tides\"): it shows 30 words of text and says 3 (its section")
+        .stdout_has("vbuild: 4 run, 0 cached, 0 failed, 0 skipped in ")
+        .stdout_has(" -> out/scripts/01-tides.json\n")
         .run();
 }
 

@@ -489,7 +489,11 @@ fn build_options_do_not_go_with_other_commands() {
         .stderr("vbuild: target \"targets\": `targets` is a command, and build options (-j, -n, -k, -B, --shard, --metrics-file) do not go with it; run `vbuild targets` without them\n")
         .run();
     // -q: a build that goes well says nothing at all.
-    let built = Test::new().run();
+    let built = Test::new()
+        .stdout_has(" run, 0 cached, 0 failed, 0 skipped in ")
+        .stdout_has(" -> out/introduction-to-machine-learning.mp4\n")
+        .stderr_has("[INFO ] course-video: built in ")
+        .run();
     assert!(built.stdout.starts_with("vbuild: "), "{}", built.stdout);
     Test::in_dir(built.dir)
         .args(&["-q"])
@@ -508,7 +512,10 @@ fn build_options_do_not_go_with_other_commands() {
         .stdout_has("TARGET (default: course) is one of:")
         .stdout_has("an output file")
         .run();
-    let targets = Test::new().args(&["targets", "--help"]).run();
+    let targets = Test::new()
+        .args(&["targets", "--help"])
+        .stdout_has("Usage: vbuild targets [OPTIONS]\n")
+        .run();
     assert!(!targets.stdout.contains("--jobs"), "{}", targets.stdout);
 }
 
@@ -549,9 +556,15 @@ fn output_files_and_bare_chapters_are_targets() {
 
 #[test]
 fn always_make_says_what_it_runs_again_then_runs_only_that() {
-    let ran = Test::new().args(&["script:2"]).run();
+    let ran = Test::new()
+        .args(&["script:2"])
+        .stdout_has("vbuild: 2 run, 0 cached, 0 failed, 0 skipped in ")
+        .stdout_has(" -> out/scripts/02-data-and-features.json\n")
+        .stderr_has("[INFO ] script:02-data-and-features: built in ")
+        .run();
     let ran = Test::in_dir(ran.dir)
         .args(&["-B", "script:2"])
+        .stdout_has("vbuild: 1 run, 1 cached, 0 failed, 0 skipped in ")
         .stderr_has("vbuild: -B runs 1 node again: script:02-data-and-features; with what they change, estimated cost 0.0000 USD\n")
         .run();
     // The note comes before the build's own lines.
@@ -577,6 +590,7 @@ fn init_says_where_the_course_is_and_overwrites_only_when_forced() {
         .run();
     let ran = Test::in_dir(ran.dir)
         .args(&["init", "--force", "course"])
+        .stdout("vbuild: wrote course/Videofile\nvbuild: wrote course/lecture.md\nvbuild: a course is ready in course; build it with `vbuild -C course`\n")
         .run();
     assert_ne!(
         std::fs::read_to_string(ran.dir.path().join("course/lecture.md")).unwrap(),
