@@ -314,6 +314,65 @@ proptest! {
         }
     }
 
+    /// Answers shaped like scripts, within the limits or just outside them (empty titles and narrations,
+    /// repeated ids, too many slides or bullets, negative durations), in or out of a code fence: the
+    /// validator accepts exactly those a script's rules allow, and keeps them as they were written.
+    #[test]
+    fn a_script_shaped_answer_is_accepted_exactly_when_it_keeps_the_rules(
+        slides in prop::collection::vec(
+            (
+                prop::sample::select(vec!["01-01", "01-02", "01-03", "01-04"]),
+                prop_oneof![1 => Just(String::new()), 1 => Just(" ".to_string()), 8 => "[a-zA-Z\\PC]{1,12}"],
+                prop::collection::vec("\\PC{0,12}", 0..5),
+                prop_oneof![1 => Just(String::new()), 8 => "[a-z]\\PC{0,30}"],
+                prop_oneof![8 => 0.0f64..60.0, 1 => -5.0f64..0.0],
+            ),
+            0..6,
+        ),
+        max_slides in 1usize..5,
+        fenced in any::<bool>(),
+    ) {
+        let written: Vec<serde_json::Value> = slides
+            .iter()
+            .map(|(id, title, bullets, notes, seconds)| serde_json::json!({
+                "id": id, "title": title, "bullets": bullets, "visual_prompt": "",
+                "estimated_duration_sec": seconds, "speaker_notes": notes,
+            }))
+            .collect();
+        let json = serde_json::json!({ "slides": written }).to_string();
+        let answer = if fenced { format!("```json\n{json}\n```") } else { json };
+        let mut ids = std::collections::BTreeSet::new();
+        let keeps_the_rules = !slides.is_empty()
+            && slides.len() <= max_slides
+            && slides.iter().all(|(id, title, bullets, notes, seconds)| {
+                ids.insert(*id)
+                    && !title.trim().is_empty()
+                    && !notes.trim().is_empty()
+                    && bullets.len() <= 3
+                    && *seconds >= 0.0
+            });
+        let limits = vbuild::lecture::script::Limits::of_model(max_slides, 3);
+        match vbuild::lecture::script::validate(&answer, limits) {
+            Ok(script) => {
+                prop_assert!(keeps_the_rules, "accepted against the rules: {answer}");
+                let kept: Vec<(String, String, Vec<String>, String)> = script
+                    .slides
+                    .into_iter()
+                    .map(|s| (s.id, s.title, s.bullets, s.speaker_notes))
+                    .collect();
+                let asked: Vec<(String, String, Vec<String>, String)> = slides
+                    .iter()
+                    .map(|(id, t, b, n, _)| (id.to_string(), t.clone(), b.clone(), n.clone()))
+                    .collect();
+                prop_assert_eq!(kept, asked);
+            }
+            Err(errors) => {
+                prop_assert!(!keeps_the_rules, "refused within the rules: {errors:?}\n{answer}");
+                prop_assert!(errors.iter().all(|e| !e.trim().is_empty()));
+            }
+        }
+    }
+
     #[test]
     fn any_action_entry_is_used_only_when_it_fits_its_kind(
         hashes in prop::collection::vec(
