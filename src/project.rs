@@ -387,28 +387,7 @@ impl Project {
         let outcome = engine::build(&ctx, &store, remote.as_ref(), &last_keys, options, progress);
         store.release_lookups();
         progress.finish();
-        // A slide target beyond its chapter's slides (known once its script is) is an error, said once the
-        // rest of the build is done and recorded.
-        let beyond = options.targets.iter().find_map(|target| {
-            let Address::Slide(slide) = target.at else {
-                return None;
-            };
-            let slides = outcome.plan.slide_count(slide.chapter);
-            (slides > 0 && slide.slide >= slides).then(|| {
-                let word = target.text.split(':').next().unwrap_or("audio");
-                let number = self.chapters[slide.chapter.0].number;
-                TargetError::new(
-                    &target.text,
-                    format!(
-                        "chapter {} has {slides} slide{}, so there is no slide {}; ask for {word}:{number}/1{}",
-                        self.chapters[slide.chapter.0].id,
-                        if slides == 1 { "" } else { "s" },
-                        slide.slide + 1,
-                        if slides == 1 { String::new() } else { format!(" to {word}:{number}/{slides}") }
-                    ),
-                )
-            })
-        });
+        let beyond = self.slide_beyond(options, &outcome);
         if !options.dry_run {
             // Every job has ended: their scratch files (a stopped job's among them) can go.
             store.clear_scratch()?;
@@ -484,6 +463,31 @@ impl Project {
             outcome: Some(outcome),
             report,
         })
+    }
+
+    /// A slide target beyond its chapter's slides (known once its script is): an error, said once the rest of
+    /// the build is done and recorded.
+    fn slide_beyond(&self, options: &Options, outcome: &Outcome) -> Option<TargetError> {
+        options.targets.iter().find_map(|target| {
+        let Address::Slide(slide) = target.at else {
+            return None;
+        };
+        let slides = outcome.plan.slide_count(slide.chapter);
+        (slides > 0 && slide.slide >= slides).then(|| {
+            let word = target.text.split(':').next().unwrap_or("audio");
+            let number = self.chapters[slide.chapter.0].number;
+            TargetError::new(
+                &target.text,
+                format!(
+                    "chapter {} has {slides} slide{}, so there is no slide {}; ask for {word}:{number}/1{}",
+                    self.chapters[slide.chapter.0].id,
+                    if slides == 1 { "" } else { "s" },
+                    slide.slide + 1,
+                    if slides == 1 { String::new() } else { format!(" to {word}:{number}/{slides}") }
+                ),
+            )
+        })
+    })
     }
 
     /// Removes the files builds wrote to the output folder; the cache stays, so the next build restores them
