@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
-use crate::cache::digest::Digest;
+use crate::sys::digest::Digest;
 
 /// The file that marks a folder reached through a link as one of the cache's own.
 pub const MARK: &str = ".vbuild-cache";

@@ -8,10 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store, StoreError, folders, io_error};
 use crate::record::report::NodeState;
 use crate::record::report::Report;
+use crate::sys::digest::Digest;
 use crate::sys::fs::remove_any;
 
 /// Which entries a full build does not need are removed.

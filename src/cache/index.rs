@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use super::ActionEntry;
-use crate::cache::digest::Digest;
+use crate::sys::digest::Digest;
 use crate::sys::fs::write_atomic;
 use crate::sys::stamp::Stamp;
 

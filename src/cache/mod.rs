@@ -3,7 +3,6 @@
 //! file renamed into place) and every blob read is verified, so a build killed at any moment leaves only
 //! whole entries behind.
 
-pub mod digest;
 pub mod facts;
 pub mod folders;
 pub mod gc;
@@ -21,10 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::digest::Digest;
 use crate::graph::node::NodeKind;
 use crate::graph::signature::Field;
 use crate::record::cost::Usage;
+use crate::sys::digest::Digest;
 use crate::sys::fs::{PathError, remove_any, write_atomic};
 use crate::sys::small_map::SmallMap;
 use index::Index;

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Damage, Store};
 use crate::graph::node::NodeKind;
+use crate::sys::digest::Digest;
 use crate::sys::{interrupt, secrets};
 
 /// Where the remote's objects live and how requests to them are authorised.

@@ -5,9 +5,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store, StoreError, folders, io_error};
 use crate::graph::node::NodeKind;
+use crate::sys::digest::Digest;
 use crate::sys::fs::remove_any;
 
 /// One damaged thing in the cache.

@@ -7,9 +7,9 @@ use std::time::Duration;
 use super::{Said, Shell};
 use crate::cache::gc::{self, Policy};
 use crate::error::Error;
-use crate::graph::last_keys::LastKeys;
 use crate::project::{Invocation, Project};
 use crate::record::history;
+use crate::record::last_keys::LastKeys;
 use crate::sys::size;
 
 /// The policy the options ask for: a size, an age, or (neither) every entry no build needs.

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cache::digest::Digest;
 use crate::cache::remote::Remote;
 use crate::cache::{ActionEntry, Store};
 use crate::graph::node::NodeKind;
 use crate::steps::{Prepared, StepError};
+use crate::sys::digest::Digest;
 use crate::sys::small_map::SmallMap;
 
 /// What the scheduler asks of the world. Every method may run on any thread.

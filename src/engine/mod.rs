@@ -1,9 +1,11 @@
 //! Building: the scheduler ([`scheduler`]) walks the plan over node states ([`state`]), hands the work to a
-//! runner ([`executor`]) and, in a sharded build, takes its share ([`shard`]).
+//! runner ([`executor`]) and, in a sharded build, takes its share ([`shard`]); the bar on the terminal
+//! ([`progress`]), and the seal that tells a no-op build without a walk ([`seal`]).
 
 mod executor;
 pub mod progress;
 mod scheduler;
+pub mod seal;
 mod shard;
 mod state;
 
@@ -17,8 +19,8 @@ pub use state::{Outcome, Pool, State};
 use crate::cache::Store;
 use crate::cache::remote::Remote;
 use crate::engine::progress::Progress;
-use crate::graph::last_keys::LastKeys;
 use crate::graph::target::Target;
+use crate::record::last_keys::LastKeys;
 use crate::steps::Context;
 use crate::sys::interrupt;
 

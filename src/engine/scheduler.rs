@@ -18,17 +18,17 @@ use super::Options;
 use super::executor::{Runner, catch_panic};
 use super::shard::{self, Shard};
 use super::state::{Outcome, Pool, State, States};
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store};
 use crate::engine::progress::Progress;
-use crate::graph::last_keys::LastKeys;
 use crate::graph::node::ChapterId;
 use crate::graph::node::NodeKind;
 use crate::graph::plan::Plan;
 use crate::graph::reason::Reason;
 use crate::graph::target::{Target, Targets};
 use crate::lecture::script::{self, Script};
+use crate::record::last_keys::LastKeys;
 use crate::steps::{self, Context, Finished, Prepared, StepError};
+use crate::sys::digest::Digest;
 
 /// Remote look-ups in flight at once: enough to hide network latency, few enough to be polite to the store.
 const LOOKUPS_IN_FLIGHT: usize = 8;

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use petgraph::graph::NodeIndex;
 
 use crate::cache::ActionEntry;
-use crate::cache::digest::Digest;
 use crate::graph::node::{Address, NodeKind};
 use crate::graph::target::Target;
+use crate::sys::digest::Digest;
 
 /// One of `count` machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

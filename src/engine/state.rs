@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use petgraph::graph::NodeIndex;
 
 use crate::cache::ActionEntry;
-use crate::cache::digest::Digest;
 use crate::graph::plan::Plan;
 use crate::graph::reason::Reason;
 use crate::record::cost::Usage;
+use crate::sys::digest::Digest;
 
 /// What a started piece of work holds a slot of: local workers, a cloud provider's concurrency, the remote
 /// cache's look-ups. Waiting for a shard holds none.
@@ -244,7 +244,7 @@ mod tests {
         states.set(NodeIndex::new(2), State::NotWanted);
         assert_eq!(states.needed(), 2);
         let running = State::Running {
-            key: crate::cache::digest::Digest::of(b"k"),
+            key: crate::sys::digest::Digest::of(b"k"),
             reason: Reason::New,
             pool: Pool::Local,
         };
@@ -262,7 +262,7 @@ mod tests {
         let (_, change) = states.set(
             b,
             State::Failed {
-                key: crate::cache::digest::Digest::of(b"k"),
+                key: crate::sys::digest::Digest::of(b"k"),
                 reason: Reason::New,
                 error: "x".into(),
             },

@@ -10,17 +10,17 @@ use super::executor::Runner;
 use super::scheduler;
 use super::state::State;
 use super::{Options, Outcome};
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store};
 use crate::config::Videofile;
 use crate::config::layers::Overrides;
 use crate::engine::progress::Progress;
-use crate::graph::last_keys::LastKeys;
 use crate::graph::node::NodeKind;
 use crate::lecture::script::{Script, Slide};
 use crate::lecture::{self, ChapterSource, Images};
 use crate::providers::Clients;
+use crate::record::last_keys::LastKeys;
 use crate::steps::{Context, Prepared, Speaker, StepError, Tools};
+use crate::sys::digest::Digest;
 use crate::sys::small_map::SmallMap;
 
 /// A project in a temporary folder: `chapters` chapters, and `extra` TOML after `[course]`.

@@ -7,8 +7,8 @@ use std::fmt::Display;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::digest::Digest;
 use crate::graph::node::NodeKind;
+use crate::sys::digest::Digest;
 
 /// Values longer than this are kept in the manifest as an excerpt and their hash.
 const SHOWN_CHARS: usize = 4000;

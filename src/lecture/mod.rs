@@ -18,13 +18,13 @@ use globset::Glob;
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
-use crate::cache::digest::Digest;
 use crate::config::{ConfigError, Split, Videofile};
 use crate::lecture::dialect::Dialect;
 pub use crate::lecture::markdown::Block;
 use crate::lecture::markdown::Item;
 use crate::media::picture;
 use crate::providers::probes::Probes;
+use crate::sys::digest::Digest;
 use crate::sys::files::{self, FileError, normalise};
 
 /// One chapter of the course: what the script writer reads.

@@ -17,12 +17,12 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::digest::Digest;
 use crate::cache::{Store, StoreError};
 use crate::config::Videofile;
 use crate::engine::Outcome;
 use crate::graph::node::{Address, ChapterId, NodeKind, SlideId};
 use crate::lecture::{ChapterSource, slug};
+use crate::sys::digest::Digest;
 use crate::sys::fs::write_atomic;
 use crate::sys::stamp::Stamp;
 

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::StoreError;
-use crate::cache::digest::Digest;
 use crate::engine::{Outcome, State};
 use crate::graph::node::NodeKind;
 use crate::graph::reason::Reason;
+use crate::sys::digest::Digest;
 use crate::sys::fs::write_atomic_with;
 use crate::sys::secrets::{self, RedactLines};
 use crate::sys::small_map::SmallMap;
@@ -360,7 +360,7 @@ impl Report {
     }
 
     /// The report of a build that found what this one found, ending now after `seconds` (a build the seal
-    /// of this one told; see [`crate::graph::seal`]).
+    /// of this one told; see [`crate::engine::seal`]).
     pub fn again(&self, seconds: f64) -> Report {
         let (id, started, started_unix) = identity(seconds);
         Report {

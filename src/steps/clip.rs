@@ -8,11 +8,11 @@ use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
 use crate::cache::Store;
-use crate::cache::digest::Digest;
 use crate::graph::node::{Address, NodeKind, SlideId};
 use crate::graph::signature::Signature;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::clip;
+use crate::sys::digest::Digest;
 
 /// Encodes a slide's clip.
 struct Encode {

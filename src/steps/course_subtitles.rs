@@ -5,10 +5,10 @@ use std::path::Path;
 use super::chapter_subtitles::subtitle_files;
 use super::{Inputs, Job, Prepared, Produced, StepError, read_json, write};
 use crate::cache::Store;
-use crate::cache::digest::Digest;
 use crate::graph::node::{Address, NodeKind};
 use crate::graph::signature::Signature;
 use crate::media::subtitles::{self, Cue};
+use crate::sys::digest::Digest;
 
 /// Joins the chapters' cues and writes the chapter marks.
 struct JoinCues {

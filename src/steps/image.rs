@@ -7,13 +7,13 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError, write};
-use crate::cache::digest::Digest;
 use crate::cache::{Store, io_error};
 use crate::graph::node::{Address, NodeKind, SlideId};
 use crate::graph::signature::Signature;
 use crate::lecture::ImageFile;
 use crate::lecture::markdown::Block;
 use crate::media::{layout, picture, slide};
+use crate::sys::digest::Digest;
 use crate::sys::files;
 
 /// Draws a slide to PNG.

@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
-use crate::cache::digest::Digest;
 use crate::cache::{Store, StoreError};
 use crate::graph::node::{Address, ChapterId, NodeKind};
 use crate::graph::signature::Signature;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::join::{self, ChapterParts, Narration};
 use crate::media::loudness::Target;
+use crate::sys::digest::Digest;
 
 /// Encodes a chapter's audio and lays it out with the clips: each slide's clip and speech, the speech
 /// padded to `length` samples.

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
 
-use crate::cache::digest::Digest;
 use crate::cache::{ActionEntry, Store, StoreError, io_error};
 use crate::config::Videofile;
 use crate::graph::node::{Address, ChapterId, Node, NodeKind, Section, SlideId};
@@ -32,6 +31,7 @@ use crate::media::MediaError;
 use crate::providers::apis::{Api, Signed};
 use crate::providers::{Clients, ProviderError};
 use crate::record::cost::Usage;
+use crate::sys::digest::Digest;
 use crate::sys::small_map::SmallMap;
 
 pub use join::write_video;

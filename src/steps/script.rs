@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::{Context, Inputs, Job, Prepared, Produced, StepError, read_json, sign_api, write};
 use crate::cache::Store;
-use crate::cache::digest::Digest;
 use crate::graph::node::{Address, ChapterId, NodeKind, Section};
 use crate::graph::signature::Signature;
 use crate::lecture::script::{self as schema};
@@ -17,6 +16,7 @@ use crate::providers::apis::Signed;
 use crate::providers::llm::ScriptRequest;
 use crate::providers::outline::{self, OutlineSettings};
 use crate::record::cost::Usage;
+use crate::sys::digest::Digest;
 
 /// Writes a chapter's script from its parsed blocks.
 struct WriteScript {

@@ -1,7 +1,9 @@
 //! What every layer uses and none owns: files written atomically, the files an author names, secrets kept out
-//! of text, interrupts, log lines, the allocator's set-up, and small value types (sizes, stamps, short maps).
+//! of text, interrupts, log lines, the allocator's set-up, and small value types (content digests, sizes,
+//! stamps, short maps).
 
 pub mod allocator;
+pub mod digest;
 pub mod files;
 pub mod fs;
 pub mod interrupt;

@@ -683,7 +683,7 @@ fn videos_are_written_from_the_cache_not_stored_in_it() {
     let mut written = Vec::new();
     for video in &videos {
         // No blob holds a video's bytes: the chapters and the course are copies of clips and audio.
-        let hash = vbuild::cache::digest::Digest::of_file(video).unwrap();
+        let hash = vbuild::sys::digest::Digest::of_file(video).unwrap();
         assert!(
             !cache.join(hash.shard()).join(hash.as_str()).exists(),
             "{} is stored in the cache too",

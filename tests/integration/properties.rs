@@ -6,7 +6,6 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use vbuild::cache::Store;
-use vbuild::cache::digest::Digest;
 use vbuild::config::layers::{Overrides, Variable};
 use vbuild::config::{Split, Videofile};
 use vbuild::graph::node::{ChapterId, NodeKind};
@@ -16,6 +15,7 @@ use vbuild::lecture::dialect::Dialect;
 use vbuild::lecture::markdown::{Block, escape, plain};
 use vbuild::lecture::{ChapterSource, How, split_chapters};
 use vbuild::providers::outline::{OutlineSettings, write_script};
+use vbuild::sys::digest::Digest;
 
 /// Lines a Videofile is made of: real sections and keys with values of every type, and noise.
 fn videofile_line() -> impl Strategy<Value = String> {

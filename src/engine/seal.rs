@@ -17,10 +17,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::digest::Digest;
 use crate::cache::{Store, StoreError, io_error};
 use crate::record::report::Report;
 use crate::steps::Context;
+use crate::sys::digest::Digest;
 use crate::sys::fs::{remove_any, write_atomic};
 use crate::sys::secrets;
 use crate::sys::stamp::Stamp;

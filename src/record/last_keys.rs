@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::cache::StoreError;
-use crate::cache::digest::Digest;
+use crate::sys::digest::Digest;
 use crate::sys::fs::write_atomic;
 
 /// The key each node name had when it was last built, and whether a key has changed since they were read.
