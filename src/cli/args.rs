@@ -162,8 +162,9 @@ pub enum Command {
         #[command(flatten)]
         dry: DryRun,
     },
-    /// Remove cache entries the last build did not use (all of them, or those older than DAYS, or the least
-    /// recently used until the cache fits SIZE), and the files no entry refers to.
+    /// Remove the cache entries no build needs: neither a full build of the course as it is now (with the
+    /// default profile and with --profile's) nor the last build used them. All of them, or those no build used
+    /// in DAYS, or the least recently used until the cache fits SIZE; and the files no entry refers to.
     Gc {
         /// Keep the cache at most SIZE (e.g. 500M, 2G).
         #[arg(long, value_name = "SIZE", conflicts_with = "older_than", value_parser = parse_size)]
