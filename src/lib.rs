@@ -63,7 +63,9 @@ mod layers {
         let mut out = String::new();
         for (module, used) in &uses {
             let used: Vec<&str> = used.iter().map(String::as_str).collect();
-            out.push_str(&format!("{module:<9} -> {}\n", used.join(", ")).replace(" -> \n", " ->\n"));
+            out.push_str(
+                &format!("{module:<9} -> {}\n", used.join(", ")).replace(" -> \n", " ->\n"),
+            );
         }
         out
     }
