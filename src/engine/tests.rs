@@ -25,7 +25,8 @@ use crate::sys::small_map::SmallMap;
 
 /// A project in a temporary folder: `chapters` chapters, and `extra` TOML after `[course]`.
 struct Course {
-    _dir: tempfile::TempDir,
+    /// The folder, when this course made it (a course loaded again from another's folder borrows it).
+    _dir: Option<tempfile::TempDir>,
     videofile: Videofile,
     chapters: Vec<ChapterSource>,
     images: Images,
@@ -44,9 +45,17 @@ fn course(chapters: usize, extra: &str) -> Course {
         format!("# Fake\n\n{lecture}"),
     )
     .unwrap();
-    let path = dir.path().join("Videofile");
     let text = format!("[course]\ntitle = \"Fake\"\nsources = [\"lecture.md\"]\n\n{extra}");
-    std::fs::write(&path, &text).unwrap();
+    std::fs::write(dir.path().join("Videofile"), &text).unwrap();
+    let mut course = load(dir.path());
+    course._dir = Some(dir);
+    course
+}
+
+/// The course in `dir`, loaded.
+fn load(dir: &std::path::Path) -> Course {
+    let path = dir.join("Videofile");
+    let text = std::fs::read_to_string(&path).unwrap();
     let videofile = Videofile::parse(&path, &text, &Overrides::default()).unwrap();
     let lecture = lecture::load(&videofile, &mut crate::providers::probes::Probes::none()).unwrap();
     let cloud = videofile.providers.contains_key(&videofile.speech.provider);
@@ -69,8 +78,8 @@ fn course(chapters: usize, extra: &str) -> Course {
     };
     let clients = Clients::connect(&videofile, &|_| None, false).unwrap();
     Course {
-        store: Store::open(&dir.path().join(".vbuild")).unwrap(),
-        _dir: dir,
+        store: Store::open(&dir.join(".vbuild")).unwrap(),
+        _dir: None,
         videofile,
         chapters: lecture.chapters,
         images: lecture.images,
@@ -238,14 +247,7 @@ fn build_after(
     stop: &(dyn Fn() -> bool + Sync),
     last_keys: &LastKeys,
 ) -> Outcome {
-    let ctx = Context {
-        videofile: &course.videofile,
-        chapters: &course.chapters,
-        images: &course.images,
-        tools: &course.tools,
-        clients: &course.clients,
-        script_template: "",
-    };
+    let ctx = context(course);
     scheduler::run(
         &ctx,
         &course.store,
@@ -255,6 +257,18 @@ fn build_after(
         runner,
         stop,
     )
+}
+
+/// What a build of `course` works from.
+fn context(course: &Course) -> Context<'_> {
+    Context {
+        videofile: &course.videofile,
+        chapters: &course.chapters,
+        images: &course.images,
+        tools: &course.tools,
+        clients: &course.clients,
+        script_template: "",
+    }
 }
 
 /// The names of the nodes in states that `pick` selects.
@@ -512,4 +526,22 @@ fn always_make_runs_the_named_nodes_again_and_what_their_outputs_change() {
         })
         .collect();
     assert_eq!(reasons, ["script:01-chapter-1 asked to run again (-B)"]);
+}
+
+/// The seal hashes the context's `Debug` text, which is stable only while no hash map (whose order changes
+/// with each one made) is part of it: the same course loaded twice, with maps of several entries, must give
+/// the same digest, and a word changed in one of them another.
+#[test]
+fn the_seal_inputs_of_a_course_loaded_twice_are_the_same() {
+    let maps = "[speech.pronounce]\nSQL = \"sequel\"\nGUI = \"gooey\"\nYAML = \"yamel\"\n\
+                [speech.voices]\nfr = \"fr\"\nde = \"de\"\nit = \"it\"\n";
+    let first = course(3, maps);
+    let dir = first._dir.as_ref().unwrap().path();
+    let again = load(dir);
+    let inputs = |course: &Course| super::seal::inputs(&context(course));
+    assert_eq!(inputs(&first), inputs(&again));
+    let videofile = dir.join("Videofile");
+    let text = std::fs::read_to_string(&videofile).unwrap();
+    std::fs::write(&videofile, text.replace("gooey", "gooee")).unwrap();
+    assert_ne!(inputs(&first), inputs(&load(dir)));
 }
