@@ -708,7 +708,8 @@ fn videos_are_written_from_the_cache_not_stored_in_it() {
 /// last build told the result (no node was looked up) and the nodes that ran.
 fn sealed_build(dir: &Path) -> (bool, Vec<String>) {
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let output = vbuild_ok(dir, &["-v"]);
+    // One of the changes damages an entry in place, which is said.
+    let output = vbuild_ok_warning(dir, &["-v"], &["unreadable entry: EOF while parsing"]);
     let said = String::from_utf8_lossy(&output.stderr).to_string();
     let sealed = said.contains("seal of build");
     assert_eq!(sealed, !said.contains("cached ("), "{said}");

@@ -187,15 +187,30 @@ pub fn vbuild(dir: &Path, args: &[&str]) -> Output {
         .expect("vbuild runs")
 }
 
-/// Runs `vbuild ARGS` in `dir` and fails the test unless it exits 0.
+/// Runs `vbuild ARGS` in `dir` and fails the test unless it exits 0 and logs no warning or error (a test that
+/// expects some names them with [`vbuild_ok_warning`]).
+#[track_caller]
 pub fn vbuild_ok(dir: &Path, args: &[&str]) -> Output {
+    vbuild_ok_warning(dir, args, &[])
+}
+
+/// [`vbuild_ok`], where every warning or error logged must hold one of `expected` (and may be absent).
+#[track_caller]
+pub fn vbuild_ok_warning(dir: &Path, args: &[&str], expected: &[&str]) -> Output {
     let output = vbuild(dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "vbuild {args:?} failed ({:?}):\n{}\n{}",
+        "vbuild {args:?} failed ({:?}):\n{}\n{stderr}",
         output.status.code(),
         String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    );
+    let unexpected = (stderr.lines())
+        .filter(|l| l.starts_with("[WARN") || l.starts_with("[ERROR"))
+        .find(|l| !expected.iter().any(|part| l.contains(part)));
+    assert!(
+        unexpected.is_none(),
+        "vbuild {args:?} said what the test does not expect: {unexpected:?}\n{stderr}"
     );
     output
 }

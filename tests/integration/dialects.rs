@@ -133,7 +133,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Builds the fixture `name` with `pictures` (path, PNG) added, and reads its video back.
-fn build(name: &str, pictures: &[(&str, Vec<u8>)]) -> Built {
+fn build(name: &str, pictures: &[(&str, Vec<u8>)], warnings: &[&str]) -> Built {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/dialects")
@@ -144,7 +144,7 @@ fn build(name: &str, pictures: &[(&str, Vec<u8>)]) -> Built {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
     }
-    let output = vbuild_ok(dir.path(), &[]);
+    let output = vbuild_ok_warning(dir.path(), &[], warnings);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(dir.path().join("out/scripts"))
         .unwrap()
@@ -222,6 +222,7 @@ fn a_marp_deck_builds_as_its_author_wrote_it() {
             ("chart.png", plain_picture(600, 300, [250, 160, 0])),
             ("photo.png", plain_picture(400, 600, [40, 120, 200])),
         ],
+        &[],
     );
     // The front matter's title is the course's; every slide is titled by its own heading, the last (a
     // picture and a sentence) has none, as its author left it.
@@ -285,7 +286,13 @@ fn a_marp_deck_builds_as_its_author_wrote_it() {
 
 #[test]
 fn a_slidev_deck_builds_as_its_author_wrote_it() {
-    let built = build("slidev", &[]);
+    let built = build(
+        "slidev",
+        &[],
+        &[
+            "slides.md:23: 2 lines of Vue components (Slidev's own or a theme's) cannot be shown; left out",
+        ],
+    );
     // The hidden slide is not shown; per-slide front matter is no title.
     built.is_course(
         "rust-ownership.mp4",
@@ -331,6 +338,10 @@ fn a_remark_deck_of_the_galaxy_training_network_builds_as_its_author_wrote_it() 
         "remark",
         // The summary's picture is where the training site keeps it, not in this copy of the deck.
         &[("images/reads.png", plain_picture(500, 300, [30, 150, 60]))],
+        &[
+            "tutorials/quality-control/slides.md:52: 1 Liquid include is not read (vbuild does not run Jekyll); left out",
+            "tutorials/quality-control/slides.md:66: image /images/quality.png not found; its alt text is shown in its place",
+        ],
     );
     assert!(
         built
@@ -386,7 +397,7 @@ fn a_remark_deck_of_the_galaxy_training_network_builds_as_its_author_wrote_it() 
 
 #[test]
 fn a_reveal_deck_builds_as_its_author_wrote_it() {
-    let built = build("reveal", &[]);
+    let built = build("reveal", &[], &[]);
     // reveal-md's front matter names it; `--` and `----` vertical slides are slides too.
     built.is_course(
         "git-in-ten-minutes.mp4",
@@ -415,7 +426,7 @@ fn a_reveal_deck_builds_as_its_author_wrote_it() {
 
 #[test]
 fn a_myst_lecture_builds_as_its_author_wrote_it() {
-    let built = build("myst", &[]);
+    let built = build("myst", &[], &[]);
     built.is_course(
         "parallel-speed-up.mp4",
         &[&["Amdahl's law"], &["Limits", "Limits (continued)"]],
@@ -453,7 +464,7 @@ fn a_myst_lecture_builds_as_its_author_wrote_it() {
 
 #[test]
 fn a_jupyter_notebook_builds_from_its_cells() {
-    let built = build("notebook", &[]);
+    let built = build("notebook", &[], &[]);
     built.is_course("sampling.mp4", &[&["The law of large numbers"]]);
     built.on_screen("draws = np.random.rand(1000)");
     built.on_screen("The spread shrinks like");
@@ -481,6 +492,9 @@ fn a_jekyll_page_builds_as_its_author_wrote_it() {
     let built = build(
         "jekyll",
         &[("assets/buckets.png", plain_picture(500, 250, [200, 60, 60]))],
+        &[
+            "_posts/2024-02-01-hashing.md:22: 1 Liquid include is not read (vbuild does not run Jekyll); left out",
+        ],
     );
     built.is_course(
         "hash-tables.mp4",

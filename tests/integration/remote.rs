@@ -191,7 +191,7 @@ fn a_corrupted_remote_blob_is_detected_and_rebuilt() {
     std::fs::write(&blob, b"not the narration").unwrap();
 
     let second = copy_with_remote(&nginx.url);
-    let output = vbuild_ok(second.path(), &[]);
+    let output = vbuild_ok_warning(second.path(), &[], &["does not match its hash; discarded"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(

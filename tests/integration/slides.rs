@@ -5,6 +5,9 @@ use std::path::Path;
 
 use crate::common::*;
 
+/// What the showcase says of its one character no bundled font has.
+const CRAB: &str = "Pictures and other scripts, slide 1: no bundled font has 🦀; left out";
+
 fn fixture_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/showcase")
 }
@@ -28,7 +31,7 @@ fn showcase() -> tempfile::TempDir {
 #[test]
 fn every_construct_of_the_lecture_is_on_screen_and_read_back() {
     let dir = showcase();
-    let output = vbuild_ok(dir.path(), &[]);
+    let output = vbuild_ok_warning(dir.path(), &[], &[CRAB]);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     // The title is the lecture's level-1 heading (the Videofile sets none).
     let video = dir.path().join("out/caching-in-practice.mp4");
@@ -155,13 +158,13 @@ fn editing_a_picture_redraws_exactly_its_slide_and_a_missing_one_stops_the_build
     let videofile = dir.path().join("Videofile");
     let text = std::fs::read_to_string(&videofile).unwrap();
     std::fs::write(&videofile, text.replace("1920x1080", "640x360")).unwrap();
-    vbuild_ok(dir.path(), &[]);
+    vbuild_ok_warning(dir.path(), &[], &[CRAB]);
     std::fs::write(
         dir.path().join("diagram.png"),
         picture(600, 300, [0, 160, 255], [250, 220, 0]),
     )
     .unwrap();
-    vbuild_ok(dir.path(), &[]);
+    vbuild_ok_warning(dir.path(), &[], &[CRAB]);
     let ran = nodes_in(&report(dir.path()), "ran");
     assert_eq!(
         ran,
@@ -203,7 +206,11 @@ fn what_the_svg_library_says_of_a_picture_names_the_picture_and_its_slide() {
         "The moon pulls the sea.",
         "The moon pulls the sea.\n\n![A diagram](d.svg)",
     );
-    let output = vbuild_ok(dir.path(), &[]);
+    let output = vbuild_ok_warning(
+        dir.path(),
+        &[],
+        &["Failed to parse fill value: 'notacolor'"],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("image d.svg on Tides, slide 1: Failed to parse fill value: 'notacolor'"),
@@ -225,7 +232,14 @@ fn control_characters_and_raw_html_are_reported_and_the_build_goes_on() {
             + "\n<div class=\"note\">\nraw\n</div>\n",
     )
     .unwrap();
-    let output = vbuild_ok(dir.path(), &[]);
+    let output = vbuild_ok_warning(
+        dir.path(),
+        &[],
+        &[
+            "a raw HTML block is not drawn on slides",
+            "removed 2 control characters",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("lecture.md:5: removed 2 control characters"),
