@@ -38,12 +38,16 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// `vbuild watch` or `serve` cannot watch the project folder.
-    #[error(transparent)]
-    Watch(#[from] crate::cli::watch::WatchError),
+    /// `vbuild watch` or `serve` cannot watch the project folder (too many inotify watches, a folder that
+    /// went away).
+    #[error("cannot watch {}: {source}", folder.display())]
+    Watch {
+        folder: PathBuf,
+        source: notify::Error,
+    },
     /// `vbuild serve` cannot listen on its port.
-    #[error(transparent)]
-    Serve(#[from] crate::cli::serve::ServeError),
+    #[error("cannot serve on {address}: {message}")]
+    Serve { address: String, message: String },
     /// `vbuild init` would overwrite a file of the author's.
     #[error("{path} already exists; vbuild init does not overwrite files")]
     WouldOverwrite { path: PathBuf },
@@ -54,7 +58,7 @@ impl Error {
     pub fn code(&self) -> u8 {
         match self {
             Error::Config(_) | Error::Target(_) | Error::WouldOverwrite { .. } => 2,
-            Error::Watch(_) | Error::Serve(_) => 2,
+            Error::Watch { .. } | Error::Serve { .. } => 2,
             Error::Tools(StepError::Provider(
                 ProviderError::Missing { .. }
                 | ProviderError::Spawn { .. }
@@ -83,7 +87,7 @@ impl Error {
                 "remove {} (vbuild makes the folder), or set [course] output to another folder",
                 path.display()
             )),
-            Error::Serve(_) => Some(
+            Error::Serve { .. } => Some(
                 "another program has that port: choose another with --port N (0: any free one)"
                     .into(),
             ),

@@ -25,14 +25,6 @@ use crate::sys::interrupt;
 /// temporary file, a rename, a second save).
 pub const QUIET: Duration = Duration::from_millis(300);
 
-/// Watching the project folder failed (too many inotify watches, a folder that went away).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot watch {}: {source}", folder.display())]
-pub struct WatchError {
-    folder: PathBuf,
-    source: notify::Error,
-}
-
 /// The project folder, watched.
 pub struct Watcher {
     /// Kept alive: dropping it stops the watching.
@@ -57,8 +49,8 @@ pub enum Woken {
 
 impl Watcher {
     /// Watches `folder` and everything in it but `ignored` and hidden folders.
-    pub fn new(folder: &Path, ignored: Vec<PathBuf>) -> Result<Watcher, WatchError> {
-        let failed = |source| WatchError {
+    pub fn new(folder: &Path, ignored: Vec<PathBuf>) -> Result<Watcher, Error> {
+        let failed = |source| Error::Watch {
             folder: folder.to_path_buf(),
             source,
         };

@@ -31,14 +31,6 @@ const PAGE: &str = include_str!("../../../assets/serve/page.html");
 /// The threads that answer requests.
 const THREADS: usize = 4;
 
-/// The server could not start.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot serve on {address}: {message}")]
-pub struct ServeError {
-    address: String,
-    message: String,
-}
-
 /// The running server: what it shows is replaced after each build.
 #[derive(Clone)]
 pub struct Server {
@@ -55,9 +47,9 @@ struct Shown {
 
 impl Server {
     /// Listens on 127.0.0.1:`port` (0: any free port) and answers from threads of its own.
-    pub fn start(port: u16) -> Result<Server, ServeError> {
+    pub fn start(port: u16) -> Result<Server, Error> {
         let address = format!("127.0.0.1:{port}");
-        let http = tiny_http::Server::http(&address).map_err(|err| ServeError {
+        let http = tiny_http::Server::http(&address).map_err(|err| Error::Serve {
             address: address.clone(),
             message: err.to_string(),
         })?;
