@@ -8,8 +8,7 @@ use crate::engine::{Outcome, State};
 use crate::graph::reason::Reason;
 use crate::graph::target::Target;
 use crate::record::history::{KindStats, Stats};
-use crate::record::report::NodeState;
-use crate::record::report::{NodeReport, Report};
+use crate::record::report::{NodeReport, NodeState, Report};
 
 /// Seconds as `1.2 s`, `3 min 04 s` or `1 h 02 min`.
 pub fn duration(seconds: f64) -> String {
@@ -218,6 +217,18 @@ pub fn explain(now: &Report, targets: &[Target], outcome: &Outcome, history: &[R
     out
 }
 
+/// The names of the nodes `index` reads, sorted.
+fn input_names(outcome: &Outcome, index: petgraph::graph::NodeIndex) -> Vec<String> {
+    let plan = &outcome.plan;
+    let mut inputs: Vec<String> = plan
+        .graph
+        .neighbors_directed(index, petgraph::Direction::Incoming)
+        .map(|i| plan.name(i))
+        .collect();
+    inputs.sort();
+    inputs
+}
+
 /// The graph as JSON: each node of the report with the names of its inputs (what `build.ninja` generators
 /// and other tools read).
 pub fn graph_json(report: &Report, outcome: &Outcome) -> String {
@@ -225,15 +236,7 @@ pub fn graph_json(report: &Report, outcome: &Outcome) -> String {
     let inputs: BTreeMap<String, Vec<String>> = plan
         .graph
         .node_indices()
-        .map(|index| {
-            let mut inputs: Vec<String> = plan
-                .graph
-                .neighbors_directed(index, petgraph::Direction::Incoming)
-                .map(|i| plan.name(i))
-                .collect();
-            inputs.sort();
-            (plan.name(index), inputs)
-        })
+        .map(|index| (plan.name(index), input_names(outcome, index)))
         .collect();
     let nodes: Vec<serde_json::Value> = report
         .nodes
@@ -253,18 +256,11 @@ pub fn graph_text(outcome: &Outcome) -> String {
     let plan = &outcome.plan;
     let mut out = String::new();
     for index in plan.graph.node_indices() {
-        let state = state_name(outcome.state(index));
-        if state == "not-wanted" {
+        let Some(state) = NodeState::of(outcome.state(index)) else {
             continue;
-        }
-        let mut inputs: Vec<String> = plan
-            .graph
-            .neighbors_directed(index, petgraph::Direction::Incoming)
-            .map(|i| plan.name(i))
-            .collect();
-        inputs.sort();
+        };
         let _ = writeln!(out, "{} [{state}]", plan.name(index));
-        for input in inputs {
+        for input in input_names(outcome, index) {
             let _ = writeln!(out, "    <- {input}");
         }
     }
@@ -299,11 +295,6 @@ pub fn graph_dot(outcome: &Outcome) -> String {
     }
     out.push_str("}\n");
     out
-}
-
-/// A node state's name as the graph shows it.
-pub fn state_name(state: &State) -> &'static str {
-    NodeState::of(state).map_or("not-wanted", NodeState::name)
 }
 
 /// One line per past build, newest last.

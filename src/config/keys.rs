@@ -567,7 +567,9 @@ pub const KEYS: &[Key] = &[
 
 /// The key at `section.name`.
 pub fn find(path: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|key| key.path() == path)
+    let (section, name) = path.split_once('.')?;
+    KEYS.iter()
+        .find(|key| key.section == section && key.name == name)
 }
 
 /// The default of the key at `path`, read as a Videofile value of type `T`. Panics when the table has no

@@ -17,7 +17,6 @@ pub fn project_dir_of(videofile: &Path) -> PathBuf {
         _ => PathBuf::from("."),
     }
 }
-pub use applies::{SpeechKind, speech_key_applies};
 mod raw;
 mod validate;
 

@@ -28,6 +28,19 @@ pub struct Counts {
     pub would_run: usize,
 }
 
+impl Counts {
+    /// Counts a node that ended in `state`.
+    fn add(&mut self, state: NodeState) {
+        match state {
+            NodeState::Ran => self.ran += 1,
+            NodeState::Cached => self.cached += 1,
+            NodeState::Failed => self.failed += 1,
+            NodeState::Skipped => self.skipped += 1,
+            NodeState::WouldRun => self.would_run += 1,
+        }
+    }
+}
+
 /// How a node ended in a build, as the report and every view name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -205,15 +218,18 @@ impl Report {
         let mut chapters: BTreeMap<String, ChapterTotals> = BTreeMap::new();
         let plan = &outcome.plan;
         let did_work = outcome.interrupted
-            || (plan.graph.node_indices()).any(|index| match outcome.state(index) {
-                State::Done { ran, .. } => ran.is_some(),
-                State::Failed { .. } => true,
-                _ => false,
+            || (plan.graph.node_indices()).any(|index| {
+                let state = NodeState::of(outcome.state(index));
+                matches!(state, Some(NodeState::Ran | NodeState::Failed))
             });
         let keep_nodes = dry_run || did_work;
         let mut nodes = Vec::new();
         let mut cost = 0.0;
         for index in plan.graph.node_indices() {
+            let Some(state) = NodeState::of(outcome.state(index)) else {
+                continue;
+            };
+            counts.add(state);
             let node = plan.graph[index];
             let kind = node.kind;
             let mut report = NodeReport {
@@ -222,7 +238,7 @@ impl Report {
                 chapter: plan.chapter_id(index).map(str::to_string),
                 slide: node.at.slide().map(|s| s.slide + 1),
                 key: None,
-                state: NodeState::Skipped,
+                state,
                 reason: None,
                 error: None,
                 seconds: None,
@@ -231,8 +247,7 @@ impl Report {
                 cost: 0.0,
                 meta: SmallMap::new(),
             };
-            let state = match outcome.state(index) {
-                State::NotWanted => continue,
+            match outcome.state(index) {
                 State::Done { entry, ran } => {
                     report.key = Some(entry.key.clone());
                     report.seconds = Some(entry.seconds);
@@ -241,11 +256,6 @@ impl Report {
                     report.reason = ran.clone();
                     if ran.is_some() {
                         report.cost = pricing.cost(kind, &entry.usage);
-                        counts.ran += 1;
-                        NodeState::Ran
-                    } else {
-                        counts.cached += 1;
-                        NodeState::Cached
                     }
                 }
                 State::WouldRun {
@@ -259,23 +269,15 @@ impl Report {
                     report.reason = Some(reason.clone());
                     report.cost = pricing.cost(kind, usage);
                     report.seconds = *seconds;
-                    counts.would_run += 1;
-                    NodeState::WouldRun
                 }
                 State::Failed { key, reason, error } => {
                     report.key = Some(key.clone());
                     report.reason = Some(reason.clone());
                     report.error = Some(secrets::redact(error));
-                    counts.failed += 1;
-                    NodeState::Failed
                 }
-                // Skipped (a finished build holds no other state).
-                _ => {
-                    counts.skipped += 1;
-                    NodeState::Skipped
-                }
-            };
-            report.state = state;
+                // Skipped: nothing to say but the state.
+                _ => {}
+            }
             if let Some(chapter) = &report.chapter {
                 let totals = chapters.entry(chapter.clone()).or_default();
                 match state {
