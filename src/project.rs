@@ -12,7 +12,7 @@ use crate::engine::progress::Progress;
 use crate::engine::seal;
 use crate::engine::{self, Options, Outcome, State};
 use crate::error::Error;
-use crate::graph::node::{Address, NodeKind};
+use crate::graph::node::{Address, Edition, NodeKind};
 use crate::graph::target::{Target, TargetError};
 use crate::lecture::{self, ChapterSource, Images};
 use crate::outputs;
@@ -212,55 +212,135 @@ impl Project {
         Ok(Some(Remote::new(backend, limits)))
     }
 
-    /// Parses command-line targets against this course's chapters.
-    pub fn targets(&self, texts: &[String]) -> Result<Vec<Target>, Error> {
+    /// Parses command-line targets against this course's chapters, in the editions of `languages` (every
+    /// edition when it is empty). A target whose word carries a language (`script@fr:2`, `video@fr`) is of
+    /// that edition alone, a language on its own (`fr`) is that edition's course, and an output file is the
+    /// node that makes it.
+    pub fn targets(&self, texts: &[String], languages: &[String]) -> Result<Vec<Target>, Error> {
+        let selected: Vec<Edition> = if languages.is_empty() {
+            self.editions().collect()
+        } else {
+            (languages.iter())
+                .map(|l| self.edition(l, &format!("--language {l}")))
+                .collect::<Result<_, _>>()?
+        };
+        let in_editions = |target: Target, editions: &[Edition]| {
+            let languages = &self.videofile.course.languages;
+            (editions.iter())
+                .map(|&e| target.in_edition(e, &languages[e.0]))
+                .collect::<Vec<_>>()
+        };
+        if texts.is_empty() && !languages.is_empty() {
+            return Ok(in_editions(Target::course(), &selected));
+        }
+        let mut targets = Vec::new();
+        for text in texts {
+            if let Ok(edition) = self.edition(text, text) {
+                targets.extend(in_editions(Target::course(), &[edition]));
+                continue;
+            }
+            let (word, rest) = match text.split_once(':') {
+                Some((word, rest)) => (word, Some(rest)),
+                None => (text.as_str(), None),
+            };
+            match word.split_once('@') {
+                Some((kind, language)) if !self.is_output_file(text) => {
+                    let edition = self.edition(language, text)?;
+                    let plain = match rest {
+                        Some(rest) => format!("{kind}:{rest}"),
+                        None => kind.to_string(),
+                    };
+                    targets.extend(in_editions(self.target(&plain)?, &[edition]));
+                }
+                _ if self.is_output_file(text) => targets.push(self.target(text)?),
+                _ => targets.extend(in_editions(self.target(text)?, &selected)),
+            }
+        }
+        Ok(targets)
+    }
+
+    /// The course's editions: its sources' language first.
+    fn editions(&self) -> impl Iterator<Item = Edition> + use<> {
+        (0..self.videofile.course.languages.len()).map(Edition)
+    }
+
+    /// The edition in `language`, or an error for `target` naming the languages there are.
+    fn edition(&self, language: &str, target: &str) -> Result<Edition, Error> {
+        let languages = &self.videofile.course.languages;
+        (languages.iter())
+            .position(|l| l.eq_ignore_ascii_case(language))
+            .map(Edition)
+            .ok_or_else(|| {
+                Error::Target(TargetError::new(
+                    target,
+                    format!(
+                        "the course is built in {}, not in {language:?}; [course] languages lists them",
+                        languages.join(", ")
+                    ),
+                ))
+            })
+    }
+
+    /// True when `text` names a file a build writes.
+    fn is_output_file(&self, text: &str) -> bool {
+        let files = outputs::layout(&self.videofile, &self.chapters);
+        outputs::FilesByPath::new(&files, &self.videofile.project_dir)
+            .get(text)
+            .is_some()
+    }
+
+    /// Parses one command-line target (in the sources' edition, unless it is an output file).
+    fn target(&self, t: &str) -> Result<Target, Error> {
         let pictures = self
             .videofile
             .providers
             .contains_key(&self.videofile.images.provider);
         let files = outputs::layout(&self.videofile, &self.chapters);
         let by_path = outputs::FilesByPath::new(&files, &self.videofile.project_dir);
-        texts
-            .iter()
-            .map(|t| {
-                // An output file names the node that makes it: `vbuild out/chapters/02-x.srt`.
-                let file = by_path.get(t);
-                let target = match file {
-                    Some(file) => Target {
-                        kinds: vec![file.kind],
-                        at: file.at,
-                        text: t.clone(),
-                    },
-                    None if t.contains('/') && !t.contains(':') => {
-                        return Err(Error::Target(TargetError::new(
-                            t,
-                            format!(
-                                "no file vbuild writes is called that; the course video is {}",
-                                files
-                                    .iter()
-                                    .find(|f| f.kind == NodeKind::CourseVideo)
-                                    .map(|f| {
-                                        f.path
-                                            .strip_prefix(&self.videofile.project_dir)
-                                            .unwrap_or(&f.path)
-                                            .display()
-                                            .to_string()
-                                    })
-                                    .unwrap_or_default()
-                            ),
-                        )));
-                    }
-                    None => Target::parse(t, &self.chapters)?,
-                };
-                if target.kinds.contains(&NodeKind::Picture) && !pictures {
-                    return Err(Error::Target(TargetError::new(
-                        t,
-                        "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
-                    )));
-                }
-                Ok(target)
-            })
-            .collect()
+        // An output file names the node that makes it: `vbuild out/chapters/02-x.srt`.
+        let target = match by_path.get(t) {
+            Some(file) => Target {
+                kinds: vec![file.kind],
+                at: file.at,
+                text: t.to_string(),
+            },
+            None if t.contains('/') && !t.contains(':') => {
+                return Err(Error::Target(TargetError::new(
+                    t,
+                    format!(
+                        "no file vbuild writes is called that; the course video is {}",
+                        files
+                            .iter()
+                            .find(|f| f.kind == NodeKind::CourseVideo)
+                            .map(|f| {
+                                f.path
+                                    .strip_prefix(&self.videofile.project_dir)
+                                    .unwrap_or(&f.path)
+                                    .display()
+                                    .to_string()
+                            })
+                            .unwrap_or_default()
+                    ),
+                )));
+            }
+            None => Target::parse(t, &self.chapters)?,
+        };
+        if target.kinds.contains(&NodeKind::Picture) && !pictures {
+            return Err(Error::Target(TargetError::new(
+                t,
+                "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
+            )));
+        }
+        if target.kinds.contains(&NodeKind::Translation)
+            && self.videofile.course.languages.len() < 2
+        {
+            return Err(Error::Target(TargetError::new(
+                t,
+                "this course is built in one language: translation targets need [course] languages"
+                    .into(),
+            )));
+        }
+        Ok(target)
     }
 
     /// The project's cache, created (and its folders repaired) if `writing`, else only looked at.
@@ -298,12 +378,12 @@ impl Project {
             .collect())
     }
 
-    /// The languages the course speaks: its own and its chapters'.
+    /// The languages the course speaks: its own, its chapters' and its translations'.
     pub fn languages(&self) -> BTreeSet<String> {
         self.chapters
             .iter()
             .map(|c| c.language.clone())
-            .chain([self.videofile.course.language.clone()])
+            .chain(self.videofile.course.languages.iter().cloned())
             .collect()
     }
 
@@ -429,7 +509,7 @@ impl Project {
             };
             report.outputs = written.iter().map(|p| relative(p)).collect();
             if outcome
-                .entry_of(NodeKind::CourseVideo, Address::Course)
+                .entry_of(NodeKind::CourseVideo, Address::Course(Edition::SOURCE))
                 .is_some()
             {
                 let video = outputs::course_base(&self.videofile).with_extension("mp4");
@@ -475,12 +555,12 @@ impl Project {
         let slides = outcome.plan.slide_count(slide.chapter);
         (slides > 0 && slide.slide >= slides).then(|| {
             let word = target.text.split(':').next().unwrap_or("audio");
-            let number = self.chapters[slide.chapter.0].number;
+            let number = self.chapters[slide.chapter.index].number;
             TargetError::new(
                 &target.text,
                 format!(
                     "chapter {} has {slides} slide{}, so there is no slide {}; ask for {word}:{number}/1{}",
-                    self.chapters[slide.chapter.0].id,
+                    self.chapters[slide.chapter.index].id,
                     if slides == 1 { "" } else { "s" },
                     slide.slide + 1,
                     if slides == 1 { String::new() } else { format!(" to {word}:{number}/{slides}") }

@@ -76,7 +76,9 @@ fn declared(kind: NodeKind) -> &'static [Declared] {
         fact("cues", Count { max: MAX_ITEMS }, false),
     ];
     const COURSE_VIDEO: &[Declared] = &[fact("seconds", Seconds { max: MAX_SECONDS }, false)];
+    const TRANSLATION: &[Declared] = &[fact("title", Text { max: 100_000 }, true)];
     match kind {
+        NodeKind::Translation => TRANSLATION,
         NodeKind::Chapter | NodeKind::Picture | NodeKind::CourseSubtitles => &[],
         NodeKind::Script => SCRIPT,
         NodeKind::Audio => AUDIO,

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cache::{ActionEntry, Store, StoreError, folders, io_error};
+use crate::cache::{ActionEntry, Store, StoreError, folders, io_error, memo};
 use crate::record::report::NodeState;
 use crate::record::report::Report;
 use crate::sys::digest::Digest;
@@ -129,6 +129,13 @@ pub fn collect(
     let mut kept: Vec<ActionEntry> = Vec::new();
     let mut shelves = Shelves::default();
     entries(store, &mut shelves);
+    // A translation kept keeps the segments it was made of, however long ago they were paid for.
+    let segments: Vec<Digest> = (shelves.entries.iter())
+        .filter_map(|(_, entry)| entry.as_ref())
+        .filter(|entry| live.contains(&entry.key))
+        .flat_map(|entry| memo::segments_of(entry).collect::<Vec<_>>())
+        .collect();
+    live.extend(segments);
     for path in &shelves.debris {
         remove(path, dry_run, &mut summary.removed_files)?;
     }

@@ -8,6 +8,7 @@ pub mod folders;
 pub mod gc;
 pub mod index;
 mod listing;
+pub mod memo;
 pub mod remote;
 pub mod verify;
 

@@ -1,11 +1,11 @@
 //! `vbuild cache verify`: checks the whole local cache (its folders, every blob against its hash, every
-//! action entry against its kind's outputs and its blobs) and, with `--repair`, removes what is damaged, so
-//! that the next build runs exactly the nodes whose results were lost.
+//! action entry against its kind's outputs and its blobs, every remembered segment as one) and, with
+//! `--repair`, removes what is damaged, so that the next build runs exactly the nodes whose results were lost.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::cache::{ActionEntry, Store, StoreError, folders, io_error};
+use crate::cache::{ActionEntry, Store, StoreError, folders, io_error, memo};
 use crate::graph::node::NodeKind;
 use crate::sys::digest::Digest;
 use crate::sys::fs::remove_any;
@@ -142,6 +142,9 @@ fn check_entry(store: &Store, path: &Path, key: &Digest) -> Result<(), String> {
         .map_err(|err| format!("unreadable entry: {err}"))?;
     if entry.key != *key {
         return Err(format!("it says it is entry {}", entry.key.short()));
+    }
+    if entry.node == memo::NODE {
+        return memo::check(&entry);
     }
     let Some(kind) = NodeKind::of_node(&entry.node) else {
         return Err(format!("node {:?} is of no known kind", entry.node));

@@ -72,6 +72,9 @@ pub struct BuildArgs {
     /// What to build (default: course); see TARGET below, or `vbuild targets`.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Build only the editions in LANG (repeatable), of a course with `[course] languages`: `--language fr`.
+    #[arg(long = "language", value_name = "LANG")]
+    pub languages: Vec<String>,
     /// Run N local jobs at once (default: the number of cores); cloud requests are bounded by each
     /// provider's concurrency instead.
     #[arg(short = 'j', long = "jobs", value_name = "N")]
@@ -251,6 +254,7 @@ impl BuildArgs {
     pub fn any(&self) -> bool {
         let BuildArgs {
             targets,
+            languages,
             jobs,
             dry_run,
             keep_going,
@@ -259,6 +263,7 @@ impl BuildArgs {
             metrics_file,
         } = self;
         !targets.is_empty()
+            || !languages.is_empty()
             || jobs.is_some()
             || *dry_run
             || *keep_going

@@ -58,7 +58,7 @@ pub(super) fn build(
         dry_run: args.dry_run,
         keep_going: args.keep_going || args.dry_run,
         targets: project
-            .targets(&args.targets)
+            .targets(&args.targets, &args.languages)
             .map_err(|err| suggest_command(err, &commands))?,
         shard: args.shard,
         always: args.always_make,
@@ -196,6 +196,7 @@ pub(super) mod tests {
     pub(in crate::cli) fn args(targets: &[&str]) -> BuildArgs {
         BuildArgs {
             targets: targets.iter().map(|t| t.to_string()).collect(),
+            languages: Vec::new(),
             jobs: Some(2),
             dry_run: false,
             keep_going: false,

@@ -17,7 +17,7 @@ fn look(project: &Project, targets: &[String]) -> Result<Options, Error> {
         jobs: 1,
         dry_run: true,
         keep_going: true,
-        targets: project.targets(targets)?,
+        targets: project.targets(targets, &[])?,
         shard: None,
         always: false,
         slide_pictures: false,

@@ -41,6 +41,8 @@ pub enum Read {
     WithS3,
     /// With an `http(s)://` remote cache.
     WithHttp,
+    /// When `[course] languages` lists more than the sources' language.
+    WithLanguages,
 }
 
 impl Key {
@@ -56,6 +58,7 @@ impl Key {
             Read::Always => None,
             Read::WithCloud => {
                 let provider = match self.section {
+                    "translate" => &videofile.translate.provider,
                     "script" => &videofile.script.provider,
                     "images" => &videofile.images.provider,
                     _ => &videofile.speech.provider,
@@ -72,6 +75,8 @@ impl Key {
                 .then(|| "read with an s3:// remote".to_string()),
             Read::WithHttp => (!remote.is_some_and(|r| r.starts_with("http")))
                 .then(|| "read with an http(s):// remote".to_string()),
+            Read::WithLanguages => (videofile.course.languages.len() < 2)
+                .then(|| "read when [course] languages lists more than one".to_string()),
         }
     }
 }
@@ -174,6 +179,13 @@ pub const KEYS: &[Key] = &[
     ),
     key(
         "course",
+        "languages",
+        "",
+        "the languages to build, the sources' first: [\"en\", \"fr\"] (default: language alone)",
+        |v| texts(&v.course.languages),
+    ),
+    key(
+        "course",
         "output",
         "\"out\"",
         "output folder inside the project (a profile's own folder under it)",
@@ -213,6 +225,56 @@ pub const KEYS: &[Key] = &[
         "[\"srt\", \"vtt\"]",
         "which subtitle files to write",
         |v| texts(v.video.subtitles.iter().map(|f| f.extension())),
+    ),
+    key_read(
+        Read::WithLanguages,
+        key(
+            "translate",
+            "provider",
+            "\"none\"",
+            "a [providers.NAME] chat provider that translates the other languages",
+            |v| text(&v.translate.provider),
+        ),
+    ),
+    key_read(
+        Read::WithLanguages,
+        key(
+            "translate",
+            "model",
+            "",
+            "the translating model (default: the provider's)",
+            |v| text(&v.translate.model),
+        ),
+    ),
+    key_read(
+        Read::WithLanguages,
+        key(
+            "translate",
+            "glossary",
+            "[]",
+            "terms never translated, e.g. [\"vbuild\", \"Videofile\"]",
+            |v| texts(&v.translate.glossary),
+        ),
+    ),
+    key_read(
+        Read::WithLanguages,
+        key(
+            "translate",
+            "batch",
+            "40",
+            "segments per request, 1-500",
+            |v| int(v.translate.batch),
+        ),
+    ),
+    key_read(
+        Read::WithLanguages,
+        key(
+            "translate",
+            "max_attempts",
+            "3",
+            "requests per batch, the first and its repairs, 1-10",
+            |v| int(v.translate.max_attempts),
+        ),
     ),
     key(
         "script",

@@ -167,6 +167,7 @@ pub struct Videofile {
     pub project_dir: PathBuf,
     pub course: Course,
     pub video: Video,
+    pub translate: Translate,
     pub script: Script,
     pub speech: Speech,
     pub images: Images,
@@ -191,6 +192,8 @@ pub struct Course {
     pub title: String,
     /// The lecture's language (BCP 47, e.g. `en`, `fr-CA`); a chapter may say it is in another.
     pub language: String,
+    /// The languages the course is built in: `language` first, then those it is translated into.
+    pub languages: Vec<String>,
     /// Files or glob patterns relative to the project folder, in order.
     pub sources: Vec<String>,
     /// How chapters are cut; `None`: at `##` headings in documents, one chapter per deck.
@@ -214,6 +217,21 @@ pub struct Video {
     /// The shortest time a slide is shown (a title card, a slide of code), in seconds.
     pub min_slide_seconds: f64,
     pub subtitles: Vec<SubtitleFormat>,
+}
+
+/// `[translate]`: how the course's other languages are made from its sources.
+#[derive(Debug, Clone)]
+pub struct Translate {
+    /// `none`, or the name of a `[providers.NAME]` chat provider.
+    pub provider: String,
+    /// The model of the provider.
+    pub model: String,
+    /// Terms never translated: they are sent as placeholders and come back as written.
+    pub glossary: Vec<String>,
+    /// Segments per request.
+    pub batch: u32,
+    /// Requests per batch before an invalid answer fails the node (the first plus repairs).
+    pub max_attempts: u32,
 }
 
 /// `[script]`: how chapters become slide scripts.
@@ -368,6 +386,7 @@ impl Videofile {
     /// The provider `section` names.
     pub fn provider_of(&self, section: Section) -> &str {
         match section {
+            Section::Translate => &self.translate.provider,
             Section::Script => &self.script.provider,
             Section::Speech => &self.speech.provider,
             Section::Images => &self.images.provider,
@@ -377,6 +396,7 @@ impl Videofile {
     /// The model `section` names (for cloud providers).
     pub fn model_of(&self, section: Section) -> &str {
         match section {
+            Section::Translate => &self.translate.model,
             Section::Script => &self.script.model,
             Section::Speech => &self.speech.model,
             Section::Images => &self.images.model,

@@ -22,6 +22,8 @@ pub(super) struct RawVideofile {
     #[serde(default)]
     pub(super) video: RawVideo,
     #[serde(default)]
+    pub(super) translate: RawTranslate,
+    #[serde(default)]
     pub(super) script: RawScript,
     #[serde(default)]
     pub(super) speech: RawSpeech,
@@ -57,6 +59,7 @@ pub(super) struct RawCourse {
     pub(super) title: Option<Spanned<String>>,
     #[serde(default = "default_language")]
     pub(super) language: Spanned<String>,
+    pub(super) languages: Option<Spanned<Vec<String>>>,
     pub(super) sources: Spanned<Vec<String>>,
     pub(super) split: Option<RawSplit>,
     pub(super) dialect: Option<Spanned<String>>,
@@ -223,6 +226,28 @@ impl Default for RawSpeech {
 
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub(super) struct RawTranslate {
+    pub(super) provider: Spanned<String>,
+    pub(super) model: Option<String>,
+    pub(super) glossary: Vec<String>,
+    pub(super) batch: Spanned<i64>,
+    pub(super) max_attempts: Spanned<i64>,
+}
+
+impl Default for RawTranslate {
+    fn default() -> Self {
+        RawTranslate {
+            provider: unspanned(default_of("translate.provider")),
+            model: None,
+            glossary: Vec::new(),
+            batch: unspanned(default_of("translate.batch")),
+            max_attempts: unspanned(default_of("translate.max_attempts")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub(super) struct RawImages {
     pub(super) provider: Spanned<String>,
     pub(super) theme: Theme,
@@ -264,10 +289,11 @@ pub(super) struct RawProvider {
 }
 
 /// The keys of the sections environment variables may set, read from the schema itself.
-pub(super) fn sections() -> [(&'static str, &'static [&'static str]); 6] {
+pub(super) fn sections() -> [(&'static str, &'static [&'static str]); 7] {
     [
         ("course", field_names::<RawCourse>()),
         ("video", field_names::<RawVideo>()),
+        ("translate", field_names::<RawTranslate>()),
         ("script", field_names::<RawScript>()),
         ("speech", field_names::<RawSpeech>()),
         ("images", field_names::<RawImages>()),

@@ -12,11 +12,11 @@ use toml::Spanned;
 use super::keys::default_of;
 use super::raw::{
     RawCache, RawCourse, RawImages, RawPronounce, RawProvider, RawScript, RawSpeech, RawSplit,
-    RawVideo, RawVideofile, sections, unspanned,
+    RawTranslate, RawVideo, RawVideofile, sections, unspanned,
 };
 use super::{
     CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, ProviderSettings, Script,
-    Speech, Video, Videofile,
+    Speech, Translate, Video, Videofile,
 };
 use crate::config::layers::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::graph::node::Section;
@@ -61,6 +61,7 @@ pub(super) fn parse(
     let course = course(&locate, raw_course, &project_dir, overrides, &origins)?;
     let video = video(&locate, &raw.video)?;
     let providers = validate_providers(&locate, raw.providers)?;
+    let translate = translate(&locate, raw.translate, &providers, &course.languages)?;
     let script = script(&locate, raw.script, &providers, &project_dir)?;
     let speech = speech(
         &locate,
@@ -88,6 +89,7 @@ pub(super) fn parse(
         project_dir,
         course,
         video,
+        translate,
         script,
         speech,
         images,
@@ -206,14 +208,112 @@ fn course(
             format!("[course] language = {language:?}: expected a BCP 47 tag such as \"en\", \"fr\" or \"pt-BR\""),
         ));
     }
+    let (language, languages) = languages(locate, &course, language, origins)?;
     Ok(Course {
         title,
         language,
+        languages,
         sources: course.sources.into_inner(),
         split: course.split.and_then(RawSplit::named),
         dialect,
         output: profile_output,
         currency,
+    })
+}
+
+/// `[course] languages`: BCP 47 tags, each once, the sources' language first (it is `language`, which
+/// they set when `language` is not given). Returns the sources' language and the list.
+fn languages(
+    locate: &Locator,
+    course: &RawCourse,
+    language: String,
+    origins: &BTreeMap<String, Origin>,
+) -> Result<(String, Vec<String>), ConfigError> {
+    let Some(listed) = &course.languages else {
+        return Ok((language.clone(), vec![language]));
+    };
+    let error =
+        |message: String| locate.error(&listed.span(), format!("[course] languages: {message}"));
+    let tags: Vec<String> = listed
+        .get_ref()
+        .iter()
+        .map(|t| t.trim().to_string())
+        .collect();
+    let Some(first) = tags.first() else {
+        return Err(error(
+            "name at least the sources' language, e.g. [\"en\", \"fr\"]".into(),
+        ));
+    };
+    for (i, tag) in tags.iter().enumerate() {
+        if !crate::lecture::language::is_language_tag(tag) {
+            return Err(error(format!(
+                "{tag:?} is not a BCP 47 tag such as \"en\", \"fr\" or \"pt-BR\""
+            )));
+        }
+        if tags[..i].iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            return Err(error(format!("{tag:?} is listed twice")));
+        }
+    }
+    if origins.contains_key("course.language") && !first.eq_ignore_ascii_case(&language) {
+        return Err(error(format!(
+            "the first is the sources' language, {first:?}, but [course] language = {language:?}; \
+             list {language:?} first or leave language out"
+        )));
+    }
+    Ok((first.clone(), tags))
+}
+
+/// `[translate]`: a chat provider whenever the course has more than one language, and its batches.
+fn translate(
+    locate: &Locator,
+    translate: RawTranslate,
+    providers: &BTreeMap<String, ProviderSettings>,
+    languages: &[String],
+) -> Result<Translate, ConfigError> {
+    let api = check_provider(
+        locate,
+        providers,
+        Section::Translate,
+        &translate.provider,
+        &["none"],
+    )?;
+    if languages.len() > 1 && api.is_none() {
+        return Err(locate.error(
+            &translate.provider.span(),
+            format!(
+                "[course] languages lists {}: [translate] provider must name a [providers.NAME] chat \
+                 provider (OpenAI, or a local Ollama or vLLM through api = \"openai\") to translate into {}",
+                languages.join(", "),
+                languages[1..].join(", ")
+            ),
+        ));
+    }
+    let batch = check_range(locate, "translate", "batch", &translate.batch, 1..=500)?;
+    let max_attempts = check_range(
+        locate,
+        "translate",
+        "max_attempts",
+        &translate.max_attempts,
+        1..=10,
+    )?;
+    let mut glossary: Vec<String> = translate
+        .glossary
+        .iter()
+        .map(|term| term.trim().to_string())
+        .filter(|term| !term.is_empty())
+        .collect();
+    // The longest first, so that a term inside another is never cut out of it.
+    glossary.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    glossary.dedup();
+    Ok(Translate {
+        provider: translate.provider.into_inner(),
+        model: translate.model.unwrap_or_else(|| {
+            api.map_or("", |api| api.default_model(Section::Translate))
+                .into()
+        }),
+        glossary,
+        batch,
+        max_attempts,
     })
 }
 

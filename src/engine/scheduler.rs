@@ -216,6 +216,8 @@ enum Work {
 /// Finished nodes' entries and the parsed scripts: what a preparing node reads.
 struct Board<'s> {
     states: &'s States,
+    plan: &'s Plan,
+    /// By [`Plan::slot`].
     scripts: &'s [Option<Script>],
 }
 
@@ -228,7 +230,7 @@ impl Finished for Board<'_> {
     }
 
     fn script(&self, chapter: ChapterId) -> &Script {
-        self.scripts[chapter.0]
+        self.scripts[self.plan.slot(chapter)]
             .as_ref()
             .expect("scripts are read after their node finished")
     }
@@ -246,6 +248,7 @@ struct Scheduler<'a> {
     targets: Targets,
     plan: Plan,
     states: States,
+    /// Each chapter's script once read, by [`Plan::slot`].
     scripts: Vec<Option<Script>>,
     /// Nodes whose inputs are all finished, to be looked up.
     ready: VecDeque<NodeIndex>,
@@ -275,21 +278,28 @@ impl<'a> Scheduler<'a> {
         progress: &'a Progress,
         has_remote: bool,
     ) -> Scheduler<'a> {
-        let targets = Targets::new(if options.shard.is_some() {
-            vec![Shard::target()]
-        } else if options.targets.is_empty() {
-            vec![Target::course()]
-        } else {
-            options.targets.clone()
-        });
         let pictures = ctx
             .videofile
             .providers
             .contains_key(&ctx.videofile.images.provider);
         let plan = Plan::new(
             ctx.chapters.iter().map(|c| c.id.clone()).collect(),
+            ctx.videofile.course.languages.clone(),
             pictures,
         );
+        // A shard, or a build of no target in particular, takes in every edition.
+        let everywhere = |target: Target| {
+            let plan = &plan;
+            plan.editions()
+                .map(move |e| target.in_edition(e, plan.language(e)))
+        };
+        let targets = Targets::new(if options.shard.is_some() {
+            everywhere(Shard::target()).collect()
+        } else if options.targets.is_empty() {
+            everywhere(Target::course()).collect()
+        } else {
+            options.targets.clone()
+        });
         let mut scheduler = Scheduler {
             ctx,
             store,
@@ -299,7 +309,7 @@ impl<'a> Scheduler<'a> {
             has_remote,
             targets,
             states: States::new(plan.graph.node_count()),
-            scripts: (0..ctx.chapters.len()).map(|_| None).collect(),
+            scripts: plan.chapters().map(|_| None).collect(),
             plan,
             ready: VecDeque::new(),
             pending: Vec::new(),
@@ -369,18 +379,19 @@ impl<'a> Scheduler<'a> {
     fn expected_slide_nodes(&self) -> Vec<usize> {
         let slides = self.last_keys.slides_by_chapter();
         let mut expanded = self.plan.clone();
-        for (chapter, source) in self.plan.chapters().zip(self.ctx.chapters) {
+        for chapter in self.plan.chapters() {
+            let source = &self.ctx.chapters[chapter.index];
             expanded.expand(
                 chapter,
                 slides.get(source.id.as_str()).copied().unwrap_or(0),
             );
         }
         let needed = expanded.needed(&self.targets);
-        let mut expected = vec![0; self.ctx.chapters.len()];
+        let mut expected = vec![0; self.plan.chapters().count()];
         for node in expanded.graph.node_indices() {
             let n = expanded.graph[node];
             if let (Some(slide), true) = (n.at.slide(), needed[node.index()]) {
-                expected[slide.chapter.0] += 1;
+                expected[self.plan.slot(slide.chapter)] += 1;
             }
         }
         expected
@@ -446,7 +457,7 @@ impl<'a> Scheduler<'a> {
                 }
             }
         }
-        self.expected_left -= self.expected[chapter.0];
+        self.expected_left -= self.expected[self.plan.slot(chapter)];
         self.show_total();
     }
 
@@ -565,6 +576,7 @@ impl<'a> Scheduler<'a> {
     fn prepare(&self, node: NodeIndex) -> Prepared {
         let board = Board {
             states: &self.states,
+            plan: &self.plan,
             scripts: &self.scripts,
         };
         steps::prepare(&self.plan, node, self.ctx, &board)
@@ -637,7 +649,7 @@ impl<'a> Scheduler<'a> {
     fn cached(&mut self, node: NodeIndex, entry: ActionEntry) {
         if let Some(chapter) = self.expanding(node) {
             match self.read_script(&entry, chapter) {
-                Ok(script) => self.scripts[chapter.0] = Some(script),
+                Ok(script) => self.scripts[self.plan.slot(chapter)] = Some(script),
                 Err(error) => {
                     log::warn!(
                         node = self.plan.name(node).as_str();
@@ -805,14 +817,15 @@ impl<'a> Scheduler<'a> {
         if let Some(chapter) = self.expanding(node)
             && let State::Done { entry, .. } = self.states.get(node)
         {
-            let read = match self.scripts[chapter.0].take() {
+            let slot = self.plan.slot(chapter);
+            let read = match self.scripts[slot].take() {
                 Some(script) => Ok(script),
                 None => self.read_script(entry, chapter),
             };
             match read {
                 Ok(script) => {
                     let added = self.plan.expand(chapter, script.slides.len());
-                    self.scripts[chapter.0] = Some(script);
+                    self.scripts[slot] = Some(script);
                     self.add_slides(chapter, &added);
                 }
                 Err(error) => {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use petgraph::graph::NodeIndex;
 
 use crate::cache::ActionEntry;
-use crate::graph::node::{Address, NodeKind};
+use crate::graph::node::{Address, Edition, NodeKind};
 use crate::graph::target::Target;
 use crate::sys::digest::Digest;
 
@@ -38,7 +38,7 @@ impl Shard {
     pub fn target() -> Target {
         Target {
             kinds: NodeKind::all().filter(|k| k.info().shardable).collect(),
-            at: Address::Course,
+            at: Address::Course(Edition::SOURCE),
             text: "shard".into(),
         }
     }

@@ -13,6 +13,8 @@ use serde::Serialize;
 pub enum NodeKind {
     /// A chapter's Markdown, parsed.
     Chapter,
+    /// A chapter's Markdown, parsed and translated into another of the course's languages.
+    Translation,
     /// A chapter's slide script.
     Script,
     /// One slide's narration audio.
@@ -44,6 +46,7 @@ pub enum Scope {
 /// The Videofile section whose `provider` does a kind's work (and is paid for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    Translate,
     Script,
     Speech,
     Images,
@@ -53,6 +56,7 @@ impl Section {
     /// The section's name in the Videofile: `script` for `[script]`.
     pub fn key(self) -> &'static str {
         match self {
+            Section::Translate => "translate",
             Section::Script => "script",
             Section::Speech => "speech",
             Section::Images => "images",
@@ -90,6 +94,29 @@ pub struct KindInfo {
     pub needs_pictures: bool,
     /// Finishing a node of this kind tells how many slides its chapter has.
     pub expands: bool,
+    /// The editions it has nodes in: the source's, the translations, or all.
+    pub editions: Editions,
+}
+
+/// Which of the course's editions a kind has nodes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Editions {
+    All,
+    /// The source's language only (the Markdown as written).
+    Source,
+    /// The other languages only (the Markdown translated).
+    Translated,
+}
+
+impl Editions {
+    /// True when a kind of these editions has nodes in `edition`.
+    pub fn has(self, edition: Edition) -> bool {
+        match self {
+            Editions::All => true,
+            Editions::Source => edition.is_source(),
+            Editions::Translated => !edition.is_source(),
+        }
+    }
 }
 
 const fn row(kind: NodeKind, name: &'static str, scope: Scope) -> KindInfo {
@@ -104,6 +131,7 @@ const fn row(kind: NodeKind, name: &'static str, scope: Scope) -> KindInfo {
         target: None,
         needs_pictures: false,
         expands: false,
+        editions: Editions::All,
     }
 }
 
@@ -112,15 +140,28 @@ const fn spelled(word: &'static str, builds: &'static str) -> Option<TargetSpell
 }
 
 /// Every kind, in the order of [`NodeKind`].
-pub const KINDS: [KindInfo; 10] = {
+pub const KINDS: [KindInfo; 11] = {
     use NodeKind::*;
     [
         KindInfo {
             outputs: &["chapter"],
+            editions: Editions::Source,
             ..row(Chapter, "chapter", Scope::Chapter)
         },
         KindInfo {
-            inputs: &[Chapter],
+            // It reads its chapter's source, as the chapter node does, not the source edition's node.
+            outputs: &["chapter"],
+            shardable: true,
+            provider: Some(Section::Translate),
+            target: spelled(
+                "translation",
+                "a chapter's translation, in a course of several languages",
+            ),
+            editions: Editions::Translated,
+            ..row(Translation, "translation", Scope::Chapter)
+        },
+        KindInfo {
+            inputs: &[Chapter, Translation],
             outputs: &["script"],
             shardable: true,
             provider: Some(Section::Script),
@@ -240,9 +281,37 @@ impl NodeKind {
     }
 }
 
-/// A chapter, by its place in the course (0-based; shown 1-based).
+/// One language's build of the course: 0 is the language its sources are written in, the others are
+/// `[course] languages` after the first, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Edition(pub usize);
+
+impl Edition {
+    /// The edition of the sources' own language.
+    pub const SOURCE: Edition = Edition(0);
+
+    pub fn is_source(self) -> bool {
+        self == Edition::SOURCE
+    }
+}
+
+/// A chapter of one edition, by its place in the course (0-based; shown 1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ChapterId(pub usize);
+pub struct ChapterId {
+    pub edition: Edition,
+    /// Its place among the course's chapters: its source is `chapters[index]`.
+    pub index: usize,
+}
+
+impl ChapterId {
+    /// Chapter `index` of the source's edition.
+    pub fn source(index: usize) -> ChapterId {
+        ChapterId {
+            edition: Edition::SOURCE,
+            index,
+        }
+    }
+}
 
 /// A slide of a chapter, by its place in the chapter's script (0-based; shown 1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -254,7 +323,8 @@ pub struct SlideId {
 /// What a node belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Address {
-    Course,
+    /// An edition's course as a whole.
+    Course(Edition),
     Chapter(ChapterId),
     Slide(SlideId),
 }
@@ -262,16 +332,25 @@ pub enum Address {
 impl Address {
     pub fn scope(self) -> Scope {
         match self {
-            Address::Course => Scope::Course,
+            Address::Course(_) => Scope::Course,
             Address::Chapter(_) => Scope::Chapter,
             Address::Slide(_) => Scope::Slide,
+        }
+    }
+
+    /// The edition it is in.
+    pub fn edition(self) -> Edition {
+        match self {
+            Address::Course(edition) => edition,
+            Address::Chapter(chapter) => chapter.edition,
+            Address::Slide(slide) => slide.chapter.edition,
         }
     }
 
     /// The chapter it is in, if any.
     pub fn chapter(self) -> Option<ChapterId> {
         match self {
-            Address::Course => None,
+            Address::Course(_) => None,
             Address::Chapter(chapter) => Some(chapter),
             Address::Slide(slide) => Some(slide.chapter),
         }
@@ -288,7 +367,7 @@ impl Address {
     /// The address of `scope` that holds this one (`scope` no narrower than its own).
     pub fn within(self, scope: Scope) -> Address {
         match (scope, self.chapter()) {
-            (Scope::Course, _) | (_, None) => Address::Course,
+            (Scope::Course, _) | (_, None) => Address::Course(self.edition()),
             (Scope::Chapter, Some(chapter)) => Address::Chapter(chapter),
             (Scope::Slide, _) => self,
         }
@@ -317,7 +396,7 @@ impl Node {
 
 impl fmt::Display for ChapterId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0 + 1)
+        write!(f, "{}", self.index + 1)
     }
 }
 
@@ -343,13 +422,26 @@ mod tests {
 
     #[test]
     fn addresses_hold_what_is_inside_them() {
-        let chapter = ChapterId(1);
+        let chapter = ChapterId::source(1);
         let slide = Address::Slide(SlideId { chapter, slide: 2 });
-        assert!(Address::Course.holds(slide));
+        let course = Address::Course(Edition::SOURCE);
+        assert!(course.holds(slide));
         assert!(Address::Chapter(chapter).holds(slide));
-        assert!(!Address::Chapter(ChapterId(0)).holds(slide));
+        assert!(!Address::Chapter(ChapterId::source(0)).holds(slide));
         assert!(!slide.holds(Address::Chapter(chapter)));
         assert_eq!(slide.within(Scope::Chapter), Address::Chapter(chapter));
-        assert_eq!(slide.within(Scope::Course), Address::Course);
+        assert_eq!(slide.within(Scope::Course), course);
+        let translated = Address::Slide(SlideId {
+            chapter: ChapterId {
+                edition: Edition(1),
+                index: 1,
+            },
+            slide: 2,
+        });
+        assert!(!course.holds(translated) && !Address::Chapter(chapter).holds(translated));
+        assert_eq!(
+            translated.within(Scope::Course),
+            Address::Course(Edition(1))
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::graph::node::{Address, ChapterId, Node, NodeKind, Scope, SlideId};
+use crate::graph::node::{Address, ChapterId, Edition, Node, NodeKind, Scope, SlideId};
 use crate::graph::target::Targets;
 
 /// The build graph.
@@ -20,43 +20,49 @@ pub struct Plan {
     /// Every node's index, by kind and address.
     index: HashMap<Node, NodeIndex>,
     chapter_ids: Vec<String>,
-    /// Each chapter's slide count, 0 until its script is known.
+    /// The language of each edition: the sources' first, then the translations'.
+    languages: Vec<String>,
+    /// Each chapter's slide count, 0 until its script is known, by [`Plan::slot`].
     slide_counts: Vec<usize>,
     /// The kinds this course has nodes of.
     kinds: Vec<NodeKind>,
 }
 
 impl Plan {
-    /// The first-stage graph of a course whose chapters have ids `chapter_ids`; `pictures` when a cloud
-    /// provider draws a picture per slide.
-    pub fn new(chapter_ids: Vec<String>, pictures: bool) -> Plan {
+    /// The first-stage graph of a course whose chapters have ids `chapter_ids`, built in `languages` (the
+    /// sources' first); `pictures` when a cloud provider draws a picture per slide.
+    pub fn new(chapter_ids: Vec<String>, languages: Vec<String>, pictures: bool) -> Plan {
+        assert!(!languages.is_empty(), "a course has its sources' language");
         let kinds = NodeKind::all()
             .filter(|k| pictures || !k.info().needs_pictures)
             .collect();
         let mut plan = Plan {
             graph: DiGraph::new(),
             index: HashMap::new(),
-            slide_counts: vec![0; chapter_ids.len()],
+            slide_counts: vec![0; chapter_ids.len() * languages.len()],
             chapter_ids,
+            languages,
             kinds,
         };
-        for kind in plan.kinds_of(Scope::Course) {
-            plan.add(Node::new(kind, Address::Course));
-        }
-        for chapter in plan.chapters().collect::<Vec<_>>() {
-            for kind in plan.kinds_of(Scope::Chapter) {
-                plan.add(Node::new(kind, Address::Chapter(chapter)));
+        for edition in plan.editions() {
+            for kind in plan.kinds_of(Scope::Course, edition) {
+                plan.add(Node::new(kind, Address::Course(edition)));
+            }
+            for chapter in plan.chapters_of(edition) {
+                for kind in plan.kinds_of(Scope::Chapter, edition) {
+                    plan.add(Node::new(kind, Address::Chapter(chapter)));
+                }
             }
         }
         plan
     }
 
-    /// The kinds of `scope` this course has, in table order.
-    fn kinds_of(&self, scope: Scope) -> Vec<NodeKind> {
+    /// The kinds of `scope` this course has in `edition`, in table order.
+    fn kinds_of(&self, scope: Scope, edition: Edition) -> Vec<NodeKind> {
         self.kinds
             .iter()
             .copied()
-            .filter(|k| k.scope() == scope)
+            .filter(|k| k.scope() == scope && k.info().editions.has(edition))
             .collect()
     }
 
@@ -84,7 +90,7 @@ impl Plan {
     }
 
     /// The nodes of `kind` already in the graph that belong with `at`: the one around it or at it, or every
-    /// one inside it.
+    /// one inside it (always of its own edition).
     fn related(&self, kind: NodeKind, at: Address) -> Vec<NodeIndex> {
         if kind.scope() <= at.scope() {
             return self
@@ -93,7 +99,7 @@ impl Plan {
                 .collect();
         }
         let chapters: Vec<ChapterId> = match at {
-            Address::Course => self.chapters().collect(),
+            Address::Course(edition) => self.chapters_of(edition).collect(),
             Address::Chapter(chapter) => vec![chapter],
             Address::Slide(_) => Vec::new(),
         };
@@ -110,10 +116,11 @@ impl Plan {
     /// Adds the per-slide nodes of `chapter` once its script, with `slide_count` slides, is known.
     pub fn expand(&mut self, chapter: ChapterId, slide_count: usize) -> Vec<NodeIndex> {
         let mut added = Vec::new();
+        let slot = self.slot(chapter);
         for slide in 0..slide_count {
-            self.slide_counts[chapter.0] = slide + 1;
+            self.slide_counts[slot] = slide + 1;
             let at = Address::Slide(SlideId { chapter, slide });
-            for kind in self.kinds_of(Scope::Slide) {
+            for kind in self.kinds_of(Scope::Slide, chapter.edition) {
                 added.push(self.add(Node::new(kind, at)));
             }
         }
@@ -150,35 +157,59 @@ impl Plan {
         self.index.get(&Node { kind, at }).copied()
     }
 
-    /// The course's chapters.
+    /// The course's editions: the sources' language first.
+    pub fn editions(&self) -> impl Iterator<Item = Edition> + use<> {
+        (0..self.languages.len()).map(Edition)
+    }
+
+    /// The language `edition` is in.
+    pub fn language(&self, edition: Edition) -> &str {
+        &self.languages[edition.0]
+    }
+
+    /// The chapters of every edition.
     pub fn chapters(&self) -> impl Iterator<Item = ChapterId> + use<> {
-        (0..self.chapter_ids.len()).map(ChapterId)
+        let count = self.chapter_ids.len();
+        self.editions()
+            .flat_map(move |edition| (0..count).map(move |index| ChapterId { edition, index }))
+    }
+
+    /// The chapters of `edition`.
+    pub fn chapters_of(&self, edition: Edition) -> impl Iterator<Item = ChapterId> + use<> {
+        (0..self.chapter_ids.len()).map(move |index| ChapterId { edition, index })
+    }
+
+    /// Where `chapter` is in lists of every edition's chapters, in the order of [`Plan::chapters`].
+    pub fn slot(&self, chapter: ChapterId) -> usize {
+        chapter.edition.0 * self.chapter_ids.len() + chapter.index
     }
 
     /// The slides of `chapter` known so far (none until its script is known).
     pub fn slides(&self, chapter: ChapterId) -> impl Iterator<Item = SlideId> + use<> {
-        (0..self.slide_counts[chapter.0]).map(move |slide| SlideId { chapter, slide })
+        (0..self.slide_count(chapter)).map(move |slide| SlideId { chapter, slide })
     }
 
     /// How many slides `chapter` has (0 until its script is known).
     pub fn slide_count(&self, chapter: ChapterId) -> usize {
-        self.slide_counts[chapter.0]
+        self.slide_counts[self.slot(chapter)]
     }
 
-    /// The node's readable name, e.g. `script:02-gradient-descent` or `clip:02-gradient-descent/03`.
+    /// The node's readable name, e.g. `script:02-gradient-descent` or `clip:02-gradient-descent/03`; a
+    /// translation's nodes carry their language after the kind: `clip@fr:02-gradient-descent/03`.
     pub fn name(&self, index: NodeIndex) -> String {
         let node = self.graph[index];
+        let kind = match node.at.edition() {
+            edition if edition.is_source() => node.kind.name().to_string(),
+            edition => format!("{}@{}", node.kind.name(), self.language(edition)),
+        };
         match node.at {
             Address::Slide(SlideId { chapter, slide }) => format!(
-                "{}:{}/{:02}",
-                node.kind.name(),
-                self.chapter_ids[chapter.0],
+                "{kind}:{}/{:02}",
+                self.chapter_ids[chapter.index],
                 slide + 1
             ),
-            Address::Chapter(chapter) => {
-                format!("{}:{}", node.kind.name(), self.chapter_ids[chapter.0])
-            }
-            Address::Course => node.kind.name().to_string(),
+            Address::Chapter(chapter) => format!("{kind}:{}", self.chapter_ids[chapter.index]),
+            Address::Course(_) => kind,
         }
     }
 
@@ -187,7 +218,7 @@ impl Plan {
         self.graph[index]
             .at
             .chapter()
-            .map(|c| self.chapter_ids[c.0].as_str())
+            .map(|c| self.chapter_ids[c.index].as_str())
     }
 }
 
@@ -197,19 +228,26 @@ mod tests {
     use petgraph::Direction::Incoming;
     use petgraph::algo::is_cyclic_directed;
 
+    fn en() -> Vec<String> {
+        vec!["en".into()]
+    }
+
     fn ids(n: usize) -> Vec<String> {
         (1..=n).map(|number| format!("{number:02}-c")).collect()
     }
 
     #[test]
     fn expansion_adds_three_nodes_per_slide_and_stays_acyclic() {
-        let mut plan = Plan::new(ids(2), false);
+        let mut plan = Plan::new(ids(2), en(), false);
         assert_eq!(plan.graph.node_count(), 2 + 2 * 4);
-        let added = plan.expand(ChapterId(1), 3);
+        let added = plan.expand(ChapterId::source(1), 3);
         assert_eq!(added.len(), 9);
         assert!(!is_cyclic_directed(&plan.graph));
         let video = plan
-            .node(NodeKind::ChapterVideo, Address::Chapter(ChapterId(1)))
+            .node(
+                NodeKind::ChapterVideo,
+                Address::Chapter(ChapterId::source(1)),
+            )
             .unwrap();
         // The script, the three clips and the three slides' speech.
         assert_eq!(plan.graph.neighbors_directed(video, Incoming).count(), 7);
@@ -217,7 +255,7 @@ mod tests {
             .node(
                 NodeKind::Clip,
                 Address::Slide(SlideId {
-                    chapter: ChapterId(1),
+                    chapter: ChapterId::source(1),
                     slide: 2,
                 }),
             )
@@ -237,21 +275,23 @@ mod tests {
 
     #[test]
     fn pictures_are_read_by_their_slides_images_only_when_the_course_draws_them() {
-        let mut plan = Plan::new(ids(1), true);
-        plan.expand(ChapterId(0), 2);
+        let mut plan = Plan::new(ids(1), en(), true);
+        plan.expand(ChapterId::source(0), 2);
         assert_eq!(plan.graph.node_count(), 2 + 4 + 2 * 4);
         let at = Address::Slide(SlideId {
-            chapter: ChapterId(0),
+            chapter: ChapterId::source(0),
             slide: 1,
         });
         let image = plan.node(NodeKind::Image, at).unwrap();
         let picture = plan.node(NodeKind::Picture, at).unwrap();
         assert!(plan.graph.contains_edge(picture, image));
-        let course = plan.node(NodeKind::CourseVideo, Address::Course).unwrap();
+        let course = plan
+            .node(NodeKind::CourseVideo, Address::Course(Edition::SOURCE))
+            .unwrap();
         assert_eq!(plan.graph.neighbors_directed(course, Incoming).count(), 1);
         assert!(plan.node(NodeKind::Picture, at).is_some());
         assert!(
-            Plan::new(ids(1), false)
+            Plan::new(ids(1), en(), false)
                 .node(NodeKind::Picture, at)
                 .is_none()
         );
@@ -260,7 +300,8 @@ mod tests {
     #[test]
     fn every_kind_with_a_target_plans_its_nodes_in_every_spelling() {
         let c = crate::graph::target::tests::chapters();
-        let mut plan = Plan::new(c.iter().map(|c| c.id.clone()).collect(), true);
+        let languages = vec!["en".to_string(), "fr".to_string()];
+        let mut plan = Plan::new(c.iter().map(|c| c.id.clone()).collect(), languages, true);
         for chapter in plan.chapters().collect::<Vec<_>>() {
             plan.expand(chapter, 2);
         }
@@ -280,8 +321,14 @@ mod tests {
                 ],
             };
             for text in texts {
+                let edition = if row.editions.has(Edition::SOURCE) {
+                    Edition::SOURCE
+                } else {
+                    Edition(1)
+                };
                 let target = crate::graph::target::Target::parse(&text, &c)
-                    .unwrap_or_else(|e| panic!("{e}"));
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .in_edition(edition, "fr");
                 let needed = plan.needed(&Targets::new(vec![target]));
                 let planned = plan
                     .graph

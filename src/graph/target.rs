@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::graph::node::{Address, ChapterId, KINDS, Node, NodeKind, Scope, SlideId};
+use crate::graph::node::{Address, ChapterId, Edition, KINDS, Node, NodeKind, Scope, SlideId};
 use crate::lecture::ChapterSource;
 
 /// A target that does not name anything in this course (exit code 2 at the CLI).
@@ -137,8 +137,33 @@ impl Target {
     pub fn course() -> Target {
         Target {
             kinds: vec![NodeKind::CourseVideo, NodeKind::CourseSubtitles],
-            at: Address::Course,
+            at: Address::Course(Edition::SOURCE),
             text: "course".into(),
+        }
+    }
+
+    /// The same target in `edition`, whose language is `language`: `script@fr:2`.
+    pub fn in_edition(&self, edition: Edition, language: &str) -> Target {
+        let at = match self.at {
+            Address::Course(_) => Address::Course(edition),
+            Address::Chapter(chapter) => Address::Chapter(ChapterId { edition, ..chapter }),
+            Address::Slide(slide) => Address::Slide(SlideId {
+                chapter: ChapterId {
+                    edition,
+                    ..slide.chapter
+                },
+                ..slide
+            }),
+        };
+        let text = match self.text.split_once(':') {
+            _ if edition.is_source() => self.text.clone(),
+            Some((word, rest)) => format!("{word}@{language}:{rest}"),
+            None => format!("{}@{language}", self.text),
+        };
+        Target {
+            kinds: self.kinds.clone(),
+            at,
+            text,
         }
     }
 
@@ -167,7 +192,7 @@ impl Target {
             return Err(no_chapter(text, word, chapters));
         }
         let at = match rest {
-            None => Address::Course,
+            None => Address::Course(Edition::SOURCE),
             Some(rest) => {
                 let (chapter, slide) = match rest.split_once('/') {
                     Some((c, s)) => (c, Some(s)),
@@ -190,7 +215,7 @@ impl Target {
                 }
             }
         };
-        let kinds = kinds_spelled(word, at != Address::Course).ok_or_else(|| {
+        let kinds = kinds_spelled(word, at.scope() != Scope::Course).ok_or_else(|| {
             let names: Vec<String> = spellings().into_iter().map(|(s, _)| s).collect();
             // A near target word, or for a word on its own a near chapter too.
             let words = target_words();
@@ -230,7 +255,11 @@ impl Target {
     /// True when this target asks for per-slide nodes of `chapter`, which exist only once the chapter's
     /// slides are known: the node that tells them must run even before the nodes are known.
     pub fn needs_slides_of(&self, chapter: ChapterId) -> bool {
-        self.kinds.iter().any(|k| k.per_slide()) && self.at.chapter().is_none_or(|c| c == chapter)
+        let mine = match self.at.chapter() {
+            Some(c) => c == chapter,
+            None => self.at.edition() == chapter.edition,
+        };
+        self.kinds.iter().any(|k| k.per_slide()) && mine
     }
 }
 
@@ -299,7 +328,7 @@ fn find_chapter(selector: &str, chapters: &[ChapterSource]) -> Option<ChapterId>
             .iter()
             .position(|c| c.id == selector || slug_of(&c.id) == selector)
     };
-    position.map(ChapterId)
+    position.map(ChapterId::source)
 }
 
 #[cfg(test)]
@@ -341,17 +370,23 @@ pub(crate) mod tests {
             let target = Target::parse(text, &c).unwrap();
             assert_eq!(
                 (target.kinds.as_slice(), target.at),
-                (&[NodeKind::Script][..], Address::Chapter(ChapterId(1))),
+                (
+                    &[NodeKind::Script][..],
+                    Address::Chapter(ChapterId::source(1))
+                ),
                 "{text}"
             );
         }
         let audio = Target::parse("audio:1/3", &c).unwrap();
         let slide = |slide| SlideId {
-            chapter: ChapterId(0),
+            chapter: ChapterId::source(0),
             slide,
         };
         assert_eq!(audio.at, Address::Slide(slide(2)));
-        assert!(audio.needs_slides_of(ChapterId(0)) && !audio.needs_slides_of(ChapterId(1)));
+        assert!(
+            audio.needs_slides_of(ChapterId::source(0))
+                && !audio.needs_slides_of(ChapterId::source(1))
+        );
         assert!(audio.wants(&Node::new(NodeKind::Audio, Address::Slide(slide(2)))));
         assert!(!audio.wants(&Node::new(NodeKind::Audio, Address::Slide(slide(1)))));
     }
@@ -410,12 +445,15 @@ pub(crate) mod tests {
         let c = chapters();
         for text in ["2", "linear-regression", "02-linear-regression"] {
             let target = Target::parse(text, &c).unwrap();
-            assert_eq!(target.at, Address::Chapter(ChapterId(1)), "{text}");
+            assert_eq!(target.at, Address::Chapter(ChapterId::source(1)), "{text}");
             assert_eq!(
                 target.kinds,
                 [NodeKind::ChapterVideo, NodeKind::ChapterSubtitles]
             );
         }
-        assert_eq!(Target::parse("video", &c).unwrap().at, Address::Course);
+        assert_eq!(
+            Target::parse("video", &c).unwrap().at,
+            Address::Course(Edition::SOURCE)
+        );
     }
 }

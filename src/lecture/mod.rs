@@ -10,6 +10,7 @@ pub mod math;
 pub mod pronounce;
 pub mod script;
 pub mod sentences;
+pub mod translate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -73,12 +73,7 @@ impl Limits {
 /// Reads a language model's answer as a script and checks it against the schema and the limits; the errors
 /// are written to be sent back to the model in a repair prompt.
 pub fn validate(answer: &str, limits: Limits) -> Result<Script, Vec<String>> {
-    let json = answer
-        .trim()
-        .trim_start_matches("```json")
-        .trim_start_matches("```")
-        .trim_end_matches("```")
-        .trim();
+    let json = unfenced(answer);
     let script: Script = serde_json::from_str(json)
         .map_err(|e| vec![format!("the answer is not a valid script: {e}")])?;
     let errors = check(&script, limits);
@@ -87,6 +82,16 @@ pub fn validate(answer: &str, limits: Limits) -> Result<Script, Vec<String>> {
     } else {
         Err(errors)
     }
+}
+
+/// A model's JSON answer without the Markdown code fence a model may put around it.
+pub fn unfenced(answer: &str) -> &str {
+    answer
+        .trim()
+        .trim_start_matches("```json")
+        .trim_start_matches("```")
+        .trim_end_matches("```")
+        .trim()
 }
 
 /// What is wrong with `script` under `limits` (nothing when it is good): a script is checked whatever wrote

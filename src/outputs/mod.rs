@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::{Store, StoreError};
 use crate::config::Videofile;
 use crate::engine::Outcome;
-use crate::graph::node::{Address, ChapterId, NodeKind, SlideId};
+use crate::graph::node::{Address, ChapterId, Edition, NodeKind, SlideId};
 use crate::lecture::{ChapterSource, slug};
 use crate::sys::digest::Digest;
 use crate::sys::fs::write_atomic;
@@ -60,10 +60,16 @@ const SUBFOLDERS: [&str; 3] = ["chapters", "scripts", SLIDES];
 /// Checks that the folders vbuild makes inside the output folder are real folders or not there yet (call
 /// before any work): a link there is refused, never written through (its target is someone else's).
 pub fn check_folders(videofile: &Videofile) -> Result<(), OutputError> {
-    let out = videofile.output_dir();
-    SUBFOLDERS
-        .iter()
-        .try_for_each(|sub| own_folder(&out.join(sub)).map(drop))
+    for edition in editions(videofile) {
+        let dir = edition_dir(videofile, edition);
+        if !edition.is_source() {
+            own_folder(&dir)?;
+        }
+        for sub in SUBFOLDERS {
+            own_folder(&dir.join(sub))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `dir` is a real folder (true), or not there (false); an error for a link or a file in its place.
@@ -211,7 +217,28 @@ fn place(
 
 /// The course files' path without extension: `OUTPUT/<course-title-slug>`.
 pub fn course_base(videofile: &Videofile) -> PathBuf {
-    videofile.output_dir().join(slug(&videofile.course.title))
+    edition_base(videofile, Edition::SOURCE)
+}
+
+/// An edition's course files' path without extension: `OUTPUT/<course-title-slug>` for the sources'
+/// language, `OUTPUT/<language>/<course-title-slug>` for a translation's.
+fn edition_base(videofile: &Videofile, edition: Edition) -> PathBuf {
+    edition_dir(videofile, edition).join(slug(&videofile.course.title))
+}
+
+/// The folder an edition's outputs go to: the output folder for the sources' language, a folder named
+/// after its language inside it for a translation.
+pub fn edition_dir(videofile: &Videofile, edition: Edition) -> PathBuf {
+    let out = videofile.output_dir();
+    match edition {
+        Edition::SOURCE => out,
+        Edition(n) => out.join(&videofile.course.languages[n]),
+    }
+}
+
+/// The course's editions, the sources' language first.
+fn editions(videofile: &Videofile) -> impl Iterator<Item = Edition> {
+    (0..videofile.course.languages.len()).map(Edition)
 }
 
 /// A file a full build writes to the output folder, and the node output it is a copy of.
@@ -231,10 +258,9 @@ impl OutputFile {
     }
 }
 
-/// Every file a full build of the course writes, in order: each chapter's script, video and subtitles, then
-/// the course's video, subtitles and chapter marks.
+/// Every file a full build of the course writes, in order, edition by edition: each chapter's script, video
+/// and subtitles, then the course's video, subtitles and chapter marks.
 pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFile> {
-    let out = videofile.output_dir();
     let subtitles: Vec<&'static str> = videofile
         .video
         .subtitles
@@ -250,72 +276,79 @@ pub fn layout(videofile: &Videofile, chapters: &[ChapterSource]) -> Vec<OutputFi
             output,
         })
     };
-    for (index, chapter) in chapters.iter().enumerate() {
-        let at = Address::Chapter(ChapterId(index));
-        let scripts = out.join("scripts");
-        add(
-            scripts.join(format!("{}.json", chapter.id)),
-            NodeKind::Script,
-            at,
-            "script",
-        );
-        let base = out.join("chapters").join(&chapter.id);
+    for edition in editions(videofile) {
+        let out = edition_dir(videofile, edition);
+        for (index, chapter) in chapters.iter().enumerate() {
+            let at = Address::Chapter(ChapterId { edition, index });
+            let scripts = out.join("scripts");
+            add(
+                scripts.join(format!("{}.json", chapter.id)),
+                NodeKind::Script,
+                at,
+                "script",
+            );
+            let base = out.join("chapters").join(&chapter.id);
+            add(
+                base.with_extension("mp4"),
+                NodeKind::ChapterVideo,
+                at,
+                "layout",
+            );
+            for ext in &subtitles {
+                add(
+                    base.with_extension(ext),
+                    NodeKind::ChapterSubtitles,
+                    at,
+                    ext,
+                );
+            }
+        }
+        let base = edition_base(videofile, edition);
+        let course = Address::Course(edition);
         add(
             base.with_extension("mp4"),
-            NodeKind::ChapterVideo,
-            at,
+            NodeKind::CourseVideo,
+            course,
             "layout",
         );
         for ext in &subtitles {
             add(
                 base.with_extension(ext),
-                NodeKind::ChapterSubtitles,
-                at,
+                NodeKind::CourseSubtitles,
+                course,
                 ext,
             );
         }
-    }
-    let base = course_base(videofile);
-    add(
-        base.with_extension("mp4"),
-        NodeKind::CourseVideo,
-        Address::Course,
-        "layout",
-    );
-    for ext in &subtitles {
         add(
-            base.with_extension(ext),
+            base.with_extension("chapters.vtt"),
             NodeKind::CourseSubtitles,
-            Address::Course,
-            ext,
+            course,
+            "chapters",
         );
     }
-    add(
-        base.with_extension("chapters.vtt"),
-        NodeKind::CourseSubtitles,
-        Address::Course,
-        "chapters",
-    );
     files
 }
 
-/// The slide pictures of the chapters whose slides `outcome` knows: `OUTPUT/slides/CHAPTER/NN.png`.
+/// The slide pictures of the chapters whose slides `outcome` knows: `OUTPUT/slides/CHAPTER/NN.png` (under
+/// the language's folder for a translation).
 pub fn slide_files(
     videofile: &Videofile,
     chapters: &[ChapterSource],
     outcome: &Outcome,
 ) -> Vec<OutputFile> {
-    let slides = videofile.output_dir().join(SLIDES);
     let mut files = Vec::new();
-    for (index, chapter) in chapters.iter().enumerate() {
-        let id = ChapterId(index);
-        for slide in 0..outcome.plan.slide_count(id) {
-            files.push(OutputFile {
-                path: slide_path(&slides.join(&chapter.id), slide),
-                kind: NodeKind::Image,
-                at: Address::Slide(SlideId { chapter: id, slide }),
-                output: "slide",
-            });
+    for edition in editions(videofile) {
+        let slides = edition_dir(videofile, edition).join(SLIDES);
+        for (index, chapter) in chapters.iter().enumerate() {
+            let id = ChapterId { edition, index };
+            for slide in 0..outcome.plan.slide_count(id) {
+                files.push(OutputFile {
+                    path: slide_path(&slides.join(&chapter.id), slide),
+                    kind: NodeKind::Image,
+                    at: Address::Slide(SlideId { chapter: id, slide }),
+                    output: "slide",
+                });
+            }
         }
     }
     files
@@ -388,7 +421,8 @@ pub fn materialise(
         .into_iter()
         // Slide pictures are pruned only by builds that write them.
         .partition(|listed| {
-            belongs_here(&out, listed.path()) && (slides || !is_slide(&out, listed.path()))
+            belongs_here(videofile, listed.path())
+                && (slides || !is_slide(videofile, listed.path()))
         });
     let known: HashMap<&Path, &Written> = previous
         .iter()
@@ -445,10 +479,9 @@ pub fn clean(
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut removed = Vec::new();
     let mut left = Vec::new();
-    let out = videofile.output_dir();
     for listed in previous_outputs(videofile, store) {
         let path = listed.path().to_path_buf();
-        if !belongs_here(&out, &path) {
+        if !belongs_here(videofile, &path) {
             left.push(listed); // another profile's output folder: its own clean removes it
             continue;
         }
@@ -484,7 +517,9 @@ fn is_removable(videofile: &Videofile, path: &Path) -> bool {
     let Ok(parent) = parent.canonicalize() else {
         return false;
     };
-    let in_place = parent.strip_prefix(&out).is_ok_and(is_output_folder);
+    let in_place = parent
+        .strip_prefix(&out)
+        .is_ok_and(|inside| is_output_folder(videofile, inside));
     let named = Path::new(name)
         .extension()
         .is_some_and(|e| ["mp4", "srt", "vtt", "json", "png"].iter().any(|x| e == *x));
@@ -493,9 +528,12 @@ fn is_removable(videofile: &Videofile, path: &Path) -> bool {
 }
 
 /// True for the folders, relative to the output folder, where vbuild writes its outputs: the folder itself,
-/// `chapters`, `scripts` and a chapter's folder of slide pictures.
-fn is_output_folder(folder: &Path) -> bool {
-    let mut parts = folder.components();
+/// `chapters`, `scripts` and a chapter's folder of slide pictures, and the same in a translation's folder.
+fn is_output_folder(videofile: &Videofile, folder: &Path) -> bool {
+    let translated = videofile.course.languages[1..]
+        .iter()
+        .find_map(|language| folder.strip_prefix(language).ok());
+    let mut parts = translated.unwrap_or(folder).components();
     match (parts.next(), parts.next(), parts.next()) {
         (None, ..) => true,
         (Some(Component::Normal(name)), None, _) => name == "chapters" || name == "scripts",
@@ -504,16 +542,18 @@ fn is_output_folder(folder: &Path) -> bool {
     }
 }
 
-/// True when `path` is a slide picture of the output folder `out`.
-fn is_slide(out: &Path, path: &Path) -> bool {
-    path.strip_prefix(out.join(SLIDES)).is_ok()
+/// True when `path` is a slide picture of the output folder (of any edition).
+fn is_slide(videofile: &Videofile, path: &Path) -> bool {
+    editions(videofile)
+        .any(|edition| path.starts_with(edition_dir(videofile, edition).join(SLIDES)))
 }
 
-/// True when `path`, as listed, is an output of the output folder `out` (not of a profile's folder inside it).
-fn belongs_here(out: &Path, path: &Path) -> bool {
+/// True when `path`, as listed, is an output of the output folder (not of a profile's folder inside it).
+fn belongs_here(videofile: &Videofile, path: &Path) -> bool {
+    let out = videofile.output_dir();
     path.parent()
-        .and_then(|parent| parent.strip_prefix(out).ok())
-        .is_some_and(is_output_folder)
+        .and_then(|parent| parent.strip_prefix(&out).ok())
+        .is_some_and(|inside| is_output_folder(videofile, inside))
 }
 
 /// Removes one output file vbuild wrote, if it may (see [`is_removable`]), and the folders of the output

@@ -48,54 +48,70 @@ impl ScriptRequest {
         chapter_title: &str,
         chapter_text: &str,
     ) -> Result<(Script, Usage), ProviderError> {
-        let mut messages = vec![
-            json!({"role": "system", "content": "You answer with JSON only."}),
-            json!({"role": "user", "content": self.prompt(chapter_title, chapter_text)}),
-        ];
-        let mut usage = Usage::default();
-        let mut errors = Vec::new();
-        for attempt in 1..=self.max_attempts {
-            let body = json!({
-                "model": self.model,
-                "messages": messages,
-                "temperature": 0,
-                "response_format": {"type": "json_object"},
-            });
-            let response =
-                self.client
-                    .post("chat/completions", &Body::Json(body), "application/json")?;
-            usage.requests += u64::from(response.attempts);
-            let answer = Answer::parse(&self.client.name, "the chat answer", &response.body)?;
-            usage.input_tokens += answer.count("/usage/prompt_tokens");
-            usage.output_tokens += answer.count("/usage/completion_tokens");
-            let content = answer.text("/choices/0/message/content")?;
-            match script::validate(
-                content,
-                script::Limits::of_model(self.max_slides, self.max_bullets),
-            ) {
-                Ok(script) => return Ok((script, usage)),
-                Err(found) => {
-                    log::warn!(
-                        "{}: answer {attempt} is not a valid script: {}",
-                        self.client.name,
-                        found.join("; ")
-                    );
-                    messages.push(json!({"role": "assistant", "content": content}));
-                    messages.push(json!({"role": "user", "content": format!(
-                        "Your answer does not match the schema:\n- {}\nAnswer again with the corrected JSON only.",
-                        found.join("\n- ")
-                    )}));
-                    errors = found;
-                }
+        let limits = script::Limits::of_model(self.max_slides, self.max_bullets);
+        ask(
+            &self.client,
+            &self.model,
+            self.prompt(chapter_title, chapter_text),
+            self.max_attempts,
+            "script",
+            |content| script::validate(content, limits),
+        )
+    }
+}
+
+/// Sends `prompt` to a chat model for a JSON answer, and reads the answer with `read`; an answer `read` finds
+/// wrong gets a repair prompt with its errors, up to `max_attempts` requests in all. Returns what `read`
+/// made of the first good answer, with the tokens and requests used.
+pub fn ask<T>(
+    client: &Client,
+    model: &str,
+    prompt: String,
+    max_attempts: u32,
+    what: &str,
+    read: impl Fn(&str) -> Result<T, Vec<String>>,
+) -> Result<(T, Usage), ProviderError> {
+    let mut messages = vec![
+        json!({"role": "system", "content": "You answer with JSON only."}),
+        json!({"role": "user", "content": prompt}),
+    ];
+    let mut usage = Usage::default();
+    let mut errors = Vec::new();
+    for attempt in 1..=max_attempts {
+        let body = json!({
+            "model": model,
+            "messages": messages,
+            "temperature": 0,
+            "response_format": {"type": "json_object"},
+        });
+        let response = client.post("chat/completions", &Body::Json(body), "application/json")?;
+        usage.requests += u64::from(response.attempts);
+        let answer = Answer::parse(&client.name, "the chat answer", &response.body)?;
+        usage.input_tokens += answer.count("/usage/prompt_tokens");
+        usage.output_tokens += answer.count("/usage/completion_tokens");
+        let content = answer.text("/choices/0/message/content")?;
+        match read(content) {
+            Ok(read) => return Ok((read, usage)),
+            Err(found) => {
+                log::warn!(
+                    "{}: answer {attempt} is not a valid {what}: {}",
+                    client.name,
+                    found.join("; ")
+                );
+                messages.push(json!({"role": "assistant", "content": content}));
+                messages.push(json!({"role": "user", "content": format!(
+                    "Your answer does not match the schema:\n- {}\nAnswer again with the corrected JSON only.",
+                    found.join("\n- ")
+                )}));
+                errors = found;
             }
         }
-        Err(answer::error(
-            &self.client.name,
-            &format!(
-                "no valid script after {} attempts; last errors: {}",
-                self.max_attempts,
-                errors.join("; ")
-            ),
-        ))
     }
+    Err(answer::error(
+        &client.name,
+        &format!(
+            "no valid {what} after {max_attempts} attempts; last errors: {}",
+            errors.join("; ")
+        ),
+    ))
 }

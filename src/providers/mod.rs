@@ -13,6 +13,7 @@ pub mod outline;
 pub mod picture;
 pub mod piper;
 pub mod probes;
+pub mod translator;
 pub mod tts;
 pub mod voices;
 
@@ -113,6 +114,7 @@ impl Clients {
         require_keys: bool,
     ) -> Result<Clients, ConfigError> {
         let used = [
+            &videofile.translate.provider,
             &videofile.script.provider,
             &videofile.speech.provider,
             &videofile.images.provider,

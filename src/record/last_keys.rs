@@ -40,7 +40,8 @@ impl LastKeys {
     /// How many slides each chapter (by id) had when it was last built: its audio nodes.
     pub fn slides_by_chapter(&self) -> HashMap<&str, usize> {
         let mut slides = HashMap::new();
-        for name in self.keys.keys() {
+        // The sources' edition's: a translation's chapters have as many slides, or near enough to guess.
+        for name in self.keys.keys().filter(|name| !name.contains('@')) {
             if let Some((chapter, _)) = name
                 .strip_prefix("audio:")
                 .and_then(|rest| rest.rsplit_once('/'))

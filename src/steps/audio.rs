@@ -42,7 +42,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
     let mut signature = Signature::new(NodeKind::Audio, 1);
     signature.setting("format", audio::FORMAT);
     let speech = &vf.speech;
-    let language = &inputs.chapter(slide.chapter).language;
+    let language = inputs.language(slide.chapter);
     let speaker = ctx
         .tools
         .speakers

@@ -7,7 +7,7 @@ use crate::cache::Store;
 use crate::graph::node::ChapterId;
 use crate::graph::node::NodeKind;
 use crate::graph::signature::Signature;
-use crate::lecture::Chapter;
+use crate::lecture::{Chapter, ChapterSource};
 
 /// Writes the parsed chapter as JSON.
 struct ParsedChapter(Chapter);
@@ -15,6 +15,12 @@ struct ParsedChapter(Chapter);
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let source = inputs.chapter(chapter);
     let mut signature = Signature::new(NodeKind::Chapter, 4);
+    sign_source(&mut signature, source);
+    Prepared::new(signature, ParsedChapter(source.chapter.clone()))
+}
+
+/// Signs what a chapter is parsed from: its Markdown, the files it includes, how it was cut and read.
+pub fn sign_source(signature: &mut Signature, source: &ChapterSource) {
     signature
         .setting("split", source.split)
         .setting("dialect", source.dialect)
@@ -22,7 +28,6 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     for (path, hash) in &source.included {
         signature.input(&format!("included {path}"), hash);
     }
-    Prepared::new(signature, ParsedChapter(source.chapter.clone()))
 }
 
 impl Job for ParsedChapter {

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::chapter_subtitles::subtitle_files;
 use super::{Inputs, Job, Prepared, Produced, StepError, read_json, write};
 use crate::cache::Store;
-use crate::graph::node::{Address, NodeKind};
+use crate::graph::node::{Address, Edition, NodeKind};
 use crate::graph::signature::Signature;
 use crate::media::subtitles::{self, Cue};
 use crate::sys::digest::Digest;
@@ -24,20 +24,20 @@ struct ChapterCues {
     title: String,
 }
 
-pub fn prepare(inputs: &Inputs) -> Prepared {
+pub fn prepare(edition: Edition, inputs: &Inputs) -> Prepared {
     let chapters: Vec<ChapterCues> = inputs
-        .chapters()
+        .chapters(edition)
         .map(|chapter| {
             let entry = inputs.entry(NodeKind::ChapterSubtitles, Address::Chapter(chapter));
             ChapterCues {
                 cues: entry.output("cues").clone(),
                 seconds: entry.number("seconds"),
-                title: inputs.chapter(chapter).chapter.title.clone(),
+                title: inputs.title(chapter),
             }
         })
         .collect();
     let mut signature = Signature::new(NodeKind::CourseSubtitles, subtitles::VERSION);
-    for ((i, c), chapter) in chapters.iter().enumerate().zip(inputs.chapters()) {
+    for ((i, c), chapter) in chapters.iter().enumerate().zip(inputs.chapters(edition)) {
         signature.input_from(
             &format!("chapter {}", i + 1),
             inputs.name(NodeKind::ChapterSubtitles, Address::Chapter(chapter)),

@@ -32,7 +32,7 @@ pub fn prepare(at: SlideId, inputs: &Inputs) -> Prepared {
     let slide = inputs.slide(at);
     let content = slide::SlideContent {
         course_title: vf.course.title.clone(),
-        chapter_title: inputs.chapter(at.chapter).chapter.title.clone(),
+        chapter_title: inputs.title(at.chapter),
         title: slide.title.clone(),
         blocks: slide::SlideContent::from_script(&slide.content, &slide.bullets),
         number: at.slide + 1,

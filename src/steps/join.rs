@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{Inputs, Job, Prepared, Produced, StepError};
 use crate::cache::{Store, StoreError};
-use crate::graph::node::{Address, ChapterId, NodeKind};
+use crate::graph::node::{Address, ChapterId, Edition, NodeKind};
 use crate::graph::signature::Signature;
 use crate::media::audio::{self, AUDIO_RATE};
 use crate::media::join::{self, ChapterParts, Narration};
@@ -168,18 +168,18 @@ pub fn prepare_chapter(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     )
 }
 
-pub fn prepare_course(inputs: &Inputs) -> Prepared {
+pub fn prepare_course(edition: Edition, inputs: &Inputs) -> Prepared {
     let mut signature = Signature::new(NodeKind::CourseVideo, 4);
     signature.setting("joiner", join::SETTINGS);
     let mut chapters = Vec::new();
     let mut titles = Vec::new();
     let mut seconds = 0.0;
-    for (i, chapter) in inputs.chapters().enumerate() {
+    for (i, chapter) in inputs.chapters(edition).enumerate() {
         let at = Address::Chapter(chapter);
         let entry = inputs.entry(NodeKind::ChapterVideo, at);
         seconds += entry.number("seconds");
         let layout = entry.output("layout").clone();
-        let title = inputs.chapter(chapter).chapter.title.clone();
+        let title = inputs.title(chapter);
         signature
             .input_from(
                 &format!("chapter {}", i + 1),

@@ -12,6 +12,7 @@ mod image;
 mod join;
 mod picture;
 mod script;
+mod translation;
 
 pub use script::limits as script_limits;
 mod tools;
@@ -22,7 +23,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::cache::{ActionEntry, Store, StoreError, io_error};
 use crate::config::Videofile;
-use crate::graph::node::{Address, ChapterId, Node, NodeKind, Section, SlideId};
+use crate::graph::node::{Address, ChapterId, Edition, Node, NodeKind, Section, SlideId};
 use crate::graph::plan::Plan;
 use crate::graph::signature::Signature;
 use crate::lecture::script::{Script, Slide};
@@ -106,9 +107,40 @@ impl Inputs<'_> {
         self.plan.name(node)
     }
 
-    /// The chapter's source.
+    /// The chapter's source (in the sources' language, whatever the chapter's edition).
     pub fn chapter(&self, chapter: ChapterId) -> &ChapterSource {
-        &self.ctx.chapters[chapter.0]
+        &self.ctx.chapters[chapter.index]
+    }
+
+    /// The kind of the node that parses the chapter for its edition: the sources' `chapter`, or a
+    /// translation's `translation`.
+    pub fn parsed(&self, chapter: ChapterId) -> NodeKind {
+        if chapter.edition.is_source() {
+            NodeKind::Chapter
+        } else {
+            NodeKind::Translation
+        }
+    }
+
+    /// The chapter's title in its edition's language: as written, or as translated (its translation has
+    /// finished: every node that shows a title reads it, through the script at least).
+    pub fn title(&self, chapter: ChapterId) -> String {
+        if chapter.edition.is_source() {
+            return self.chapter(chapter).chapter.title.clone();
+        }
+        let entry = self.entry(NodeKind::Translation, Address::Chapter(chapter));
+        let title = entry.meta.get("title").and_then(|t| t.as_str());
+        title.unwrap_or_default().to_string()
+    }
+
+    /// The language the chapter is spoken in: its own (a chapter may say it is in another than the course's)
+    /// in the sources' edition, the edition's in a translation.
+    pub fn language(&self, chapter: ChapterId) -> &str {
+        if chapter.edition.is_source() {
+            &self.chapter(chapter).language
+        } else {
+            self.plan.language(chapter.edition)
+        }
     }
 
     /// The script of `chapter`.
@@ -126,9 +158,9 @@ impl Inputs<'_> {
         self.plan.slides(chapter)
     }
 
-    /// The course's chapters.
-    pub fn chapters(&self) -> impl Iterator<Item = ChapterId> + use<> {
-        self.plan.chapters()
+    /// The chapters of `edition`.
+    pub fn chapters(&self, edition: Edition) -> impl Iterator<Item = ChapterId> + use<> {
+        self.plan.chapters_of(edition)
     }
 
     /// True when the plan has a node of `kind` (a course without cloud pictures has no picture nodes).
@@ -184,6 +216,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
     let Node { kind, at } = plan.graph[node];
     match (kind, at) {
         (NodeKind::Chapter, Address::Chapter(c)) => chapter::prepare(c, &inputs),
+        (NodeKind::Translation, Address::Chapter(c)) => translation::prepare(c, &inputs),
         (NodeKind::Script, Address::Chapter(c)) => script::prepare(c, &inputs),
         (NodeKind::Audio, Address::Slide(s)) => audio::prepare(s, &inputs),
         (NodeKind::Picture, Address::Slide(s)) => picture::prepare(s, &inputs),
@@ -191,8 +224,8 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
         (NodeKind::Clip, Address::Slide(s)) => clip::prepare(s, &inputs),
         (NodeKind::ChapterVideo, Address::Chapter(c)) => join::prepare_chapter(c, &inputs),
         (NodeKind::ChapterSubtitles, Address::Chapter(c)) => chapter_subtitles::prepare(c, &inputs),
-        (NodeKind::CourseVideo, Address::Course) => join::prepare_course(&inputs),
-        (NodeKind::CourseSubtitles, Address::Course) => course_subtitles::prepare(&inputs),
+        (NodeKind::CourseVideo, Address::Course(e)) => join::prepare_course(e, &inputs),
+        (NodeKind::CourseSubtitles, Address::Course(e)) => course_subtitles::prepare(e, &inputs),
         (kind, at) => {
             unreachable!("a {kind:?} node at {at:?}: nodes are placed by their kind's scope")
         }

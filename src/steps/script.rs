@@ -50,7 +50,10 @@ pub fn limits(chapter: ChapterId, ctx: &Context) -> schema::Limits {
     if vf.script.provider != "outline" && !vf.script.fallback_to_outline {
         return requested;
     }
-    let words = ctx.chapters[chapter.0].markdown.split_whitespace().count();
+    let words = ctx.chapters[chapter.index]
+        .markdown
+        .split_whitespace()
+        .count();
     schema::Limits {
         max_slides: requested.max_slides.max(words + 1),
         complete: false,
@@ -61,8 +64,9 @@ pub fn limits(chapter: ChapterId, ctx: &Context) -> schema::Limits {
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let ctx = inputs.ctx;
     let vf = ctx.videofile;
+    let parsed = inputs.parsed(chapter);
     let chapter_blob = inputs
-        .entry(NodeKind::Chapter, Address::Chapter(chapter))
+        .entry(parsed, Address::Chapter(chapter))
         .output("chapter")
         .clone();
     let source = inputs.chapter(chapter);
@@ -87,10 +91,13 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
             .input("chapter number", chapter)
             .input_from(
                 "chapter",
-                inputs.name(NodeKind::Chapter, Address::Chapter(chapter)),
+                inputs.name(parsed, Address::Chapter(chapter)),
                 &chapter_blob,
             );
-        (Writer::Outline(settings), format!("{:02}", chapter.0 + 1))
+        (
+            Writer::Outline(settings),
+            format!("{:02}", chapter.index + 1),
+        )
     } else {
         let fallback = vf.script.fallback_to_outline.then_some(settings);
         let api = vf.providers[&vf.script.provider].api;
@@ -128,8 +135,17 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
             fallback,
             estimate: model_estimate(chapter, ctx),
         };
-        // A model reads the chapter as text: that text is what its script depends on.
-        signature.input("chapter text", source.chapter.to_text());
+        // A model reads the chapter as text: that text is what its script depends on (a translation's text
+        // is its chapter's).
+        if chapter.edition.is_source() {
+            signature.input("chapter text", source.chapter.to_text());
+        } else {
+            signature.input_from(
+                "chapter",
+                inputs.name(parsed, Address::Chapter(chapter)),
+                &chapter_blob,
+            );
+        }
         (writer, slug(&source.chapter.title))
     };
     Prepared::new(
@@ -154,7 +170,7 @@ pub fn estimate(chapter: ChapterId, ctx: &Context) -> Usage {
 /// About four characters a token: the prompt holds the template and the chapter, the answer about as much as
 /// the chapter.
 fn model_estimate(chapter: ChapterId, ctx: &Context) -> Usage {
-    let chapter_chars = ctx.chapters[chapter.0].markdown.chars().count() as u64;
+    let chapter_chars = ctx.chapters[chapter.index].markdown.chars().count() as u64;
     Usage {
         input_tokens: (ctx.script_template.chars().count() as u64 + chapter_chars) / 4,
         output_tokens: chapter_chars / 4,

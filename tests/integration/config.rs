@@ -36,7 +36,7 @@ fn unknown_key() {
     );
     refused(
         &format!("{HEAD}\n[vidoe]\nfps = 30\n"),
-        "vbuild: Videofile:5:2: [vidoe]: unknown section; the sections are profile.NAME, course, video, script, speech, images, prices, providers, cache\n",
+        "vbuild: Videofile:5:2: [vidoe]: unknown section; the sections are profile.NAME, course, video, translate, script, speech, images, prices, providers, cache\n",
     );
 }
 

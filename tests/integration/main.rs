@@ -8,6 +8,7 @@ mod cloud;
 mod common;
 mod config;
 mod dialects;
+mod languages;
 mod platform;
 mod properties;
 mod remote;

@@ -277,7 +277,7 @@ proptest! {
     ) {
         let chapters = chapter_sources(&text, split);
         let settings = OutlineSettings { max_slides, max_bullets, words_per_slide };
-        let mut plan = Plan::new(chapters.iter().map(|c| c.id.clone()).collect(), false);
+        let mut plan = Plan::new(chapters.iter().map(|c| c.id.clone()).collect(), vec!["en".into()], false);
         for (index, source) in chapters.iter().enumerate() {
             let script = write_script(&source.chapter, "01", settings);
             prop_assert!(!script.slides.is_empty());
@@ -293,7 +293,7 @@ proptest! {
                 // No ellipsis but the author's own.
                 prop_assert!(!slide.speaker_notes.contains('…') || text.contains('…'));
             }
-            plan.expand(ChapterId(index), script.slides.len());
+            plan.expand(ChapterId::source(index), script.slides.len());
         }
         for node in plan.graph.node_indices() {
             prop_assert!(!plan.name(node).is_empty());

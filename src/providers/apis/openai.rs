@@ -19,8 +19,14 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     base_url: "https://api.openai.com/v1",
     auth: AuthKind::Bearer,
     key_header: "api-key",
-    serves: &[Section::Script, Section::Speech, Section::Images],
+    serves: &[
+        Section::Translate,
+        Section::Script,
+        Section::Speech,
+        Section::Images,
+    ],
     models: &[
+        (Section::Translate, "gpt-4o-mini"),
         (Section::Script, "gpt-4o-mini"),
         (Section::Speech, "tts-1"),
         (Section::Images, "dall-e-3"),
@@ -29,6 +35,15 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
     multilingual_voices: true,
     max_chars: 4096,
     prices: &[
+        (
+            Section::Translate,
+            "gpt-4o-mini",
+            Price {
+                per_million_input_tokens: 0.15,
+                per_million_output_tokens: 0.60,
+                ..ZERO
+            },
+        ),
         (
             Section::Script,
             "gpt-4o-mini",
@@ -73,6 +88,7 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
         ),
     ],
     signs: &[
+        (Section::Translate, "openai-chat", &[Signed::Model]),
         (Section::Script, "openai-chat", &[Signed::Model]),
         (
             Section::Speech,

@@ -1,0 +1,173 @@
+//! `translation`: a chapter of the sources, parsed, then translated into its edition's language segment by
+//! segment ([`crate::lecture::translate`]). Each segment's translation is remembered under its own key
+//! ([`crate::cache::memo`]) as soon as its batch is answered, so an edit re-sends only the segments it
+//! changed and a stopped build never pays twice for one.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::chapter::sign_source;
+use super::{Inputs, Job, Prepared, Produced, StepError, sign_api, write};
+use crate::cache::Store;
+use crate::cache::memo::SEGMENTS;
+use crate::graph::node::{ChapterId, NodeKind, Section};
+use crate::graph::signature::Signature;
+use crate::lecture::Chapter;
+use crate::lecture::translate::{self, Segment};
+use crate::providers::apis::Signed;
+use crate::providers::translator::{INSTRUCTIONS, Translator};
+use crate::record::cost::Usage;
+use crate::sys::digest::Digest;
+
+/// The version of the segment keys and of the way a chapter is cut into segments.
+const VERSION: u32 = 1;
+
+/// Translates one chapter.
+struct Translate {
+    chapter: Chapter,
+    segments: Vec<Segment>,
+    /// Each segment's key, in order.
+    keys: Vec<Digest>,
+    translator: Translator,
+    batch: usize,
+}
+
+pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
+    let ctx = inputs.ctx;
+    let vf = ctx.videofile;
+    let source = inputs.chapter(chapter);
+    let target = inputs.language(chapter).to_string();
+    let api = vf.providers[&vf.translate.provider].api;
+    let mut signature = Signature::new(NodeKind::Translation, VERSION);
+    let mut translator_sign = Vec::new();
+    sign_api(
+        &mut signature,
+        "translator",
+        api,
+        Section::Translate,
+        |setting| match setting {
+            Signed::Model => vf.translate.model.clone(),
+            _ => unreachable!("translators sign their model"),
+        },
+    );
+    for field in signature.fields() {
+        translator_sign.push(format!("{}={}", field.name, field.value));
+    }
+    signature
+        .setting("instructions", INSTRUCTIONS)
+        .setting("glossary", vf.translate.glossary.join("\n"))
+        .setting("from", &source.language)
+        .setting("into", &target);
+    sign_source(&mut signature, source);
+    let segments = translate::segments(&source.chapter, &vf.translate.glossary);
+    let keys = segments
+        .iter()
+        .map(|segment| {
+            let fields = json!([
+                VERSION,
+                translator_sign,
+                INSTRUCTIONS,
+                source.language,
+                target,
+                segment.text
+            ]);
+            Digest::of(fields.to_string().as_bytes())
+        })
+        .collect();
+    let translator = Translator {
+        client: ctx.clients.get(&vf.translate.provider),
+        model: vf.translate.model.clone(),
+        source: source.language.clone(),
+        target,
+        max_attempts: vf.translate.max_attempts,
+    };
+    Prepared::new(
+        signature,
+        Translate {
+            chapter: source.chapter.clone(),
+            segments,
+            keys,
+            translator,
+            batch: vf.translate.batch as usize,
+        },
+    )
+}
+
+impl Translate {
+    /// The segments a model must be asked for, once each (a sentence said twice is one segment).
+    fn to_send(&self) -> Vec<usize> {
+        let mut seen = std::collections::HashSet::new();
+        (0..self.segments.len())
+            .filter(|&i| self.segments[i].has_words() && seen.insert(&self.keys[i]))
+            .collect()
+    }
+}
+
+impl Job for Translate {
+    /// About four characters a token, for every segment with words: each is sent with the instructions of
+    /// its batch and comes back about as long.
+    fn usage(&self) -> Usage {
+        let sent = self.to_send();
+        let chars: u64 = sent
+            .iter()
+            .map(|&i| self.segments[i].text.chars().count() as u64 + 4)
+            .sum();
+        let requests = sent.len().div_ceil(self.batch) as u64;
+        Usage {
+            input_tokens: (chars + requests * INSTRUCTIONS.len() as u64) / 4,
+            output_tokens: chars / 4,
+            requests,
+            ..Usage::default()
+        }
+    }
+
+    fn provider(&self) -> Option<&str> {
+        Some(&self.translator.client.name)
+    }
+
+    fn run(&self, store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        let mut answers: HashMap<&Digest, String> = HashMap::new();
+        let mut missing = Vec::new();
+        for i in self.to_send() {
+            match store.recall(&self.keys[i]) {
+                Some(text) => {
+                    answers.insert(&self.keys[i], text);
+                }
+                None => missing.push(i),
+            }
+        }
+        log::debug!(
+            "translation into {}: {} segments, {} remembered, {} to send",
+            self.translator.target,
+            self.segments.len(),
+            answers.len(),
+            missing.len()
+        );
+        let mut usage = Usage::default();
+        for batch in missing.chunks(self.batch) {
+            let sent: Vec<&Segment> = batch.iter().map(|&i| &self.segments[i]).collect();
+            let (texts, used) = self.translator.translate(&sent)?;
+            usage += used;
+            for (&i, text) in batch.iter().zip(texts) {
+                // Remembered at once: a build stopped after this batch does not ask for it again.
+                store.remember(&self.keys[i], &text)?;
+                answers.insert(&self.keys[i], text);
+            }
+        }
+        let restored: Vec<String> = (self.segments.iter().zip(&self.keys))
+            .map(|(segment, key)| match answers.get(key) {
+                Some(answer) => segment.restore(answer),
+                None => segment.restore(&segment.text),
+            })
+            .collect();
+        let translated = translate::translated(&self.chapter, &restored, &self.translator.target);
+        let json = serde_json::to_vec_pretty(&translated).expect("a chapter always serialises");
+        let keys: Vec<&str> = self.keys.iter().map(Digest::as_str).collect();
+        Ok(Produced::using(usage)
+            .file("chapter", write(scratch.join("chapter.json"), &json)?)
+            .fact("title", json!(translated.title))
+            .fact(SEGMENTS, json!(keys)))
+    }
+}

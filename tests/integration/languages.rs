@@ -1,0 +1,400 @@
+//! One source, many languages: a course with `[course] languages` built against a local translation server
+//! (the OpenAI chat shape, on 127.0.0.1) that counts every segment it is sent and answers each in capitals.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+/// One request as the translator saw it: its language, its segments and whether it was answered.
+#[derive(Clone, Debug)]
+struct Request {
+    language: String,
+    segments: Vec<String>,
+    answered: bool,
+}
+
+/// The fake translator: answers `{"segments": [...]}`, each segment in capitals (placeholders are not
+/// letters, so they stay), after `refuse_after` answered requests refuses the others with 400, and gives
+/// `short_answers` answers one segment short first.
+struct Translator {
+    address: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+    refuse_after: Arc<Mutex<Option<usize>>>,
+    short_answers: Arc<Mutex<usize>>,
+}
+
+impl Translator {
+    fn start() -> Translator {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let translator = Translator {
+            address: format!("http://{}", server.server_addr().to_ip().unwrap()),
+            requests: Arc::default(),
+            refuse_after: Arc::default(),
+            short_answers: Arc::default(),
+        };
+        let (requests, refuse_after, short) = (
+            translator.requests.clone(),
+            translator.refuse_after.clone(),
+            translator.short_answers.clone(),
+        );
+        std::thread::spawn(move || {
+            for mut request in server.incoming_requests() {
+                let mut body = String::new();
+                request.as_reader().read_to_string(&mut body).unwrap();
+                let body: Value = serde_json::from_str(&body).unwrap();
+                // The first user message: instructions, then the JSON object on its own.
+                let content = body["messages"][1]["content"].as_str().unwrap().to_string();
+                let (_, object) = content.rsplit_once("\n\n").unwrap();
+                let asked: Value = serde_json::from_str(object).unwrap();
+                let segments: Vec<String> = (asked["segments"].as_array().unwrap().iter())
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect();
+                let mut seen = requests.lock().unwrap();
+                let answered_so_far = seen.iter().filter(|r| r.answered).count();
+                let refused = refuse_after
+                    .lock()
+                    .unwrap()
+                    .is_some_and(|n| answered_so_far >= n);
+                let is_repair = body["messages"].as_array().unwrap().len() > 2;
+                let short_now = !refused && !is_repair && {
+                    let mut left = short.lock().unwrap();
+                    let now = *left > 0;
+                    *left = left.saturating_sub(1);
+                    now
+                };
+                seen.push(Request {
+                    language: asked["target_language"].as_str().unwrap().to_string(),
+                    segments: segments.clone(),
+                    answered: !refused && !short_now,
+                });
+                drop(seen);
+                if refused {
+                    let refusal = tiny_http::Response::from_string(
+                        r#"{"error": {"message": "quota exceeded"}}"#,
+                    )
+                    .with_status_code(400);
+                    let _ = request.respond(refusal);
+                    continue;
+                }
+                let mut translated: Vec<String> =
+                    segments.iter().map(|s| s.to_uppercase()).collect();
+                if short_now {
+                    translated.pop();
+                }
+                let answer = json!({
+                    "choices": [{"message": {"role": "assistant",
+                        "content": json!({"segments": translated}).to_string()}}],
+                    "usage": {"prompt_tokens": 10 * segments.len(), "completion_tokens": 5 * segments.len()}
+                });
+                let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
+            }
+        });
+        translator
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The segments answered in `language`, in the order they were sent.
+    fn answered(&self, language: &str) -> Vec<String> {
+        (self.requests().into_iter())
+            .filter(|r| r.answered && r.language == language)
+            .flat_map(|r| r.segments)
+            .collect()
+    }
+
+    fn forget(&self) {
+        self.requests.lock().unwrap().clear();
+    }
+}
+
+const LECTURE: &str = "# Languages course\n\n## Tides\n\nThe moon pulls the sea. The sun helps a little.\n\n\
+- Spring tides are high\n- Neap tides are low\n\n```python\nprint(\"SECRET_CODE_LINE\")\n```\n\n\
+Run `tide --secret-flag` to see the tide.\n\n## Winds\n\nAir moves from high to low pressure.\n\n\
+| Wind | Where |\n|---|---|\n| Trade | Tropics |\n";
+
+/// The segments of [`LECTURE`] with words, each once, in the order a translator is sent them.
+const SEGMENTS: [&str; 12] = [
+    "Tides",
+    "The moon pulls the sea.",
+    "The sun helps a little.",
+    "Spring tides are high",
+    "Neap tides are low",
+    "Run ⟦1⟧ to see the tide.",
+    "Winds",
+    "Air moves from high to low pressure.",
+    "Wind",
+    "Where",
+    "Trade",
+    "Tropics",
+];
+
+/// A two-chapter course in `languages` (espeak voices), translated by `translator` with `extra` lines in
+/// its `[translate]` and its provider.
+fn course(translator: &Translator, languages: &[&str], extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+    let languages: Vec<String> = languages.iter().map(|l| format!("{l:?}")).collect();
+    std::fs::write(
+        dir.path().join("Videofile"),
+        format!(
+            "[course]\ntitle = \"Languages course\"\nsources = [\"lecture.md\"]\nlanguages = [{}]\n\n\
+             [video]\nresolution = \"320x180\"\nfps = 5\n\n[translate]\nprovider = \"local\"\nmodel = \"llama3\"\n\
+             {extra}\n\n[providers.local]\napi = \"openai\"\nbase_url = \"{}/v1\"\napi_key_env = \"LOCAL_KEY\"\n\
+             max_retries = 0\n",
+            languages.join(", "),
+            translator.address
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(args)
+        .current_dir(dir)
+        .env("LOCAL_KEY", "local")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn run_ok(dir: &Path, args: &[&str]) -> Output {
+    let output = run(dir, args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "vbuild {args:?} failed:\n{stderr}");
+    assert!(
+        !stderr.contains("[WARN") && !stderr.contains("[ERROR"),
+        "vbuild {args:?} warned:\n{stderr}"
+    );
+    output
+}
+
+fn owned(segments: &[&str]) -> Vec<String> {
+    segments.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn a_full_build_sends_each_segment_once_per_language_and_code_never_goes_out() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr", "de"], "");
+    run_ok(dir.path(), &[]);
+    for language in ["fr", "de"] {
+        assert_eq!(
+            translator.answered(language),
+            owned(&SEGMENTS),
+            "{language}"
+        );
+    }
+    assert_eq!(
+        translator.requests().len(),
+        4,
+        "one request per chapter and language"
+    );
+    let everything: String = (translator.requests().iter())
+        .flat_map(|r| r.segments.clone())
+        .collect();
+    assert!(!everything.contains("SECRET") && !everything.contains("secret-flag"));
+    // One MP4 per language, each with its own subtitles in its language.
+    for (folder, language) in [("out", "en"), ("out/fr", "fr"), ("out/de", "de")] {
+        let video = dir.path().join(folder).join("languages-course.mp4");
+        let probed = probe(&video);
+        assert!(probed.seconds > 3.0, "{language}: {probed:?}");
+        assert_eq!((probed.video_caps.len(), probed.audio_caps.len()), (1, 1));
+        let srt =
+            std::fs::read_to_string(dir.path().join(folder).join("languages-course.srt")).unwrap();
+        let chapters = std::fs::read_to_string(
+            dir.path()
+                .join(folder)
+                .join("languages-course.chapters.vtt"),
+        )
+        .unwrap();
+        if language == "en" {
+            assert!(srt.contains("The moon pulls the sea."), "{srt}");
+            assert!(chapters.contains("Tides"), "{chapters}");
+        } else {
+            assert!(srt.contains("THE MOON PULLS THE SEA."), "{language}: {srt}");
+            assert!(!srt.contains("The moon"), "{language}: {srt}");
+            assert!(
+                chapters.contains("TIDES") && chapters.contains("WINDS"),
+                "{chapters}"
+            );
+        }
+        let script =
+            std::fs::read_to_string(dir.path().join(folder).join("scripts/01-tides.json")).unwrap();
+        assert!(
+            script.contains("SECRET_CODE_LINE"),
+            "the code is shown as written"
+        );
+        assert!(script.contains("tide --secret-flag"), "inline code is kept");
+    }
+    let report = report(dir.path());
+    let ran = nodes_in(&report, "ran");
+    for name in [
+        "translation@fr:01-tides",
+        "translation@de:02-winds",
+        "course-video@fr",
+        "course-video",
+    ] {
+        assert!(ran.contains(&name.to_string()), "{name} not in {ran:?}");
+    }
+    // The translations' usage is billed by the translator's answers.
+    let translations: Vec<&Value> = (report["nodes"].as_array().unwrap().iter())
+        .filter(|n| n["kind"] == "translation")
+        .collect();
+    assert_eq!(translations.len(), 4);
+    // A build of nothing new sends nothing.
+    translator.forget();
+    run_ok(dir.path(), &[]);
+    assert!(translator.requests().is_empty());
+    assert_eq!(
+        nodes_in(&super::common::report(dir.path()), "ran"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_one_word_edit_sends_only_that_sentence_and_reruns_only_its_slide_in_every_language() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    run_ok(dir.path(), &[]);
+    translator.forget();
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "helps a little",
+        "helps a lot",
+    );
+    run_ok(dir.path(), &[]);
+    assert_eq!(translator.answered("fr"), ["The sun helps a lot."]);
+    let report = report(dir.path());
+    let ran = nodes_in(&report, "ran");
+    for kind in [
+        "audio:",
+        "audio@fr:",
+        "image:",
+        "image@fr:",
+        "clip:",
+        "clip@fr:",
+    ] {
+        let slides = ran.iter().filter(|n| n.starts_with(kind)).count();
+        assert_eq!(slides, 1, "one slide's {kind} in {ran:?}");
+    }
+    assert!(
+        ran.contains(&"translation@fr:01-tides".to_string()),
+        "{ran:?}"
+    );
+    assert!(
+        !ran.iter().any(|n| n.contains("02-winds")),
+        "the other chapter is untouched: {ran:?}"
+    );
+    let srt = std::fs::read_to_string(dir.path().join("out/fr/languages-course.srt")).unwrap();
+    assert!(srt.contains("THE SUN HELPS A LOT."), "{srt}");
+}
+
+#[test]
+fn a_stopped_build_resumes_without_paying_twice() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "batch = 2");
+    *translator.refuse_after.lock().unwrap() = Some(2);
+    let failed = run(dir.path(), &["-j", "1"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("quota exceeded"), "{stderr}");
+    let paid = translator.answered("fr");
+    assert_eq!(paid.len(), 4, "two batches of two were answered");
+    translator.forget();
+    *translator.refuse_after.lock().unwrap() = None;
+    run_ok(dir.path(), &[]);
+    let resumed = translator.answered("fr");
+    assert_eq!(resumed.len(), SEGMENTS.len() - paid.len(), "{resumed:?}");
+    let mut all: Vec<String> = paid.into_iter().chain(resumed).collect();
+    all.sort();
+    let mut expected = owned(&SEGMENTS);
+    expected.sort();
+    assert_eq!(all, expected, "every segment paid for once");
+    assert!(dir.path().join("out/fr/languages-course.mp4").is_file());
+}
+
+#[test]
+fn an_answer_of_the_wrong_count_is_repaired() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    *translator.short_answers.lock().unwrap() = 1;
+    let output = run(dir.path(), &["-j", "1", "translation@fr:1"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("answer 1 is not a valid translation: there are 5 segments; translate all 6"),
+        "{stderr}"
+    );
+    let requests = translator.requests();
+    assert_eq!(requests.len(), 2, "the first answer and its repair");
+    assert!(requests[1].answered);
+}
+
+#[test]
+fn a_dry_run_says_which_chapters_would_be_translated_and_writes_nothing() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    let output = run_ok(dir.path(), &["-n"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("translation@fr:01-tides") && stdout.contains("translation@fr:02-winds"),
+        "{stdout}"
+    );
+    assert!(translator.requests().is_empty());
+    assert!(!dir.path().join(".vbuild").exists() && !dir.path().join("out").exists());
+}
+
+#[test]
+fn one_language_is_built_on_its_own_and_languages_are_checked() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    run_ok(dir.path(), &["--language", "fr"]);
+    assert!(dir.path().join("out/fr/languages-course.mp4").is_file());
+    assert!(!dir.path().join("out/languages-course.mp4").exists());
+    run_ok(dir.path(), &["en"]);
+    assert!(dir.path().join("out/languages-course.mp4").is_file());
+    let unknown = run(dir.path(), &["--language", "ja"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("the course is built in en, fr, not in \"ja\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn more_languages_need_a_translator() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lecture.md"), LECTURE).unwrap();
+    std::fs::write(
+        dir.path().join("Videofile"),
+        "[course]\ntitle = \"T\"\nsources = [\"lecture.md\"]\nlanguages = [\"en\", \"fr\"]\n",
+    )
+    .unwrap();
+    let output = vbuild(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("[translate] provider must name a [providers.NAME] chat provider"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.path().join("Videofile"),
+        "[course]\ntitle = \"T\"\nsources = [\"lecture.md\"]\nlanguage = \"de\"\nlanguages = [\"en\", \"fr\"]\n",
+    )
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&vbuild(dir.path(), &[]).stderr).to_string();
+    assert!(
+        stderr.contains("Videofile:5:") && stderr.contains("the first is the sources' language"),
+        "{stderr}"
+    );
+}
