@@ -121,6 +121,9 @@ impl Project {
         // writes (a dry run writes nothing).
         let mut probes = Probes::load(&videofile.cache_dir(), false);
         let lecture = lecture::load(&videofile, &mut probes)?;
+        if let Some(err) = untranslated(&videofile, &lecture.chapters) {
+            return Err(Error::Config(err));
+        }
         if videofile.course.title.is_empty() {
             // The Videofile's title wins; without one, the lecture's own title is the course's title.
             let (title, from) = lecture.title.clone().ok_or_else(|| ConfigError::NoTitle {
@@ -577,6 +580,31 @@ impl Project {
         let _lock = if dry_run { None } else { Some(store.lock()?) };
         Ok(outputs::clean(&self.videofile, &store, dry_run)?)
     }
+}
+
+/// The error of a course with a chapter to translate and no translator: a chapter its author did not
+/// translate into one of the course's languages, while `[translate] provider` is `none`.
+fn untranslated(videofile: &Videofile, chapters: &[ChapterSource]) -> Option<ConfigError> {
+    if videofile.translate.provider != "none" {
+        return None;
+    }
+    let languages = &videofile.course.languages;
+    let (chapter, language) = languages[1..].iter().find_map(|language| {
+        (chapters.iter())
+            .find(|c| !c.translations.contains_key(language))
+            .map(|c| (c, language))
+    })?;
+    Some(ConfigError::Setting {
+        path: videofile.path.clone(),
+        message: format!(
+            "[course] languages lists {}, and chapter {} has no translation into {language} by its author \
+             (a file such as lecture.{language}.md beside its source): [translate] provider must name a \
+             [providers.NAME] chat provider (OpenAI, or a local Ollama or vLLM through api = \"openai\") to \
+             translate it",
+            languages.join(", "),
+            chapter.id
+        ),
+    })
 }
 
 impl Pricing for Videofile {

@@ -61,7 +61,7 @@ pub(super) fn parse(
     let course = course(&locate, raw_course, &project_dir, overrides, &origins)?;
     let video = video(&locate, &raw.video)?;
     let providers = validate_providers(&locate, raw.providers)?;
-    let translate = translate(&locate, raw.translate, &providers, &course.languages)?;
+    let translate = translate(&locate, raw.translate, &providers)?;
     let script = script(&locate, raw.script, &providers, &project_dir)?;
     let speech = speech(
         &locate,
@@ -263,12 +263,12 @@ fn languages(
     Ok((first.clone(), tags))
 }
 
-/// `[translate]`: a chat provider whenever the course has more than one language, and its batches.
+/// `[translate]`: the chat provider that translates what the author did not, and its batches (whether one is
+/// needed is known once the lecture is read).
 fn translate(
     locate: &Locator,
     translate: RawTranslate,
     providers: &BTreeMap<String, ProviderSettings>,
-    languages: &[String],
 ) -> Result<Translate, ConfigError> {
     let api = check_provider(
         locate,
@@ -277,17 +277,6 @@ fn translate(
         &translate.provider,
         &["none"],
     )?;
-    if languages.len() > 1 && api.is_none() {
-        return Err(locate.error(
-            &translate.provider.span(),
-            format!(
-                "[course] languages lists {}: [translate] provider must name a [providers.NAME] chat \
-                 provider (OpenAI, or a local Ollama or vLLM through api = \"openai\") to translate into {}",
-                languages.join(", "),
-                languages[1..].join(", ")
-            ),
-        ));
-    }
     let batch = check_range(locate, "translate", "batch", &translate.batch, 1..=500)?;
     let max_attempts = check_range(
         locate,

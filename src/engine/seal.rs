@@ -51,6 +51,10 @@ pub fn inputs(ctx: &Context) -> Digest {
     for chapter in ctx.chapters {
         add(debug(&(chapter.number, &chapter.id, &chapter.language)).as_bytes());
         add(chapter.markdown.as_bytes());
+        for (language, translated) in &chapter.translations {
+            add(debug(&(language, &translated.file)).as_bytes());
+            add(translated.markdown.as_bytes());
+        }
     }
     Digest::from_hash(hasher.finalize())
 }

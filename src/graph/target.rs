@@ -354,6 +354,7 @@ pub(crate) mod tests {
                 dialect: crate::lecture::dialect::Dialect::Markdown,
                 split: crate::config::Split::H2,
                 included: Vec::new(),
+                translations: Default::default(),
             })
             .collect()
     }

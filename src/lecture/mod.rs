@@ -137,6 +137,20 @@ pub struct ChapterSource {
     pub split: Split,
     /// The files it includes (`<<< @/snippets/a.ts`, `{literalinclude}`), each with its content's hash.
     pub included: Vec<(String, String)>,
+    /// Its author's own translations, by language: used instead of a translator's.
+    pub translations: BTreeMap<String, Translated>,
+}
+
+/// A chapter as its author translated it (`lecture.fr.md`).
+#[derive(Debug, Clone)]
+pub struct Translated {
+    pub chapter: Chapter,
+    /// Its Markdown, hashed into its translation node's key.
+    pub markdown: String,
+    /// The file it is in, relative to the project folder.
+    pub file: String,
+    /// The files it includes, each with its content's hash.
+    pub included: Vec<(String, String)>,
 }
 
 /// Finds the Videofile's sources on disk, in the order the Videofile lists them.
@@ -163,7 +177,9 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
         let matcher = Glob::new(pattern)
             .map_err(|err| videofile.sources_error(format!("source pattern {pattern:?}: {err}")))?
             .compile_matcher();
-        let matches: Vec<&PathBuf> = candidates.iter().filter(|p| matcher.is_match(p)).collect();
+        let matches: Vec<&PathBuf> = (candidates.iter())
+            .filter(|p| matcher.is_match(p) && !is_translation(videofile, p))
+            .collect();
         if matches.is_empty() {
             return Err(videofile.sources_error(format!(
                 "source {pattern:?} matches no file in {}",
@@ -224,124 +240,245 @@ pub struct Lecture {
 }
 
 /// Reads the sources and cuts them into chapters; checks every local image they show, decoding each once
-/// for each version of its file (`probes` remember the pictures that decoded).
+/// for each version of its file (`probes` remember the pictures that decoded). A source's translations by
+/// its author (`lecture.fr.md` beside `lecture.md`, for each language the course is translated into) are
+/// read the same way and matched to its chapters in order.
 pub fn load(videofile: &Videofile, probes: &mut Probes) -> Result<Lecture, ConfigError> {
     let mut lecture = Lecture::default();
-    let language_set = videofile.origins.contains_key("course.language");
     for path in find_sources(videofile)? {
-        let shown = path
-            .strip_prefix(&videofile.project_dir)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let raw = files::read_text(&path, files::SOURCE_BYTES).map_err(|err| match err {
-            // Text in another encoding is named where it is, in the file itself.
-            FileError::NotUtf8 { line, .. } => ConfigError::Source {
-                file: shown.clone(),
-                line,
-                message: err.to_string(),
-            },
-            err => videofile.sources_error(format!("cannot read {}: {err}", path.display())),
-        })?;
-        // A Jupyter notebook is read as the MyST document its cells make.
-        let notebook = path
-            .extension()
-            .is_some_and(|e| e == "ipynb")
-            .then(|| dialect::notebook::to_markdown(&raw))
-            .flatten();
-        let is_notebook = notebook.is_some();
-        let (text, chosen) = match notebook {
-            Some(markdown) => (
-                markdown,
-                Some(videofile.course.dialect.unwrap_or(Dialect::Myst)),
-            ),
-            None => (raw, videofile.course.dialect),
-        };
-        let mut prepared = dialect::prepare(&without_control_characters(&text, &shown), chosen);
-        if is_notebook && videofile.course.dialect.is_none() {
-            prepared.because = "a Jupyter notebook's cells";
-        }
-        if prepared.dialect != Dialect::Markdown {
-            log::info!(
-                "{shown}: read as {} ({})",
-                prepared.dialect,
-                prepared.because
-            );
-        }
-        for (line, message) in &prepared.warnings {
-            log::warn!("{shown}:{line}: {message}");
-        }
-        let markdown = prepared.markdown.as_str();
+        let first = lecture.chapters.len();
+        let file = read_file(videofile, &path, &mut lecture.images, probes, None)?;
         if lecture.chapters.is_empty() && lecture.title.is_none() {
-            lecture.title = match &prepared.front.title {
-                Some(title) => Some((title.clone(), format!("{shown}'s front matter"))),
-                None => first_title(markdown)
-                    .map(|title| (title, format!("{shown}'s first level-1 heading"))),
-            };
+            lecture.title = file.title;
         }
-        let deck = prepared.dialect.is_deck();
-        let split = videofile
-            .course
-            .split
-            .unwrap_or(if deck { Split::File } else { Split::H2 });
-        // Text before the first chapter's heading is a chapter too: titled by the front matter, else the
-        // file's name (one chapter per file) or "Introduction".
-        let fallback_title = prepared.front.title.clone().unwrap_or_else(|| match split {
-            Split::File => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
-                .unwrap_or_default(),
-            Split::H1 | Split::H2 => "Introduction".into(),
-        });
-        let source = Source {
-            markdown,
-            shown: &shown,
-            folder: path.parent().unwrap_or(Path::new("")),
-            project: &videofile.project_dir,
-        };
-        let how = How {
-            split,
-            deck,
-            heading_breaks: prepared.heading_breaks,
-        };
-        let (chapters, notes) = cut(
-            markdown,
-            how,
-            prepared.front.title.as_deref(),
-            &fallback_title,
-        );
-        for (line, message) in notes {
-            log::warn!("{shown}:{line}: {message}");
-        }
-        for (mut chapter, text, start) in chapters {
-            let chapter_source = ChapterAt {
-                source: &source,
-                text: &text,
-                start,
-                foreign: prepared.dialect != Dialect::Markdown,
-            };
-            chapter_source.check_tables(&chapter)?;
-            let included = chapter_source.include_files(&mut chapter);
-            chapter_source.resolve_images(&mut chapter, &mut lecture.images, probes)?;
-            let front_language = prepared.front.language.as_deref().filter(|_| !language_set);
-            let language = chapter_source.language(&chapter, videofile, front_language)?;
+        for cut in file.chapters {
             let number = lecture.chapters.len() + 1;
             lecture.chapters.push(ChapterSource {
                 number,
-                id: format!("{number:02}-{}", slug(&chapter.title)),
-                chapter,
-                markdown: text,
-                language,
-                dialect: prepared.dialect,
-                split,
-                included,
+                id: format!("{number:02}-{}", slug(&cut.chapter.title)),
+                chapter: cut.chapter,
+                markdown: cut.markdown,
+                language: cut.language,
+                dialect: file.dialect,
+                split: file.split,
+                included: cut.included,
+                translations: BTreeMap::new(),
             });
+        }
+        for language in &videofile.course.languages[1..] {
+            let Some(translation) = translation_file(&path, language) else {
+                continue;
+            };
+            let read = read_file(
+                videofile,
+                &translation,
+                &mut lecture.images,
+                probes,
+                Some(language),
+            )?;
+            let own = lecture.chapters.len() - first;
+            if read.chapters.len() > own {
+                return Err(ConfigError::Source {
+                    file: shown(videofile, &translation),
+                    line: 1,
+                    message: format!(
+                        "it has {} chapters, and {} has {own}: a translation's chapters follow its source's, in order",
+                        read.chapters.len(),
+                        shown(videofile, &path)
+                    ),
+                });
+            }
+            let file = shown(videofile, &translation);
+            for (i, cut) in read.chapters.into_iter().enumerate() {
+                lecture.chapters[first + i].translations.insert(
+                    language.clone(),
+                    Translated {
+                        chapter: cut.chapter,
+                        markdown: cut.markdown,
+                        file: file.clone(),
+                        included: cut.included,
+                    },
+                );
+            }
         }
     }
     if lecture.chapters.is_empty() {
         return Err(videofile.sources_error("the sources hold no chapter text".into()));
     }
     Ok(lecture)
+}
+
+/// The author's translation of the source at `path` into `language`, if there is one: `lecture.fr.md`
+/// beside `lecture.md`.
+fn translation_file(path: &Path, language: &str) -> Option<PathBuf> {
+    let stem = path.file_stem()?.to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{language}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{language}"),
+    };
+    let translation = path.with_file_name(name);
+    translation.is_file().then_some(translation)
+}
+
+/// True when `path` is an author's translation of another file into one of the course's other languages
+/// (`lecture.fr.md`): it is read with its source, never as a source of its own.
+fn is_translation(videofile: &Videofile, path: &Path) -> bool {
+    let Some(stem) = path.file_stem().map(|s| s.to_string_lossy()) else {
+        return false;
+    };
+    videofile.course.languages[1..].iter().any(|language| {
+        stem.len() > language.len() + 1
+            && stem
+                .to_lowercase()
+                .ends_with(&format!(".{}", language.to_lowercase()))
+    })
+}
+
+/// A path as messages show it: relative to the project folder.
+fn shown(videofile: &Videofile, path: &Path) -> String {
+    path.strip_prefix(&videofile.project_dir)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// One file read and cut into chapters.
+struct ReadFile {
+    chapters: Vec<Cut>,
+    dialect: Dialect,
+    split: Split,
+    /// Its own title (front matter, else first level-1 heading) and where it was found.
+    title: Option<(String, String)>,
+}
+
+/// One chapter of a file as read.
+struct Cut {
+    chapter: Chapter,
+    markdown: String,
+    language: String,
+    included: Vec<(String, String)>,
+}
+
+/// Reads the file at `path` (a source, or a translation into `translated`) and cuts it into chapters,
+/// checking what they show.
+fn read_file(
+    videofile: &Videofile,
+    path: &Path,
+    images: &mut Images,
+    probes: &mut Probes,
+    translated: Option<&str>,
+) -> Result<ReadFile, ConfigError> {
+    let language_set = videofile.origins.contains_key("course.language");
+    let shown = shown(videofile, path);
+    let raw = files::read_text(path, files::SOURCE_BYTES).map_err(|err| match err {
+        // Text in another encoding is named where it is, in the file itself.
+        FileError::NotUtf8 { line, .. } => ConfigError::Source {
+            file: shown.clone(),
+            line,
+            message: err.to_string(),
+        },
+        err => videofile.sources_error(format!("cannot read {}: {err}", path.display())),
+    })?;
+    // A Jupyter notebook is read as the MyST document its cells make.
+    let notebook = path
+        .extension()
+        .is_some_and(|e| e == "ipynb")
+        .then(|| dialect::notebook::to_markdown(&raw))
+        .flatten();
+    let is_notebook = notebook.is_some();
+    let (text, chosen) = match notebook {
+        Some(markdown) => (
+            markdown,
+            Some(videofile.course.dialect.unwrap_or(Dialect::Myst)),
+        ),
+        None => (raw, videofile.course.dialect),
+    };
+    let mut prepared = dialect::prepare(&without_control_characters(&text, &shown), chosen);
+    if is_notebook && videofile.course.dialect.is_none() {
+        prepared.because = "a Jupyter notebook's cells";
+    }
+    if prepared.dialect != Dialect::Markdown {
+        log::info!(
+            "{shown}: read as {} ({})",
+            prepared.dialect,
+            prepared.because
+        );
+    }
+    for (line, message) in &prepared.warnings {
+        log::warn!("{shown}:{line}: {message}");
+    }
+    let markdown = prepared.markdown.as_str();
+    let title = match &prepared.front.title {
+        Some(title) => Some((title.clone(), format!("{shown}'s front matter"))),
+        None => {
+            first_title(markdown).map(|title| (title, format!("{shown}'s first level-1 heading")))
+        }
+    };
+    let deck = prepared.dialect.is_deck();
+    let split = videofile
+        .course
+        .split
+        .unwrap_or(if deck { Split::File } else { Split::H2 });
+    // Text before the first chapter's heading is a chapter too: titled by the front matter, else the
+    // file's name (one chapter per file) or "Introduction".
+    let fallback_title = prepared.front.title.clone().unwrap_or_else(|| match split {
+        Split::File => path
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
+            .unwrap_or_default(),
+        Split::H1 | Split::H2 => "Introduction".into(),
+    });
+    let source = Source {
+        markdown,
+        shown: &shown,
+        folder: path.parent().unwrap_or(Path::new("")),
+        project: &videofile.project_dir,
+    };
+    let how = How {
+        split,
+        deck,
+        heading_breaks: prepared.heading_breaks,
+    };
+    let (chapters, notes) = cut(
+        markdown,
+        how,
+        prepared.front.title.as_deref(),
+        &fallback_title,
+    );
+    for (line, message) in notes {
+        log::warn!("{shown}:{line}: {message}");
+    }
+    let mut cuts = Vec::new();
+    for (mut chapter, text, start) in chapters {
+        let chapter_source = ChapterAt {
+            source: &source,
+            text: &text,
+            start,
+            foreign: prepared.dialect != Dialect::Markdown,
+        };
+        chapter_source.check_tables(&chapter)?;
+        let included = chapter_source.include_files(&mut chapter);
+        chapter_source.resolve_images(&mut chapter, images, probes)?;
+        let language = match translated {
+            Some(language) => language.to_string(),
+            None => {
+                let front_language = prepared.front.language.as_deref().filter(|_| !language_set);
+                chapter_source.language(&chapter, videofile, front_language)?
+            }
+        };
+        cuts.push(Cut {
+            chapter,
+            markdown: text,
+            language,
+            included,
+        });
+    }
+    Ok(ReadFile {
+        chapters: cuts,
+        dialect: prepared.dialect,
+        split,
+        title,
+    })
 }
 
 /// One Markdown file being loaded.

@@ -1,5 +1,6 @@
-//! `translation`: a chapter of the sources, parsed, then translated into its edition's language segment by
-//! segment ([`crate::lecture::translate`]). Each segment's translation is remembered under its own key
+//! `translation`: a chapter in its edition's language. Its author's own translation (`lecture.fr.md`) when
+//! there is one; else the chapter of the sources, parsed, then translated by a model segment by segment
+//! ([`crate::lecture::translate`]). Each segment's translation is remembered under its own key
 //! ([`crate::cache::memo`]) as soon as its batch is answered, so an edit re-sends only the segments it
 //! changed and a stopped build never pays twice for one.
 
@@ -24,7 +25,10 @@ use crate::sys::digest::Digest;
 /// The version of the segment keys and of the way a chapter is cut into segments.
 const VERSION: u32 = 1;
 
-/// Translates one chapter.
+/// Writes the chapter its author translated.
+struct Supplied(Chapter);
+
+/// Translates one chapter with a model.
 struct Translate {
     chapter: Chapter,
     segments: Vec<Segment>,
@@ -39,6 +43,18 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let vf = ctx.videofile;
     let source = inputs.chapter(chapter);
     let target = inputs.language(chapter).to_string();
+    if let Some(supplied) = source.translations.get(&target) {
+        let mut signature = Signature::new(NodeKind::Translation, VERSION);
+        signature
+            .setting("translator", "the author")
+            .setting("split", source.split)
+            .setting("dialect", source.dialect)
+            .input(
+                &format!("markdown of {}", supplied.file),
+                &supplied.markdown,
+            );
+        return Prepared::new(signature, Supplied(supplied.chapter.clone()));
+    }
     let api = vf.providers[&vf.translate.provider].api;
     let mut signature = Signature::new(NodeKind::Translation, VERSION);
     let mut translator_sign = Vec::new();
@@ -163,11 +179,21 @@ impl Job for Translate {
             })
             .collect();
         let translated = translate::translated(&self.chapter, &restored, &self.translator.target);
-        let json = serde_json::to_vec_pretty(&translated).expect("a chapter always serialises");
         let keys: Vec<&str> = self.keys.iter().map(Digest::as_str).collect();
-        Ok(Produced::using(usage)
-            .file("chapter", write(scratch.join("chapter.json"), &json)?)
-            .fact("title", json!(translated.title))
-            .fact(SEGMENTS, json!(keys)))
+        Ok(written(&translated, scratch, usage)?.fact(SEGMENTS, json!(keys)))
     }
+}
+
+impl Job for Supplied {
+    fn run(&self, _store: &Store, scratch: &Path) -> Result<Produced, StepError> {
+        written(&self.0, scratch, Usage::default())
+    }
+}
+
+/// The outputs of a translated chapter: its JSON, and its title for the nodes that show it.
+fn written(chapter: &Chapter, scratch: &Path, usage: Usage) -> Result<Produced, StepError> {
+    let json = serde_json::to_vec_pretty(chapter).expect("a chapter always serialises");
+    Ok(Produced::using(usage)
+        .file("chapter", write(scratch.join("chapter.json"), &json)?)
+        .fact("title", json!(chapter.title)))
 }

@@ -398,3 +398,97 @@ fn more_languages_need_a_translator() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_authors_own_translation_is_used_and_only_the_rest_is_sent() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    replace_in(
+        &dir.path().join("Videofile"),
+        "[\"lecture.md\"]",
+        "[\"*.md\"]",
+    );
+    std::fs::write(
+        dir.path().join("lecture.fr.md"),
+        "# Cours\n\n## Marées\n\nLa lune attire la mer.\n",
+    )
+    .unwrap();
+    run_ok(dir.path(), &[]);
+    // The second chapter alone went to the translator; the first is the author's, as written.
+    assert_eq!(translator.answered("fr"), owned(&SEGMENTS[6..]));
+    let srt = std::fs::read_to_string(dir.path().join("out/fr/languages-course.srt")).unwrap();
+    assert!(srt.contains("La lune attire la mer."), "{srt}");
+    assert!(
+        srt.contains("AIR MOVES FROM HIGH TO LOW PRESSURE."),
+        "{srt}"
+    );
+    let chapters =
+        std::fs::read_to_string(dir.path().join("out/fr/languages-course.chapters.vtt")).unwrap();
+    assert!(
+        chapters.contains("Marées") && chapters.contains("WINDS"),
+        "{chapters}"
+    );
+    // The translation is no source of its own: the English course has its two chapters.
+    assert!(!dir.path().join("out/chapters/03-marees.mp4").exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out/chapters"))
+            .unwrap()
+            .count(),
+        6
+    );
+    // An edit of the author's translation redraws that chapter in French alone, and sends nothing (after a
+    // build that found everything done and sealed it, once the files it wrote have settled).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run_ok(dir.path(), &[]);
+    assert!(dir.path().join(".vbuild/seal").exists());
+    translator.forget();
+    replace_in(&dir.path().join("lecture.fr.md"), "attire", "tire");
+    run_ok(dir.path(), &[]);
+    assert!(translator.requests().is_empty());
+    let ran = nodes_in(&super::common::report(dir.path()), "ran");
+    assert!(
+        ran.contains(&"translation@fr:01-tides".to_string()),
+        "{ran:?}"
+    );
+    assert!(
+        ran.iter()
+            .all(|n| n.contains("@fr") && !n.contains("02-winds")),
+        "{ran:?}"
+    );
+}
+
+#[test]
+fn a_course_its_author_translated_needs_no_translator_and_a_longer_translation_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# T\n\n## Tides\n\nThe moon pulls the sea.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("lecture.fr.md"),
+        "# T\n\n## Marées\n\nLa lune attire la mer.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Videofile"),
+        "[course]\ntitle = \"T\"\nsources = [\"lecture.md\"]\nlanguages = [\"en\", \"fr\"]\n\n\
+         [video]\nresolution = \"320x180\"\nfps = 5\n",
+    )
+    .unwrap();
+    vbuild_ok(dir.path(), &[]);
+    let srt = std::fs::read_to_string(dir.path().join("out/fr/t.srt")).unwrap();
+    assert!(srt.contains("La lune attire la mer."), "{srt}");
+    std::fs::write(
+        dir.path().join("lecture.fr.md"),
+        "# T\n\n## Marées\n\nLa lune.\n\n## Vents\n\nL'air.\n",
+    )
+    .unwrap();
+    let output = vbuild(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lecture.fr.md:1: it has 2 chapters, and lecture.md has 1"),
+        "{stderr}"
+    );
+}

@@ -161,6 +161,7 @@ fn chapter_sources(markdown: &str, split: Split) -> Vec<ChapterSource> {
             dialect: vbuild::lecture::dialect::Dialect::Markdown,
             split,
             included: Vec::new(),
+            translations: Default::default(),
         })
         .collect()
 }
