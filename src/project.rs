@@ -262,6 +262,15 @@ impl Project {
         Ok(targets)
     }
 
+    /// The file its author translated the chapter of the translation node `node` in
+    /// (`translation@fr:01-intro`), if the author did.
+    pub fn authored_translation(&self, node: &str) -> Option<String> {
+        let (word, chapter) = node.split_once(':')?;
+        let (_, language) = word.split_once('@')?;
+        let source = self.chapters.iter().find(|c| c.id == chapter)?;
+        Some(source.translations.get(language)?.file.clone())
+    }
+
     /// The course's editions: its sources' language first.
     fn editions(&self) -> impl Iterator<Item = Edition> + use<> {
         (0..self.videofile.course.languages.len()).map(Edition)

@@ -84,7 +84,8 @@ pub(super) fn build(
     progress.expect(per_kind, options.jobs);
     let built = project.build(&options, &progress)?;
     if options.dry_run {
-        let plan = describe::dry_run(&built.report, &stats, options.jobs);
+        let authored = |node: &str| project.authored_translation(node);
+        let plan = describe::dry_run(&built.report, &stats, options.jobs, &authored);
         return Ok((Said::ok(plan), None));
     }
     if let Some(path) = &args.metrics_file {

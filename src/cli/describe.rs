@@ -74,9 +74,15 @@ fn by_chapter<'a>(
     groups
 }
 
-/// The dry run's plan: every node that would run, with its reason, grouped by chapter; then the estimated
+/// The dry run's plan: every node that would run, with its reason, grouped by chapter (a translation says
+/// whether a model or its author translates it, `authored` naming the author's file); then the estimated
 /// provider cost and time (from each node's last run, else the average of its kind in past builds).
-pub fn dry_run(report: &Report, stats: &Stats, jobs: usize) -> String {
+pub fn dry_run(
+    report: &Report,
+    stats: &Stats,
+    jobs: usize,
+    authored: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::new();
     let mut seconds = 0.0;
     let mut unknown_time = 0;
@@ -97,6 +103,17 @@ pub fn dry_run(report: &Report, stats: &Stats, jobs: usize) -> String {
             match node.seconds.or(average) {
                 Some(s) => seconds += s,
                 None => unknown_time += 1,
+            }
+            if node.kind == "translation" {
+                let by = match authored(&node.name) {
+                    Some(file) => format!("as its author translated it in {file}"),
+                    None => format!(
+                        "machine-translated by {}, estimated {}",
+                        node.provider.as_deref().unwrap_or("the translator"),
+                        money(node.cost, &report.currency)
+                    ),
+                };
+                let _ = writeln!(out, "    ({by})");
             }
             if node.kind == "script" {
                 unknown_slides += 1;
