@@ -67,6 +67,8 @@ pub struct Project {
     pub images: Images,
     /// The script prompt template: the Videofile's `[script] prompt` file, or the built-in one.
     pub script_template: String,
+    /// The course's title by language, as its author translated it.
+    pub titles: BTreeMap<String, String>,
     /// The process environment over `.env`, where provider keys are read from (never logged or stored).
     environment: BTreeMap<String, String>,
     /// What the programs said of themselves and which pictures decode, as remembered and found at load.
@@ -138,6 +140,7 @@ impl Project {
             videofile,
             chapters: lecture.chapters,
             images: lecture.images,
+            titles: lecture.titles,
             script_template,
             environment,
             probes,
@@ -451,6 +454,7 @@ impl Project {
             tools: &tools,
             clients: &clients,
             script_template: &self.script_template,
+            titles: &self.titles,
         };
         // A build of the whole course that may find everything done asks the seal of the last one first (a
         // build that writes the slide pictures walks the graph: the seal does not know them).

@@ -78,7 +78,7 @@ fn declared(kind: NodeKind) -> &'static [Declared] {
     const COURSE_VIDEO: &[Declared] = &[fact("seconds", Seconds { max: MAX_SECONDS }, false)];
     const TRANSLATION: &[Declared] = &[fact("title", Text { max: 100_000 }, true)];
     match kind {
-        NodeKind::Translation => TRANSLATION,
+        NodeKind::Translation | NodeKind::CourseTitle => TRANSLATION,
         NodeKind::Chapter | NodeKind::Picture | NodeKind::CourseSubtitles => &[],
         NodeKind::Script => SCRIPT,
         NodeKind::Audio => AUDIO,

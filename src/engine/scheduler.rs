@@ -417,8 +417,10 @@ impl<'a> Scheduler<'a> {
 
     /// Adds `chapter`'s per-slide nodes (`added`), as its script finishes: each is needed when a target wants
     /// it or a needed node reads it (its readers were added after it, or are the chapter's nodes), and it
-    /// waits for all its inputs (the script's own finishing, right after, counts for it). The work is in the
-    /// new nodes only, so expanding every chapter stays linear in the graph.
+    /// waits for its inputs that have not finished (the script's own finishing, right after, counts for
+    /// it). A node of a wider scope that a needed slide reads and no target needed so far (a translated
+    /// course title) is needed now. The work is in the new nodes only, so expanding every chapter stays
+    /// linear in the graph.
     fn add_slides(&mut self, chapter: ChapterId, added: &[NodeIndex]) {
         self.states.grow(added.len());
         self.pending.resize(self.plan.graph.node_count(), 0);
@@ -441,12 +443,22 @@ impl<'a> Scheduler<'a> {
             if !needed[&node] {
                 self.set(node, State::NotWanted);
             }
-            // Its inputs (the new nodes and the finishing script), and one more for each existing reader.
-            self.pending[node.index()] = self
-                .plan
-                .graph
+            // Its inputs not finished yet (the new nodes, the finishing script, a wider node still to run),
+            // and one more for each existing reader.
+            let inputs: Vec<NodeIndex> = (self.plan.graph)
                 .neighbors_directed(node, Direction::Incoming)
+                .collect();
+            self.pending[node.index()] = (inputs.iter())
+                .filter(|&&input| {
+                    self.plan.graph[input].kind.info().expands
+                        || !self.states.get(input).lets_readers_go()
+                })
                 .count();
+            if needed[&node] {
+                for input in inputs.into_iter().filter(|i| !needed.contains_key(i)) {
+                    self.revive(input);
+                }
+            }
             for reader in self
                 .plan
                 .graph
@@ -459,6 +471,24 @@ impl<'a> Scheduler<'a> {
         }
         self.expected_left -= self.expected[self.plan.slot(chapter)];
         self.show_total();
+    }
+
+    /// Makes `node`, which no target needed so far, needed after all, with the inputs it waits for; it is
+    /// looked up once they have finished.
+    fn revive(&mut self, node: NodeIndex) {
+        if !matches!(self.states.get(node), State::NotWanted) {
+            return;
+        }
+        self.set(node, State::Waiting);
+        let inputs: Vec<NodeIndex> = (self.plan.graph)
+            .neighbors_directed(node, Direction::Incoming)
+            .collect();
+        for input in inputs {
+            self.revive(input);
+        }
+        if self.pending[node.index()] == 0 {
+            self.ready.push_back(node);
+        }
     }
 
     /// How many slots `pool` has.

@@ -47,6 +47,7 @@ pub fn inputs(ctx: &Context) -> Digest {
     add(debug(ctx.images).as_bytes());
     add(debug(ctx.tools).as_bytes());
     add(ctx.script_template.as_bytes());
+    add(debug(ctx.titles).as_bytes());
     // A chapter's parse is a function of its Markdown and the settings above.
     for chapter in ctx.chapters {
         add(debug(&(chapter.number, &chapter.id, &chapter.language)).as_bytes());

@@ -30,6 +30,7 @@ struct Course {
     videofile: Videofile,
     chapters: Vec<ChapterSource>,
     images: Images,
+    titles: std::collections::BTreeMap<String, String>,
     store: Store,
     tools: Tools,
     clients: Clients,
@@ -83,6 +84,7 @@ fn load(dir: &std::path::Path) -> Course {
         videofile,
         chapters: lecture.chapters,
         images: lecture.images,
+        titles: lecture.titles,
         tools,
         clients,
     }
@@ -268,6 +270,7 @@ fn context(course: &Course) -> Context<'_> {
         tools: &course.tools,
         clients: &course.clients,
         script_template: "",
+        titles: &course.titles,
     }
 }
 

@@ -15,6 +15,8 @@ pub enum NodeKind {
     Chapter,
     /// A chapter's Markdown, parsed and translated into another of the course's languages.
     Translation,
+    /// The course's title translated into another of its languages (every slide's footer shows it).
+    CourseTitle,
     /// A chapter's slide script.
     Script,
     /// One slide's narration audio.
@@ -140,7 +142,7 @@ const fn spelled(word: &'static str, builds: &'static str) -> Option<TargetSpell
 }
 
 /// Every kind, in the order of [`NodeKind`].
-pub const KINDS: [KindInfo; 11] = {
+pub const KINDS: [KindInfo; 12] = {
     use NodeKind::*;
     [
         KindInfo {
@@ -159,6 +161,17 @@ pub const KINDS: [KindInfo; 11] = {
             ),
             editions: Editions::Translated,
             ..row(Translation, "translation", Scope::Chapter)
+        },
+        KindInfo {
+            outputs: &["chapter"],
+            shardable: true,
+            provider: Some(Section::Translate),
+            target: spelled(
+                "title",
+                "the course title's translation, in a course of several languages",
+            ),
+            editions: Editions::Translated,
+            ..row(CourseTitle, "course-title", Scope::Course)
         },
         KindInfo {
             inputs: &[Chapter, Translation],
@@ -193,7 +206,7 @@ pub const KINDS: [KindInfo; 11] = {
             ..row(Picture, "picture", Scope::Slide)
         },
         KindInfo {
-            inputs: &[Script, Picture],
+            inputs: &[Script, Picture, CourseTitle],
             outputs: &["slide"],
             shardable: true,
             // The renderer [images] names, or the cloud provider whose picture it composes in.

@@ -237,6 +237,8 @@ pub struct Lecture {
     /// The title of the first source (its front matter's, else its first level-1 heading), and where it
     /// was found (`lecture.md's first level-1 heading`).
     pub title: Option<(String, String)>,
+    /// The titles of the first source's translations by its author, by language.
+    pub titles: BTreeMap<String, String>,
 }
 
 /// Reads the sources and cuts them into chapters; checks every local image they show, decoding each once
@@ -276,6 +278,11 @@ pub fn load(videofile: &Videofile, probes: &mut Probes) -> Result<Lecture, Confi
                 probes,
                 Some(language),
             )?;
+            if first == 0
+                && let Some((title, _)) = &read.title
+            {
+                lecture.titles.insert(language.clone(), title.clone());
+            }
             let own = lecture.chapters.len() - first;
             if read.chapters.len() > own {
                 return Err(ConfigError::Source {

@@ -31,7 +31,7 @@ pub fn prepare(at: SlideId, inputs: &Inputs) -> Prepared {
     let vf = ctx.videofile;
     let slide = inputs.slide(at);
     let content = slide::SlideContent {
-        course_title: vf.course.title.clone(),
+        course_title: inputs.course_title(at.chapter.edition),
         chapter_title: inputs.title(at.chapter),
         title: slide.title.clone(),
         blocks: slide::SlideContent::from_script(&slide.content, &slide.bullets),

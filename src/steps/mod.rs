@@ -17,6 +17,7 @@ mod translation;
 pub use script::limits as script_limits;
 mod tools;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::NodeIndex;
@@ -71,6 +72,8 @@ pub struct Context<'a> {
     pub clients: &'a Clients,
     /// The script prompt template (the Videofile's file, or the built-in one).
     pub script_template: &'a str,
+    /// The course's title by language, as its author translated it (the title of `lecture.fr.md`).
+    pub titles: &'a BTreeMap<String, String>,
 }
 
 /// The finished nodes a node can read: their cache entries and the parsed scripts.
@@ -131,6 +134,22 @@ impl Inputs<'_> {
         let entry = self.entry(NodeKind::Translation, Address::Chapter(chapter));
         let title = entry.meta.get("title").and_then(|t| t.as_str());
         title.unwrap_or_default().to_string()
+    }
+
+    /// The course's title in `edition`'s language: as the Videofile or the lecture gives it, or as translated
+    /// (its translation has finished: the slides that show it read it).
+    pub fn course_title(&self, edition: Edition) -> String {
+        if edition.is_source() {
+            return self.ctx.videofile.course.title.clone();
+        }
+        let entry = self.entry(NodeKind::CourseTitle, Address::Course(edition));
+        let title = entry.meta.get("title").and_then(|t| t.as_str());
+        title.unwrap_or_default().to_string()
+    }
+
+    /// The language of `edition`.
+    pub fn edition_language(&self, edition: Edition) -> &str {
+        self.plan.language(edition)
     }
 
     /// The language the chapter is spoken in: its own (a chapter may say it is in another than the course's)
@@ -217,6 +236,7 @@ pub fn prepare(plan: &Plan, node: NodeIndex, ctx: &Context, done: &dyn Finished)
     match (kind, at) {
         (NodeKind::Chapter, Address::Chapter(c)) => chapter::prepare(c, &inputs),
         (NodeKind::Translation, Address::Chapter(c)) => translation::prepare(c, &inputs),
+        (NodeKind::CourseTitle, Address::Course(e)) => translation::prepare_title(e, &inputs),
         (NodeKind::Script, Address::Chapter(c)) => script::prepare(c, &inputs),
         (NodeKind::Audio, Address::Slide(s)) => audio::prepare(s, &inputs),
         (NodeKind::Picture, Address::Slide(s)) => picture::prepare(s, &inputs),

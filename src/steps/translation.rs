@@ -13,7 +13,7 @@ use super::chapter::sign_source;
 use super::{Inputs, Job, Prepared, Produced, StepError, sign_api, write};
 use crate::cache::Store;
 use crate::cache::memo::SEGMENTS;
-use crate::graph::node::{ChapterId, NodeKind, Section};
+use crate::graph::node::{ChapterId, Edition, NodeKind, Section};
 use crate::graph::signature::Signature;
 use crate::lecture::Chapter;
 use crate::lecture::translate::{self, Segment};
@@ -39,12 +39,10 @@ struct Translate {
 }
 
 pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
-    let ctx = inputs.ctx;
-    let vf = ctx.videofile;
     let source = inputs.chapter(chapter);
-    let target = inputs.language(chapter).to_string();
-    if let Some(supplied) = source.translations.get(&target) {
-        let mut signature = Signature::new(NodeKind::Translation, VERSION);
+    let target = inputs.language(chapter);
+    let mut signature = Signature::new(NodeKind::Translation, VERSION);
+    if let Some(supplied) = source.translations.get(target) {
         signature
             .setting("translator", "the author")
             .setting("split", source.split)
@@ -53,62 +51,107 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
                 &format!("markdown of {}", supplied.file),
                 &supplied.markdown,
             );
+        for (path, hash) in &supplied.included {
+            signature.input(&format!("included {path}"), hash);
+        }
         return Prepared::new(signature, Supplied(supplied.chapter.clone()));
     }
-    let api = vf.providers[&vf.translate.provider].api;
-    let mut signature = Signature::new(NodeKind::Translation, VERSION);
-    let mut translator_sign = Vec::new();
-    sign_api(
+    let job = by_model(
         &mut signature,
-        "translator",
-        api,
-        Section::Translate,
-        |setting| match setting {
-            Signed::Model => vf.translate.model.clone(),
-            _ => unreachable!("translators sign their model"),
-        },
+        &source.chapter,
+        &source.language,
+        target,
+        inputs,
     );
-    for field in signature.fields() {
-        translator_sign.push(format!("{}={}", field.name, field.value));
+    sign_source(&mut signature, source);
+    Prepared::new(signature, job)
+}
+
+/// The course title in `edition`'s language: the title of its author's translation of the first source
+/// (`lecture.fr.md`'s), else a model's translation of it, as a chapter with a title and nothing else.
+pub fn prepare_title(edition: Edition, inputs: &Inputs) -> Prepared {
+    let vf = inputs.ctx.videofile;
+    let target = inputs.edition_language(edition);
+    let mut signature = Signature::new(NodeKind::CourseTitle, VERSION);
+    let title = |title: &str| Chapter {
+        title: title.to_string(),
+        blocks: Vec::new(),
+        deck: false,
+    };
+    if let Some(supplied) = inputs.ctx.titles.get(target) {
+        signature
+            .setting("translator", "the author")
+            .input("title", supplied);
+        return Prepared::new(signature, Supplied(title(supplied)));
+    }
+    let course = title(&vf.course.title);
+    let job = by_model(&mut signature, &course, &vf.course.language, target, inputs);
+    signature.input("title", &vf.course.title);
+    Prepared::new(signature, job)
+}
+
+/// A model's translation of `chapter` from `source` into `target`, with the translator, its instructions,
+/// the glossary and the language pair signed.
+fn by_model(
+    signature: &mut Signature,
+    chapter: &Chapter,
+    source: &str,
+    target: &str,
+    inputs: &Inputs,
+) -> Translate {
+    let ctx = inputs.ctx;
+    let vf = ctx.videofile;
+    let api = vf.providers[&vf.translate.provider].api;
+    let mut translator = Signature::new(NodeKind::Translation, VERSION);
+    for signed in [&mut *signature, &mut translator] {
+        sign_api(
+            signed,
+            "translator",
+            api,
+            Section::Translate,
+            |setting| match setting {
+                Signed::Model => vf.translate.model.clone(),
+                _ => unreachable!("translators sign their model"),
+            },
+        );
     }
     signature
         .setting("instructions", INSTRUCTIONS)
         .setting("glossary", vf.translate.glossary.join("\n"))
-        .setting("from", &source.language)
-        .setting("into", &target);
-    sign_source(&mut signature, source);
-    let segments = translate::segments(&source.chapter, &vf.translate.glossary);
+        .setting("from", source)
+        .setting("into", target);
+    // A segment's key: what it says, in which languages, by which translator: wherever it stands.
+    let translator: Vec<String> = (translator.fields().iter())
+        .map(|field| format!("{}={}", field.name, field.value))
+        .collect();
+    let segments = translate::segments(chapter, &vf.translate.glossary);
     let keys = segments
         .iter()
         .map(|segment| {
             let fields = json!([
                 VERSION,
-                translator_sign,
+                translator,
                 INSTRUCTIONS,
-                source.language,
+                source,
                 target,
                 segment.text
             ]);
             Digest::of(fields.to_string().as_bytes())
         })
         .collect();
-    let translator = Translator {
-        client: ctx.clients.get(&vf.translate.provider),
-        model: vf.translate.model.clone(),
-        source: source.language.clone(),
-        target,
-        max_attempts: vf.translate.max_attempts,
-    };
-    Prepared::new(
-        signature,
-        Translate {
-            chapter: source.chapter.clone(),
-            segments,
-            keys,
-            translator,
-            batch: vf.translate.batch as usize,
+    Translate {
+        chapter: chapter.clone(),
+        segments,
+        keys,
+        translator: Translator {
+            client: ctx.clients.get(&vf.translate.provider),
+            model: vf.translate.model.clone(),
+            source: source.to_string(),
+            target: target.to_string(),
+            max_attempts: vf.translate.max_attempts,
         },
-    )
+        batch: vf.translate.batch as usize,
+    }
 }
 
 impl Translate {

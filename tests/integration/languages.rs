@@ -117,8 +117,8 @@ const LECTURE: &str = "# Languages course\n\n## Tides\n\nThe moon pulls the sea.
 Run `tide --secret-flag` to see the tide.\n\n## Winds\n\nAir moves from high to low pressure.\n\n\
 | Wind | Where |\n|---|---|\n| Trade | Tropics |\n";
 
-/// The segments of [`LECTURE`] with words, each once, in the order a translator is sent them.
-const SEGMENTS: [&str; 12] = [
+/// The segments of [`LECTURE`] with words, each once: its chapters', then the course title.
+const SEGMENTS: [&str; 13] = [
     "Tides",
     "The moon pulls the sea.",
     "The sun helps a little.",
@@ -131,6 +131,7 @@ const SEGMENTS: [&str; 12] = [
     "Where",
     "Trade",
     "Tropics",
+    "Languages course",
 ];
 
 /// A two-chapter course in `languages` (espeak voices), translated by `translator` with `extra` lines in
@@ -200,13 +201,16 @@ fn a_full_build_sends_each_segment_once_per_language_and_code_never_goes_out() {
     }
     assert_eq!(
         translator.requests().len(),
-        4,
-        "one request per chapter and language"
+        6,
+        "one request per chapter and language, and one for the course title"
     );
     let everything: String = (translator.requests().iter())
         .flat_map(|r| r.segments.clone())
         .collect();
     assert!(!everything.contains("SECRET") && !everything.contains("secret-flag"));
+    // Every slide's footer names the course in its language.
+    let entry = std::fs::read_to_string(entry_file(dir.path(), "image@fr:01-tides/01")).unwrap();
+    assert!(entry.contains("\"LANGUAGES COURSE\""), "{entry}");
     // One MP4 per language, each with its own subtitles in its language.
     for (folder, language) in [("out", "en"), ("out/fr", "fr"), ("out/de", "de")] {
         let video = dir.path().join(folder).join("languages-course.mp4");
@@ -431,11 +435,14 @@ fn the_authors_own_translation_is_used_and_only_the_rest_is_sent() {
         "{planned}"
     );
     run_ok(dir.path(), &[]);
-    // The second chapter alone went to the translator; the first is the author's, as written.
+    // The second chapter alone went to the translator; the first and the course title ("# Cours") are the
+    // author's, as written.
     assert_eq!(
         sorted(translator.answered("fr")),
-        sorted(owned(&SEGMENTS[6..]))
+        sorted(owned(&SEGMENTS[6..12]))
     );
+    let entry = std::fs::read_to_string(entry_file(dir.path(), "image@fr:02-winds/01")).unwrap();
+    assert!(entry.contains("\"Cours\""), "{entry}");
     let srt = std::fs::read_to_string(dir.path().join("out/fr/languages-course.srt")).unwrap();
     assert!(srt.contains("La lune attire la mer."), "{srt}");
     assert!(

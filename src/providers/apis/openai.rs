@@ -45,6 +45,15 @@ pub const DESCRIPTOR: Descriptor = Descriptor {
             },
         ),
         (
+            Section::Translate,
+            "gpt-4o",
+            Price {
+                per_million_input_tokens: 2.50,
+                per_million_output_tokens: 10.0,
+                ..ZERO
+            },
+        ),
+        (
             Section::Script,
             "gpt-4o-mini",
             Price {
