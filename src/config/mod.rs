@@ -273,10 +273,15 @@ pub struct Speech {
     pub true_peak: f64,
     /// How words are said (`[speech.pronounce]`, or the file `pronounce` names): written form to spoken form.
     pub pronounce: BTreeMap<String, String>,
+    /// How words are said in the course's other languages (`pronounce.fr.toml` beside that file).
+    pub pronounce_in: PronounceByLanguage,
     /// The voice of each other language (`[speech.voices]`): an espeak-ng voice, a piper voice file, a cloud
     /// voice name.
     pub voices: BTreeMap<String, String>,
 }
+
+/// Pronunciation dictionaries by language: written form to spoken form.
+pub type PronounceByLanguage = BTreeMap<String, BTreeMap<String, String>>;
 
 /// `[speech]` settings of the `piper` provider.
 #[derive(Debug, Clone, Default)]

@@ -15,8 +15,8 @@ use super::raw::{
     RawTranslate, RawVideo, RawVideofile, sections, unspanned,
 };
 use super::{
-    CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, ProviderSettings, Script,
-    Speech, Translate, Video, Videofile,
+    CacheSettings, ConfigError, Course, Delivery, Images, PiperSettings, PronounceByLanguage,
+    ProviderSettings, Script, Speech, Translate, Video, Videofile,
 };
 use crate::config::layers::{self, LayerError, Origin, OverrideSpans, Overrides};
 use crate::graph::node::Section;
@@ -68,7 +68,7 @@ pub(super) fn parse(
         raw.speech,
         &providers,
         &project_dir,
-        &course.language,
+        &course.languages,
     )?;
     let images = images(&locate, raw.images, &providers)?;
     for price in raw.prices.values() {
@@ -427,8 +427,9 @@ fn speech(
     speech: RawSpeech,
     providers: &BTreeMap<String, ProviderSettings>,
     project_dir: &Path,
-    course_language: &str,
+    languages: &[String],
 ) -> Result<Speech, ConfigError> {
+    let course_language = languages[0].as_str();
     let speech_api = check_provider(
         locate,
         providers,
@@ -466,7 +467,8 @@ fn speech(
         }
     }
     let piper_location = speech.piper.as_ref().map(|p| project_dir.join(p));
-    let pronounce = pronounce_words(speech.pronounce.as_ref(), project_dir)?;
+    let (pronounce, pronounce_in) =
+        pronounce_words(speech.pronounce.as_ref(), project_dir, languages)?;
     let piper_model = match (&speech.model, speech.provider.get_ref().as_str()) {
         (Some(model), "piper") => {
             let full = project_dir.join(model.get_ref());
@@ -544,6 +546,7 @@ fn speech(
         loudness: speech.loudness.into_inner(),
         true_peak: speech.true_peak.into_inner(),
         pronounce,
+        pronounce_in,
         voices: speech.voices,
         piper: PiperSettings {
             location: piper_location,
@@ -558,29 +561,53 @@ fn speech(
     })
 }
 
-/// `[speech] pronounce`: its words, or those of the TOML file it names.
+/// `[speech] pronounce`: its words, or those of the TOML file it names; and the dictionaries of the course's
+/// other languages, in files beside that one named after their language (`pronounce.fr.toml`).
 fn pronounce_words(
     pronounce: Option<&RawPronounce>,
     project_dir: &Path,
-) -> Result<BTreeMap<String, String>, ConfigError> {
-    Ok(match pronounce {
-        None => BTreeMap::new(),
-        Some(RawPronounce::Words(words)) => words.clone(),
-        Some(RawPronounce::File(file)) => {
-            let full = project_dir.join(file);
-            let bad = |message: String| ConfigError::Setting {
-                path: full.clone(),
-                message: format!("[speech] pronounce = {file:?}: {message}"),
-            };
-            let text = crate::sys::files::read_text(&full, crate::sys::files::SETTINGS_BYTES)
-                .map_err(|e| bad(e.to_string()))?;
-            toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
-                bad(format!(
-                    "expected lines such as SQL = \"sequel\": {}",
-                    e.message()
-                ))
-            })?
+    languages: &[String],
+) -> Result<(BTreeMap<String, String>, PronounceByLanguage), ConfigError> {
+    let file = match pronounce {
+        None => return Ok(Default::default()),
+        Some(RawPronounce::Words(words)) => return Ok((words.clone(), BTreeMap::new())),
+        Some(RawPronounce::File(file)) => project_dir.join(file),
+    };
+    let mut others = BTreeMap::new();
+    for language in &languages[1..] {
+        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+        let ext = file
+            .extension()
+            .map_or(String::new(), |e| format!(".{}", e.to_string_lossy()));
+        let theirs = file.with_file_name(format!("{stem}.{language}{ext}"));
+        if theirs.is_file() {
+            others.insert(language.clone(), pronounce_file(&theirs, project_dir)?);
         }
+    }
+    Ok((pronounce_file(&file, project_dir)?, others))
+}
+
+/// The words of a pronunciation file: lines such as `SQL = "sequel"`.
+fn pronounce_file(
+    full: &Path,
+    project_dir: &Path,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let shown = full
+        .strip_prefix(project_dir)
+        .unwrap_or(full)
+        .display()
+        .to_string();
+    let bad = |message: String| ConfigError::Setting {
+        path: full.to_path_buf(),
+        message: format!("[speech] pronounce = {shown:?}: {message}"),
+    };
+    let text = crate::sys::files::read_text(full, crate::sys::files::SETTINGS_BYTES)
+        .map_err(|e| bad(e.to_string()))?;
+    toml::from_str::<BTreeMap<String, String>>(&text).map_err(|e| {
+        bad(format!(
+            "expected lines such as SQL = \"sequel\": {}",
+            e.message()
+        ))
     })
 }
 

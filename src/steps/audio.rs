@@ -112,7 +112,7 @@ pub fn prepare(slide: SlideId, inputs: &Inputs) -> Prepared {
     };
     // The written narration and the dictionary entries that change it decide what is said; a dictionary that
     // changes nothing here leaves the key as it was.
-    let dictionary = Dictionary::new(&speech.pronounce);
+    let dictionary = Dictionary::new(inputs.pronounce(slide.chapter));
     let used = dictionary.used(&text);
     if !used.is_empty() {
         signature.setting("pronounce", used.join("; "));

@@ -147,6 +147,20 @@ impl Inputs<'_> {
         title.unwrap_or_default().to_string()
     }
 
+    /// How words are said in the chapter: the dictionary of the sources, or of its translation's language
+    /// (none, without a file for it: another language's respellings would be read wrong).
+    pub fn pronounce(&self, chapter: ChapterId) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        let speech = &self.ctx.videofile.speech;
+        if chapter.edition.is_source() {
+            return &speech.pronounce;
+        }
+        speech
+            .pronounce_in
+            .get(self.language(chapter))
+            .unwrap_or(&NONE)
+    }
+
     /// The language of `edition`.
     pub fn edition_language(&self, edition: Edition) -> &str {
         self.plan.language(edition)

@@ -519,3 +519,25 @@ fn a_course_its_author_translated_needs_no_translator_and_a_longer_translation_i
         "{stderr}"
     );
 }
+
+#[test]
+fn each_language_says_words_by_its_own_dictionary() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    replace_in(
+        &dir.path().join("Videofile"),
+        "[translate]",
+        "[speech]\npronounce = \"pronounce.toml\"\n\n[translate]",
+    );
+    std::fs::write(dir.path().join("pronounce.toml"), "moon = \"mune\"\n").unwrap();
+    std::fs::write(dir.path().join("pronounce.fr.toml"), "MOON = \"lune\"\n").unwrap();
+    run_ok(dir.path(), &[]);
+    let said = |node: &str| std::fs::read_to_string(entry_file(dir.path(), node)).unwrap();
+    let english = said("audio:01-tides/01");
+    let french = said("audio@fr:01-tides/01");
+    assert!(english.contains("moon = mune"), "{english}");
+    assert!(
+        french.contains("MOON = lune") && !french.contains("mune"),
+        "{french}"
+    );
+}
