@@ -274,9 +274,10 @@ impl NodeKind {
         NodeKind::all().find(|k| k.name() == name)
     }
 
-    /// The kind of a node name such as `audio:02-gradient-descent/03`.
+    /// The kind of a node name such as `audio:02-gradient-descent/03` or `audio@fr:02-gradient-descent/03`.
     pub fn of_node(name: &str) -> Option<NodeKind> {
-        NodeKind::named(name.split(':').next()?)
+        let word = name.split(':').next()?;
+        NodeKind::named(word.split('@').next()?)
     }
 
     pub fn scope(self) -> Scope {
@@ -422,6 +423,8 @@ mod tests {
         for (i, row) in KINDS.iter().enumerate() {
             assert_eq!(row.kind as usize, i, "{}", row.name);
             assert_eq!(NodeKind::named(row.name), Some(row.kind));
+            let translated = format!("{}@fr:01-a/02", row.name);
+            assert_eq!(NodeKind::of_node(&translated), Some(row.kind));
             for input in row.inputs {
                 assert!(
                     (*input as usize) < i,

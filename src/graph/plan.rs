@@ -274,6 +274,60 @@ mod tests {
     }
 
     #[test]
+    fn each_language_has_its_own_nodes_and_no_edge_crosses_languages() {
+        let languages = vec!["en".to_string(), "fr".to_string()];
+        let mut plan = Plan::new(ids(1), languages, false);
+        let fr = ChapterId {
+            edition: Edition(1),
+            index: 0,
+        };
+        plan.expand(ChapterId::source(0), 2);
+        plan.expand(fr, 1);
+        assert!(!is_cyclic_directed(&plan.graph));
+        for edge in plan.graph.edge_indices() {
+            let (from, to) = plan.graph.edge_endpoints(edge).unwrap();
+            let editions = (plan.graph[from].at.edition(), plan.graph[to].at.edition());
+            assert_eq!(
+                editions.0,
+                editions.1,
+                "{} -> {}",
+                plan.name(from),
+                plan.name(to)
+            );
+        }
+        // The sources have a chapter node and no translation; a translation has both kinds the other way.
+        let source = Address::Chapter(ChapterId::source(0));
+        assert!(plan.node(NodeKind::Chapter, source).is_some());
+        assert!(plan.node(NodeKind::Translation, source).is_none());
+        assert!(plan.node(NodeKind::Chapter, Address::Chapter(fr)).is_none());
+        let translation = plan
+            .node(NodeKind::Translation, Address::Chapter(fr))
+            .unwrap();
+        assert_eq!(plan.name(translation), "translation@fr:01-c");
+        let slide = Address::Slide(SlideId {
+            chapter: fr,
+            slide: 0,
+        });
+        let image = plan.node(NodeKind::Image, slide).unwrap();
+        assert_eq!(plan.name(image), "image@fr:01-c/01");
+        let inputs: Vec<String> = (plan.graph.neighbors_directed(image, Incoming))
+            .map(|n| plan.name(n))
+            .collect();
+        assert!(
+            inputs.contains(&"course-title@fr".to_string()),
+            "{inputs:?}"
+        );
+        assert_eq!(
+            (plan.slide_count(ChapterId::source(0)), plan.slide_count(fr)),
+            (2, 1)
+        );
+        let video = plan
+            .node(NodeKind::CourseVideo, Address::Course(Edition(1)))
+            .unwrap();
+        assert_eq!(plan.name(video), "course-video@fr");
+    }
+
+    #[test]
     fn pictures_are_read_by_their_slides_images_only_when_the_course_draws_them() {
         let mut plan = Plan::new(ids(1), en(), true);
         plan.expand(ChapterId::source(0), 2);

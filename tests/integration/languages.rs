@@ -541,3 +541,29 @@ fn each_language_says_words_by_its_own_dictionary() {
         "{french}"
     );
 }
+
+#[test]
+fn gc_keeps_the_segments_of_the_translations_it_keeps() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    run_ok(dir.path(), &[]);
+    // An edit, then a gc before the next build: the last build's translation stays, and with it the
+    // segments it was made of, so the edit still sends one sentence.
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "helps a little",
+        "helps a lot",
+    );
+    let collected = run_ok(dir.path(), &["gc"]);
+    let said = String::from_utf8_lossy(&collected.stdout);
+    assert!(!said.contains("segment"), "{said}");
+    let verified = run(dir.path(), &["cache", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    translator.forget();
+    run_ok(dir.path(), &[]);
+    assert_eq!(translator.answered("fr"), ["The sun helps a lot."]);
+}
