@@ -524,11 +524,11 @@ impl Project {
                     .to_path_buf()
             };
             report.outputs = written.iter().map(|p| relative(p)).collect();
-            if outcome
-                .entry_of(NodeKind::CourseVideo, Address::Course(Edition::SOURCE))
-                .is_some()
-            {
-                let video = outputs::course_base(&self.videofile).with_extension("mp4");
+            // The course video of the first language built (the sources', unless a build asked for others).
+            let built = (self.editions())
+                .find(|&e| (outcome.entry_of(NodeKind::CourseVideo, Address::Course(e))).is_some());
+            if let Some(edition) = built {
+                let video = outputs::edition_base(&self.videofile, edition).with_extension("mp4");
                 report.course_video = Some(relative(&video));
             }
             history::record(store.root(), &mut report, self.videofile.cache.reports)?;

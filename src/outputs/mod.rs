@@ -222,7 +222,7 @@ pub fn course_base(videofile: &Videofile) -> PathBuf {
 
 /// An edition's course files' path without extension: `OUTPUT/<course-title-slug>` for the sources'
 /// language, `OUTPUT/<language>/<course-title-slug>` for a translation's.
-fn edition_base(videofile: &Videofile, edition: Edition) -> PathBuf {
+pub fn edition_base(videofile: &Videofile, edition: Edition) -> PathBuf {
     edition_dir(videofile, edition).join(slug(&videofile.course.title))
 }
 

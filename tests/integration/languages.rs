@@ -372,7 +372,9 @@ fn a_dry_run_says_which_chapters_would_be_translated_and_writes_nothing() {
 fn one_language_is_built_on_its_own_and_languages_are_checked() {
     let translator = Translator::start();
     let dir = course(&translator, &["en", "fr"], "");
-    run_ok(dir.path(), &["--language", "fr"]);
+    let built = run_ok(dir.path(), &["--language", "fr"]);
+    let said = String::from_utf8_lossy(&built.stdout);
+    assert!(said.ends_with("-> out/fr/languages-course.mp4\n"), "{said}");
     assert!(dir.path().join("out/fr/languages-course.mp4").is_file());
     assert!(!dir.path().join("out/languages-course.mp4").exists());
     run_ok(dir.path(), &["en"]);
