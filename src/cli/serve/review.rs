@@ -126,12 +126,16 @@ struct SlideNode {
     error: Option<String>,
 }
 
-/// The per-slide nodes of `outcome` by chapter id and slide number (from 1).
+/// The per-slide nodes of `outcome` in the sources' language (the one the page shows) by chapter id and
+/// slide number (from 1).
 fn slide_nodes(outcome: &Outcome) -> BTreeMap<(String, usize), Vec<SlideNode>> {
     let plan = &outcome.plan;
     let mut by_slide: BTreeMap<(String, usize), Vec<SlideNode>> = BTreeMap::new();
     for index in plan.graph.node_indices() {
         let node = plan.graph[index];
+        if !node.at.edition().is_source() {
+            continue;
+        }
         let (Some(chapter), Some(slide)) = (plan.chapter_id(index), node.at.slide()) else {
             continue;
         };
