@@ -24,6 +24,9 @@ struct Translator {
     requests: Arc<Mutex<Vec<Request>>>,
     refuse_after: Arc<Mutex<Option<usize>>>,
     short_answers: Arc<Mutex<usize>>,
+    /// After this many answered requests, the others are held unanswered until it is `None` again, then
+    /// dropped without an answer (a build killed while it waits).
+    hold_after: Arc<Mutex<Option<usize>>>,
 }
 
 impl Translator {
@@ -34,62 +37,91 @@ impl Translator {
             requests: Arc::default(),
             refuse_after: Arc::default(),
             short_answers: Arc::default(),
+            hold_after: Arc::default(),
         };
-        let (requests, refuse_after, short) = (
+        let (requests, refuse_after, short, hold) = (
             translator.requests.clone(),
             translator.refuse_after.clone(),
             translator.short_answers.clone(),
+            translator.hold_after.clone(),
         );
         std::thread::spawn(move || {
             for mut request in server.incoming_requests() {
-                let mut body = String::new();
-                request.as_reader().read_to_string(&mut body).unwrap();
-                let body: Value = serde_json::from_str(&body).unwrap();
-                // The first user message: instructions, then the JSON object on its own.
-                let content = body["messages"][1]["content"].as_str().unwrap().to_string();
-                let (_, object) = content.rsplit_once("\n\n").unwrap();
-                let asked: Value = serde_json::from_str(object).unwrap();
-                let segments: Vec<String> = (asked["segments"].as_array().unwrap().iter())
-                    .map(|s| s.as_str().unwrap().to_string())
-                    .collect();
-                let mut seen = requests.lock().unwrap();
-                let answered_so_far = seen.iter().filter(|r| r.answered).count();
-                let refused = refuse_after
-                    .lock()
-                    .unwrap()
-                    .is_some_and(|n| answered_so_far >= n);
-                let is_repair = body["messages"].as_array().unwrap().len() > 2;
-                let short_now = !refused && !is_repair && {
-                    let mut left = short.lock().unwrap();
-                    let now = *left > 0;
-                    *left = left.saturating_sub(1);
-                    now
-                };
-                seen.push(Request {
-                    language: asked["target_language"].as_str().unwrap().to_string(),
-                    segments: segments.clone(),
-                    answered: !refused && !short_now,
+                let (requests, refuse_after, short, hold) = (
+                    requests.clone(),
+                    refuse_after.clone(),
+                    short.clone(),
+                    hold.clone(),
+                );
+                // Each request on its own thread, as a server answers several clients at once.
+                std::thread::spawn(move || {
+                    let mut body = String::new();
+                    request.as_reader().read_to_string(&mut body).unwrap();
+                    let body: Value = serde_json::from_str(&body).unwrap();
+                    // The first user message: instructions, then the JSON object on its own.
+                    let content = body["messages"][1]["content"].as_str().unwrap().to_string();
+                    let (_, object) = content.rsplit_once("\n\n").unwrap();
+                    let asked: Value = serde_json::from_str(object).unwrap();
+                    let segments: Vec<String> = (asked["segments"].as_array().unwrap().iter())
+                        .map(|s| s.as_str().unwrap().to_string())
+                        .collect();
+                    let answered = |requests: &Mutex<Vec<Request>>| {
+                        requests
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .filter(|r| r.answered)
+                            .count()
+                    };
+                    if hold
+                        .lock()
+                        .unwrap()
+                        .is_some_and(|n| answered(&requests) >= n)
+                    {
+                        while hold.lock().unwrap().is_some() {
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                        return;
+                    }
+                    let answered_so_far = answered(&requests);
+                    let mut seen = requests.lock().unwrap();
+                    let refused = refuse_after
+                        .lock()
+                        .unwrap()
+                        .is_some_and(|n| answered_so_far >= n);
+                    let is_repair = body["messages"].as_array().unwrap().len() > 2;
+                    let short_now = !refused && !is_repair && {
+                        let mut left = short.lock().unwrap();
+                        let now = *left > 0;
+                        *left = left.saturating_sub(1);
+                        now
+                    };
+                    seen.push(Request {
+                        language: asked["target_language"].as_str().unwrap().to_string(),
+                        segments: segments.clone(),
+                        answered: !refused && !short_now,
+                    });
+                    drop(seen);
+                    if refused {
+                        let refusal = tiny_http::Response::from_string(
+                            r#"{"error": {"message": "quota exceeded"}}"#,
+                        )
+                        .with_status_code(400);
+                        let _ = request.respond(refusal);
+                        return;
+                    }
+                    let mut translated: Vec<String> =
+                        segments.iter().map(|s| s.to_uppercase()).collect();
+                    if short_now {
+                        translated.pop();
+                    }
+                    let answer = json!({
+                        "choices": [{"message": {"role": "assistant",
+                            "content": json!({"segments": translated}).to_string()}}],
+                        "usage": {"prompt_tokens": 10 * segments.len(), "completion_tokens": 5 * segments.len()}
+                    });
+                    let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
                 });
-                drop(seen);
-                if refused {
-                    let refusal = tiny_http::Response::from_string(
-                        r#"{"error": {"message": "quota exceeded"}}"#,
-                    )
-                    .with_status_code(400);
-                    let _ = request.respond(refusal);
-                    continue;
-                }
-                let mut translated: Vec<String> =
-                    segments.iter().map(|s| s.to_uppercase()).collect();
-                if short_now {
-                    translated.pop();
-                }
-                let answer = json!({
-                    "choices": [{"message": {"role": "assistant",
-                        "content": json!({"segments": translated}).to_string()}}],
-                    "usage": {"prompt_tokens": 10 * segments.len(), "completion_tokens": 5 * segments.len()}
-                });
-                let _ = request.respond(tiny_http::Response::from_string(answer.to_string()));
             }
         });
         translator
@@ -568,4 +600,58 @@ fn gc_keeps_the_segments_of_the_translations_it_keeps() {
     translator.forget();
     run_ok(dir.path(), &[]);
     assert_eq!(translator.answered("fr"), ["The sun helps a lot."]);
+}
+
+#[test]
+fn a_killed_build_resumes_without_paying_twice() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "batch = 2");
+    *translator.hold_after.lock().unwrap() = Some(2);
+    let mut build = Command::new(env!("CARGO_BIN_EXE_vbuild"))
+        .args(["-j", "1"])
+        .current_dir(dir.path())
+        .env("LOCAL_KEY", "sk-local-test-key")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Killed once the two answered batches are remembered, while later requests wait for their answers.
+    while remembered(dir.path()) < 4 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "two batches were never remembered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    build.kill().unwrap();
+    build.wait().unwrap();
+    *translator.hold_after.lock().unwrap() = None;
+    let paid = translator.answered("fr");
+    translator.forget();
+    run_ok(dir.path(), &[]);
+    let resumed = translator.answered("fr");
+    assert_eq!(
+        resumed.len(),
+        SEGMENTS.len() - paid.len(),
+        "{paid:?} then {resumed:?}"
+    );
+    let all: Vec<String> = paid.into_iter().chain(resumed).collect();
+    assert_eq!(
+        sorted(all),
+        sorted(owned(&SEGMENTS)),
+        "every segment paid for once"
+    );
+}
+
+/// How many translated segments the cache of `dir` remembers.
+fn remembered(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir.join(".vbuild/actions"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("\"node\": \"segment\""))
+        })
+        .count()
 }
