@@ -182,7 +182,11 @@ pub fn collect(
         }
         remove(path, dry_run, &mut summary.removed_files)?;
         summary.entries_removed += 1;
-        summary.removed_nodes.push(entry.node.clone());
+        summary.removed_nodes.push(if entry.node == memo::NODE {
+            "a translated segment no translation kept is made of".to_string()
+        } else {
+            entry.node.clone()
+        });
         for hash in entry.outputs.values() {
             let count = references.get_mut(hash).expect("every output is counted");
             *count -= 1;
