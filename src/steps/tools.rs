@@ -46,8 +46,9 @@ impl Tools {
     }
 
     /// Asks the installed programs for their versions and finds the voice of each of `languages` (the
-    /// course's and its chapters'): a voice that does not exist, or piper without a voice for a language,
-    /// is an error before any work (`piper_variable` is the `VBUILD_PIPER` variable, if set).
+    /// course's, its chapters' and its translations'): a voice that does not exist is an error before any
+    /// work; a language piper has no voice for is spoken by espeak-ng, else it is an error too
+    /// (`piper_variable` is the `VBUILD_PIPER` variable, if set).
     pub fn detect(
         videofile: &Videofile,
         languages: &BTreeSet<String>,
@@ -56,7 +57,7 @@ impl Tools {
     ) -> Result<Tools, StepError> {
         let speech = &videofile.speech;
         let course = &videofile.course.language;
-        let espeak = if speech.provider == "espeak" {
+        let mut espeak = if speech.provider == "espeak" {
             espeak::version(probes)?
         } else {
             String::new()
@@ -77,12 +78,28 @@ impl Tools {
                     // is already joined to it (folded, it is the same path).
                     let model = named.map(|m| files::normalise(&videofile.project_dir.join(m)));
                     if model.is_none() && !english {
-                        return Err(StepError::Provider(ProviderError::Missing {
-                            program: "a piper voice".into(),
-                            message: format!(
-                                "nothing speaks {language}: name a voice file with [speech.voices] {language} = \"voices/x.onnx\" (the installed voice is English)"
-                            ),
-                        }));
+                        // espeak-ng speaks the languages piper has no voice for, if it is installed.
+                        let fallback = match espeak.is_empty() {
+                            true => espeak::version(probes).ok(),
+                            false => Some(espeak.clone()),
+                        };
+                        let voice = crate::lecture::language::espeak_voice(language);
+                        let Some(version) = fallback
+                            .filter(|_| espeak::check_voice(&voice, language, probes).is_ok())
+                        else {
+                            return Err(StepError::Provider(ProviderError::Missing {
+                                program: "a piper voice".into(),
+                                message: format!(
+                                    "nothing speaks {language}: name a voice file with [speech.voices] {language} = \"voices/x.onnx\" (the installed voice is English), or install espeak-ng to speak it"
+                                ),
+                            }));
+                        };
+                        log::info!(
+                            "{language} is spoken by espeak-ng's {voice} voice: piper has none for it (name one with [speech.voices] {language} = \"voices/x.onnx\")"
+                        );
+                        espeak = version;
+                        speakers.insert(language.clone(), Speaker::Espeak(voice));
+                        continue;
                     }
                     let piper = piper::find(
                         speech.piper.location.as_deref(),

@@ -524,3 +524,25 @@ fn ctrl_c_during_a_piper_build_is_quiet() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_language_piper_has_no_voice_for_is_spoken_by_espeak() {
+    if !piper_installed() {
+        return;
+    }
+    let dir = piper_course();
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "## Winds\n\nAir moves.",
+        "## Winds\n\n<!-- vbuild: language=fr -->\n\nL'air bouge.",
+    );
+    let output = vbuild_ok(dir.path(), &[]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("fr is spoken by espeak-ng's fr voice: piper has none for it"),
+        "{said}"
+    );
+    let signed = |node: &str| std::fs::read_to_string(entry_file(dir.path(), node)).unwrap();
+    assert!(signed("audio:02-winds/01").contains("\"espeak\""));
+    assert!(signed("audio:01-tides/01").contains("\"piper\""));
+}
