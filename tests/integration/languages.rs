@@ -655,3 +655,36 @@ fn remembered(dir: &Path) -> usize {
         })
         .count()
 }
+
+#[test]
+fn the_bilingual_example_builds_offline_in_english_and_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bilingual");
+    for name in ["Videofile", "lecture.md", "lecture.fr.md"] {
+        std::fs::copy(example.join(name), dir.path().join(name)).unwrap();
+    }
+    // Smaller pictures than the example's, quicker to build, still legible.
+    let small = ["--set", "video.resolution=640x360", "--set", "video.fps=5"];
+    vbuild_ok(dir.path(), &small);
+    let base = "machine-learning-in-two-minutes";
+    for (folder, heard) in [
+        ("out", "Machine learning is the study of programs"),
+        (
+            "out/fr",
+            "L'apprentissage automatique étudie les programmes",
+        ),
+    ] {
+        let video = dir.path().join(folder).join(format!("{base}.mp4"));
+        let probed = probe(&video);
+        assert!(probed.seconds > 10.0, "{folder}: {probed:?}");
+        let srt = std::fs::read_to_string(dir.path().join(folder).join(format!("{base}.srt")));
+        let srt = srt.unwrap().replace('\n', " ");
+        assert!(srt.contains(heard), "{folder}: {srt}");
+    }
+    // The French slide is drawn in French: read back from the video.
+    let french = ocr(&frame_png(
+        &dir.path().join(format!("out/fr/{base}.mp4")),
+        1.0,
+    ));
+    assert!(french.contains("apprentissage automatique"), "{french}");
+}
