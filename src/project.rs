@@ -265,13 +265,22 @@ impl Project {
         Ok(targets)
     }
 
-    /// The file its author translated the chapter of the translation node `node` in
-    /// (`translation@fr:01-intro`), if the author did.
+    /// How the translation node `node` (`translation@fr:01-intro`) has its chapter when no model translates
+    /// it: `as its author translated it in lecture.fr.md`, or `as written: it is in fr already`.
     pub fn authored_translation(&self, node: &str) -> Option<String> {
         let (word, chapter) = node.split_once(':')?;
         let (_, language) = word.split_once('@')?;
         let source = self.chapters.iter().find(|c| c.id == chapter)?;
-        Some(source.translations.get(language)?.file.clone())
+        if let Some(translated) = source.translations.get(language) {
+            return Some(format!(
+                "as its author translated it in {}",
+                translated.file
+            ));
+        }
+        source
+            .language
+            .eq_ignore_ascii_case(language)
+            .then(|| format!("as written: it is in {language} already"))
     }
 
     /// The course's editions: its sources' language first.
@@ -604,7 +613,9 @@ fn untranslated(videofile: &Videofile, chapters: &[ChapterSource]) -> Option<Con
     let languages = &videofile.course.languages;
     let (chapter, language) = languages[1..].iter().find_map(|language| {
         (chapters.iter())
-            .find(|c| !c.translations.contains_key(language))
+            .find(|c| {
+                !c.translations.contains_key(language) && !c.language.eq_ignore_ascii_case(language)
+            })
             .map(|c| (c, language))
     })?;
     Some(ConfigError::Setting {

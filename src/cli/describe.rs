@@ -75,7 +75,7 @@ fn by_chapter<'a>(
 }
 
 /// The dry run's plan: every node that would run, with its reason, grouped by chapter (a translation says
-/// whether a model or its author translates it, `authored` naming the author's file); then the estimated
+/// whether a model translates it or, as `authored` says, its author); then the estimated
 /// provider cost and time (from each node's last run, else the average of its kind in past builds).
 pub fn dry_run(
     report: &Report,
@@ -106,7 +106,7 @@ pub fn dry_run(
             }
             if node.kind == "translation" {
                 let by = match authored(&node.name) {
-                    Some(file) => format!("as its author translated it in {file}"),
+                    Some(authored) => authored,
                     None => format!(
                         "machine-translated by {}, estimated {}",
                         node.provider.as_deref().unwrap_or("the translator"),

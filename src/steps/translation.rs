@@ -56,6 +56,12 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
         }
         return Prepared::new(signature, Supplied(supplied.chapter.clone()));
     }
+    // A chapter written in the language already (`<!-- vbuild: language=fr -->`) is kept as written.
+    if source.language.eq_ignore_ascii_case(target) {
+        signature.setting("translator", "none: written in the language");
+        sign_source(&mut signature, source);
+        return Prepared::new(signature, Supplied(source.chapter.clone()));
+    }
     let job = by_model(
         &mut signature,
         &source.chapter,

@@ -688,3 +688,34 @@ fn the_bilingual_example_builds_offline_in_english_and_french() {
     ));
     assert!(french.contains("apprentissage automatique"), "{french}");
 }
+
+#[test]
+fn a_chapter_written_in_the_language_already_is_kept_as_written() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    replace_in(
+        &dir.path().join("lecture.md"),
+        "## Winds\n\nAir moves from high to low pressure.",
+        "## Vents\n\n<!-- vbuild: language=fr -->\n\nL'air va des hautes vers les basses pressions.",
+    );
+    let planned = String::from_utf8_lossy(&run_ok(dir.path(), &["-n"]).stdout).to_string();
+    assert!(
+        planned.contains("translation@fr:02-vents: new: never built before\n    (as written: it is in fr already)"),
+        "{planned}"
+    );
+    run_ok(dir.path(), &[]);
+    let sent = translator.answered("fr");
+    assert!(sent.contains(&"Tides".to_string()), "{sent:?}");
+    assert!(
+        !sent
+            .iter()
+            .any(|s| s.contains("Vents") || s.contains("air")),
+        "{sent:?}"
+    );
+    let srt = std::fs::read_to_string(dir.path().join("out/fr/languages-course.srt")).unwrap();
+    let srt = srt.replace('\n', " ");
+    assert!(
+        srt.contains("L'air va des hautes vers les basses pressions."),
+        "{srt}"
+    );
+}
