@@ -157,6 +157,8 @@ pub struct Store {
     listing: Arc<Mutex<Option<Listing>>>,
     /// The store may be written (not a dry run's view).
     writable: bool,
+    /// The translated segments being asked for in this process.
+    claims: Arc<memo::Claims>,
 }
 
 /// Wraps an I/O error with the path it happened on.
@@ -194,6 +196,7 @@ impl Store {
             index: Arc::default(),
             listing: Arc::default(),
             writable: true,
+            claims: Arc::default(),
         })
     }
 
@@ -206,6 +209,7 @@ impl Store {
             index: Arc::default(),
             listing: Arc::default(),
             writable: false,
+            claims: Arc::default(),
         })
     }
 

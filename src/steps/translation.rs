@@ -160,7 +160,44 @@ fn by_model(
     }
 }
 
+/// The segments a job claimed: released when it is done with them, whether it got their answers or failed.
+struct Claimed<'a> {
+    store: &'a Store,
+    keys: Vec<&'a Digest>,
+}
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        for key in &self.keys {
+            self.store.release(key);
+        }
+    }
+}
+
 impl Translate {
+    /// Asks the model for the segments `wanted` (by index), a batch at a time; each answer is remembered as
+    /// soon as its batch is answered (a build stopped after a batch does not ask for it again) and released
+    /// to any job awaiting it. Returns what was used.
+    fn ask<'a>(
+        &'a self,
+        store: &Store,
+        wanted: &[usize],
+        answers: &mut HashMap<&'a Digest, String>,
+    ) -> Result<Usage, StepError> {
+        let mut usage = Usage::default();
+        for batch in wanted.chunks(self.batch) {
+            let sent: Vec<&Segment> = batch.iter().map(|&i| &self.segments[i]).collect();
+            let (texts, used) = self.translator.translate(&sent)?;
+            usage += used;
+            for (&i, text) in batch.iter().zip(texts) {
+                store.remember(&self.keys[i], &text)?;
+                store.release(&self.keys[i]);
+                answers.insert(&self.keys[i], text);
+            }
+        }
+        Ok(usage)
+    }
+
     /// The segments a model must be asked for, once each (a sentence said twice is one segment).
     fn to_send(&self) -> Vec<usize> {
         let mut seen = std::collections::HashSet::new();
@@ -210,17 +247,36 @@ impl Job for Translate {
             answers.len(),
             missing.len()
         );
-        let mut usage = Usage::default();
-        for batch in missing.chunks(self.batch) {
-            let sent: Vec<&Segment> = batch.iter().map(|&i| &self.segments[i]).collect();
-            let (texts, used) = self.translator.translate(&sent)?;
-            usage += used;
-            for (&i, text) in batch.iter().zip(texts) {
-                // Remembered at once: a build stopped after this batch does not ask for it again.
-                store.remember(&self.keys[i], &text)?;
-                answers.insert(&self.keys[i], text);
+        // A segment another job is asking for (a heading two chapters share) is awaited, not asked again;
+        // if that job fails, this one asks for it after its own.
+        let (mine, theirs): (Vec<usize>, Vec<usize>) =
+            (missing.into_iter()).partition(|&i| store.claim(&self.keys[i]));
+        let claims = Claimed {
+            store,
+            keys: mine.iter().map(|&i| &self.keys[i]).collect(),
+        };
+        let mut usage = self.ask(store, &mine, &mut answers)?;
+        drop(claims);
+        let mut unanswered = Vec::new();
+        for i in theirs {
+            let key = &self.keys[i];
+            loop {
+                if let Some(text) = store.await_answer(key) {
+                    answers.insert(key, text);
+                    break;
+                }
+                if store.claim(key) {
+                    unanswered.push(i);
+                    break;
+                }
             }
         }
+        let claims = Claimed {
+            store,
+            keys: unanswered.iter().map(|&i| &self.keys[i]).collect(),
+        };
+        usage += self.ask(store, &unanswered, &mut answers)?;
+        drop(claims);
         let restored: Vec<String> = (self.segments.iter().zip(&self.keys))
             .map(|(segment, key)| match answers.get(key) {
                 Some(answer) => segment.restore(answer),

@@ -27,6 +27,8 @@ struct Translator {
     /// After this many answered requests, the others are held unanswered until it is `None` again, then
     /// dropped without an answer (a build killed while it waits).
     hold_after: Arc<Mutex<Option<usize>>>,
+    /// How long each answer takes.
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 impl Translator {
@@ -38,12 +40,14 @@ impl Translator {
             refuse_after: Arc::default(),
             short_answers: Arc::default(),
             hold_after: Arc::default(),
+            delay: Arc::default(),
         };
-        let (requests, refuse_after, short, hold) = (
+        let (requests, refuse_after, short, hold, delay) = (
             translator.requests.clone(),
             translator.refuse_after.clone(),
             translator.short_answers.clone(),
             translator.hold_after.clone(),
+            translator.delay.clone(),
         );
         std::thread::spawn(move || {
             for mut request in server.incoming_requests() {
@@ -53,6 +57,7 @@ impl Translator {
                     short.clone(),
                     hold.clone(),
                 );
+                let delay = *delay.lock().unwrap();
                 // Each request on its own thread, as a server answers several clients at once.
                 std::thread::spawn(move || {
                     let mut body = String::new();
@@ -110,6 +115,7 @@ impl Translator {
                         let _ = request.respond(refusal);
                         return;
                     }
+                    std::thread::sleep(delay);
                     let mut translated: Vec<String> =
                         segments.iter().map(|s| s.to_uppercase()).collect();
                     if short_now {
@@ -718,4 +724,27 @@ fn a_chapter_written_in_the_language_already_is_kept_as_written() {
         srt.contains("L'air va des hautes vers les basses pressions."),
         "{srt}"
     );
+}
+
+#[test]
+fn a_sentence_two_chapters_share_is_sent_once_while_both_are_translated() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    std::fs::write(
+        dir.path().join("lecture.md"),
+        "# Languages course\n\n## Tides\n\nRead this first. The moon pulls the sea.\n\n\
+         ## Winds\n\nRead this first. Air moves.\n",
+    )
+    .unwrap();
+    // Slow answers: both chapters' requests are out at once.
+    *translator.delay.lock().unwrap() = std::time::Duration::from_millis(300);
+    run_ok(dir.path(), &[]);
+    let sent = translator.answered("fr");
+    let shared = sent.iter().filter(|s| *s == "Read this first.").count();
+    assert_eq!(shared, 1, "{sent:?}");
+    for chapter in ["01-tides", "02-winds"] {
+        let script =
+            std::fs::read_to_string(dir.path().join(format!("out/fr/scripts/{chapter}.json")));
+        assert!(script.unwrap().contains("READ THIS FIRST."), "{chapter}");
+    }
 }
