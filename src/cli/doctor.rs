@@ -4,6 +4,7 @@
 
 use super::Said;
 use crate::error::Error;
+use crate::graph::node::Section;
 use crate::media;
 use crate::project::Project;
 use crate::providers::probes::Probes;
@@ -101,16 +102,10 @@ pub fn examine(project: &Project) -> Vec<Finding> {
         }
     }
     let videofile = &project.videofile;
-    let sections = [
-        ("script", &videofile.script.provider),
-        ("speech", &videofile.speech.provider),
-        ("images", &videofile.images.provider),
-    ];
     for (name, settings) in &videofile.providers {
-        let users: Vec<&str> = sections
-            .iter()
-            .filter(|(_, provider)| *provider == name)
-            .map(|(section, _)| *section)
+        let users: Vec<&str> = (Section::ALL.iter())
+            .filter(|section| videofile.provider_of(**section) == name)
+            .map(|section| section.key())
             .collect();
         if users.is_empty() {
             continue;

@@ -55,6 +55,14 @@ pub enum Section {
 }
 
 impl Section {
+    /// Every section that names a provider.
+    pub const ALL: [Section; 4] = [
+        Section::Translate,
+        Section::Script,
+        Section::Speech,
+        Section::Images,
+    ];
+
     /// The section's name in the Videofile: `script` for `[script]`.
     pub fn key(self) -> &'static str {
         match self {

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::{ConfigError, Videofile};
+use crate::graph::node::Section;
 use crate::providers::apis::AuthKind;
 
 /// A provider failed to produce its output.
@@ -113,17 +114,12 @@ impl Clients {
         variable: &dyn Fn(&str) -> Option<String>,
         require_keys: bool,
     ) -> Result<Clients, ConfigError> {
-        let used = [
-            &videofile.translate.provider,
-            &videofile.script.provider,
-            &videofile.speech.provider,
-            &videofile.images.provider,
-        ];
+        let used = Section::ALL.map(|section| videofile.provider_of(section));
         let mut clients = BTreeMap::new();
         for (name, settings) in videofile
             .providers
             .iter()
-            .filter(|(name, _)| used.contains(name))
+            .filter(|(name, _)| used.contains(&name.as_str()))
         {
             let key = match variable(&settings.api_key_env).filter(|k| !k.is_empty()) {
                 Some(key) => key,

@@ -748,3 +748,22 @@ fn a_sentence_two_chapters_share_is_sent_once_while_both_are_translated() {
         assert!(script.unwrap().contains("READ THIS FIRST."), "{chapter}");
     }
 }
+
+#[test]
+fn doctor_checks_the_translators_key() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    let output = vbuild(dir.path(), &["doctor"]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("[providers.local] key for [translate]: export LOCAL_KEY=..."),
+        "{said}"
+    );
+    let output = run(dir.path(), &["doctor"]);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("[providers.local] key for [translate]"),
+        "{said}"
+    );
+    assert!(said.contains("speech in fr: eSpeak NG"), "{said}");
+}
