@@ -104,7 +104,7 @@ pub fn examine(project: &Project) -> Vec<Finding> {
     let videofile = &project.videofile;
     for (name, settings) in &videofile.providers {
         let users: Vec<&str> = (Section::ALL.iter())
-            .filter(|section| videofile.provider_of(**section) == name)
+            .filter(|section| videofile.provider_used(**section) == Some(name.as_str()))
             .map(|section| section.key())
             .collect();
         if users.is_empty() {

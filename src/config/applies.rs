@@ -81,7 +81,16 @@ impl Videofile {
     pub fn settings_that_do_nothing(&self) -> Vec<String> {
         let provider = &self.speech.provider;
         let kind = SpeechKind::of(provider);
-        SPEECH_KEYS
+        let translate = (self.course.languages.len() < 2)
+            .then(|| self.origins.iter().find(|(key, _)| key.starts_with("translate.")))
+            .flatten()
+            .map(|(key, origin)| {
+                let name = key.trim_start_matches("translate.");
+                format!(
+                    "{origin}: [translate] {name} does nothing: [course] languages lists one language"
+                )
+            });
+        let speech = SPEECH_KEYS
             .iter()
             .filter(|(_, kinds, _)| !kinds.contains(&kind))
             .filter_map(|(key, _, instead)| {
@@ -89,8 +98,8 @@ impl Videofile {
                 Some(format!(
                     "{origin}: [speech] {key} does nothing with the {provider} voice; {instead}"
                 ))
-            })
-            .collect()
+            });
+        translate.into_iter().chain(speech).collect()
     }
 }
 

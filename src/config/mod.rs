@@ -388,6 +388,13 @@ impl Videofile {
         self.project_dir.join(&self.course.output)
     }
 
+    /// The provider `section` names, if the course uses it: `[translate]`'s only in a course of several
+    /// languages.
+    pub fn provider_used(&self, section: Section) -> Option<&str> {
+        let unused = section == Section::Translate && self.course.languages.len() < 2;
+        (!unused).then(|| self.provider_of(section))
+    }
+
     /// The provider `section` names.
     pub fn provider_of(&self, section: Section) -> &str {
         match section {

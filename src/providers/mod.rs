@@ -114,12 +114,12 @@ impl Clients {
         variable: &dyn Fn(&str) -> Option<String>,
         require_keys: bool,
     ) -> Result<Clients, ConfigError> {
-        let used = Section::ALL.map(|section| videofile.provider_of(section));
+        let used = Section::ALL.map(|section| videofile.provider_used(section));
         let mut clients = BTreeMap::new();
         for (name, settings) in videofile
             .providers
             .iter()
-            .filter(|(name, _)| used.contains(&name.as_str()))
+            .filter(|(name, _)| used.contains(&Some(name.as_str())))
         {
             let key = match variable(&settings.api_key_env).filter(|k| !k.is_empty()) {
                 Some(key) => key,

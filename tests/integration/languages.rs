@@ -767,3 +767,16 @@ fn doctor_checks_the_translators_key() {
     );
     assert!(said.contains("speech in fr: eSpeak NG"), "{said}");
 }
+
+#[test]
+fn a_translator_of_a_course_in_one_language_is_said_to_do_nothing_and_needs_no_key() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en"], "");
+    // No LOCAL_KEY: the translator is not used, so its key is not asked for.
+    vbuild_ok_warning(
+        dir.path(),
+        &[],
+        &["Videofile:12: [translate] model does nothing: [course] languages lists one language"],
+    );
+    assert!(translator.requests().is_empty());
+}
