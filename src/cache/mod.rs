@@ -259,10 +259,21 @@ impl Store {
             other => other,
         }
         .map_err(io_error(&path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked(path)),
-            Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
+        // A lock just released may still be held for a moment by a child process another thread is
+        // starting (it holds a copy of every open file until it runs its program), so a held lock is tried
+        // again for a second before it is another vbuild's.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(StoreError::Io { path, source });
+                }
+            }
         }
     }
 
@@ -745,5 +756,19 @@ mod tests {
         let _held = store.lock().unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "mine");
         assert!(matches!(store.lock(), Err(StoreError::Locked(_))));
+    }
+
+    #[test]
+    fn a_lock_released_a_moment_later_is_taken() {
+        // As when a child process another thread was starting held a copy of the lock's file for a moment.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(".vbuild")).unwrap();
+        let held = store.lock().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(held);
+        });
+        assert!(store.lock().is_ok());
+        release.join().unwrap();
     }
 }
