@@ -239,8 +239,19 @@ impl Project {
         if texts.is_empty() && !languages.is_empty() {
             return Ok(in_editions(Target::course(), &selected));
         }
+        let files = outputs::layout(&self.videofile, &self.chapters);
+        let by_path = outputs::FilesByPath::new(&files, &self.videofile.project_dir);
         let mut targets = Vec::new();
         for text in texts {
+            // An output file names the node that makes it: `vbuild out/fr/chapters/02-x.srt`.
+            if let Some(file) = by_path.get(text) {
+                targets.push(Target {
+                    kinds: vec![file.kind],
+                    at: file.at,
+                    text: text.clone(),
+                });
+                continue;
+            }
             if let Ok(edition) = self.edition(text, text) {
                 targets.extend(in_editions(Target::course(), &[edition]));
                 continue;
@@ -250,16 +261,15 @@ impl Project {
                 None => (text.as_str(), None),
             };
             match word.split_once('@') {
-                Some((kind, language)) if !self.is_output_file(text) => {
+                Some((kind, language)) => {
                     let edition = self.edition(language, text)?;
                     let plain = match rest {
                         Some(rest) => format!("{kind}:{rest}"),
                         None => kind.to_string(),
                     };
-                    targets.extend(in_editions(self.target(&plain)?, &[edition]));
+                    targets.extend(in_editions(self.target(&plain, &files)?, &[edition]));
                 }
-                _ if self.is_output_file(text) => targets.push(self.target(text)?),
-                _ => targets.extend(in_editions(self.target(text)?, &selected)),
+                None => targets.extend(in_editions(self.target(text, &files)?, &selected)),
             }
         }
         Ok(targets)
@@ -305,62 +315,43 @@ impl Project {
             })
     }
 
-    /// True when `text` names a file a build writes.
-    fn is_output_file(&self, text: &str) -> bool {
-        let files = outputs::layout(&self.videofile, &self.chapters);
-        outputs::FilesByPath::new(&files, &self.videofile.project_dir)
-            .get(text)
-            .is_some()
-    }
-
-    /// Parses one command-line target (in the sources' edition, unless it is an output file).
-    fn target(&self, t: &str) -> Result<Target, Error> {
+    /// Parses one command-line target that is no output file (of the course's `files`), in the sources'
+    /// edition.
+    fn target(&self, t: &str, files: &[outputs::OutputFile]) -> Result<Target, Error> {
         let pictures = self
             .videofile
             .providers
             .contains_key(&self.videofile.images.provider);
-        let files = outputs::layout(&self.videofile, &self.chapters);
-        let by_path = outputs::FilesByPath::new(&files, &self.videofile.project_dir);
-        // An output file names the node that makes it: `vbuild out/chapters/02-x.srt`.
-        let target = match by_path.get(t) {
-            Some(file) => Target {
-                kinds: vec![file.kind],
-                at: file.at,
-                text: t.to_string(),
-            },
-            None if t.contains('/') && !t.contains(':') => {
-                return Err(Error::Target(TargetError::new(
-                    t,
-                    format!(
-                        "no file vbuild writes is called that; the course video is {}",
-                        files
-                            .iter()
-                            .find(|f| f.kind == NodeKind::CourseVideo)
-                            .map(|f| {
-                                f.path
-                                    .strip_prefix(&self.videofile.project_dir)
-                                    .unwrap_or(&f.path)
-                                    .display()
-                                    .to_string()
-                            })
-                            .unwrap_or_default()
-                    ),
-                )));
-            }
-            None => Target::parse(t, &self.chapters)?,
-        };
+        if t.contains('/') && !t.contains(':') {
+            let video = (files.iter())
+                .find(|f| f.kind == NodeKind::CourseVideo)
+                .map(|f| {
+                    f.path
+                        .strip_prefix(&self.videofile.project_dir)
+                        .unwrap_or(&f.path)
+                });
+            return Err(Error::Target(TargetError::new(
+                t,
+                format!(
+                    "no file vbuild writes is called that; the course video is {}",
+                    video.map(|v| v.display().to_string()).unwrap_or_default()
+                ),
+            )));
+        }
+        let target = Target::parse(t, &self.chapters)?;
         if target.kinds.contains(&NodeKind::Picture) && !pictures {
             return Err(Error::Target(TargetError::new(
                 t,
                 "this course draws no pictures: picture targets need a cloud [images] provider; image:CHAPTER builds the slides".into(),
             )));
         }
-        if target.kinds.contains(&NodeKind::Translation)
+        let translated = [NodeKind::Translation, NodeKind::CourseTitle];
+        if target.kinds.iter().any(|k| translated.contains(k))
             && self.videofile.course.languages.len() < 2
         {
             return Err(Error::Target(TargetError::new(
                 t,
-                "this course is built in one language: translation targets need [course] languages"
+                "this course is built in one language: translation and title targets need [course] languages"
                     .into(),
             )));
         }
