@@ -177,8 +177,10 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
         let matcher = Glob::new(pattern)
             .map_err(|err| videofile.sources_error(format!("source pattern {pattern:?}: {err}")))?
             .compile_matcher();
+        // A file the Videofile names is a source whatever its name; a glob leaves out translations.
+        let glob = pattern.contains(['*', '?', '[', '{']);
         let matches: Vec<&PathBuf> = (candidates.iter())
-            .filter(|p| matcher.is_match(p) && !is_translation(videofile, p))
+            .filter(|p| matcher.is_match(p) && !(glob && is_translation(videofile, p, &candidates)))
             .collect();
         if matches.is_empty() {
             return Err(videofile.sources_error(format!(
@@ -327,17 +329,22 @@ fn translation_file(path: &Path, language: &str) -> Option<PathBuf> {
     translation.is_file().then_some(translation)
 }
 
-/// True when `path` is an author's translation of another file into one of the course's other languages
-/// (`lecture.fr.md`): it is read with its source, never as a source of its own.
-fn is_translation(videofile: &Videofile, path: &Path) -> bool {
+/// True when `path` is an author's translation of another of the `candidates` into one of the course's other
+/// languages (`lecture.fr.md` beside `lecture.md`): a glob does not take it as a source of its own, since it
+/// is read with its source.
+fn is_translation(videofile: &Videofile, path: &Path, candidates: &[PathBuf]) -> bool {
     let Some(stem) = path.file_stem().map(|s| s.to_string_lossy()) else {
         return false;
     };
     videofile.course.languages[1..].iter().any(|language| {
-        stem.len() > language.len() + 1
-            && stem
-                .to_lowercase()
-                .ends_with(&format!(".{}", language.to_lowercase()))
+        let Some(source_stem) = stem.strip_suffix(&format!(".{language}")) else {
+            return false;
+        };
+        let source = match path.extension() {
+            Some(ext) => format!("{source_stem}.{}", ext.to_string_lossy()),
+            None => source_stem.to_string(),
+        };
+        !source_stem.is_empty() && candidates.contains(&path.with_file_name(source))
     })
 }
 

@@ -780,3 +780,18 @@ fn a_translator_of_a_course_in_one_language_is_said_to_do_nothing_and_needs_no_k
     );
     assert!(translator.requests().is_empty());
 }
+
+#[test]
+fn a_file_named_after_a_language_without_its_source_is_a_source_of_its_own() {
+    let translator = Translator::start();
+    let dir = course(&translator, &["en", "fr"], "");
+    replace_in(
+        &dir.path().join("Videofile"),
+        "[\"lecture.md\"]",
+        "[\"*.md\"]",
+    );
+    // `notes.fr.md` translates nothing (there is no notes.md): the glob takes it as a source.
+    std::fs::write(dir.path().join("notes.fr.md"), "## Notes\n\nA last word.\n").unwrap();
+    run_ok(dir.path(), &[]);
+    assert!(dir.path().join("out/chapters/03-notes.mp4").is_file());
+}
