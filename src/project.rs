@@ -14,7 +14,7 @@ use crate::engine::{self, Options, Outcome, State};
 use crate::error::Error;
 use crate::graph::node::{Address, Edition, NodeKind};
 use crate::graph::target::{Target, TargetError};
-use crate::lecture::{self, ChapterSource, Images};
+use crate::lecture::{self, ChapterSource, Given, Images};
 use crate::outputs;
 use crate::providers::probes::Probes;
 use crate::providers::{Clients, llm, piper};
@@ -224,7 +224,7 @@ impl Project {
     /// node that makes it.
     pub fn targets(&self, texts: &[String], languages: &[String]) -> Result<Vec<Target>, Error> {
         let selected: Vec<Edition> = if languages.is_empty() {
-            self.editions().collect()
+            Edition::all(self.videofile.course.languages.len()).collect()
         } else {
             (languages.iter())
                 .map(|l| self.edition(l, &format!("--language {l}")))
@@ -281,21 +281,12 @@ impl Project {
         let (word, chapter) = node.split_once(':')?;
         let (_, language) = word.split_once('@')?;
         let source = self.chapters.iter().find(|c| c.id == chapter)?;
-        if let Some(translated) = source.translations.get(language) {
-            return Some(format!(
-                "as its author translated it in {}",
-                translated.file
-            ));
-        }
-        source
-            .language
-            .eq_ignore_ascii_case(language)
-            .then(|| format!("as written: it is in {language} already"))
-    }
-
-    /// The course's editions: its sources' language first.
-    fn editions(&self) -> impl Iterator<Item = Edition> + use<> {
-        (0..self.videofile.course.languages.len()).map(Edition)
+        Some(match source.given_in(language)? {
+            Given::ByAuthor(translated) => {
+                format!("as its author translated it in {}", translated.file)
+            }
+            Given::AsWritten => format!("as written: it is in {language} already"),
+        })
     }
 
     /// The edition in `language`, or an error for `target` naming the languages there are.
@@ -525,7 +516,7 @@ impl Project {
             };
             report.outputs = written.iter().map(|p| relative(p)).collect();
             // The course video of the first language built (the sources', unless a build asked for others).
-            let built = (self.editions())
+            let built = Edition::all(self.videofile.course.languages.len())
                 .find(|&e| (outcome.entry_of(NodeKind::CourseVideo, Address::Course(e))).is_some());
             if let Some(edition) = built {
                 let video = outputs::edition_base(&self.videofile, edition).with_extension("mp4");
@@ -604,9 +595,7 @@ fn untranslated(videofile: &Videofile, chapters: &[ChapterSource]) -> Option<Con
     let languages = &videofile.course.languages;
     let (chapter, language) = languages[1..].iter().find_map(|language| {
         (chapters.iter())
-            .find(|c| {
-                !c.translations.contains_key(language) && !c.language.eq_ignore_ascii_case(language)
-            })
+            .find(|c| c.given_in(language).is_none())
             .map(|c| (c, language))
     })?;
     Some(ConfigError::Setting {

@@ -175,7 +175,7 @@ pub const KEYS: &[Key] = &[
         "language",
         "\"en\"",
         "BCP 47 tag; picks the voice, a chapter may say its own",
-        |v| text(&v.course.language),
+        |v| text(v.course.language()),
     ),
     key(
         "course",

@@ -190,9 +190,8 @@ pub struct Videofile {
 pub struct Course {
     /// The Videofile's title; empty until the lecture's level-1 heading fills it when the Videofile has none.
     pub title: String,
-    /// The lecture's language (BCP 47, e.g. `en`, `fr-CA`); a chapter may say it is in another.
-    pub language: String,
-    /// The languages the course is built in: `language` first, then those it is translated into.
+    /// The languages the course is built in (BCP 47, e.g. `en`, `fr-CA`): the lecture's first (see
+    /// [`Course::language`]), then those it is translated into.
     pub languages: Vec<String>,
     /// Files or glob patterns relative to the project folder, in order.
     pub sources: Vec<String>,
@@ -205,6 +204,13 @@ pub struct Course {
     /// What `[prices.NAME]` and every cost are in (ISO 4217, e.g. `USD`, `EUR`); the built-in list prices
     /// are US dollars.
     pub currency: String,
+}
+
+impl Course {
+    /// The lecture's language; a chapter may say it is in another.
+    pub fn language(&self) -> &str {
+        &self.languages[0]
+    }
 }
 
 /// `[video]`: picture and subtitle settings.

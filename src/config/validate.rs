@@ -208,10 +208,9 @@ fn course(
             format!("[course] language = {language:?}: expected a BCP 47 tag such as \"en\", \"fr\" or \"pt-BR\""),
         ));
     }
-    let (language, languages) = languages(locate, &course, language, origins)?;
+    let languages = languages(locate, &course, language, origins)?;
     Ok(Course {
         title,
-        language,
         languages,
         sources: course.sources.into_inner(),
         split: course.split.and_then(RawSplit::named),
@@ -222,15 +221,15 @@ fn course(
 }
 
 /// `[course] languages`: BCP 47 tags, each once, the sources' language first (it is `language`, which
-/// they set when `language` is not given). Returns the sources' language and the list.
+/// they set when `language` is not given). Returns the list; without one, `language` alone.
 fn languages(
     locate: &Locator,
     course: &RawCourse,
     language: String,
     origins: &BTreeMap<String, Origin>,
-) -> Result<(String, Vec<String>), ConfigError> {
+) -> Result<Vec<String>, ConfigError> {
     let Some(listed) = &course.languages else {
-        return Ok((language.clone(), vec![language]));
+        return Ok(vec![language]);
     };
     let error =
         |message: String| locate.error(&listed.span(), format!("[course] languages: {message}"));
@@ -260,7 +259,7 @@ fn languages(
              list {language:?} first or leave language out"
         )));
     }
-    Ok((first.clone(), tags))
+    Ok(tags)
 }
 
 /// `[translate]`: the chat provider that translates what the author did not, and its batches (whether one is
@@ -575,11 +574,7 @@ fn pronounce_words(
     };
     let mut others = BTreeMap::new();
     for language in &languages[1..] {
-        let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-        let ext = file
-            .extension()
-            .map_or(String::new(), |e| format!(".{}", e.to_string_lossy()));
-        let theirs = file.with_file_name(format!("{stem}.{language}{ext}"));
+        let theirs = crate::sys::files::in_language(&file, language);
         if theirs.is_file() {
             others.insert(language.clone(), pronounce_file(&theirs, project_dir)?);
         }

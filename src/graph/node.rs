@@ -315,6 +315,11 @@ impl Edition {
     pub fn is_source(self) -> bool {
         self == Edition::SOURCE
     }
+
+    /// The editions of a course built in `languages` languages, the sources' first.
+    pub fn all(languages: usize) -> impl Iterator<Item = Edition> {
+        (0..languages).map(Edition)
+    }
 }
 
 /// A chapter of one edition, by its place in the course (0-based; shown 1-based).

@@ -159,7 +159,7 @@ impl Plan {
 
     /// The course's editions: the sources' language first.
     pub fn editions(&self) -> impl Iterator<Item = Edition> + use<> {
-        (0..self.languages.len()).map(Edition)
+        Edition::all(self.languages.len())
     }
 
     /// The language `edition` is in.

@@ -12,7 +12,7 @@ pub mod script;
 pub mod sentences;
 pub mod translate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::Glob;
@@ -141,6 +141,27 @@ pub struct ChapterSource {
     pub translations: BTreeMap<String, Translated>,
 }
 
+/// How a chapter is in a language without a translator.
+#[derive(Debug, Clone, Copy)]
+pub enum Given<'a> {
+    /// Its author translated it (`lecture.fr.md`).
+    ByAuthor(&'a Translated),
+    /// It is written in that language (`<!-- vbuild: language=fr -->`).
+    AsWritten,
+}
+
+impl ChapterSource {
+    /// How the chapter is in `language` without a translator, if it is: its author's translation, or itself.
+    pub fn given_in(&self, language: &str) -> Option<Given<'_>> {
+        if let Some(translated) = self.translations.get(language) {
+            return Some(Given::ByAuthor(translated));
+        }
+        self.language
+            .eq_ignore_ascii_case(language)
+            .then_some(Given::AsWritten)
+    }
+}
+
 /// A chapter as its author translated it (`lecture.fr.md`).
 #[derive(Debug, Clone)]
 pub struct Translated {
@@ -171,16 +192,22 @@ pub fn find_sources(videofile: &Videofile) -> Result<Vec<PathBuf>, ConfigError> 
         .filter_map(|entry| entry.path().strip_prefix(root).ok().map(Path::to_path_buf))
         .collect();
     candidates.sort_by(|a, b| natural_order(a, b));
+    // The files that would translate another into one of the course's other languages (`lecture.fr.md`
+    // beside `lecture.md`).
+    let translations: HashSet<PathBuf> = (videofile.course.languages[1..].iter())
+        .flat_map(|language| candidates.iter().map(|c| files::in_language(c, language)))
+        .collect();
     let mut found: Vec<PathBuf> = Vec::new();
     for pattern in &videofile.course.sources {
         let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
         let matcher = Glob::new(pattern)
             .map_err(|err| videofile.sources_error(format!("source pattern {pattern:?}: {err}")))?
             .compile_matcher();
-        // A file the Videofile names is a source whatever its name; a glob leaves out translations.
+        // A file the Videofile names is a source whatever its name; a glob leaves out the authors'
+        // translations of other files (read with their sources).
         let glob = pattern.contains(['*', '?', '[', '{']);
         let matches: Vec<&PathBuf> = (candidates.iter())
-            .filter(|p| matcher.is_match(p) && !(glob && is_translation(videofile, p, &candidates)))
+            .filter(|p| matcher.is_match(p) && !(glob && translations.contains(*p)))
             .collect();
         if matches.is_empty() {
             return Err(videofile.sources_error(format!(
@@ -297,14 +324,14 @@ pub fn load(videofile: &Videofile, probes: &mut Probes) -> Result<Lecture, Confi
                     ),
                 });
             }
-            let file = shown(videofile, &translation);
+            let translation = shown(videofile, &translation);
             for (i, cut) in read.chapters.into_iter().enumerate() {
                 lecture.chapters[first + i].translations.insert(
                     language.clone(),
                     Translated {
                         chapter: cut.chapter,
                         markdown: cut.markdown,
-                        file: file.clone(),
+                        file: translation.clone(),
                         included: cut.included,
                     },
                 );
@@ -320,32 +347,8 @@ pub fn load(videofile: &Videofile, probes: &mut Probes) -> Result<Lecture, Confi
 /// The author's translation of the source at `path` into `language`, if there is one: `lecture.fr.md`
 /// beside `lecture.md`.
 fn translation_file(path: &Path, language: &str) -> Option<PathBuf> {
-    let stem = path.file_stem()?.to_string_lossy();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.{language}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{language}"),
-    };
-    let translation = path.with_file_name(name);
+    let translation = files::in_language(path, language);
     translation.is_file().then_some(translation)
-}
-
-/// True when `path` is an author's translation of another of the `candidates` into one of the course's other
-/// languages (`lecture.fr.md` beside `lecture.md`): a glob does not take it as a source of its own, since it
-/// is read with its source.
-fn is_translation(videofile: &Videofile, path: &Path, candidates: &[PathBuf]) -> bool {
-    let Some(stem) = path.file_stem().map(|s| s.to_string_lossy()) else {
-        return false;
-    };
-    videofile.course.languages[1..].iter().any(|language| {
-        let Some(source_stem) = stem.strip_suffix(&format!(".{language}")) else {
-            return false;
-        };
-        let source = match path.extension() {
-            Some(ext) => format!("{source_stem}.{}", ext.to_string_lossy()),
-            None => source_stem.to_string(),
-        };
-        !source_stem.is_empty() && candidates.contains(&path.with_file_name(source))
-    })
 }
 
 /// A path as messages show it: relative to the project folder.
@@ -534,7 +537,7 @@ impl ChapterAt<'_> {
     ) -> Result<String, ConfigError> {
         let text = self.text;
         let shown = self.source.shown;
-        let mut language = videofile.course.language.clone();
+        let mut language = videofile.course.language().to_string();
         let primary = |tag: &str| tag.split(['-', '_']).next().unwrap_or("").to_lowercase();
         match front_language {
             // `lang: en-US` in an English course is the course's language: its voice speaks it.

@@ -238,7 +238,7 @@ pub fn edition_dir(videofile: &Videofile, edition: Edition) -> PathBuf {
 
 /// The course's editions, the sources' language first.
 fn editions(videofile: &Videofile) -> impl Iterator<Item = Edition> {
-    (0..videofile.course.languages.len()).map(Edition)
+    Edition::all(videofile.course.languages.len())
 }
 
 /// A file a full build writes to the output folder, and the node output it is a copy of.

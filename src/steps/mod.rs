@@ -131,9 +131,7 @@ impl Inputs<'_> {
         if chapter.edition.is_source() {
             return self.chapter(chapter).chapter.title.clone();
         }
-        let entry = self.entry(NodeKind::Translation, Address::Chapter(chapter));
-        let title = entry.meta.get("title").and_then(|t| t.as_str());
-        title.unwrap_or_default().to_string()
+        self.translated_title(NodeKind::Translation, Address::Chapter(chapter))
     }
 
     /// The course's title in `edition`'s language: as the Videofile or the lecture gives it, or as translated
@@ -142,8 +140,16 @@ impl Inputs<'_> {
         if edition.is_source() {
             return self.ctx.videofile.course.title.clone();
         }
-        let entry = self.entry(NodeKind::CourseTitle, Address::Course(edition));
-        let title = entry.meta.get("title").and_then(|t| t.as_str());
+        self.translated_title(NodeKind::CourseTitle, Address::Course(edition))
+    }
+
+    /// The title a finished translation node of `kind` at `at` states.
+    fn translated_title(&self, kind: NodeKind, at: Address) -> String {
+        let title = self
+            .entry(kind, at)
+            .meta
+            .get("title")
+            .and_then(|t| t.as_str());
         title.unwrap_or_default().to_string()
     }
 

@@ -56,7 +56,7 @@ impl Tools {
         probes: &mut Probes,
     ) -> Result<Tools, StepError> {
         let speech = &videofile.speech;
-        let course = &videofile.course.language;
+        let course = videofile.course.language();
         let mut espeak = if speech.provider == "espeak" {
             espeak::version(probes)?
         } else {
@@ -79,9 +79,10 @@ impl Tools {
                     let model = named.map(|m| files::normalise(&videofile.project_dir.join(m)));
                     if model.is_none() && !english {
                         // espeak-ng speaks the languages piper has no voice for, if it is installed.
-                        let fallback = match espeak.is_empty() {
-                            true => espeak::version(probes).ok(),
-                            false => Some(espeak.clone()),
+                        let fallback = if espeak.is_empty() {
+                            espeak::version(probes).ok()
+                        } else {
+                            Some(espeak.clone())
                         };
                         let voice = crate::lecture::language::espeak_voice(language);
                         let Some(version) = fallback

@@ -15,8 +15,8 @@ use crate::cache::Store;
 use crate::cache::memo::SEGMENTS;
 use crate::graph::node::{ChapterId, Edition, NodeKind, Section};
 use crate::graph::signature::Signature;
-use crate::lecture::Chapter;
 use crate::lecture::translate::{self, Segment};
+use crate::lecture::{Chapter, Given};
 use crate::providers::apis::Signed;
 use crate::providers::translator::{INSTRUCTIONS, Translator};
 use crate::record::cost::Usage;
@@ -42,25 +42,27 @@ pub fn prepare(chapter: ChapterId, inputs: &Inputs) -> Prepared {
     let source = inputs.chapter(chapter);
     let target = inputs.language(chapter);
     let mut signature = Signature::new(NodeKind::Translation, VERSION);
-    if let Some(supplied) = source.translations.get(target) {
-        signature
-            .setting("translator", "the author")
-            .setting("split", source.split)
-            .setting("dialect", source.dialect)
-            .input(
-                &format!("markdown of {}", supplied.file),
-                &supplied.markdown,
-            );
-        for (path, hash) in &supplied.included {
-            signature.input(&format!("included {path}"), hash);
+    match source.given_in(target) {
+        Some(Given::ByAuthor(supplied)) => {
+            signature
+                .setting("translator", "the author")
+                .setting("split", source.split)
+                .setting("dialect", source.dialect)
+                .input(
+                    &format!("markdown of {}", supplied.file),
+                    &supplied.markdown,
+                );
+            for (path, hash) in &supplied.included {
+                signature.input(&format!("included {path}"), hash);
+            }
+            return Prepared::new(signature, Supplied(supplied.chapter.clone()));
         }
-        return Prepared::new(signature, Supplied(supplied.chapter.clone()));
-    }
-    // A chapter written in the language already (`<!-- vbuild: language=fr -->`) is kept as written.
-    if source.language.eq_ignore_ascii_case(target) {
-        signature.setting("translator", "none: written in the language");
-        sign_source(&mut signature, source);
-        return Prepared::new(signature, Supplied(source.chapter.clone()));
+        Some(Given::AsWritten) => {
+            signature.setting("translator", "none: written in the language");
+            sign_source(&mut signature, source);
+            return Prepared::new(signature, Supplied(source.chapter.clone()));
+        }
+        None => {}
     }
     let job = by_model(
         &mut signature,
@@ -91,7 +93,13 @@ pub fn prepare_title(edition: Edition, inputs: &Inputs) -> Prepared {
         return Prepared::new(signature, Supplied(title(supplied)));
     }
     let course = title(&vf.course.title);
-    let job = by_model(&mut signature, &course, &vf.course.language, target, inputs);
+    let job = by_model(
+        &mut signature,
+        &course,
+        vf.course.language(),
+        target,
+        inputs,
+    );
     signature.input("title", &vf.course.title);
     Prepared::new(signature, job)
 }
@@ -108,8 +116,9 @@ fn by_model(
     let ctx = inputs.ctx;
     let vf = ctx.videofile;
     let api = vf.providers[&vf.translate.provider].api;
-    let mut translator = Signature::new(NodeKind::Translation, VERSION);
-    for signed in [&mut *signature, &mut translator] {
+    // The translator is signed into the node's key, and on its own into every segment's.
+    let mut translator_only = Signature::new(NodeKind::Translation, VERSION);
+    for signed in [&mut *signature, &mut translator_only] {
         sign_api(
             signed,
             "translator",
@@ -127,7 +136,7 @@ fn by_model(
         .setting("from", source)
         .setting("into", target);
     // A segment's key: what it says, in which languages, by which translator: wherever it stands.
-    let translator: Vec<String> = (translator.fields().iter())
+    let translator: Vec<String> = (translator_only.fields().iter())
         .map(|field| format!("{}={}", field.name, field.value))
         .collect();
     let segments = translate::segments(chapter, &vf.translate.glossary);

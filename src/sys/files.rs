@@ -77,6 +77,17 @@ pub fn normalise(path: &Path) -> PathBuf {
     out
 }
 
+/// The file beside `path` that holds its content in `language`: `lecture.fr.md` of `lecture.md`,
+/// `pronounce.fr.toml` of `pronounce.toml`.
+pub fn in_language(path: &Path, language: &str) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{language}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{language}"),
+    };
+    path.with_file_name(name)
+}
+
 /// Opens the regular file at `path` (links are followed) of at most `limit` bytes.
 pub fn open(path: &Path, limit: u64) -> Result<File, FileError> {
     let file = OpenOptions::new()
